@@ -1,0 +1,100 @@
+// Plain value types that cross engram's public API: turns and the memories
+// derived from them.
+//
+// Thread safety: plain values; distinct objects may be used from different
+// threads without synchronisation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace engram {
+
+// Milliseconds since the Unix epoch, UTC. 0 means "unknown".
+using TimeMs = int64_t;
+
+// One conversation turn, as the agent runtime saw it.
+struct Turn {
+  std::string session;    // session id; may be empty ("" = the default session)
+  std::string speaker;    // required, non-empty
+  std::string text;       // required, valid UTF-8, at most Options::max_text_bytes
+  TimeMs time_ms = 0;     // when the turn was said (UTC); 0 = unknown
+  std::string source_id;  // caller's id ("D1:3"); generated when empty
+};
+
+// A turn as stored: its tenant and log sequence number.
+struct StoredTurn {
+  uint64_t seq = 0;     // log sequence number; increases with every Observe
+  std::string tenant;
+  Turn turn;
+};
+
+// Which memory tier a record belongs to.
+enum class Tier : uint8_t {
+  kWorking = 0,
+  kEpisodic = 1,  // turns and event units
+  kPersona = 2,
+  kGraph = 3,
+};
+const char* TierName(Tier tier);
+
+// A short, self-contained statement distilled from a turn: pronouns resolved
+// to speakers, relative times normalised to dates.
+// "Caroline went to an LGBTQ support group on 2023-05-07."
+struct EventUnit {
+  std::string text;
+  std::string subject;                  // the participant it is about
+  TimeMs time_ms = 0;                   // the session time of the source turn
+  TimeMs event_from_ms = 0;             // normalised time of the event, if any
+  TimeMs event_to_ms = 0;               // end of that range (== from for a day)
+  std::vector<std::string> source_ids;  // turns it was distilled from
+};
+
+// A stable trait or preference of one participant, with its validity.
+// A later contradicting fact closes this one (valid_to_ms) instead of
+// deleting it, so "as of" questions stay answerable.
+struct PersonaFact {
+  std::string subject;    // "Melanie"
+  std::string attribute;  // "likes", "occupation", "home", "pet", ...
+  std::string value;      // "painting"
+  TimeMs valid_from_ms = 0;
+  TimeMs valid_to_ms = 0;  // 0 = still valid
+  float confidence = 1.0f;
+  std::vector<std::string> source_ids;
+  // True when the statement ends the fact ("I stopped bouldering"): it
+  // closes an open fact with the same subject/attribute/value.
+  bool negated = false;
+};
+
+enum class EntityType : uint8_t { kPerson, kPlace, kOrganisation, kThing, kEvent, kOther };
+const char* EntityTypeName(EntityType type);
+
+struct Entity {
+  std::string name;                  // canonical name ("Caroline")
+  EntityType type = EntityType::kOther;
+  std::vector<std::string> aliases;  // other surface forms ("Caro")
+  std::vector<std::string> source_ids;
+};
+
+// A typed, time-stamped edge: subject -relation-> object.
+// Relation names: sister_of, brother_of, parent_of, child_of, friend_of,
+// partner_of, lives_in, works_as, works_at, attended, likes, owns, member_of,
+// mentioned_with, and other snake_case names an extractor chooses.
+struct Relation {
+  std::string subject;
+  std::string relation;
+  std::string object;
+  TimeMs time_ms = 0;
+  std::vector<std::string> source_ids;
+};
+
+// Everything an extractor derived from one turn.
+struct Extraction {
+  std::vector<EventUnit> units;
+  std::vector<PersonaFact> facts;
+  std::vector<Entity> entities;
+  std::vector<Relation> relations;
+};
+
+}  // namespace engram
