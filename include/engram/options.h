@@ -1,0 +1,68 @@
+// Options for opening a Store and for writing to it.
+//
+// Thread safety: plain values.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace engram {
+
+class Embedder;
+class Extractor;
+
+struct Options {
+  // Create the store folder when it does not exist. Default true.
+  bool create_if_missing = true;
+  // Longest turn text accepted, in bytes. Default 64 KiB.
+  size_t max_text_bytes = 64 * 1024;
+  // Longest tenant, session, speaker or source id, in bytes. Default 1 KiB.
+  size_t max_id_bytes = 1024;
+
+  // Open only the event log: no embedder is loaded and no index is built.
+  // Observe, GetTurn, ScanTurns, ListTenants, ForgetTenant and Stats work;
+  // Recall does not. The derived indexes catch up the next time the store is
+  // opened without this flag. Default false. Useful for tools that only read
+  // or purge the log.
+  bool log_only = false;
+
+  // The embedder that builds the vector index. nullptr: the built-in
+  // Universal Sentence Encoder Lite (loaded from DefaultUseLiteModelDir()).
+  // A store records the identity of the embedder that built it; opening it
+  // with another one fails with FailedPrecondition unless reembed is true.
+  std::shared_ptr<Embedder> embedder;
+  // Re-embed everything with `embedder` when the store was built by another
+  // one (what `engram reindex` does). Default false.
+  bool reembed = false;
+
+  // The extractor that derives event units, persona facts and the graph on
+  // the write path. nullptr: the built-in rule-based extractor.
+  std::shared_ptr<Extractor> extractor;
+
+  // Vector index per tenant, as a FAISS-style description: "Flat" (exact,
+  // default), "Int8", "HNSW32", "IVF1024,Flat", ...
+  std::string vector_index = "Flat";
+
+  // Working memory per tenant and session: the most recent turns, at most
+  // this many (default 12) and at most this many tokens (default 1024).
+  size_t working_memory_turns = 12;
+  size_t working_memory_tokens = 1024;
+
+  // RocksDB block cache, in bytes. Default 64 MiB.
+  size_t block_cache_bytes = 64u << 20;
+};
+
+struct WriteOptions {
+  // If true, the write is flushed to stable storage (fsync) before Observe
+  // returns.
+  //
+  // sync = true: once Observe returns OK the turn survives kill -9 and power loss.
+  // sync = false: it survives a process crash, not a power loss.
+  //
+  // Default false.
+  bool sync = false;
+};
+
+}  // namespace engram

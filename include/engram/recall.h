@@ -1,0 +1,90 @@
+// Recall: what a Store returns when asked what to remember.
+//
+// Thread safety: plain values.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engram/types.h"
+
+namespace engram {
+
+struct RecallOptions {
+  // Hits to return. Default 10.
+  size_t k = 10;
+  // "auto": the retrieval router reads the question and picks a route
+  // (default). "hybrid": plain weighted fusion of vector and BM25 scores over
+  // turns and event units. "bm25" or "vector": one signal only.
+  std::string route = "auto";
+  // Weights of the normalised signals in "hybrid" (and the router's base).
+  float lexical_weight = 0.7f;  // default 0.7
+  float vector_weight = 0.3f;   // default 0.3
+
+  // Filters (apply to every route).
+  std::string speaker;                                  // "" = any
+  std::string session;                                  // "" = any
+  TimeMs from_ms = std::numeric_limits<TimeMs>::min();  // inclusive
+  TimeMs to_ms = std::numeric_limits<TimeMs>::max();    // exclusive
+
+  // Who "I"/"my" refers to in the question (the asking user), and who "you"
+  // refers to (the agent). Empty = unknown.
+  std::string asking_user;
+  std::string agent_name;
+};
+
+// One remembered item.
+struct Hit {
+  std::string kind;                     // "turn", "unit", "fact", "relation", "summary"
+  Tier tier = Tier::kEpisodic;
+  std::vector<std::string> source_ids;  // the turns it comes from
+  std::string text;
+  std::string speaker;
+  std::string session;
+  TimeMs time_ms = 0;
+  float score = 0;                       // the fused score used for ranking
+  std::map<std::string, float> signals;  // per-signal scores: "bm25", "vector", "graph", "temporal", ...
+};
+
+// How a question was read and answered: the route taken, inspectable.
+struct RouteInfo {
+  std::string name;                  // "single_fact", "multi_hop", "temporal", "persona", "open", "hybrid", ...
+  std::string question_kind;
+  std::vector<std::string> targets;  // participants the question is about
+  std::vector<std::string> entities; // entities mentioned
+  TimeMs from_ms = 0, to_ms = 0;     // time constraint (0, 0 = none)
+  bool graph_expansion = false;
+  std::map<std::string, float> weights;
+  std::vector<std::string> steps;    // what ran, in order, in words
+};
+
+struct RecallResult {
+  std::vector<Hit> hits;  // best first
+  RouteInfo route;
+  int64_t embed_us = 0;   // time spent embedding the query
+  int64_t search_us = 0;  // time spent on everything else
+};
+
+// A prompt-ready memory context within a token budget.
+struct ContextSection {
+  std::string name;  // "working", "persona", "evidence", "related"
+  std::vector<Hit> items;
+};
+
+struct Context {
+  std::vector<ContextSection> sections;
+  std::string text;   // the rendering, at most the budget
+  size_t tokens = 0;  // its size in tokens (engram's estimate: bytes / 4)
+  RouteInfo route;
+};
+
+struct GraphView {
+  std::vector<Entity> entities;
+  std::vector<Relation> relations;
+};
+
+}  // namespace engram

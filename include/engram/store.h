@@ -1,0 +1,134 @@
+// Store: a durable, multi-tenant memory for LLM agents.
+//
+// Thread safety: a Store is safe for concurrent use by many threads without
+// external synchronisation. Writers are serialised among themselves; readers
+// read from consistent snapshots and never wait for a writer's fsync.
+// Calls that block: Observe/ObserveBatch/ForgetTenant with sync = true wait
+// for fsync; no call waits on the network unless the configured Embedder does
+// (HttpEmbedder).
+//
+// Durability (WriteOptions::sync):
+//   sync = true: once Observe returns OK the turn survives kill -9 and power loss.
+//   sync = false: it survives a process crash, not a power loss.
+//
+// Every record belongs to one tenant. Nothing a call does for tenant A can
+// read or change tenant B's data.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engram/options.h"
+#include "engram/recall.h"
+#include "engram/status.h"
+#include "engram/types.h"
+
+namespace engram {
+
+// Selects turns of one tenant.
+struct TurnFilter {
+  std::string session;                                  // "" = every session
+  TimeMs from_ms = std::numeric_limits<TimeMs>::min();  // inclusive
+  TimeMs to_ms = std::numeric_limits<TimeMs>::max();    // exclusive
+  size_t limit = 0;                                     // 0 = no limit
+};
+
+// What ForgetTenant removed, per kind ("turns", "source_ids", "units",
+// "facts", "entities", "relations", "vectors", "index_snapshots", ...).
+struct ForgetReport {
+  std::map<std::string, uint64_t> removed;
+  uint64_t Total() const;
+};
+
+struct TenantStats {
+  std::string tenant;
+  uint64_t sessions = 0;
+  uint64_t turns = 0;
+  uint64_t bytes = 0;  // text bytes of the tenant's turns
+  uint64_t units = 0;
+  uint64_t facts = 0;
+  uint64_t entities = 0;
+  uint64_t relations = 0;
+};
+
+class Store {
+ public:
+  // Opens (or creates) the store in folder `path`. Fails with NotSupported
+  // for a store written by a newer engram format, FailedPrecondition for a
+  // store built by a different embedder (see Options::reembed).
+  static Result<std::unique_ptr<Store>> Open(const Options& options, const std::string& path);
+
+  virtual ~Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Records one turn and everything derived from it in one atomic write and
+  // returns its sequence number. Observing a turn whose (tenant, source_id)
+  // is already stored returns the stored sequence number and changes nothing.
+  // Bad input (empty tenant or speaker, invalid UTF-8, text over
+  // Options::max_text_bytes) is InvalidArgument and writes nothing.
+  virtual Result<uint64_t> Observe(std::string_view tenant, const Turn& turn,
+                                   const WriteOptions& write_options = {}) = 0;
+
+  // Records many turns of one tenant in one atomic write; returns their
+  // sequence numbers in order. Any bad turn fails the whole batch.
+  virtual Result<std::vector<uint64_t>> ObserveBatch(std::string_view tenant, std::span<const Turn> turns,
+                                                     const WriteOptions& write_options = {}) = 0;
+
+  virtual Result<StoredTurn> GetTurn(std::string_view tenant, uint64_t seq) = 0;
+  virtual Result<StoredTurn> GetTurnBySourceId(std::string_view tenant, std::string_view source_id) = 0;
+
+  // Turns of `tenant` in the order they were observed.
+  virtual Result<std::vector<StoredTurn>> ScanTurns(std::string_view tenant, const TurnFilter& filter = {}) = 0;
+
+  virtual Result<std::vector<std::string>> ListTenants() = 0;
+  virtual Result<TenantStats> GetTenantStats(std::string_view tenant) = 0;
+
+  // Removes every record and index entry of `tenant` and reports what it
+  // removed. Other tenants are untouched.
+  virtual Result<ForgetReport> ForgetTenant(std::string_view tenant, const WriteOptions& write_options = {}) = 0;
+
+  // --- Memory tiers -------------------------------------------------------
+
+  // Retrieves what the agent should remember to answer `query` (see
+  // recall.h). Fails with FailedPrecondition in log_only mode.
+  virtual Result<RecallResult> Recall(std::string_view tenant, std::string_view query,
+                                      const RecallOptions& options = {}) = 0;
+
+  // Packs the memory relevant to `question` into a context of at most
+  // `budget_tokens` tokens, with provenance, ready to paste into a prompt.
+  virtual Result<Context> RecallContext(std::string_view tenant, std::string_view question,
+                                        size_t budget_tokens, const RecallOptions& options = {}) = 0;
+
+  // Persona facts of `tenant` (of `speaker`, or everyone when empty) valid at
+  // `as_of_ms` (0 = now, i.e. facts not closed). With include_history, closed
+  // facts too.
+  virtual Result<std::vector<PersonaFact>> Profile(std::string_view tenant, std::string_view speaker = {},
+                                                   TimeMs as_of_ms = 0, bool include_history = false) = 0;
+
+  // The graph neighbourhood of `entity` up to `hops` hops (every entity when
+  // `entity` is empty), at most `max_edges` relations.
+  virtual Result<GraphView> Graph(std::string_view tenant, std::string_view entity = {}, int hops = 1,
+                                  size_t max_edges = 500) = 0;
+
+  // Event units derived from the turns of `tenant`, in log order.
+  virtual Result<std::vector<EventUnit>> EventUnits(std::string_view tenant) = 0;
+
+  // Working memory of (tenant, session): the most recent turns, oldest first.
+  virtual Result<std::vector<StoredTurn>> WorkingMemory(std::string_view tenant, std::string_view session) = 0;
+
+  // Throws away every derived index (vector, lexical, tiers) and rebuilds it
+  // from the log.
+  virtual Status Rebuild() = 0;
+
+ protected:
+  Store() = default;
+};
+
+}  // namespace engram

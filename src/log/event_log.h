@@ -1,0 +1,104 @@
+// EventLog: the RocksDB event log, engram's single source of truth.
+//
+// Column families and key layout are in docs/file-format.md. The log knows
+// nothing about tiers or indexes; it stores bytes under keys, atomically.
+//
+// Thread safety: safe for concurrent use. Reads never wait for a writer's
+// fsync. Write with sync = true blocks until the WAL is on stable storage.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engram/status.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class Snapshot;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace engram::log {
+
+// The format this engram writes. A store with a larger version is refused.
+inline constexpr int kFormatVersion = 1;
+
+enum class Cf : int {
+  kMeta = 0,      // format version, last sequence number, embedder identity
+  kTurns,         // tenant + seq -> turn record
+  kSourceIds,     // tenant + source id -> seq (idempotent re-imports)
+  kDerived,       // tenant + seq + kind + n -> derived record (units, facts, entities, relations)
+  kEmbeddings,    // tenant + embedder hash + text hash -> vector (embedding cache)
+  kSnapshots,     // tenant + index name -> serialised derived index
+  kQueue,         // job id -> background enrichment job
+  kCount
+};
+const char* CfName(Cf cf);
+
+struct LogOptions {
+  bool create_if_missing = true;
+  size_t block_cache_bytes = 64u << 20;
+};
+
+// A set of writes applied atomically by EventLog::Write.
+class LogBatch {
+ public:
+  ~LogBatch();
+  LogBatch(LogBatch&&) noexcept;
+  LogBatch& operator=(LogBatch&&) noexcept;
+  void Put(Cf cf, std::string_view key, std::string_view value);
+  void Delete(Cf cf, std::string_view key);
+  void DeleteRange(Cf cf, std::string_view begin, std::string_view end);
+  size_t Count() const;
+  size_t ByteSize() const;
+
+ private:
+  friend class EventLog;
+  explicit LogBatch(rocksdb::ColumnFamilyHandle* const* cfs);
+  std::unique_ptr<rocksdb::WriteBatch> batch_;
+  rocksdb::ColumnFamilyHandle* const* cfs_;  // the log's handles, indexed by Cf
+};
+
+// A consistent point-in-time view for reads.
+class LogSnapshot;
+
+class EventLog {
+ public:
+  static Result<std::unique_ptr<EventLog>> Open(const std::string& path, const LogOptions& options);
+  ~EventLog();
+
+  // An empty batch for this log.
+  LogBatch NewBatch() const { return LogBatch(cfs_.data()); }
+  Status Write(LogBatch& batch, bool sync);
+
+  // The value under `key`, or nullopt when absent.
+  Result<std::optional<std::string>> Get(Cf cf, std::string_view key,
+                                         const LogSnapshot* snapshot = nullptr) const;
+
+  // Calls fn(key, value) for every key in [begin, end) in order; fn returns
+  // false to stop early. An empty `end` means "to the end".
+  Status Scan(Cf cf, std::string_view begin, std::string_view end,
+              const std::function<bool(std::string_view key, std::string_view value)>& fn,
+              const LogSnapshot* snapshot = nullptr) const;
+
+  std::shared_ptr<const LogSnapshot> Snapshot() const;
+
+  // Flushes memtables and syncs the WAL (used before closing).
+  Status Flush();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  EventLog() = default;
+  std::string path_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;  // owned by db_, destroyed in ~EventLog
+};
+
+}  // namespace engram::log

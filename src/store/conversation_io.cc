@@ -1,0 +1,203 @@
+#include "store/conversation_io.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "common/time_format.h"
+#include "common/utf8.h"
+
+namespace engram {
+namespace {
+
+using nlohmann::json;
+
+Status FieldError(std::string_view field, std::string_view what) {
+  return Status::InvalidArgument("field '" + std::string(field) + "': " + std::string(what));
+}
+
+Status GetString(const json& obj, const char* field, bool required, std::string* out) {
+  auto it = obj.find(field);
+  if (it == obj.end() || it->is_null()) {
+    if (required) return FieldError(field, "missing");
+    return Status::OK();
+  }
+  if (!it->is_string()) {
+    // Numbers are accepted for ids and sessions (spreadsheets export them so).
+    if (it->is_number_integer() && std::string_view(field) != "text" && std::string_view(field) != "speaker") {
+      *out = it->dump();
+      return Status::OK();
+    }
+    return FieldError(field, std::string("expected a string, got ") + it->type_name());
+  }
+  *out = it->get<std::string>();
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<TenantTurn> ParseTurnLine(std::string_view line) {
+  // Validate UTF-8 first: nlohmann rejects it too, but with a less clear message.
+  ENGRAM_RETURN_IF_ERROR(ValidateUtf8(line, "line"));
+  json obj = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+  if (obj.is_discarded()) return Status::InvalidArgument("not valid JSON");
+  if (!obj.is_object()) return Status::InvalidArgument("expected a JSON object");
+  TenantTurn out;
+  ENGRAM_RETURN_IF_ERROR(GetString(obj, "tenant", true, &out.tenant));
+  ENGRAM_RETURN_IF_ERROR(GetString(obj, "speaker", true, &out.turn.speaker));
+  ENGRAM_RETURN_IF_ERROR(GetString(obj, "text", true, &out.turn.text));
+  ENGRAM_RETURN_IF_ERROR(GetString(obj, "session", false, &out.turn.session));
+  ENGRAM_RETURN_IF_ERROR(GetString(obj, "id", false, &out.turn.source_id));
+  if (out.tenant.empty()) return FieldError("tenant", "is empty");
+  if (out.turn.speaker.empty()) return FieldError("speaker", "is empty");
+  std::string time;
+  ENGRAM_RETURN_IF_ERROR(GetString(obj, "time", false, &time));
+  if (!time.empty()) {
+    auto t = ParseIsoTime(time);
+    if (!t.ok()) return FieldError("time", t.status().message());
+    out.turn.time_ms = *t;
+  }
+  return out;
+}
+
+std::string FormatTurnLine(std::string_view tenant, const Turn& turn) {
+  json obj = json::object();
+  obj["tenant"] = std::string(tenant);
+  if (!turn.session.empty()) obj["session"] = turn.session;
+  if (turn.time_ms != 0) obj["time"] = FormatIsoTime(turn.time_ms);
+  obj["speaker"] = turn.speaker;
+  obj["text"] = turn.text;
+  obj["id"] = turn.source_id;
+  return obj.dump();
+}
+
+Status ReadTurnsJsonl(const std::string& path, const std::function<Status(size_t, TenantTurn&&)>& fn) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("cannot open '" + path + "'");
+  std::string line;
+  size_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (std::all_of(line.begin(), line.end(), [](unsigned char c) { return std::isspace(c); })) continue;
+    auto parsed = ParseTurnLine(line);
+    if (!parsed.ok()) {
+      return parsed.status().WithContext(path + ":" + std::to_string(line_no));
+    }
+    Status s = fn(line_no, std::move(*parsed));
+    if (!s.ok()) return s;
+  }
+  if (in.bad()) return Status::IOError("error reading '" + path + "'");
+  return Status::OK();
+}
+
+std::vector<std::string> NormaliseLocomoEvidence(std::string_view raw) {
+  std::vector<std::string> out;
+  std::string token;
+  auto flush = [&]() {
+    // Keep digits and the first ':' between session and turn: "D:11:26" ->
+    // "D11:26", "D30:05" -> "D30:5".
+    std::string digits_a, digits_b;
+    bool seen_colon = false;
+    for (char c : token) {
+      if (std::isdigit(static_cast<unsigned char>(c))) {
+        (seen_colon ? digits_b : digits_a).push_back(c);
+      } else if (c == ':' && !digits_a.empty()) {
+        seen_colon = true;
+      }
+    }
+    token.clear();
+    if (digits_a.empty() || digits_b.empty()) return;
+    out.push_back("D" + std::to_string(std::stoi(digits_a)) + ":" + std::to_string(std::stoi(digits_b)));
+  };
+  for (char c : raw) {
+    if (c == ';' || c == ',' || std::isspace(static_cast<unsigned char>(c))) {
+      flush();
+    } else {
+      token.push_back(c);
+    }
+  }
+  flush();
+  return out;
+}
+
+Result<std::vector<LocomoConversation>> ReadLocomo(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("cannot open '" + path + "'");
+  json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return Status::InvalidArgument("'" + path + "' is not valid JSON");
+  if (!doc.is_array()) return Status::InvalidArgument("'" + path + "': expected a list of LoCoMo samples");
+  std::vector<LocomoConversation> out;
+  try {
+    for (size_t n = 0; n < doc.size(); ++n) {
+      const json& sample = doc[n];
+      const std::string where = path + ": sample " + std::to_string(n);
+      if (!sample.is_object() || !sample.contains("conversation") || !sample.contains("sample_id")) {
+        return Status::InvalidArgument(where + ": expected 'sample_id' and 'conversation'");
+      }
+      LocomoConversation conv;
+      conv.sample_id = sample["sample_id"].get<std::string>();
+      const json& c = sample["conversation"];
+      conv.speaker_a = c.value("speaker_a", "");
+      conv.speaker_b = c.value("speaker_b", "");
+      std::set<std::string> dia_ids;
+      for (int s = 1;; ++s) {
+        const std::string key = "session_" + std::to_string(s);
+        if (!c.contains(key)) {
+          // Sessions are numbered from 1 without gaps in LoCoMo; stop at the first missing one
+          // unless a later one exists.
+          bool later = false;
+          for (int t = s + 1; t < s + 50 && !later; ++t) later = c.contains("session_" + std::to_string(t));
+          if (!later) break;
+          continue;
+        }
+        TimeMs time = 0;
+        if (c.contains(key + "_date_time")) {
+          auto t = ParseLocomoTime(c[key + "_date_time"].get<std::string>());
+          if (!t.ok()) return t.status().WithContext(where + ": " + key + "_date_time");
+          time = *t;
+        }
+        int turn_index = 0;
+        for (const json& t : c[key]) {
+          Turn turn;
+          turn.session = key;
+          turn.speaker = t.value("speaker", "");
+          turn.text = t.value("text", "");
+          turn.source_id = t.value("dia_id", "");
+          // Turns of a session are a few seconds apart in time order.
+          turn.time_ms = time + static_cast<TimeMs>(turn_index++) * 1000;
+          if (t.contains("blip_caption") && t["blip_caption"].is_string()) {
+            turn.text += " [shares a photo of " + t["blip_caption"].get<std::string>() + "]";
+          }
+          dia_ids.insert(turn.source_id);
+          conv.turns.push_back(std::move(turn));
+        }
+      }
+      if (sample.contains("qa")) {
+        for (const json& q : sample["qa"]) {
+          LocomoQuestion question;
+          question.question = q.value("question", "");
+          question.category = q.value("category", 0);
+          std::set<std::string> seen;
+          for (const json& e : q.value("evidence", json::array())) {
+            if (!e.is_string()) continue;
+            ++question.raw_evidence;
+            for (auto& id : NormaliseLocomoEvidence(e.get<std::string>())) {
+              if (dia_ids.count(id) && seen.insert(id).second) question.evidence.push_back(id);
+            }
+          }
+          conv.questions.push_back(std::move(question));
+        }
+      }
+      out.push_back(std::move(conv));
+    }
+  } catch (const json::exception& e) {
+    return Status::InvalidArgument("'" + path + "' has an unexpected LoCoMo layout: " + e.what());
+  }
+  return out;
+}
+
+}  // namespace engram

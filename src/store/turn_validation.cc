@@ -1,0 +1,37 @@
+#include "store/turn_validation.h"
+
+#include <string>
+
+#include "common/utf8.h"
+
+namespace engram {
+namespace {
+
+Status ValidateId(std::string_view value, std::string_view what, bool required, const Options& options) {
+  if (required && value.empty()) return Status::InvalidArgument(std::string(what) + " is empty");
+  if (value.size() > options.max_id_bytes) {
+    return Status::InvalidArgument(std::string(what) + " is " + std::to_string(value.size()) +
+                                   " bytes, over the limit of " + std::to_string(options.max_id_bytes));
+  }
+  return ValidateUtf8(value, what);
+}
+
+}  // namespace
+
+Status ValidateTenant(std::string_view tenant, const Options& options) {
+  if (tenant.size() > 0xFFFF) return Status::InvalidArgument("tenant is longer than 65535 bytes");
+  return ValidateId(tenant, "tenant", /*required=*/true, options);
+}
+
+Status ValidateTurn(const Turn& turn, const Options& options) {
+  ENGRAM_RETURN_IF_ERROR(ValidateId(turn.speaker, "speaker", true, options));
+  ENGRAM_RETURN_IF_ERROR(ValidateId(turn.session, "session", false, options));
+  ENGRAM_RETURN_IF_ERROR(ValidateId(turn.source_id, "source id", false, options));
+  if (turn.text.size() > options.max_text_bytes) {
+    return Status::InvalidArgument("text is " + std::to_string(turn.text.size()) + " bytes, over the limit of " +
+                                   std::to_string(options.max_text_bytes) + " (Options::max_text_bytes)");
+  }
+  return ValidateUtf8(turn.text, "text");
+}
+
+}  // namespace engram

@@ -1,0 +1,33 @@
+#include <cstdio>
+
+#include "cli.h"
+
+namespace engram::cli {
+
+int ExitCodeFor(const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kOk: return kExitOk;
+    case Status::Code::kInvalidArgument:
+    case Status::Code::kNotFound:
+    case Status::Code::kFailedPrecondition:
+    case Status::Code::kNotSupported: return kExitBadInput;
+    default: return kExitStorage;
+  }
+}
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "engram: %s\n", status.message().c_str());
+  return ExitCodeFor(status);
+}
+
+Result<std::unique_ptr<Store>> OpenStore(const std::string& path, bool log_only, bool create_if_missing) {
+  Options options;
+  options.log_only = log_only;
+  options.create_if_missing = create_if_missing;
+  auto store = Store::Open(options, path);
+  if (!store.ok() && store.status().IsNotFound() && !create_if_missing) return store.status();
+  if (!store.ok()) return Status(store.status()).WithContext("cannot open store '" + path + "'");
+  return store;
+}
+
+}  // namespace engram::cli
