@@ -1,0 +1,891 @@
+#include "index/vector_index.h"
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/impl/DistanceComputer.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_factory.h>
+#include <faiss/index_io.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <new>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+
+#include "index/distance_kernels.h"
+
+namespace engram {
+namespace {
+
+constexpr size_t kMaxDim = 1 << 16;
+constexpr char kMagic[8] = {'E', 'N', 'G', 'R', 'V', 'E', 'C', '1'};
+constexpr uint32_t kFormatVersion = 1;
+// Rows scored per kernel call: small enough that the scores stay in L1.
+constexpr size_t kScanBlock = 256;
+// Int8 keeps this many times k candidates (at least kRerankMin) for the fp32
+// re-scoring; per-vector int8 codes of normalised vectors rarely move a true
+// top-k neighbour further than that.
+constexpr size_t kRerankFactor = 4;
+constexpr size_t kRerankMin = 32;
+// HNSW is rebuilt from its live vectors once tombstones outnumber them.
+constexpr size_t kCompactMinDead = 1024;
+// FAISS's rule of thumb: k-means wants ~39 training points per centroid.
+constexpr size_t kTrainPointsPerCentroid = 39;
+constexpr size_t kDefaultTrainThreshold = 39 * 256;
+
+// ---------------------------------------------------------------------------
+// Memory and small helpers
+
+// 64-byte aligned storage so SIMD rows start on cache-line boundaries.
+template <typename T>
+struct AlignedAllocator {
+  using value_type = T;
+  AlignedAllocator() = default;
+  template <typename U>
+  AlignedAllocator(const AlignedAllocator<U>&) {}  // NOLINT(google-explicit-constructor)
+  T* allocate(size_t n) {
+    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64}));
+  }
+  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t{64}); }
+  friend bool operator==(const AlignedAllocator&, const AlignedAllocator&) { return true; }
+};
+template <typename T>
+using AlignedVector = std::vector<T, AlignedAllocator<T>>;
+
+Status ValidateVectors(std::span<const float> vectors, size_t count, size_t dim,
+                       std::string_view what) {
+  if (count != 0 && vectors.size() / count != dim) {
+    return Status::InvalidArgument(std::string(what) + ": got " + std::to_string(vectors.size()) +
+                                   " floats for " + std::to_string(count) +
+                                   " vectors, expected dimension " + std::to_string(dim));
+  }
+  if (vectors.size() != count * dim) {
+    return Status::InvalidArgument(std::string(what) + ": got " + std::to_string(vectors.size()) +
+                                   " floats, expected " + std::to_string(count) + " x " +
+                                   std::to_string(dim));
+  }
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    if (!std::isfinite(vectors[i])) {
+      return Status::InvalidArgument(std::string(what) + ": vector " + std::to_string(i / dim) +
+                                     " component " + std::to_string(i % dim) + " is " +
+                                     (std::isnan(vectors[i]) ? "NaN" : "infinite"));
+    }
+  }
+  return Status::OK();
+}
+
+// Keeps the k best hits seen so far; the worst sits at the heap's front.
+// Ties in score go to the lower id so results are deterministic.
+class TopK {
+ public:
+  explicit TopK(size_t k) : k_(k) { heap_.reserve(k); }
+
+  // Scores below this cannot enter; cheap pre-check for the scan loops.
+  float threshold() const {
+    return heap_.size() < k_ ? -std::numeric_limits<float>::infinity() : heap_.front().score;
+  }
+
+  void Push(uint64_t id, float score) {
+    if (k_ == 0) return;
+    const VectorHit hit{id, score};
+    if (heap_.size() < k_) {
+      heap_.push_back(hit);
+      std::push_heap(heap_.begin(), heap_.end(), Better);
+    } else if (Better(hit, heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), Better);
+      heap_.back() = hit;
+      std::push_heap(heap_.begin(), heap_.end(), Better);
+    }
+  }
+
+  // Best first.
+  std::vector<VectorHit> TakeSorted() {
+    std::sort_heap(heap_.begin(), heap_.end(), Better);
+    return std::move(heap_);
+  }
+
+ private:
+  static bool Better(const VectorHit& a, const VectorHit& b) {
+    return a.score > b.score || (a.score == b.score && a.id < b.id);
+  }
+  size_t k_;
+  std::vector<VectorHit> heap_;
+};
+
+// Pins OpenMP regions started by this thread to one thread while alive.
+// omp_set_num_threads changes only the calling thread's setting, so
+// concurrent searches each run FAISS single-threaded instead of each
+// spawning a team as large as the machine.
+class OmpSingleThreadScope {
+ public:
+  OmpSingleThreadScope() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
+  ~OmpSingleThreadScope() { omp_set_num_threads(saved_); }
+  OmpSingleThreadScope(const OmpSingleThreadScope&) = delete;
+  OmpSingleThreadScope& operator=(const OmpSingleThreadScope&) = delete;
+
+ private:
+  int saved_;
+};
+
+// ---------------------------------------------------------------------------
+// Snapshot encoding: little-endian PODs, length-prefixed strings.
+
+class ByteWriter {
+ public:
+  template <typename T>
+  void Put(const T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    out_.append(reinterpret_cast<const char*>(&v), sizeof(T));
+  }
+  void PutBytes(const void* data, size_t n) { out_.append(static_cast<const char*>(data), n); }
+  void PutString(std::string_view s) {
+    Put<uint64_t>(s.size());
+    out_.append(s);
+  }
+  std::string& str() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view in) : in_(in) {}
+  template <typename T>
+  bool Get(T* v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    if (in_.size() - pos_ < sizeof(T)) return false;
+    std::memcpy(v, in_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return true;
+  }
+  bool GetBytes(void* data, size_t n) {
+    if (in_.size() - pos_ < n) return false;
+    std::memcpy(data, in_.data() + pos_, n);
+    pos_ += n;
+    return true;
+  }
+  bool GetString(std::string_view* s) {
+    uint64_t n = 0;
+    if (!Get(&n) || in_.size() - pos_ < n) return false;
+    *s = in_.substr(pos_, n);
+    pos_ += n;
+    return true;
+  }
+  size_t remaining() const { return in_.size() - pos_; }
+
+ private:
+  std::string_view in_;
+  size_t pos_ = 0;
+};
+
+Status Truncated(std::string_view what) {
+  return Status::Corruption("vector index snapshot truncated in " + std::string(what));
+}
+
+// ---------------------------------------------------------------------------
+// Description parsing
+
+struct IndexSpec {
+  enum class Kind { kFlat, kInt8, kFaiss };
+  Kind kind = Kind::kFlat;
+  std::string factory;  // FAISS index_factory string (kFaiss)
+  int hnsw_m = 0;       // > 0: "HNSW<M>" served by engram's HNSW flat storage
+  int ef_search = 0;    // 0 = FAISS default
+  int ef_construction = 0;
+  int nprobe = 0;
+};
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool ParsePositiveInt(std::string_view s, int max, int* out) {
+  int v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || v <= 0 || v > max) return false;
+  *out = v;
+  return true;
+}
+
+Result<IndexSpec> ParseDescription(std::string_view description) {
+  const std::string quoted = "vector index description '" + std::string(description) + "'";
+  description = Trim(description);
+  IndexSpec spec;
+  if (description.empty() || description == "Flat") return spec;
+  if (description == "Int8") {
+    spec.kind = IndexSpec::Kind::kInt8;
+    return spec;
+  }
+  spec.kind = IndexSpec::Kind::kFaiss;
+  std::string factory;
+  size_t start = 0;
+  while (start <= description.size()) {
+    size_t comma = description.find(',', start);
+    if (comma == std::string_view::npos) comma = description.size();
+    const std::string_view token = Trim(description.substr(start, comma - start));
+    start = comma + 1;
+    const size_t eq = token.find('=');
+    if (eq == std::string_view::npos) {
+      if (token.empty()) return Status::InvalidArgument("empty component in " + quoted);
+      if (!factory.empty()) factory += ',';
+      factory += token;
+      continue;
+    }
+    const std::string_view key = Trim(token.substr(0, eq));
+    const std::string_view value = Trim(token.substr(eq + 1));
+    int* target = key == "efSearch"         ? &spec.ef_search
+                  : key == "efConstruction" ? &spec.ef_construction
+                  : key == "nprobe"         ? &spec.nprobe
+                                            : nullptr;
+    if (target == nullptr) {
+      return Status::InvalidArgument("unknown option '" + std::string(key) + "' in " + quoted);
+    }
+    if (!ParsePositiveInt(value, 1 << 20, target)) {
+      return Status::InvalidArgument("option " + std::string(key) + " needs a positive integer, got '" +
+                                     std::string(value) + "' in " + quoted);
+    }
+  }
+  if (factory.empty()) return Status::InvalidArgument("no index type in " + quoted);
+  if (factory.find("IDMap") != std::string::npos) {
+    return Status::InvalidArgument(quoted + ": ids are managed by engram, drop IDMap");
+  }
+  const bool is_hnsw = factory.find("HNSW") != std::string::npos;
+  if ((spec.ef_search != 0 || spec.ef_construction != 0) && !is_hnsw) {
+    return Status::InvalidArgument("efSearch/efConstruction apply only to HNSW, in " + quoted);
+  }
+  if (spec.nprobe != 0 && factory.find("IVF") == std::string::npos) {
+    return Status::InvalidArgument("nprobe applies only to IVF, in " + quoted);
+  }
+  // "HNSW<M>" or "HNSW<M>,Flat": engram's own storage (AVX2 distances).
+  std::string_view f = factory;
+  if (f.ends_with(",Flat")) f.remove_suffix(5);
+  if (f.starts_with("HNSW") && f.size() > 4 &&
+      f.find_first_not_of("0123456789", 4) == std::string_view::npos) {
+    if (!ParsePositiveInt(f.substr(4), 512, &spec.hnsw_m) || spec.hnsw_m < 2) {
+      return Status::InvalidArgument("HNSW M must be in [2, 512] in " + quoted);
+    }
+  }
+  spec.factory = std::move(factory);
+  return spec;
+}
+
+// ---------------------------------------------------------------------------
+// Shared base: description, dimension and the snapshot envelope.
+
+class IndexBase : public VectorIndex {
+ public:
+  IndexBase(std::string description, size_t dim) : description_(std::move(description)), dim_(dim) {}
+
+  size_t dim() const override { return dim_; }
+  const std::string& description() const override { return description_; }
+
+  Result<std::string> Serialize() const override {
+    try {
+      ByteWriter w;
+      w.PutBytes(kMagic, sizeof(kMagic));
+      w.Put<uint32_t>(kFormatVersion);
+      w.PutString(description_);
+      w.Put<uint64_t>(dim_);
+      ENGRAM_RETURN_IF_ERROR(SavePayload(w));
+      return std::move(w.str());
+    } catch (const std::exception& e) {
+      return Status::Internal(std::string("serializing vector index failed: ") + e.what());
+    }
+  }
+
+  virtual Status SavePayload(ByteWriter& w) const = 0;
+  virtual Status LoadPayload(ByteReader& r) = 0;
+
+ protected:
+  Status CheckQuery(std::span<const float> query) const {
+    return ValidateVectors(query, 1, dim_, "vector index query");
+  }
+
+  const std::string description_;
+  const size_t dim_;
+};
+
+// ---------------------------------------------------------------------------
+// Flat and Int8: a dense array scanned by the dispatched kernels.
+//
+// Rows are kept dense (removal moves the last row into the hole), so a scan
+// never meets a tombstone and the filter is the only per-row branch.
+
+class ScanIndex final : public IndexBase {
+ public:
+  ScanIndex(std::string description, size_t dim, bool int8)
+      : IndexBase(std::move(description), dim),
+        int8_(int8),
+        stride_(kernels::Int8Stride(dim)),
+        kernels_(&kernels::BestKernels()) {}
+
+  Status Add(std::span<const uint64_t> ids, std::span<const float> vectors) override {
+    ENGRAM_RETURN_IF_ERROR(ValidateVectors(vectors, ids.size(), dim_, "vector index Add"));
+    try {
+      for (size_t i = 0; i < ids.size(); ++i) {
+        const float* v = vectors.data() + i * dim_;
+        auto [it, inserted] = slot_of_.try_emplace(ids[i], ids_.size());
+        const size_t slot = it->second;
+        if (inserted) {
+          ids_.push_back(ids[i]);
+          rows_.resize(rows_.size() + dim_);
+          if (int8_) {
+            codes_.resize(codes_.size() + stride_);
+            scales_.push_back(0);
+          }
+        }
+        std::copy(v, v + dim_, rows_.begin() + slot * dim_);
+        if (int8_) scales_[slot] = kernels::QuantizeInt8(v, dim_, codes_.data() + slot * stride_);
+      }
+    } catch (const std::bad_alloc&) {
+      return Status::Internal("out of memory adding " + std::to_string(ids.size()) + " vectors");
+    }
+    return Status::OK();
+  }
+
+  Status Remove(std::span<const uint64_t> ids) override {
+    for (uint64_t id : ids) {
+      auto it = slot_of_.find(id);
+      if (it == slot_of_.end()) continue;
+      const size_t slot = it->second;
+      const size_t last = ids_.size() - 1;
+      slot_of_.erase(it);
+      if (slot != last) {
+        ids_[slot] = ids_[last];
+        slot_of_[ids_[slot]] = slot;
+        std::copy_n(rows_.begin() + last * dim_, dim_, rows_.begin() + slot * dim_);
+        if (int8_) {
+          std::copy_n(codes_.begin() + last * stride_, stride_, codes_.begin() + slot * stride_);
+          scales_[slot] = scales_[last];
+        }
+      }
+      ids_.pop_back();
+      rows_.resize(rows_.size() - dim_);
+      if (int8_) {
+        codes_.resize(codes_.size() - stride_);
+        scales_.pop_back();
+      }
+    }
+    return Status::OK();
+  }
+
+  size_t size() const override { return ids_.size(); }
+
+  Result<std::vector<VectorHit>> Search(std::span<const float> query, size_t k,
+                                        const VectorFilter& filter) const override {
+    ENGRAM_RETURN_IF_ERROR(CheckQuery(query));
+    try {
+      return int8_ ? SearchInt8(query.data(), k, filter) : SearchFlat(query.data(), k, filter);
+    } catch (const std::exception& e) {
+      return Status::Internal(std::string("vector search failed: ") + e.what());
+    }
+  }
+
+  Status SavePayload(ByteWriter& w) const override {
+    w.Put<uint64_t>(ids_.size());
+    w.PutBytes(ids_.data(), ids_.size() * sizeof(uint64_t));
+    w.PutBytes(rows_.data(), rows_.size() * sizeof(float));
+    return Status::OK();
+  }
+
+  Status LoadPayload(ByteReader& r) override {
+    uint64_t n = 0;
+    if (!r.Get(&n)) return Truncated("row count");
+    if (n > r.remaining() / (sizeof(uint64_t) + dim_ * sizeof(float))) return Truncated("rows");
+    std::vector<uint64_t> ids(n);
+    std::vector<float> rows(n * dim_);
+    if (!r.GetBytes(ids.data(), n * sizeof(uint64_t))) return Truncated("ids");
+    if (!r.GetBytes(rows.data(), rows.size() * sizeof(float))) return Truncated("rows");
+    Status s = Add(ids, rows);
+    if (!s.ok()) return Status::Corruption("vector index snapshot: " + s.message());
+    if (size() != n) return Status::Corruption("vector index snapshot has duplicate ids");
+    return Status::OK();
+  }
+
+  // For the FAISS wrapper's training buffer.
+  std::span<const uint64_t> ids() const { return ids_; }
+  std::span<const float> rows() const { return {rows_.data(), rows_.size()}; }
+
+ private:
+  std::vector<VectorHit> SearchFlat(const float* q, size_t k, const VectorFilter& filter) const {
+    TopK top(std::min(k, ids_.size()));
+    float scores[kScanBlock];
+    const size_t n = ids_.size();
+    for (size_t start = 0; start < n; start += kScanBlock) {
+      const size_t m = std::min(kScanBlock, n - start);
+      kernels_->dot_f32_rows(q, rows_.data() + start * dim_, m, dim_, scores);
+      for (size_t i = 0; i < m; ++i) {
+        if (scores[i] < top.threshold()) continue;
+        const uint64_t id = ids_[start + i];
+        if (filter && !filter(id)) continue;
+        top.Push(id, scores[i]);
+      }
+    }
+    return top.TakeSorted();
+  }
+
+  std::vector<VectorHit> SearchInt8(const float* q, size_t k, const VectorFilter& filter) const {
+    const size_t n = ids_.size();
+    k = std::min(k, n);
+    if (k == 0) return {};
+    AlignedVector<int8_t> qcode(stride_);
+    const float qscale = kernels::QuantizeInt8(q, dim_, qcode.data());
+    // Candidate pass over the int8 codes; TopK's id field holds the slot.
+    TopK candidates(std::max(k * kRerankFactor, kRerankMin));
+    int32_t dots[kScanBlock];
+    for (size_t start = 0; start < n; start += kScanBlock) {
+      const size_t m = std::min(kScanBlock, n - start);
+      kernels_->dot_i8_rows(qcode.data(), codes_.data() + start * stride_, m, stride_, dots);
+      for (size_t i = 0; i < m; ++i) {
+        const float approx = static_cast<float>(dots[i]) * scales_[start + i] * qscale;
+        if (approx < candidates.threshold()) continue;
+        if (filter && !filter(ids_[start + i])) continue;
+        candidates.Push(start + i, approx);
+      }
+    }
+    // Re-score the survivors exactly, so returned scores are fp32 scores.
+    TopK top(k);
+    for (const VectorHit& c : candidates.TakeSorted()) {
+      top.Push(ids_[c.id], kernels_->dot_f32(q, rows_.data() + c.id * dim_, dim_));
+    }
+    return top.TakeSorted();
+  }
+
+  const bool int8_;
+  const size_t stride_;  // bytes per int8 code
+  const kernels::DistanceKernels* kernels_;
+  std::vector<uint64_t> ids_;                    // slot -> id
+  std::unordered_map<uint64_t, size_t> slot_of_;  // id -> slot
+  AlignedVector<float> rows_;                    // slot-major, dim_ floats each
+  AlignedVector<int8_t> codes_;                  // Int8 only: stride_ bytes each
+  std::vector<float> scales_;                    // Int8 only: code scale per slot
+};
+
+// ---------------------------------------------------------------------------
+// FAISS flat storage whose distances use engram's dispatched kernels. Debian's
+// libfaiss computes inner products with SSE only; HNSW spends nearly all of
+// its time in these distance calls (both when adding and when searching).
+// It stays an IndexFlatIP, so write_index/read_index handle it unchanged.
+
+class DispatchedDistanceComputer final : public faiss::FlatCodesDistanceComputer {
+ public:
+  explicit DispatchedDistanceComputer(const faiss::IndexFlat& storage)
+      : faiss::FlatCodesDistanceComputer(storage.codes.data(), storage.code_size),
+        dim_(storage.d),
+        base_(storage.get_xb()),
+        kernels_(&kernels::BestKernels()) {}
+
+  void set_query(const float* x) override { query_ = x; }
+  float distance_to_code(const uint8_t* code) override {
+    return kernels_->dot_f32(query_, reinterpret_cast<const float*>(code), dim_);
+  }
+  float symmetric_dis(idx_t i, idx_t j) override {
+    return kernels_->dot_f32(base_ + i * dim_, base_ + j * dim_, dim_);
+  }
+
+ private:
+  size_t dim_;
+  const float* base_;
+  const kernels::DistanceKernels* kernels_;
+  const float* query_ = nullptr;
+};
+
+class DispatchedFlatIP final : public faiss::IndexFlatIP {
+ public:
+  explicit DispatchedFlatIP(idx_t d) : faiss::IndexFlatIP(d) {}
+  faiss::FlatCodesDistanceComputer* get_FlatCodesDistanceComputer() const override {
+    return new DispatchedDistanceComputer(*this);
+  }
+};
+
+// Swaps an IndexHNSWFlat's storage for a DispatchedFlatIP holding the same
+// vectors.
+void UseDispatchedStorage(faiss::IndexHNSWFlat& hnsw) {
+  auto storage = std::make_unique<DispatchedFlatIP>(hnsw.d);
+  if (auto* old = dynamic_cast<faiss::IndexFlat*>(hnsw.storage)) {
+    storage->codes.swap(old->codes);
+    storage->ntotal = old->ntotal;
+  }
+  if (hnsw.own_fields) delete hnsw.storage;
+  hnsw.storage = storage.release();
+  hnsw.own_fields = true;
+}
+
+// ---------------------------------------------------------------------------
+// Any FAISS index, with engram ids, tombstones and filters.
+//
+// FAISS labels are positions 0..ntotal-1 in insertion order; label_to_id_
+// maps them back. Removal and replacement only set a tombstone (FAISS graph
+// indexes cannot delete), and Search over-fetches until k live hits that pass
+// the filter are found or the index is exhausted. HNSW is rebuilt from its
+// live vectors when tombstones outnumber them. Indexes that need training
+// (IVF, PQ, SQ) are served by an exact scan until enough vectors have arrived
+// to train them.
+
+class FaissIndex final : public IndexBase {
+ public:
+  FaissIndex(std::string description, size_t dim, IndexSpec spec)
+      : IndexBase(std::move(description), dim), spec_(std::move(spec)) {}
+
+  // Builds an empty FAISS index for spec_.
+  Result<std::unique_ptr<faiss::Index>> MakeIndex() const {
+    std::unique_ptr<faiss::Index> index;
+    try {
+      if (spec_.hnsw_m > 0) {
+        auto hnsw = std::make_unique<faiss::IndexHNSWFlat>(static_cast<int>(dim_), spec_.hnsw_m,
+                                                           faiss::METRIC_INNER_PRODUCT);
+        UseDispatchedStorage(*hnsw);
+        index = std::move(hnsw);
+      } else {
+        index.reset(faiss::index_factory(static_cast<int>(dim_), spec_.factory.c_str(),
+                                         faiss::METRIC_INNER_PRODUCT));
+      }
+    } catch (const std::exception& e) {
+      return Status::InvalidArgument("unknown vector index description '" + description_ +
+                                     "': " + e.what());
+    }
+    ApplyParameters(*index);
+    return index;
+  }
+
+  Status Init(std::unique_ptr<faiss::Index> index) {
+    index_ = std::move(index);
+    if (!index_->is_trained) {
+      pending_ = std::make_unique<ScanIndex>("Flat", dim_, false);
+      train_threshold_ = kDefaultTrainThreshold;
+      if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(index_.get())) {
+        train_threshold_ = std::max<size_t>(1024, ivf->nlist * kTrainPointsPerCentroid);
+      }
+    }
+    return Status::OK();
+  }
+
+  Status Add(std::span<const uint64_t> ids, std::span<const float> vectors) override {
+    ENGRAM_RETURN_IF_ERROR(ValidateVectors(vectors, ids.size(), dim_, "vector index Add"));
+    if (pending_) {
+      ENGRAM_RETURN_IF_ERROR(pending_->Add(ids, vectors));
+      if (pending_->size() >= train_threshold_) return TrainFromPending();
+      return Status::OK();
+    }
+    ENGRAM_RETURN_IF_ERROR(AddToFaiss(ids, vectors.data()));
+    return MaybeCompact();
+  }
+
+  Status Remove(std::span<const uint64_t> ids) override {
+    if (pending_) return pending_->Remove(ids);
+    for (uint64_t id : ids) {
+      auto it = id_to_label_.find(id);
+      if (it == id_to_label_.end()) continue;
+      MarkDead(it->second);
+      id_to_label_.erase(it);
+    }
+    return MaybeCompact();
+  }
+
+  size_t size() const override { return pending_ ? pending_->size() : id_to_label_.size(); }
+
+  Result<std::vector<VectorHit>> Search(std::span<const float> query, size_t k,
+                                        const VectorFilter& filter) const override {
+    ENGRAM_RETURN_IF_ERROR(CheckQuery(query));
+    if (pending_) return pending_->Search(query, k, filter);
+    const size_t want = std::min(k, id_to_label_.size());
+    if (want == 0) return std::vector<VectorHit>{};
+    const size_t ntotal = label_to_id_.size();
+    // Without tombstones or a filter every FAISS hit survives.
+    size_t fetch = (dead_count_ == 0 && !filter) ? want : std::min(ntotal, 2 * want + 16);
+    try {
+      OmpSingleThreadScope single_thread;
+      std::vector<float> distances;
+      std::vector<faiss::Index::idx_t> labels;
+      std::vector<VectorHit> hits;
+      while (true) {
+        distances.resize(fetch);
+        labels.resize(fetch);
+        faiss::SearchParametersHNSW hnsw_params;
+        const faiss::SearchParameters* params = nullptr;
+        if (hnsw_ != nullptr) {
+          hnsw_params.efSearch = std::max<int>(hnsw_->hnsw.efSearch, static_cast<int>(fetch));
+          params = &hnsw_params;
+        }
+        index_->search(1, query.data(), static_cast<faiss::Index::idx_t>(fetch), distances.data(),
+                       labels.data(), params);
+        hits.clear();
+        bool exhausted = false;
+        for (size_t j = 0; j < fetch && hits.size() < want; ++j) {
+          const faiss::Index::idx_t label = labels[j];
+          if (label < 0) {
+            exhausted = true;
+            break;
+          }
+          if (dead_[label]) continue;
+          const uint64_t id = label_to_id_[label];
+          if (filter && !filter(id)) continue;
+          hits.push_back({id, distances[j]});
+        }
+        if (hits.size() >= want || exhausted || fetch >= ntotal) return hits;
+        fetch = std::min(ntotal, fetch * 4);
+      }
+    } catch (const std::exception& e) {
+      return Status::Internal("FAISS search on '" + description_ + "' failed: " + e.what());
+    }
+  }
+
+  Status SavePayload(ByteWriter& w) const override {
+    w.Put<uint8_t>(pending_ ? 0 : 1);
+    if (pending_) {
+      w.Put<uint64_t>(train_threshold_);
+      return pending_->SavePayload(w);
+    }
+    w.Put<uint64_t>(label_to_id_.size());
+    w.PutBytes(label_to_id_.data(), label_to_id_.size() * sizeof(uint64_t));
+    w.PutBytes(dead_.data(), dead_.size());
+    faiss::VectorIOWriter faiss_bytes;
+    faiss::write_index(index_.get(), &faiss_bytes);
+    w.Put<uint64_t>(faiss_bytes.data.size());
+    w.PutBytes(faiss_bytes.data.data(), faiss_bytes.data.size());
+    return Status::OK();
+  }
+
+  Status LoadPayload(ByteReader& r) override {
+    uint8_t trained = 0;
+    if (!r.Get(&trained)) return Truncated("index state");
+    if (trained == 0) {
+      if (!pending_) return Status::Corruption("vector index snapshot: untrained state for a trained index type");
+      if (!r.Get(&train_threshold_)) return Truncated("training threshold");
+      return pending_->LoadPayload(r);
+    }
+    uint64_t n = 0;
+    if (!r.Get(&n)) return Truncated("label count");
+    if (n > r.remaining() / (sizeof(uint64_t) + 1)) return Truncated("labels");
+    label_to_id_.resize(n);
+    dead_.resize(n);
+    if (!r.GetBytes(label_to_id_.data(), n * sizeof(uint64_t))) return Truncated("labels");
+    if (!r.GetBytes(dead_.data(), n)) return Truncated("tombstones");
+    uint64_t faiss_size = 0;
+    if (!r.Get(&faiss_size) || faiss_size > r.remaining()) return Truncated("FAISS index");
+    faiss::VectorIOReader faiss_bytes;
+    faiss_bytes.data.resize(faiss_size);
+    if (!r.GetBytes(faiss_bytes.data.data(), faiss_size)) return Truncated("FAISS index");
+    std::unique_ptr<faiss::Index> index;
+    try {
+      index.reset(faiss::read_index(&faiss_bytes));
+    } catch (const std::exception& e) {
+      return Status::Corruption(std::string("vector index snapshot: FAISS index unreadable: ") + e.what());
+    }
+    if (static_cast<uint64_t>(index->ntotal) != n || index->d != static_cast<int>(dim_)) {
+      return Status::Corruption("vector index snapshot: FAISS index has " +
+                                std::to_string(index->ntotal) + " vectors of dimension " +
+                                std::to_string(index->d) + ", labels say " + std::to_string(n) +
+                                " of " + std::to_string(dim_));
+    }
+    if (spec_.hnsw_m > 0) {
+      auto* hnsw = dynamic_cast<faiss::IndexHNSWFlat*>(index.get());
+      if (hnsw == nullptr) return Status::Corruption("vector index snapshot: expected an HNSW index");
+      UseDispatchedStorage(*hnsw);
+    }
+    ApplyParameters(*index);
+    index_ = std::move(index);
+    hnsw_ = dynamic_cast<faiss::IndexHNSW*>(index_.get());
+    pending_.reset();
+    id_to_label_.clear();
+    dead_count_ = 0;
+    for (size_t label = 0; label < n; ++label) {
+      if (dead_[label] > 1) return Status::Corruption("vector index snapshot: bad tombstone byte");
+      if (dead_[label]) {
+        ++dead_count_;
+      } else if (!id_to_label_.emplace(label_to_id_[label], label).second) {
+        return Status::Corruption("vector index snapshot: id " + std::to_string(label_to_id_[label]) +
+                                  " is live twice");
+      }
+    }
+    return Status::OK();
+  }
+
+  void BindHnsw() { hnsw_ = dynamic_cast<faiss::IndexHNSW*>(index_.get()); }
+
+ private:
+  // Search-time and build-time settings from the description.
+  void ApplyParameters(faiss::Index& index) const {
+    if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(&index)) {
+      if (spec_.ef_search > 0) hnsw->hnsw.efSearch = spec_.ef_search;
+      if (spec_.ef_construction > 0) hnsw->hnsw.efConstruction = spec_.ef_construction;
+    }
+    if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(&index)) {
+      if (spec_.nprobe > 0) ivf->nprobe = spec_.nprobe;
+    }
+  }
+
+  void MarkDead(size_t label) {
+    if (!dead_[label]) {
+      dead_[label] = 1;
+      ++dead_count_;
+    }
+  }
+
+  // Adds to FAISS, then records labels; a batch is added in one FAISS call
+  // so HNSW inserts it with its OpenMP threads.
+  Status AddToFaiss(std::span<const uint64_t> ids, const float* vectors) {
+    if (ids.empty()) return Status::OK();
+    const size_t base = label_to_id_.size();
+    try {
+      index_->add(static_cast<faiss::Index::idx_t>(ids.size()), vectors);
+    } catch (const std::exception& e) {
+      // Whatever FAISS managed to add is unreachable: tombstone it.
+      while (label_to_id_.size() < static_cast<size_t>(index_->ntotal)) {
+        label_to_id_.push_back(0);
+        dead_.push_back(1);
+        ++dead_count_;
+      }
+      return Status::Internal("FAISS add on '" + description_ + "' failed: " + e.what());
+    }
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto [it, inserted] = id_to_label_.try_emplace(ids[i], base + i);
+      if (!inserted) {
+        MarkDead(it->second);
+        it->second = base + i;
+      }
+      label_to_id_.push_back(ids[i]);
+      dead_.push_back(0);
+    }
+    return Status::OK();
+  }
+
+  Status TrainFromPending() {
+    const std::span<const float> rows = pending_->rows();
+    try {
+      index_->train(static_cast<faiss::Index::idx_t>(pending_->size()), rows.data());
+    } catch (const std::exception& e) {
+      // Too few points for this index (e.g. PQ codebooks): keep scanning
+      // exactly and try again with twice as many.
+      train_threshold_ *= 2;
+      return Status::OK();
+    }
+    std::unique_ptr<ScanIndex> pending = std::move(pending_);
+    Status s = AddToFaiss(pending->ids(), pending->rows().data());
+    if (!s.ok()) {
+      pending_ = std::move(pending);  // still searchable exactly
+      return s;
+    }
+    return Status::OK();
+  }
+
+  // Rebuilds HNSW from its live vectors once tombstones outnumber them;
+  // other FAISS types cannot reconstruct their vectors exactly, so they keep
+  // their tombstones.
+  Status MaybeCompact() {
+    if (spec_.hnsw_m == 0 || dead_count_ < kCompactMinDead || dead_count_ <= id_to_label_.size()) {
+      return Status::OK();
+    }
+    auto* hnsw = dynamic_cast<faiss::IndexHNSWFlat*>(index_.get());
+    const auto* storage = hnsw ? dynamic_cast<const faiss::IndexFlat*>(hnsw->storage) : nullptr;
+    if (storage == nullptr) return Status::OK();
+    std::vector<uint64_t> ids;
+    std::vector<float> vectors;
+    ids.reserve(id_to_label_.size());
+    vectors.reserve(id_to_label_.size() * dim_);
+    const float* xb = storage->get_xb();
+    for (size_t label = 0; label < label_to_id_.size(); ++label) {
+      if (dead_[label]) continue;
+      ids.push_back(label_to_id_[label]);
+      vectors.insert(vectors.end(), xb + label * dim_, xb + (label + 1) * dim_);
+    }
+    auto fresh = MakeIndex();
+    if (!fresh.ok()) return fresh.status();
+    index_ = std::move(fresh).value();
+    BindHnsw();
+    label_to_id_.clear();
+    dead_.clear();
+    id_to_label_.clear();
+    dead_count_ = 0;
+    return AddToFaiss(ids, vectors.data());
+  }
+
+  const IndexSpec spec_;
+  std::unique_ptr<faiss::Index> index_;
+  faiss::IndexHNSW* hnsw_ = nullptr;  // index_ when it is an HNSW, else null
+  std::vector<uint64_t> label_to_id_;
+  std::vector<uint8_t> dead_;  // per label: 1 = removed or replaced
+  size_t dead_count_ = 0;
+  std::unordered_map<uint64_t, size_t> id_to_label_;  // live ids only
+  std::unique_ptr<ScanIndex> pending_;  // exact scan until index_ is trained
+  uint64_t train_threshold_ = 0;
+};
+
+Result<std::unique_ptr<IndexBase>> CreateBase(std::string_view description, size_t dim) {
+  if (dim == 0 || dim > kMaxDim) {
+    return Status::InvalidArgument("vector dimension " + std::to_string(dim) + " is not in [1, " +
+                                   std::to_string(kMaxDim) + "]");
+  }
+  auto spec = ParseDescription(description);
+  if (!spec.ok()) return spec.status();
+  std::string name(Trim(description));
+  if (name.empty()) name = "Flat";
+  switch (spec->kind) {
+    case IndexSpec::Kind::kFlat:
+      return std::unique_ptr<IndexBase>(std::make_unique<ScanIndex>(name, dim, false));
+    case IndexSpec::Kind::kInt8:
+      return std::unique_ptr<IndexBase>(std::make_unique<ScanIndex>(name, dim, true));
+    case IndexSpec::Kind::kFaiss:
+      break;
+  }
+  auto index = std::make_unique<FaissIndex>(name, dim, std::move(spec).value());
+  auto faiss_index = index->MakeIndex();
+  if (!faiss_index.ok()) return faiss_index.status();
+  ENGRAM_RETURN_IF_ERROR(index->Init(std::move(faiss_index).value()));
+  index->BindHnsw();
+  return std::unique_ptr<IndexBase>(std::move(index));
+}
+
+}  // namespace
+
+VectorIndex::~VectorIndex() = default;
+
+Result<std::unique_ptr<VectorIndex>> VectorIndex::Create(std::string_view description, size_t dim) {
+  auto base = CreateBase(description, dim);
+  if (!base.ok()) return base.status();
+  return std::unique_ptr<VectorIndex>(std::move(base).value());
+}
+
+Result<std::unique_ptr<VectorIndex>> VectorIndex::Deserialize(std::string_view bytes) {
+  ByteReader r(bytes);
+  char magic[sizeof(kMagic)];
+  if (!r.GetBytes(magic, sizeof(magic)) || std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) {
+    return Status::Corruption("not a vector index snapshot (bad magic)");
+  }
+  uint32_t version = 0;
+  if (!r.Get(&version)) return Truncated("version");
+  if (version != kFormatVersion) {
+    return Status::NotSupported("vector index snapshot format version " + std::to_string(version) +
+                                " (this build reads " + std::to_string(kFormatVersion) + ")");
+  }
+  std::string_view description;
+  uint64_t dim = 0;
+  if (!r.GetString(&description)) return Truncated("description");
+  if (!r.Get(&dim)) return Truncated("dimension");
+  auto base = CreateBase(description, dim);
+  if (!base.ok()) return Status::Corruption("vector index snapshot: " + base.status().message());
+  try {
+    ENGRAM_RETURN_IF_ERROR((*base)->LoadPayload(r));
+  } catch (const std::exception& e) {
+    return Status::Corruption(std::string("vector index snapshot unreadable: ") + e.what());
+  }
+  if (r.remaining() != 0) {
+    return Status::Corruption("vector index snapshot has " + std::to_string(r.remaining()) +
+                              " trailing bytes");
+  }
+  return std::unique_ptr<VectorIndex>(std::move(base).value());
+}
+
+}  // namespace engram
