@@ -91,6 +91,7 @@ class TopK {
 
   // Scores below this cannot enter; cheap pre-check for the scan loops.
   float threshold() const {
+    if (k_ == 0) return std::numeric_limits<float>::infinity();
     return heap_.size() < k_ ? -std::numeric_limits<float>::infinity() : heap_.front().score;
   }
 
