@@ -6,7 +6,6 @@
 #include <unicode/bytestream.h>
 #include <unicode/locid.h>
 #include <unicode/normalizer2.h>
-#include <unicode/rbbi.h>
 #include <unicode/uchar.h>
 #include <unicode/ubrk.h>
 #include <unicode/uscript.h>
