@@ -61,6 +61,9 @@ class LexicalIndex {
  public:
   explicit LexicalIndex(LexicalOptions options = {});
 
+  // Movable (with exclusive access), not copyable: an index can be large.
+  LexicalIndex(LexicalIndex&&) = default;
+  LexicalIndex& operator=(LexicalIndex&&) = default;
   LexicalIndex(const LexicalIndex&) = delete;
   LexicalIndex& operator=(const LexicalIndex&) = delete;
 

@@ -231,6 +231,16 @@ TEST(LexicalIndexTest, ReAddReplacesText) {
   EXPECT_THAT(index.Search("violin", 10), IsEmpty());
 }
 
+TEST(LexicalIndexTest, MovedIndexKeepsDocuments) {
+  LexicalIndex original;
+  original.Add(5, "adoption agency interview");
+  LexicalIndex moved(std::move(original));
+  EXPECT_EQ(moved.size(), 1u);
+  EXPECT_THAT(Ids(moved.Search("adoption interview", 10)), ElementsAre(5));
+  moved.Add(6, "adoption papers");
+  EXPECT_THAT(Ids(moved.Search("adoption", 10)), SizeIs(2));
+}
+
 TEST(LexicalIndexTest, EmptyDocumentCountsButIsNeverFound) {
   LexicalIndex index;
   index.Add(1, "the and of");
