@@ -27,5 +27,10 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& path, bool log_only,
 // Each command adds its subcommand to `app`; the callback stores the exit
 // code in *exit_code.
 void AddLogCommands(CLI::App& app, int* exit_code);
+void AddMemoryCommands(CLI::App& app, int* exit_code);
+void AddEvalCommand(CLI::App& app, int* exit_code);
+
+// JSON renderings shared by commands.
+std::string HitsToJson(const RecallResult& result, int indent);
 
 }  // namespace engram::cli

@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   });
   int exit_code = engram::cli::kExitOk;
   engram::cli::AddLogCommands(app, &exit_code);
+  engram::cli::AddMemoryCommands(app, &exit_code);
+  engram::cli::AddEvalCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

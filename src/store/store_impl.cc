@@ -3,9 +3,15 @@
 #include <set>
 #include <unordered_set>
 
+#include <chrono>
+#include <cstring>
+
 #include "common/logging.h"
+#include "common/sha256.h"
+#include "common/utf8.h"
 #include "log/key_codec.h"
 #include "store/turn_validation.h"
+#include "tiers/record_codec.h"
 
 namespace engram {
 
@@ -28,7 +34,10 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options, const std::st
 StoreImpl::StoreImpl(const Options& options, std::unique_ptr<log::EventLog> log)
     : options_(options), log_(std::move(log)) {}
 
-StoreImpl::~StoreImpl() = default;
+StoreImpl::~StoreImpl() {
+  Status s = SaveSnapshots();
+  if (!s.ok()) Log().warn("could not save index snapshots: {}", s.ToString());
+}
 
 Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, const std::string& path) {
   log::LogOptions log_options;
@@ -38,7 +47,42 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, const std
   if (!log.ok()) return log.status();
   std::unique_ptr<StoreImpl> store(new StoreImpl(options, std::move(*log)));
   ENGRAM_RETURN_IF_ERROR(store->LoadMeta());
+  if (!options.log_only) {
+    store->extractor_ = options.extractor ? options.extractor : std::shared_ptr<Extractor>(NewRuleBasedExtractor());
+    if (options.embedder) {
+      store->embedder_ = options.embedder;
+    } else {
+      auto embedder = NewUseLiteEmbedder();
+      if (!embedder.ok()) return embedder.status().WithContext("cannot load the built-in embedder");
+      store->embedder_ = std::move(*embedder);
+    }
+    store->embedder_hash_ = Sha256Hex(store->embedder_->identity()).substr(0, 16);
+    ENGRAM_RETURN_IF_ERROR(store->CheckEmbedderIdentity());
+  }
   return std::unique_ptr<Store>(std::move(store));
+}
+
+Status StoreImpl::CheckEmbedderIdentity() {
+  auto stored = log_->Get(Cf::kMeta, "embedder");
+  if (!stored.ok()) return stored.status();
+  const std::string identity = embedder_->identity();
+  if (stored->has_value() && **stored == identity) return Status::OK();
+  if (stored->has_value() && !options_.reembed) {
+    return Status::FailedPrecondition("store '" + log_->path() + "' was built by embedder '" + **stored +
+                                      "', not '" + identity +
+                                      "'; open it with that embedder, or re-embed it (engram reindex --store DIR)");
+  }
+  // First open, or a re-embed: record the identity and drop vector snapshots
+  // made by another embedder (the embedding cache is keyed by identity).
+  log::LogBatch batch = log_->NewBatch();
+  batch.Put(Cf::kMeta, "embedder", identity);
+  if (stored->has_value()) {
+    ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kSnapshots, {}, {}, [&](std::string_view key, std::string_view) {
+      batch.Delete(Cf::kSnapshots, key);
+      return true;
+    }));
+  }
+  return log_->Write(batch, /*sync=*/true);
 }
 
 Status StoreImpl::LoadMeta() {
@@ -62,6 +106,88 @@ Result<std::vector<uint64_t>> StoreImpl::ObserveBatch(std::string_view tenant, s
   return ObserveImpl(tenant, turns, wo);
 }
 
+namespace {
+
+// A new turn on its way into the log, with what was derived from it.
+struct PendingTurn {
+  size_t index;  // position in the caller's batch
+  Turn turn;
+  Extraction extraction;
+  uint64_t seq = 0;
+};
+
+std::string DerivedUpToKey(std::string_view tenant) { return "derived/" + std::string(tenant); }
+
+// Extraction never fails a write: a turn whose extraction failed is stored
+// without derivations (and the failure logged).
+Extraction ExtractOrEmpty(Extractor& extractor, const ExtractionInput& input) {
+  auto x = extractor.Extract(input);
+  if (!x.ok()) {
+    Log().warn("extraction failed for turn '{}': {}", input.turn.source_id, x.status().ToString());
+    return Extraction{};
+  }
+  Extraction out = std::move(*x);
+  if (out.units.size() > kMaxUnitsPerTurn) out.units.resize(kMaxUnitsPerTurn);
+  return out;
+}
+
+}  // namespace
+
+std::string StoreImpl::EmbeddingKey(std::string_view tenant, std::string_view text) const {
+  std::string key = log::TenantPrefix(tenant);
+  key.append(embedder_hash_);
+  key.append(Sha256Hex(text).substr(0, 32));
+  return key;
+}
+
+Result<std::vector<float>> StoreImpl::EmbedCached(std::string_view tenant, const std::vector<std::string>& texts,
+                                                  log::LogBatch* batch) {
+  const size_t dim = embedder_->dim();
+  std::vector<float> out(texts.size() * dim);
+  std::vector<std::string> missing;
+  std::vector<size_t> missing_at;
+  std::unordered_map<std::string, size_t> first_missing;  // text -> index in `missing`
+  std::vector<std::pair<size_t, size_t>> repeats;         // (row, missing index)
+  for (size_t i = 0; i < texts.size(); ++i) {
+    auto cached = log_->Get(Cf::kEmbeddings, EmbeddingKey(tenant, texts[i]));
+    if (!cached.ok()) return cached.status();
+    if (cached->has_value() && (*cached)->size() == dim * sizeof(float)) {
+      std::memcpy(out.data() + i * dim, (*cached)->data(), dim * sizeof(float));
+      continue;
+    }
+    auto [it, fresh] = first_missing.emplace(texts[i], missing.size());
+    if (fresh) {
+      missing.push_back(texts[i]);
+      missing_at.push_back(i);
+    } else {
+      repeats.emplace_back(i, it->second);
+    }
+  }
+  if (!missing.empty()) {
+    auto vectors = embedder_->Embed(missing);
+    if (!vectors.ok()) return vectors.status().WithContext("embedding");
+    if (vectors->size() != missing.size() * dim) {
+      return Status::Internal("embedder returned " + std::to_string(vectors->size()) + " floats for " +
+                              std::to_string(missing.size()) + " texts of dimension " + std::to_string(dim));
+    }
+    for (size_t m = 0; m < missing.size(); ++m) {
+      const float* v = vectors->data() + m * dim;
+      std::memcpy(out.data() + missing_at[m] * dim, v, dim * sizeof(float));
+      batch->Put(Cf::kEmbeddings, EmbeddingKey(tenant, missing[m]),
+                 std::string_view(reinterpret_cast<const char*>(v), dim * sizeof(float)));
+    }
+    for (auto [row, m] : repeats) std::memcpy(out.data() + row * dim, out.data() + missing_at[m] * dim, dim * sizeof(float));
+  }
+  return out;
+}
+
+Result<uint64_t> StoreImpl::DerivedUpTo(std::string_view tenant) {
+  auto v = log_->Get(Cf::kMeta, DerivedUpToKey(tenant));
+  if (!v.ok()) return v.status();
+  if (!v->has_value() || (*v)->size() != 8) return uint64_t{0};
+  return log::DecodeFixed64BE((*v)->data());
+}
+
 Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, std::span<const Turn> turns,
                                                      const WriteOptions& wo) {
   ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
@@ -73,40 +199,273 @@ Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, st
 
   std::vector<uint64_t> seqs(turns.size(), 0);
   std::lock_guard<std::mutex> lock(write_mutex_);
-  log::LogBatch batch = log_->NewBatch();
+  std::shared_ptr<TenantMemory> memory;
+  if (!options_.log_only) {
+    auto m = MemoryLocked(tenant);
+    if (!m.ok()) return m.status();
+    memory = *m;
+  }
+
+  // Which turns are new (idempotency on tenant + source id).
+  std::vector<PendingTurn> pending;
+  std::unordered_map<std::string, size_t> in_batch;  // source id -> index into seqs
+  std::vector<std::pair<size_t, size_t>> repeated;     // (index, index of the first occurrence)
   uint64_t next = last_seq_;
-  std::unordered_map<std::string, uint64_t> in_batch;  // source id -> seq, for repeats inside the batch
   for (size_t i = 0; i < turns.size(); ++i) {
     const Turn& turn = turns[i];
     if (!turn.source_id.empty()) {
       if (auto it = in_batch.find(turn.source_id); it != in_batch.end()) {
-        seqs[i] = it->second;
+        repeated.emplace_back(i, it->second);
         continue;
       }
       auto existing = log_->Get(Cf::kSourceIds, log::SourceIdKey(tenant, turn.source_id));
       if (!existing.ok()) return existing.status();
       if (existing->has_value()) {
         seqs[i] = log::DecodeFixed64BE((*existing)->data());
+        in_batch.emplace(turn.source_id, i);
         continue;
       }
     }
-    uint64_t seq = ++next;
-    seqs[i] = seq;
-    Turn stored = turn;
-    if (stored.source_id.empty()) stored.source_id = "auto:" + std::to_string(seq);
-    in_batch.emplace(stored.source_id, seq);
-    std::string seq_bytes;
-    log::PutFixed64BE(&seq_bytes, seq);
-    batch.Put(Cf::kTurns, log::TurnKey(tenant, seq), log::EncodeTurn(stored));
-    batch.Put(Cf::kSourceIds, log::SourceIdKey(tenant, stored.source_id), seq_bytes);
+    PendingTurn p{i, turn, {}, ++next};
+    if (p.turn.source_id.empty()) p.turn.source_id = "auto:" + std::to_string(p.seq);
+    in_batch.emplace(p.turn.source_id, i);
+    seqs[i] = p.seq;
+    pending.push_back(std::move(p));
   }
-  if (next == last_seq_) return seqs;  // every turn was already stored
+  for (auto [i, first] : repeated) seqs[i] = seqs[first];
+  if (pending.empty()) return seqs;
+
+  log::LogBatch batch = log_->NewBatch();
+  // Derive (rule-based extraction is local and fast; it runs in the write
+  // path so the derivations commit atomically with the turn).
+  std::vector<std::string> doc_texts;
+  if (memory != nullptr) {
+    std::vector<std::string> participants = memory->participants();
+    std::unordered_map<std::string, std::string> last_speaker;
+    for (auto& p : pending) {
+      if (std::find(participants.begin(), participants.end(), p.turn.speaker) == participants.end()) {
+        participants.push_back(p.turn.speaker);
+      }
+      auto ls = last_speaker.find(p.turn.session);
+      ExtractionInput input{p.turn, participants,
+                            ls != last_speaker.end() ? ls->second : memory->LastSpeaker(p.turn.session)};
+      p.extraction = ExtractOrEmpty(*extractor_, input);
+      last_speaker[p.turn.session] = p.turn.speaker;
+      EncodeExtraction(tenant, p.seq, p.extraction, 1,
+                       [&](const std::string& k, const std::string& v) { batch.Put(Cf::kDerived, k, v); });
+      MemoryDoc turn_doc;
+      turn_doc.speaker = p.turn.speaker;
+      turn_doc.text = p.turn.text;
+      doc_texts.push_back(TenantMemory::IndexText(turn_doc));
+      for (const auto& u : p.extraction.units) doc_texts.push_back(u.text);
+    }
+  }
+  std::vector<float> vectors;
+  if (memory != nullptr) {
+    auto v = EmbedCached(tenant, doc_texts, &batch);
+    if (!v.ok()) return v.status();
+    vectors = std::move(*v);
+  }
+
+  for (const auto& p : pending) {
+    std::string seq_bytes;
+    log::PutFixed64BE(&seq_bytes, p.seq);
+    batch.Put(Cf::kTurns, log::TurnKey(tenant, p.seq), log::EncodeTurn(p.turn));
+    batch.Put(Cf::kSourceIds, log::SourceIdKey(tenant, p.turn.source_id), seq_bytes);
+  }
   std::string last_bytes;
   log::PutFixed64BE(&last_bytes, next);
   batch.Put(Cf::kMeta, "last_seq", last_bytes);
+  if (memory != nullptr) batch.Put(Cf::kMeta, DerivedUpToKey(tenant), last_bytes);
   ENGRAM_RETURN_IF_ERROR(log_->Write(batch, wo.sync));
   last_seq_ = next;
+
+  if (memory != nullptr) {
+    std::unique_lock<std::shared_mutex> mlock(memory->mutex());
+    std::vector<uint64_t> ids;
+    for (const auto& p : pending) {
+      for (const MemoryDoc* d : memory->ApplyTurn(p.seq, p.turn, p.extraction)) ids.push_back(d->id);
+    }
+    Status s = memory->vectors().Add(ids, vectors);
+    if (!s.ok()) Log().error("vector index add failed (the log is intact; engram rebuild repairs it): {}", s.ToString());
+  }
   return seqs;
+}
+
+Result<std::shared_ptr<TenantMemory>> StoreImpl::Memory(std::string_view tenant) {
+  {
+    std::shared_lock<std::shared_mutex> lock(tenants_mutex_);
+    auto it = tenants_.find(std::string(tenant));
+    if (it != tenants_.end()) return it->second;
+  }
+  std::lock_guard<std::mutex> lock(write_mutex_);
+  return MemoryLocked(tenant);
+}
+
+Result<std::shared_ptr<TenantMemory>> StoreImpl::MemoryLocked(std::string_view tenant) {
+  {
+    std::shared_lock<std::shared_mutex> lock(tenants_mutex_);
+    auto it = tenants_.find(std::string(tenant));
+    if (it != tenants_.end()) return it->second;
+  }
+  auto loaded = LoadMemory(std::string(tenant));
+  if (!loaded.ok()) return loaded.status();
+  std::unique_lock<std::shared_mutex> lock(tenants_mutex_);
+  auto& slot = tenants_[std::string(tenant)];
+  slot = std::move(*loaded);
+  return slot;
+}
+
+Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& tenant) {
+  auto created = TenantMemory::Create(tenant, options_, embedder_->dim());
+  if (!created.ok()) return created.status();
+  std::unique_ptr<TenantMemory> memory = std::move(*created);
+  auto snapshot = log_->Snapshot();
+
+  // Turns, in log order.
+  std::vector<std::pair<uint64_t, Turn>> turns;
+  const std::string prefix = log::TenantPrefix(tenant), end = log::TenantPrefixEnd(tenant);
+  Status decode;
+  ENGRAM_RETURN_IF_ERROR(log_->Scan(
+      Cf::kTurns, prefix, end,
+      [&](std::string_view key, std::string_view value) {
+        Turn t;
+        decode = log::DecodeTurn(value, &t);
+        if (!decode.ok()) return false;
+        turns.emplace_back(log::DecodeFixed64BE(key.data() + prefix.size()), std::move(t));
+        return true;
+      },
+      snapshot.get()));
+  ENGRAM_RETURN_IF_ERROR(decode);
+
+  // Derived records, grouped by the turn they came from.
+  std::unordered_map<uint64_t, Extraction> derived;
+  std::unordered_map<uint64_t, Extraction> enrichment;
+  ENGRAM_RETURN_IF_ERROR(log_->Scan(
+      Cf::kDerived, prefix, end,
+      [&](std::string_view key, std::string_view value) {
+        if (key.size() != prefix.size() + 13) {
+          decode = Status::Corruption("derived record key has " + std::to_string(key.size()) + " bytes");
+          return false;
+        }
+        uint64_t seq = log::DecodeFixed64BE(key.data() + prefix.size());
+        auto kind = static_cast<DerivedKind>(key[prefix.size() + 8]);
+        uint32_t n = log::DecodeFixed32BE(key.data() + prefix.size() + 9);
+        Extraction& x = n >= kEnrichmentBase ? enrichment[seq] : derived[seq];
+        switch (kind) {
+          case DerivedKind::kUnit: decode = DecodeUnit(value, &x.units.emplace_back()); break;
+          case DerivedKind::kFact: decode = DecodeFact(value, &x.facts.emplace_back()); break;
+          case DerivedKind::kEntity: decode = DecodeEntity(value, &x.entities.emplace_back()); break;
+          case DerivedKind::kRelation: decode = DecodeRelation(value, &x.relations.emplace_back()); break;
+          default: decode = Status::Corruption("derived record of unknown kind"); break;
+        }
+        return decode.ok();
+      },
+      snapshot.get()));
+  ENGRAM_RETURN_IF_ERROR(decode);
+
+  // Turns written in log_only mode have no derivations yet: derive them now,
+  // in one batch of their own.
+  auto upto = DerivedUpTo(tenant);
+  if (!upto.ok()) return upto.status();
+  log::LogBatch catch_up = log_->NewBatch();
+  {
+    std::vector<std::string> participants;
+    std::unordered_map<std::string, std::string> last_speaker;
+    for (const auto& [seq, turn] : turns) {
+      if (std::find(participants.begin(), participants.end(), turn.speaker) == participants.end()) {
+        participants.push_back(turn.speaker);
+      }
+      if (seq > *upto && !derived.count(seq)) {
+        ExtractionInput input{turn, participants, last_speaker[turn.session]};
+        Extraction x = ExtractOrEmpty(*extractor_, input);
+        EncodeExtraction(tenant, seq, x, 1,
+                         [&](const std::string& k, const std::string& v) { catch_up.Put(Cf::kDerived, k, v); });
+        derived[seq] = std::move(x);
+      }
+      last_speaker[turn.session] = turn.speaker;
+    }
+  }
+
+  std::vector<std::string> texts;
+  std::vector<uint64_t> ids;
+  for (const auto& [seq, turn] : turns) {
+    auto docs = memory->ApplyTurn(seq, turn, derived[seq]);
+    if (auto e = enrichment.find(seq); e != enrichment.end()) {
+      auto more = memory->ApplyEnrichment(seq, e->second);
+      docs.insert(docs.end(), more.begin(), more.end());
+    }
+    for (const MemoryDoc* d : docs) {
+      ids.push_back(d->id);
+      texts.push_back(TenantMemory::IndexText(*d));
+    }
+  }
+
+  // The vector index: its snapshot if it is current, else rebuilt from the
+  // (cached) embeddings.
+  uint64_t covered = 0;
+  auto snap = log_->Get(Cf::kSnapshots, prefix + "vectors", snapshot.get());
+  if (!snap.ok()) return snap.status();
+  if (snap->has_value() && (*snap)->size() > 8) {
+    covered = log::DecodeFixed64BE((*snap)->data());
+    auto index = VectorIndex::Deserialize(std::string_view(**snap).substr(8));
+    if (index.ok() && (*index)->description() == options_.vector_index && (*index)->dim() == embedder_->dim() &&
+        covered <= memory->last_seq()) {
+      memory->ReplaceVectors(std::move(*index));
+    } else {
+      covered = 0;
+    }
+  }
+  std::vector<std::string> todo_texts;
+  std::vector<uint64_t> todo_ids;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (DocSeq(ids[i]) > covered) {
+      todo_ids.push_back(ids[i]);
+      todo_texts.push_back(std::move(texts[i]));
+    }
+  }
+  constexpr size_t kChunk = 512;
+  for (size_t start = 0; start < todo_ids.size(); start += kChunk) {
+    size_t n = std::min(kChunk, todo_ids.size() - start);
+    std::vector<std::string> chunk(todo_texts.begin() + start, todo_texts.begin() + start + n);
+    auto vectors = EmbedCached(tenant, chunk, &catch_up);
+    if (!vectors.ok()) return vectors.status();
+    ENGRAM_RETURN_IF_ERROR(memory->vectors().Add(std::span<const uint64_t>(todo_ids.data() + start, n), *vectors));
+    if (catch_up.ByteSize() > (8u << 20)) {
+      ENGRAM_RETURN_IF_ERROR(log_->Write(catch_up, false));
+      catch_up = log_->NewBatch();
+    }
+  }
+  if (!turns.empty() && memory->last_seq() > *upto) {
+    std::string bytes;
+    log::PutFixed64BE(&bytes, memory->last_seq());
+    catch_up.Put(Cf::kMeta, DerivedUpToKey(tenant), bytes);
+  }
+  if (catch_up.Count() > 0) ENGRAM_RETURN_IF_ERROR(log_->Write(catch_up, false));
+  snapshot_seq_[tenant] = covered;
+  return memory;
+}
+
+Status StoreImpl::SaveSnapshot(TenantMemory& memory) {
+  std::shared_lock<std::shared_mutex> lock(memory.mutex());
+  if (snapshot_seq_[memory.tenant()] >= memory.last_seq()) return Status::OK();
+  auto bytes = memory.vectors().Serialize();
+  if (!bytes.ok()) return bytes.status();
+  std::string value;
+  log::PutFixed64BE(&value, memory.last_seq());
+  value.append(*bytes);
+  log::LogBatch batch = log_->NewBatch();
+  batch.Put(Cf::kSnapshots, log::TenantPrefix(memory.tenant()) + "vectors", value);
+  ENGRAM_RETURN_IF_ERROR(log_->Write(batch, /*sync=*/false));
+  snapshot_seq_[memory.tenant()] = memory.last_seq();
+  return Status::OK();
+}
+
+Status StoreImpl::SaveSnapshots() {
+  std::lock_guard<std::mutex> lock(write_mutex_);
+  std::shared_lock<std::shared_mutex> tlock(tenants_mutex_);
+  for (auto& [name, memory] : tenants_) ENGRAM_RETURN_IF_ERROR(SaveSnapshot(*memory));
+  return Status::OK();
 }
 
 Result<StoredTurn> StoreImpl::GetTurn(std::string_view tenant, uint64_t seq) {
@@ -220,29 +579,147 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Writ
     report.removed[ck.kind] = n;
     batch.DeleteRange(ck.cf, begin, end);
   }
+  const char* kinds[] = {"units", "facts", "entities", "relations"};
+  for (const char* k : kinds) report.removed[k] = 0;
+  ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kDerived, begin, end, [&](std::string_view key, std::string_view) {
+    switch (static_cast<DerivedKind>(key[begin.size() + 8])) {
+      case DerivedKind::kUnit: ++report.removed["units"]; break;
+      case DerivedKind::kFact: ++report.removed["facts"]; break;
+      case DerivedKind::kEntity: ++report.removed["entities"]; break;
+      case DerivedKind::kRelation: ++report.removed["relations"]; break;
+    }
+    return true;
+  }));
   batch.DeleteRange(Cf::kDerived, begin, end);
+  batch.Delete(Cf::kMeta, DerivedUpToKey(tenant));
   ENGRAM_RETURN_IF_ERROR(log_->Write(batch, wo.sync));
+  {
+    std::unique_lock<std::shared_mutex> tlock(tenants_mutex_);
+    auto it = tenants_.find(std::string(tenant));
+    if (it != tenants_.end()) {
+      report.removed["index_entries"] = it->second->doc_count();
+      tenants_.erase(it);  // readers still holding it keep it alive until they finish
+    }
+    snapshot_seq_.erase(std::string(tenant));
+  }
   return report;
 }
 
-Result<RecallResult> StoreImpl::Recall(std::string_view, std::string_view, const RecallOptions&) {
-  return Status::NotSupported("Recall is not available yet");
+Status StoreImpl::RequireIndexes(const char* what) const {
+  if (options_.log_only) {
+    return Status::FailedPrecondition(std::string(what) + " needs the derived indexes; the store was opened log_only");
+  }
+  return Status::OK();
 }
-Result<Context> StoreImpl::RecallContext(std::string_view, std::string_view, size_t, const RecallOptions&) {
-  return Status::NotSupported("RecallContext is not available yet");
+
+Result<std::vector<float>> StoreImpl::EmbedQuery(std::string_view query, int64_t* embed_us) {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> texts{std::string(query)};
+  auto v = embedder_->Embed(texts);
+  *embed_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+  if (!v.ok()) return v.status().WithContext("embedding the query");
+  return v;
 }
-Result<std::vector<PersonaFact>> StoreImpl::Profile(std::string_view, std::string_view, TimeMs, bool) {
-  return Status::NotSupported("Profile is not available yet");
+
+Result<RecallResult> StoreImpl::Recall(std::string_view tenant, std::string_view query, const RecallOptions& options) {
+  ENGRAM_RETURN_IF_ERROR(RequireIndexes("Recall"));
+  ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
+  ENGRAM_RETURN_IF_ERROR(ValidateUtf8(query, "query"));
+  if (query.size() > options_.max_text_bytes) return Status::InvalidArgument("query is over Options::max_text_bytes");
+  auto memory = Memory(tenant);
+  if (!memory.ok()) return memory.status();
+  int64_t embed_us = 0;
+  std::vector<float> qvec;
+  const RoutePlan* plan = router_.FindPlan(options.route);
+  if (plan == nullptr || plan->vector_weight > 0) {
+    auto v = EmbedQuery(query, &embed_us);
+    if (!v.ok()) return v.status();
+    qvec = std::move(*v);
+  }
+  auto start = std::chrono::steady_clock::now();
+  std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
+  auto result = router_.Recall(**memory, query, qvec, options);
+  if (!result.ok()) return result.status();
+  result->embed_us = embed_us;
+  result->search_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+  return result;
 }
-Result<GraphView> StoreImpl::Graph(std::string_view, std::string_view, int, size_t) {
-  return Status::NotSupported("Graph is not available yet");
+
+Result<Context> StoreImpl::RecallContext(std::string_view tenant, std::string_view question, size_t budget_tokens,
+                                         const RecallOptions& options) {
+  ENGRAM_RETURN_IF_ERROR(RequireIndexes("RecallContext"));
+  ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
+  ENGRAM_RETURN_IF_ERROR(ValidateUtf8(question, "question"));
+  auto memory = Memory(tenant);
+  if (!memory.ok()) return memory.status();
+  int64_t embed_us = 0;
+  auto qvec = EmbedQuery(question, &embed_us);
+  if (!qvec.ok()) return qvec.status();
+  std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
+  return router_.RecallContext(**memory, question, *qvec, budget_tokens, options);
 }
-Result<std::vector<EventUnit>> StoreImpl::EventUnits(std::string_view) {
-  return Status::NotSupported("EventUnits is not available yet");
+
+Result<std::vector<PersonaFact>> StoreImpl::Profile(std::string_view tenant, std::string_view speaker, TimeMs as_of_ms,
+                                                    bool include_history) {
+  ENGRAM_RETURN_IF_ERROR(RequireIndexes("Profile"));
+  auto memory = Memory(tenant);
+  if (!memory.ok()) return memory.status();
+  std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
+  return (*memory)->persona().Query(speaker, as_of_ms, include_history);
 }
-Result<std::vector<StoredTurn>> StoreImpl::WorkingMemory(std::string_view, std::string_view) {
-  return Status::NotSupported("WorkingMemory is not available yet");
+
+Result<GraphView> StoreImpl::Graph(std::string_view tenant, std::string_view entity, int hops, size_t max_edges) {
+  ENGRAM_RETURN_IF_ERROR(RequireIndexes("Graph"));
+  if (hops < 0 || hops > 10) return Status::InvalidArgument("hops " + std::to_string(hops) + " is outside 0..10");
+  auto memory = Memory(tenant);
+  if (!memory.ok()) return memory.status();
+  std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
+  if (!entity.empty() && (*memory)->graph().Resolve(entity).empty()) {
+    return Status::NotFound("tenant '" + std::string(tenant) + "' has no entity '" + std::string(entity) + "'");
+  }
+  return (*memory)->graph().View(entity, hops, max_edges);
 }
-Status StoreImpl::Rebuild() { return Status::OK(); }
+
+Result<std::vector<EventUnit>> StoreImpl::EventUnits(std::string_view tenant) {
+  ENGRAM_RETURN_IF_ERROR(RequireIndexes("EventUnits"));
+  auto memory = Memory(tenant);
+  if (!memory.ok()) return memory.status();
+  std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
+  return (*memory)->units();
+}
+
+Result<std::vector<StoredTurn>> StoreImpl::WorkingMemory(std::string_view tenant, std::string_view session) {
+  ENGRAM_RETURN_IF_ERROR(RequireIndexes("WorkingMemory"));
+  auto memory = Memory(tenant);
+  if (!memory.ok()) return memory.status();
+  std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
+  return (*memory)->working().Session(tenant, session);
+}
+
+Status StoreImpl::Rebuild() {
+  ENGRAM_RETURN_IF_ERROR(RequireIndexes("Rebuild"));
+  auto tenants = ListTenants();
+  if (!tenants.ok()) return tenants.status();
+  std::lock_guard<std::mutex> lock(write_mutex_);
+  {
+    // Throw every derived index away: in memory and its snapshots.
+    std::unique_lock<std::shared_mutex> tlock(tenants_mutex_);
+    tenants_.clear();
+    snapshot_seq_.clear();
+    log::LogBatch batch = log_->NewBatch();
+    ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kSnapshots, {}, {}, [&](std::string_view key, std::string_view) {
+      batch.Delete(Cf::kSnapshots, key);
+      return true;
+    }));
+    ENGRAM_RETURN_IF_ERROR(log_->Write(batch, /*sync=*/true));
+  }
+  for (const auto& t : *tenants) {
+    auto memory = MemoryLocked(t);
+    if (!memory.ok()) return memory.status();
+    ENGRAM_RETURN_IF_ERROR(SaveSnapshot(**memory));
+  }
+  return log_->Flush();
+}
 
 }  // namespace engram

@@ -14,8 +14,12 @@
 #include <string>
 #include <unordered_map>
 
+#include "engram/embedder.h"
+#include "engram/extractor.h"
 #include "engram/store.h"
 #include "log/event_log.h"
+#include "router/router.h"
+#include "tiers/tenant_memory.h"
 
 namespace engram {
 
@@ -47,13 +51,43 @@ class StoreImpl final : public Store {
  private:
   StoreImpl(const Options& options, std::unique_ptr<log::EventLog> log);
   Status LoadMeta();
+  Status CheckEmbedderIdentity();
   Result<std::vector<uint64_t>> ObserveImpl(std::string_view tenant, std::span<const Turn> turns,
                                             const WriteOptions& wo);
 
+  // The tenant's memory, loaded from the log on first use. Caller holds
+  // write_mutex_ (loading may write derivations the log does not have yet).
+  Result<std::shared_ptr<TenantMemory>> MemoryLocked(std::string_view tenant);
+  // Same, taking write_mutex_ itself when the tenant is not loaded yet.
+  Result<std::shared_ptr<TenantMemory>> Memory(std::string_view tenant);
+  Result<std::unique_ptr<TenantMemory>> LoadMemory(const std::string& tenant);
+
+  // Vectors of `texts` from the tenant's embedding cache, embedding (and
+  // adding to `batch`) those it lacks. Returns a row-major matrix.
+  Result<std::vector<float>> EmbedCached(std::string_view tenant, const std::vector<std::string>& texts,
+                                         log::LogBatch* batch);
+  std::string EmbeddingKey(std::string_view tenant, std::string_view text) const;
+  // Writes the vector index snapshot of every loaded tenant that changed.
+  Status SaveSnapshots();
+  Status SaveSnapshot(TenantMemory& memory);
+  Result<uint64_t> DerivedUpTo(std::string_view tenant);
+
+  // The query's vector (timed into *embed_us).
+  Result<std::vector<float>> EmbedQuery(std::string_view query, int64_t* embed_us);
+  Status RequireIndexes(const char* what) const;
+
   Options options_;
+  Router router_;
   std::unique_ptr<log::EventLog> log_;
-  std::mutex write_mutex_;        // serialises writers: sequence numbers follow commit order
-  uint64_t last_seq_ = 0;         // guarded by write_mutex_
+  std::shared_ptr<Embedder> embedder_;    // null in log_only mode
+  std::shared_ptr<Extractor> extractor_;  // null in log_only mode
+  std::string embedder_hash_;             // 8 bytes of sha256(identity), in embedding keys
+  std::mutex write_mutex_;                // serialises writers: sequence numbers follow commit order
+  uint64_t last_seq_ = 0;                 // guarded by write_mutex_
+
+  std::shared_mutex tenants_mutex_;       // guards the map; each memory has its own lock
+  std::unordered_map<std::string, std::shared_ptr<TenantMemory>> tenants_;
+  std::unordered_map<std::string, uint64_t> snapshot_seq_;  // tenant -> seq its saved snapshot covers
 };
 
 }  // namespace engram

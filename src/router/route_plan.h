@@ -1,0 +1,62 @@
+// RoutePlan: how one question is answered, as data.
+//
+// A plan says which tiers to read, how many candidates each signal
+// contributes, how the normalised signals are weighted, and which
+// expansions and rerankers run. The router picks a plan per question kind
+// (RoutePlanner); "hybrid" is the plain weighted fusion with nothing else.
+// Plans are plain values so they can be printed, compared and configured.
+//
+// Thread safety: plain values.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+
+namespace engram {
+
+struct RoutePlan {
+  std::string name = "hybrid";
+
+  // Candidate generation.
+  size_t lexical_candidates = 100;  // BM25 hits considered
+  size_t vector_candidates = 100;   // nearest vectors considered
+  bool search_units = true;         // event units compete with turns
+
+  // Fusion of normalised signals (each in [0, 1]).
+  float lexical_weight = 0.7f;
+  float vector_weight = 0.3f;
+  // A unit's fused score is multiplied by this before it stands in for its turn.
+  float unit_factor = 1.0f;
+
+  // Rerankers (0 = off).
+  float speaker_weight = 0.0f;   // the document is by / about a question target
+  float temporal_weight = 0.0f;  // the document's time fits the question's time range
+  float recency_weight = 0.0f;   // newer documents first, all else equal
+  float graph_weight = 0.0f;     // the turn supports a relation near the question's entities
+  int graph_hops = 0;            // 0 = no graph expansion
+  size_t graph_fanout = 16;      // edges followed per entity
+  size_t graph_max_edges = 64;
+
+  // Context expansion: neighbours of the best turns in their session.
+  size_t neighbour_seeds = 0;     // how many top turns get neighbours
+  int neighbour_window = 1;       // turns on each side
+  float neighbour_factor = 0.0f;  // a neighbour's score = seed's score * factor
+
+  // Diversity: a turn's score is multiplied by this for each better-ranked
+  // hit from the same session beyond the first `session_quota`.
+  size_t session_quota = 0;  // 0 = off
+  float session_penalty = 1.0f;
+
+  // Tiers packed by RecallContext besides the evidence.
+  bool include_persona = true;
+  bool include_working = true;
+
+  std::map<std::string, float> Weights() const {
+    return {{"bm25", lexical_weight},     {"vector", vector_weight},   {"speaker", speaker_weight},
+            {"temporal", temporal_weight}, {"recency", recency_weight}, {"graph", graph_weight},
+            {"neighbour", neighbour_factor}, {"unit", unit_factor}};
+  }
+};
+
+}  // namespace engram

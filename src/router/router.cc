@@ -1,0 +1,229 @@
+#include "router/router.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "common/time_format.h"
+#include "common/utf8.h"
+#include "router/route_executor.h"
+
+namespace engram {
+namespace {
+
+RoutePlan HybridPlan() {
+  RoutePlan p;
+  p.name = "hybrid";
+  return p;
+}
+
+RoutePlan KindPlan(const char* name) {
+  RoutePlan p;
+  p.name = name;
+  p.speaker_weight = 0.1f;
+  p.neighbour_seeds = 5;
+  p.neighbour_factor = 0.6f;
+  return p;
+}
+
+}  // namespace
+
+Router::Router() {
+  plans_["hybrid"] = HybridPlan();
+  RoutePlan bm25 = HybridPlan();
+  bm25.name = "bm25";
+  bm25.lexical_weight = 1;
+  bm25.vector_weight = 0;
+  plans_["bm25"] = bm25;
+  RoutePlan vector = HybridPlan();
+  vector.name = "vector";
+  vector.lexical_weight = 0;
+  vector.vector_weight = 1;
+  plans_["vector"] = vector;
+
+  RoutePlan single = KindPlan("single_fact");
+  plans_[single.name] = single;
+
+  RoutePlan multi = KindPlan("multi_hop");
+  multi.lexical_candidates = multi.vector_candidates = 200;
+  multi.speaker_weight = 0.15f;
+  multi.graph_hops = 2;
+  multi.graph_weight = 0.1f;
+  multi.session_quota = 2;
+  multi.session_penalty = 0.9f;
+  plans_[multi.name] = multi;
+
+  RoutePlan temporal = KindPlan("temporal");
+  temporal.temporal_weight = 0.2f;
+  plans_[temporal.name] = temporal;
+
+  RoutePlan persona = KindPlan("persona");
+  persona.speaker_weight = 0.2f;
+  persona.session_quota = 2;
+  persona.session_penalty = 0.9f;
+  plans_[persona.name] = persona;
+
+  RoutePlan open = KindPlan("open");
+  open.speaker_weight = 0.15f;
+  open.graph_hops = 1;
+  open.graph_weight = 0.1f;
+  open.session_quota = 2;
+  open.session_penalty = 0.9f;
+  plans_[open.name] = open;
+
+  RoutePlan unanswerable = KindPlan("unanswerable");
+  plans_[unanswerable.name] = unanswerable;
+}
+
+const RoutePlan* Router::FindPlan(std::string_view name) const {
+  auto it = plans_.find(name);
+  return it == plans_.end() ? nullptr : &it->second;
+}
+
+Result<RecallResult> Router::Recall(const TenantMemory& memory, std::string_view query,
+                                    std::span<const float> query_vector, const RecallOptions& options) const {
+  RecallResult result;
+  QueryAnalysis analysis = AnalyzeQuery(query, memory.participants(), memory.graph(), options, memory.last_time());
+  std::string route_name = options.route.empty() || options.route == "auto" ? QuestionKindName(analysis.kind)
+                                                                             : options.route;
+  const RoutePlan* found = FindPlan(route_name);
+  if (found == nullptr) {
+    std::string known;
+    for (const auto& [name, plan] : plans_) known += (known.empty() ? "" : ", ") + name;
+    return Status::InvalidArgument("unknown route '" + route_name + "' (known: auto, " + known + ")");
+  }
+  RoutePlan plan = *found;
+  if (options.route == "hybrid" || options.route == "bm25" || options.route == "vector") {
+    // The plain routes keep the caller's fusion weights.
+    if (options.route == "hybrid") {
+      plan.lexical_weight = options.lexical_weight;
+      plan.vector_weight = options.vector_weight;
+    }
+  }
+  RouteInfo& route = result.route;
+  route.name = plan.name;
+  route.question_kind = QuestionKindName(analysis.kind);
+  route.targets = analysis.targets;
+  route.entities = analysis.entities;
+  route.from_ms = analysis.from_ms;
+  route.to_ms = analysis.to_ms;
+  route.graph_expansion = plan.graph_hops > 0 && plan.graph_weight > 0;
+  route.weights = plan.Weights();
+  for (const auto& cue : analysis.cues) route.steps.push_back("analysis: " + cue);
+  auto hits = ExecuteRoute(memory, query, query_vector, plan, analysis, options, &route.steps);
+  if (!hits.ok()) return hits.status();
+  result.hits = std::move(*hits);
+  return result;
+}
+
+Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_view question,
+                                      std::span<const float> query_vector, size_t budget_tokens,
+                                      const RecallOptions& options) const {
+  RecallOptions o = options;
+  o.k = std::max<size_t>(options.k, 20);
+  auto recalled = Recall(memory, question, query_vector, o);
+  if (!recalled.ok()) return recalled.status();
+  Context ctx;
+  ctx.route = recalled->route;
+  const RoutePlan* plan = FindPlan(ctx.route.name);
+
+  auto line_of = [](const Hit& h) {
+    std::string when = h.time_ms != 0 ? FormatIsoTime(h.time_ms).substr(0, 16) : "unknown time";
+    std::string ids;
+    for (const auto& id : h.source_ids) ids += (ids.empty() ? "" : ",") + id;
+    return "- [" + when + "] " + h.speaker + ": " + h.text + " (" + ids + ")\n";
+  };
+  size_t used = 0;
+  std::string text;
+  auto try_add = [&](ContextSection& section, const std::string& header, const Hit& h) {
+    std::string line = line_of(h);
+    size_t cost = ApproxTokens(line) + (section.items.empty() ? ApproxTokens(header) : 0);
+    if (used + cost > budget_tokens) return false;
+    if (section.items.empty()) text += header;
+    text += line;
+    used += cost;
+    section.items.push_back(h);
+    return true;
+  };
+
+  // Working memory first: the conversation so far, verbatim.
+  ContextSection working{"working", {}};
+  if (plan == nullptr || plan->include_working) {
+    const std::string& session = options.session.empty() ? memory.working().latest_session() : options.session;
+    for (const auto& st : memory.working().Session(memory.tenant(), session)) {
+      Hit h;
+      h.kind = "turn";
+      h.tier = Tier::kWorking;
+      h.source_ids = {st.turn.source_id};
+      h.text = st.turn.text;
+      h.speaker = st.turn.speaker;
+      h.session = st.turn.session;
+      h.time_ms = st.turn.time_ms;
+      if (!try_add(working, "## Recent conversation\n", h)) break;
+    }
+  }
+
+  // Persona facts of the question's targets (everyone when none).
+  ContextSection persona{"persona", {}};
+  if (plan == nullptr || plan->include_persona) {
+    std::vector<PersonaFact> facts;
+    if (ctx.route.targets.empty()) {
+      facts = memory.persona().Query({}, 0, false);
+    } else {
+      for (const auto& t : ctx.route.targets) {
+        auto f = memory.persona().Query(t, 0, false);
+        facts.insert(facts.end(), f.begin(), f.end());
+      }
+    }
+    std::stable_sort(facts.begin(), facts.end(),
+                     [](const PersonaFact& a, const PersonaFact& b) { return a.confidence > b.confidence; });
+    for (const auto& f : facts) {
+      Hit h;
+      h.kind = "fact";
+      h.tier = Tier::kPersona;
+      h.source_ids = f.source_ids;
+      h.text = f.subject + " " + f.attribute + ": " + f.value;
+      h.speaker = f.subject;
+      h.time_ms = f.valid_from_ms;
+      h.score = f.confidence;
+      if (persona.items.size() >= 8 || !try_add(persona, "## Known facts about the people\n", h)) break;
+    }
+  }
+
+  // Evidence: the recalled turns, best first, skipping what working memory holds.
+  ContextSection evidence{"evidence", {}};
+  std::set<std::string> shown;
+  for (const auto& h : working.items) shown.insert(h.source_ids.front());
+  for (const auto& h : recalled->hits) {
+    if (shown.count(h.source_ids.front())) continue;
+    if (!try_add(evidence, "## Relevant memories\n", h)) break;
+    shown.insert(h.source_ids.front());
+  }
+
+  // Related facts from the graph around the question's participants.
+  ContextSection related{"related", {}};
+  std::vector<std::string> seeds = ctx.route.targets;
+  seeds.insert(seeds.end(), ctx.route.entities.begin(), ctx.route.entities.end());
+  if (!seeds.empty()) {
+    GraphExpansion x = memory.graph().Expand(seeds, 1, 8, 16);
+    for (const Relation* r : x.relations) {
+      if (r->relation == "mentioned_with") continue;
+      Hit h;
+      h.kind = "relation";
+      h.tier = Tier::kGraph;
+      h.source_ids = r->source_ids;
+      h.text = r->subject + " " + r->relation + " " + r->object;
+      h.time_ms = r->time_ms;
+      if (!try_add(related, "## Related facts\n", h)) break;
+    }
+  }
+
+  for (auto* s : {&working, &persona, &evidence, &related}) {
+    if (!s->items.empty()) ctx.sections.push_back(std::move(*s));
+  }
+  ctx.text = std::move(text);
+  ctx.tokens = used;
+  return ctx;
+}
+
+}  // namespace engram

@@ -1,0 +1,118 @@
+#include "tiers/tenant_memory.h"
+
+#include <algorithm>
+
+namespace engram {
+
+Result<std::unique_ptr<TenantMemory>> TenantMemory::Create(std::string tenant, const Options& options, size_t dim) {
+  std::unique_ptr<TenantMemory> m(new TenantMemory(std::move(tenant), options));
+  auto vectors = VectorIndex::Create(options.vector_index, dim);
+  if (!vectors.ok()) return vectors.status();
+  m->vectors_ = std::move(*vectors);
+  return m;
+}
+
+TenantMemory::TenantMemory(std::string tenant, const Options& options)
+    : tenant_(std::move(tenant)),
+      lexical_(std::make_unique<LexicalIndex>()),
+      working_(options.working_memory_turns, options.working_memory_tokens) {}
+
+std::string TenantMemory::IndexText(const MemoryDoc& doc) {
+  if (doc.is_unit) return doc.text;
+  return doc.speaker + ": " + doc.text;
+}
+
+const MemoryDoc* TenantMemory::AddDoc(MemoryDoc doc) {
+  uint64_t id = doc.id;
+  auto [it, inserted] = docs_.insert_or_assign(id, std::move(doc));
+  lexical_->Add(id, IndexText(it->second));
+  return &it->second;
+}
+
+std::vector<const MemoryDoc*> TenantMemory::ApplyTurn(uint64_t seq, const Turn& turn, const Extraction& x) {
+  last_seq_ = std::max(last_seq_, seq);
+  if (std::find(participants_.begin(), participants_.end(), turn.speaker) == participants_.end()) {
+    participants_.push_back(turn.speaker);
+  }
+  auto [sit, new_session] = session_turns_.try_emplace(turn.session);
+  if (new_session) session_order_.push_back(turn.session);
+  sit->second.push_back(DocId(seq, 0));
+  working_.Add(seq, turn);
+  seq_by_source_[turn.source_id] = seq;
+  if (turn.time_ms != 0) {
+    first_time_ = first_time_ == 0 ? turn.time_ms : std::min(first_time_, turn.time_ms);
+    last_time_ = std::max(last_time_, turn.time_ms);
+  }
+
+  MemoryDoc doc;
+  doc.id = DocId(seq, 0);
+  doc.seq = seq;
+  doc.text = turn.text;
+  doc.speaker = turn.speaker;
+  doc.session = turn.session;
+  doc.time_ms = turn.time_ms;
+  doc.source_id = turn.source_id;
+  std::vector<const MemoryDoc*> added{AddDoc(doc)};
+  auto derived = ApplyDerived(seq, *added.front(), x, 1);
+  added.insert(added.end(), derived.begin(), derived.end());
+  return added;
+}
+
+std::vector<const MemoryDoc*> TenantMemory::ApplyEnrichment(uint64_t seq, const Extraction& x) {
+  const MemoryDoc* turn_doc = TurnDoc(seq);
+  if (turn_doc == nullptr) return {};
+  MemoryDoc copy = *turn_doc;
+  return ApplyDerived(seq, copy, x, next_slot_.count(seq) ? next_slot_[seq] : 1);
+}
+
+std::vector<const MemoryDoc*> TenantMemory::ApplyDerived(uint64_t seq, const MemoryDoc& turn_doc, const Extraction& x,
+                                                         uint32_t first_slot) {
+  std::vector<const MemoryDoc*> added;
+  uint32_t slot = first_slot;
+  for (const EventUnit& unit : x.units) {
+    if (slot > kMaxUnitsPerTurn) break;
+    units_.push_back(unit);
+    MemoryDoc doc;
+    doc.id = DocId(seq, slot++);
+    doc.seq = seq;
+    doc.is_unit = true;
+    doc.text = unit.text;
+    doc.speaker = unit.subject.empty() ? turn_doc.speaker : unit.subject;
+    doc.session = turn_doc.session;
+    doc.time_ms = turn_doc.time_ms;
+    doc.event_from_ms = unit.event_from_ms;
+    doc.event_to_ms = unit.event_to_ms;
+    doc.source_id = turn_doc.source_id;
+    added.push_back(AddDoc(std::move(doc)));
+  }
+  next_slot_[seq] = slot;
+  for (const PersonaFact& f : x.facts) persona_.Apply(f);
+  for (const Entity& e : x.entities) graph_.AddEntity(e);
+  for (const Relation& r : x.relations) graph_.AddRelation(r);
+  return added;
+}
+
+const MemoryDoc* TenantMemory::Doc(uint64_t id) const {
+  auto it = docs_.find(id);
+  return it == docs_.end() ? nullptr : &it->second;
+}
+
+uint64_t TenantMemory::SeqOfSource(const std::string& source_id) const {
+  auto it = seq_by_source_.find(source_id);
+  return it == seq_by_source_.end() ? 0 : it->second;
+}
+
+const std::vector<uint64_t>& TenantMemory::SessionTurns(const std::string& session) const {
+  static const std::vector<uint64_t> kEmpty;
+  auto it = session_turns_.find(session);
+  return it == session_turns_.end() ? kEmpty : it->second;
+}
+
+std::string TenantMemory::LastSpeaker(const std::string& session) const {
+  auto it = session_turns_.find(session);
+  if (it == session_turns_.end() || it->second.empty()) return {};
+  const MemoryDoc* d = Doc(it->second.back());
+  return d ? d->speaker : std::string();
+}
+
+}  // namespace engram

@@ -1,0 +1,117 @@
+// TenantMemory: the four tiers of one tenant, derived from the log.
+//
+//   working   recent turns per session (WorkingMemory)
+//   episodic  turns and event units as documents, searchable by BM25
+//             (LexicalIndex) and by vector (VectorIndex)
+//   persona   facts with validity (PersonaTier)
+//   graph     entities and relations (GraphTier)
+//
+// Document ids encode where a document comes from: seq << 8 | slot, slot 0
+// for the turn itself and 1..255 for its event units.
+//
+// Thread safety: callers hold mutex() shared to read and exclusive to apply.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engram/options.h"
+#include "engram/types.h"
+#include "index/lexical_index.h"
+#include "index/vector_index.h"
+#include "tiers/graph_tier.h"
+#include "tiers/persona_tier.h"
+#include "tiers/working_memory.h"
+
+namespace engram {
+
+struct MemoryDoc {
+  uint64_t id = 0;
+  uint64_t seq = 0;
+  bool is_unit = false;
+  std::string text;         // as shown to the user
+  std::string speaker;      // the turn's speaker (for units: the unit's subject)
+  std::string session;
+  TimeMs time_ms = 0;       // when it was said
+  TimeMs event_from_ms = 0; // when it happened, if known (units)
+  TimeMs event_to_ms = 0;
+  std::string source_id;    // the turn's source id
+};
+
+inline constexpr uint64_t DocId(uint64_t seq, uint32_t slot) { return seq << 8 | slot; }
+inline constexpr uint64_t DocSeq(uint64_t id) { return id >> 8; }
+inline constexpr uint32_t kMaxUnitsPerTurn = 255;
+
+class TenantMemory {
+ public:
+  static Result<std::unique_ptr<TenantMemory>> Create(std::string tenant, const Options& options, size_t dim);
+
+  std::shared_mutex& mutex() const { return mutex_; }
+
+  // Applies a turn and what was derived from it. Returns the documents it
+  // added (turn first, then units) so the caller can attach vectors.
+  std::vector<const MemoryDoc*> ApplyTurn(uint64_t seq, const Turn& turn, const Extraction& extraction);
+  // Applies records an LLM enrichment added later to turn `seq`.
+  std::vector<const MemoryDoc*> ApplyEnrichment(uint64_t seq, const Extraction& extraction);
+
+  // The text a document is embedded and BM25-indexed with.
+  static std::string IndexText(const MemoryDoc& doc);
+
+  const MemoryDoc* Doc(uint64_t id) const;
+  const MemoryDoc* TurnDoc(uint64_t seq) const { return Doc(DocId(seq, 0)); }
+  // The sequence number of the turn with `source_id` (0 when unknown).
+  uint64_t SeqOfSource(const std::string& source_id) const;
+  // Earliest and latest turn times.
+  TimeMs first_time() const { return first_time_; }
+  TimeMs last_time() const { return last_time_; }
+  // The turn docs of a session in order (for neighbour expansion).
+  const std::vector<uint64_t>& SessionTurns(const std::string& session) const;
+  const std::vector<std::string>& sessions() const { return session_order_; }
+  const std::vector<std::string>& participants() const { return participants_; }
+  // The previous speaker in `session` ("" if none).
+  std::string LastSpeaker(const std::string& session) const;
+  uint64_t last_seq() const { return last_seq_; }
+  size_t doc_count() const { return docs_.size(); }
+  const std::string& tenant() const { return tenant_; }
+
+  LexicalIndex& lexical() { return *lexical_; }
+  const LexicalIndex& lexical() const { return *lexical_; }
+  VectorIndex& vectors() { return *vectors_; }
+  const VectorIndex& vectors() const { return *vectors_; }
+  void ReplaceVectors(std::unique_ptr<VectorIndex> index) { vectors_ = std::move(index); }
+  PersonaTier& persona() { return persona_; }
+  const PersonaTier& persona() const { return persona_; }
+  GraphTier& graph() { return graph_; }
+  const GraphTier& graph() const { return graph_; }
+  const WorkingMemory& working() const { return working_; }
+  const std::vector<EventUnit>& units() const { return units_; }
+
+ private:
+  TenantMemory(std::string tenant, const Options& options);
+  const MemoryDoc* AddDoc(MemoryDoc doc);
+  std::vector<const MemoryDoc*> ApplyDerived(uint64_t seq, const MemoryDoc& turn_doc, const Extraction& x,
+                                             uint32_t first_slot);
+
+  mutable std::shared_mutex mutex_;
+  std::string tenant_;
+  std::unordered_map<uint64_t, MemoryDoc> docs_;
+  std::unordered_map<std::string, std::vector<uint64_t>> session_turns_;
+  std::vector<std::string> session_order_;
+  std::vector<std::string> participants_;
+  std::unordered_map<uint64_t, uint32_t> next_slot_;  // seq -> next free unit slot
+  std::vector<EventUnit> units_;
+  std::unordered_map<std::string, uint64_t> seq_by_source_;
+  TimeMs first_time_ = 0, last_time_ = 0;
+  uint64_t last_seq_ = 0;
+  std::unique_ptr<LexicalIndex> lexical_;
+  std::unique_ptr<VectorIndex> vectors_;
+  PersonaTier persona_;
+  GraphTier graph_;
+  WorkingMemory working_;
+};
+
+}  // namespace engram

@@ -1,0 +1,309 @@
+// recall, profile, graph, embed, rebuild, reindex: the commands over the
+// memory tiers and indexes.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "common/time_format.h"
+
+namespace engram::cli {
+namespace {
+
+using nlohmann::json;
+
+json RouteToJson(const RouteInfo& r) {
+  json j = {{"name", r.name},       {"question_kind", r.question_kind}, {"targets", r.targets},
+            {"entities", r.entities}, {"graph_expansion", r.graph_expansion}, {"weights", r.weights},
+            {"steps", r.steps}};
+  if (r.from_ms != 0 || r.to_ms != 0) j["time_range"] = {FormatIsoTime(r.from_ms), FormatIsoTime(r.to_ms)};
+  return j;
+}
+
+json HitToJson(const Hit& h) {
+  return {{"source_ids", h.source_ids},
+          {"kind", h.kind},
+          {"text", h.text},
+          {"speaker", h.speaker},
+          {"session", h.session},
+          {"time", h.time_ms != 0 ? json(FormatIsoTime(h.time_ms)) : json(nullptr)},
+          {"tier", TierName(h.tier)},
+          {"score", h.score},
+          {"signals", h.signals}};
+}
+
+json FactToJson(const PersonaFact& f) {
+  return {{"subject", f.subject},
+          {"attribute", f.attribute},
+          {"value", f.value},
+          {"valid_from", f.valid_from_ms != 0 ? json(FormatIsoTime(f.valid_from_ms)) : json(nullptr)},
+          {"valid_to", f.valid_to_ms != 0 ? json(FormatIsoTime(f.valid_to_ms)) : json(nullptr)},
+          {"confidence", f.confidence},
+          {"source_ids", f.source_ids}};
+}
+
+Result<TimeMs> ParseTimeArg(const std::string& text) {
+  if (text.empty()) return TimeMs{0};
+  return ParseIsoTime(text);
+}
+
+int RunRecall(const std::string& store_path, const std::string& tenant, size_t k, bool as_json, bool explain,
+              const std::string& route, size_t budget, const std::string& query) {
+  auto store = OpenStore(store_path, false, false);
+  if (!store.ok()) return Fail(store.status());
+  RecallOptions options;
+  options.k = k;
+  options.route = route;
+  if (budget > 0) {
+    auto ctx = (*store)->RecallContext(tenant, query, budget, options);
+    if (!ctx.ok()) return Fail(ctx.status());
+    if (as_json) {
+      json sections = json::array();
+      for (const auto& s : ctx->sections) {
+        json items = json::array();
+        for (const auto& h : s.items) items.push_back(HitToJson(h));
+        sections.push_back({{"name", s.name}, {"items", items}});
+      }
+      std::cout << json{{"sections", sections}, {"text", ctx->text}, {"tokens", ctx->tokens},
+                        {"route", RouteToJson(ctx->route)}}
+                       .dump(2)
+                << "\n";
+    } else {
+      std::cout << ctx->text;
+    }
+    return kExitOk;
+  }
+  auto result = (*store)->Recall(tenant, query, options);
+  if (!result.ok()) return Fail(result.status());
+  if (as_json) {
+    std::cout << HitsToJson(*result, 2) << "\n";
+    return kExitOk;
+  }
+  if (explain) {
+    const RouteInfo& r = result->route;
+    std::printf("route %s (question kind %s)\n", r.name.c_str(), r.question_kind.c_str());
+    if (!r.targets.empty()) {
+      std::printf("  about:");
+      for (const auto& t : r.targets) std::printf(" %s", t.c_str());
+      std::printf("\n");
+    }
+    if (!r.entities.empty()) {
+      std::printf("  entities:");
+      for (const auto& e : r.entities) std::printf(" %s", e.c_str());
+      std::printf("\n");
+    }
+    if (r.from_ms != 0 || r.to_ms != 0) {
+      std::printf("  time: %s .. %s\n", FormatIsoTime(r.from_ms).c_str(), FormatIsoTime(r.to_ms).c_str());
+    }
+    std::printf("  weights:");
+    for (const auto& [name, w] : r.weights) {
+      if (w != 0) std::printf(" %s=%.2f", name.c_str(), w);
+    }
+    std::printf("\n");
+    for (const auto& step : r.steps) std::printf("  - %s\n", step.c_str());
+    std::printf("  embed %lld us, search %lld us\n\n", static_cast<long long>(result->embed_us),
+                static_cast<long long>(result->search_us));
+  }
+  int rank = 0;
+  for (const auto& h : result->hits) {
+    std::string ids;
+    for (const auto& id : h.source_ids) ids += (ids.empty() ? "" : ",") + id;
+    std::printf("%2d. %.3f [%s] %s: %s\n", ++rank, h.score, ids.c_str(), h.speaker.c_str(), h.text.c_str());
+    if (explain) {
+      std::printf("      %s %s %s |", h.kind.c_str(), TierName(h.tier),
+                  h.time_ms != 0 ? FormatIsoTime(h.time_ms).c_str() : "-");
+      for (const auto& [name, v] : h.signals) std::printf(" %s=%.3f", name.c_str(), v);
+      std::printf("\n");
+    }
+  }
+  return kExitOk;
+}
+
+int RunProfile(const std::string& store_path, const std::string& tenant, const std::string& speaker,
+               const std::string& as_of, bool history, bool as_json) {
+  auto t = ParseTimeArg(as_of);
+  if (!t.ok()) return Fail(t.status().WithContext("--as-of"));
+  auto store = OpenStore(store_path, false, false);
+  if (!store.ok()) return Fail(store.status());
+  auto facts = (*store)->Profile(tenant, speaker, *t, history);
+  if (!facts.ok()) return Fail(facts.status());
+  if (as_json) {
+    json out = json::array();
+    for (const auto& f : *facts) out.push_back(FactToJson(f));
+    std::cout << json{{"tenant", tenant}, {"facts", out}}.dump(2) << "\n";
+    return kExitOk;
+  }
+  for (const auto& f : *facts) {
+    std::string ids;
+    for (const auto& id : f.source_ids) ids += (ids.empty() ? "" : ",") + id;
+    std::printf("%-12s %-12s %-30s from %s%s%s  conf %.2f  [%s]\n", f.subject.c_str(), f.attribute.c_str(),
+                f.value.c_str(), f.valid_from_ms ? FormatIsoDate(f.valid_from_ms).c_str() : "?",
+                f.valid_to_ms ? " to " : "", f.valid_to_ms ? FormatIsoDate(f.valid_to_ms).c_str() : "",
+                f.confidence, ids.c_str());
+  }
+  return kExitOk;
+}
+
+std::string DotQuote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c == '\n' ? ' ' : c);
+  }
+  return out + "\"";
+}
+
+int RunGraph(const std::string& store_path, const std::string& tenant, const std::string& entity, int hops,
+             const std::string& format) {
+  auto store = OpenStore(store_path, false, false);
+  if (!store.ok()) return Fail(store.status());
+  auto view = (*store)->Graph(tenant, entity, hops, 500);
+  if (!view.ok()) return Fail(view.status());
+  if (format == "dot") {
+    std::printf("digraph engram {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
+    for (const auto& e : view->entities) {
+      std::printf("  %s [label=%s];\n", DotQuote(e.name).c_str(),
+                  DotQuote(e.name + "\\n(" + EntityTypeName(e.type) + ")").c_str());
+    }
+    for (const auto& r : view->relations) {
+      std::printf("  %s -> %s [label=%s];\n", DotQuote(r.subject).c_str(), DotQuote(r.object).c_str(),
+                  DotQuote(r.relation).c_str());
+    }
+    std::printf("}\n");
+    return kExitOk;
+  }
+  json entities = json::array(), relations = json::array();
+  for (const auto& e : view->entities) {
+    entities.push_back({{"name", e.name}, {"type", EntityTypeName(e.type)}, {"aliases", e.aliases},
+                        {"source_ids", e.source_ids}});
+  }
+  for (const auto& r : view->relations) {
+    relations.push_back({{"subject", r.subject}, {"relation", r.relation}, {"object", r.object},
+                         {"time", r.time_ms ? json(FormatIsoTime(r.time_ms)) : json(nullptr)},
+                         {"source_ids", r.source_ids}});
+  }
+  std::cout << json{{"tenant", tenant}, {"entity", entity}, {"hops", hops}, {"entities", entities},
+                    {"relations", relations}}
+                   .dump(2)
+            << "\n";
+  return kExitOk;
+}
+
+int RunEmbed(const std::string& which, const std::string& input, std::vector<std::string> texts) {
+  if (!input.empty()) {
+    std::ifstream in(input, std::ios::binary);
+    if (!in) return Fail(Status::IOError("cannot open '" + input + "'"));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      texts.push_back(line);
+    }
+  }
+  if (texts.empty()) return Fail(Status::InvalidArgument("no texts: give TEXT arguments or --input FILE"));
+  Result<std::unique_ptr<Embedder>> embedder =
+      which == "http" ? NewHttpEmbedder() : NewUseLiteEmbedder();
+  if (!embedder.ok()) return Fail(embedder.status());
+  auto vectors = (*embedder)->Embed(texts);
+  if (!vectors.ok()) return Fail(vectors.status());
+  const size_t dim = (*embedder)->dim();
+  // Printed by hand: one vector per line, full float precision.
+  std::string out = "{\"dim\": " + std::to_string(dim) + ", \"identity\": " + json((*embedder)->identity()).dump() +
+                    ", \"vectors\": [";
+  char buf[32];
+  for (size_t i = 0; i < texts.size(); ++i) {
+    out += i ? ",\n  [" : "\n  [";
+    for (size_t d = 0; d < dim; ++d) {
+      std::snprintf(buf, sizeof buf, d ? ", %.9g" : "%.9g", (*vectors)[i * dim + d]);
+      out += buf;
+    }
+    out += "]";
+  }
+  out += "\n]}\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return kExitOk;
+}
+
+int RunRebuild(const std::string& store_path, bool reembed) {
+  Options options;
+  options.create_if_missing = false;
+  options.reembed = reembed;
+  auto store = Store::Open(options, store_path);
+  if (!store.ok()) return Fail(store.status());
+  Status s = (*store)->Rebuild();
+  if (!s.ok()) return Fail(s);
+  std::fprintf(stderr, "engram: rebuilt the derived indexes of %s from the log\n", store_path.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+std::string HitsToJson(const RecallResult& result, int indent) {
+  json hits = json::array();
+  for (const auto& h : result.hits) hits.push_back(HitToJson(h));
+  return json{{"hits", hits}, {"route", RouteToJson(result.route)},
+              {"latency_us", {{"embed", result.embed_us}, {"search", result.search_us}}}}
+      .dump(indent);
+}
+
+void AddMemoryCommands(CLI::App& app, int* exit_code) {
+  struct Args {
+    std::string store, tenant, speaker, as_of, entity, format = "json", route = "auto", embedder = "use-lite", input;
+    size_t k = 10, budget = 0;
+    int hops = 1;
+    bool json = false, explain = false, history = false;
+    std::vector<std::string> words;
+  };
+  auto a = std::make_shared<Args>();
+
+  auto* recall = app.add_subcommand("recall", "what the store remembers for a question");
+  recall->add_option("--store", a->store, "store folder")->required();
+  recall->add_option("--tenant", a->tenant, "tenant")->required();
+  recall->add_option("--k", a->k, "hits to return (default 10)");
+  recall->add_option("--route", a->route, "auto (default), hybrid, bm25, vector, or a question kind");
+  recall->add_option("--budget", a->budget, "pack a prompt-ready context of at most this many tokens");
+  recall->add_flag("--json", a->json, "print JSON");
+  recall->add_flag("--explain", a->explain, "show the route and each hit's per-signal scores");
+  recall->add_option("query", a->words, "the question")->required();
+  recall->callback([=]() {
+    std::string query;
+    for (const auto& w : a->words) query += (query.empty() ? "" : " ") + w;
+    *exit_code = RunRecall(a->store, a->tenant, a->k, a->json, a->explain, a->route, a->budget, query);
+  });
+
+  auto* profile = app.add_subcommand("profile", "persona facts valid at a time, with their sources");
+  profile->add_option("--store", a->store, "store folder")->required();
+  profile->add_option("--tenant", a->tenant, "tenant")->required();
+  profile->add_option("--speaker", a->speaker, "only this participant");
+  profile->add_option("--as-of", a->as_of, "ISO 8601 time (default: now)");
+  profile->add_flag("--history", a->history, "closed facts too");
+  profile->add_flag("--json", a->json, "print JSON");
+  profile->callback([=]() { *exit_code = RunProfile(a->store, a->tenant, a->speaker, a->as_of, a->history, a->json); });
+
+  auto* graph = app.add_subcommand("graph", "the entity graph around an entity, as JSON or Graphviz DOT");
+  graph->add_option("--store", a->store, "store folder")->required();
+  graph->add_option("--tenant", a->tenant, "tenant")->required();
+  graph->add_option("--entity", a->entity, "start here (default: the whole graph)");
+  graph->add_option("--hops", a->hops, "hops from the entity (default 1)");
+  graph->add_option("--format", a->format, "json (default) or dot")->check(CLI::IsMember({"json", "dot"}));
+  graph->callback([=]() { *exit_code = RunGraph(a->store, a->tenant, a->entity, a->hops, a->format); });
+
+  auto* embed = app.add_subcommand("embed", "embed texts and print the vectors as JSON");
+  embed->add_option("--embedder", a->embedder, "use-lite (default) or http (ENGRAM_EMBED_URL, ENGRAM_EMBED_MODEL)")
+      ->check(CLI::IsMember({"use-lite", "http"}));
+  embed->add_flag("--json", a->json, "print JSON (the only format)");
+  embed->add_option("--input", a->input, "read one text per line from FILE");
+  embed->add_option("texts", a->words, "texts to embed");
+  embed->callback([=]() { *exit_code = RunEmbed(a->embedder, a->input, a->words); });
+
+  auto* rebuild = app.add_subcommand("rebuild", "throw the derived indexes away and rebuild them from the log");
+  rebuild->add_option("--store", a->store, "store folder")->required();
+  rebuild->callback([=]() { *exit_code = RunRebuild(a->store, false); });
+
+  auto* reindex = app.add_subcommand("reindex", "re-embed the store with the current embedder and rebuild");
+  reindex->add_option("--store", a->store, "store folder")->required();
+  reindex->callback([=]() { *exit_code = RunRebuild(a->store, true); });
+}
+
+}  // namespace engram::cli
