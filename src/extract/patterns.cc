@@ -1,0 +1,992 @@
+#include "extract/patterns.h"
+
+#include <algorithm>
+#include <array>
+#include <initializer_list>
+#include <optional>
+#include <string_view>
+
+#include "common/utf8.h"
+
+namespace engram {
+namespace {
+
+constexpr size_t kNone = static_cast<size_t>(-1);
+
+template <size_t N>
+bool In(std::string_view w, const std::string_view (&list)[N]) {
+  return std::find(std::begin(list), std::end(list), w) != std::end(list);
+}
+
+// --- Lexicons ----------------------------------------------------------------
+
+constexpr std::string_view kDeterminers[] = {
+    "a", "an", "the", "some", "my", "our", "your", "his", "her", "their", "this", "that", "these", "those", "any",
+    "another", "lots", "plenty"};
+
+// Words that end a noun phrase: conjunctions, most prepositions, time words
+// and adverbs.
+constexpr std::string_view kNpStops[] = {
+    "and", "but", "or", "so", "because", "since", "when", "while", "which", "that", "who", "where", "if",
+    "though", "although", "cause", "as", "than", "with", "at", "in", "on", "for", "from", "to", "about",
+    "after", "before", "during", "into", "like", "by", "without", "around", "near", "over", "under", "through",
+    "yesterday", "today", "tonight", "tomorrow", "now", "lately", "recently", "again", "too", "anymore",
+    "already", "every", "each", "last", "next", "very", "really", "much", "more", "most", "right", "ago",
+    "either", "also", "well", "soon", "sometimes", "often", "always", "never", "together", "here", "there",
+    "all", "is", "was", "are", "were", "be", "been", "it", "just", "even", "then", "nowadays", "these",
+    "anyway", "ever"};
+
+constexpr std::string_view kNonObjects[] = {
+    "it", "this", "that", "them", "you", "him", "her", "me", "us", "myself", "everything", "something",
+    "anything", "nothing", "one", "lot", "those", "these", "what", "how", "doing", "being", "yourself", "all"};
+
+constexpr std::string_view kFillerAdjectives[] = {
+    "new", "brand", "brand-new", "own", "very", "first", "little", "second", "few", "couple"};
+
+constexpr std::string_view kJobs[] = {
+    "nurse", "teacher", "doctor", "engineer", "developer", "programmer", "designer", "lawyer", "accountant",
+    "chef", "cook", "baker", "writer", "author", "artist", "painter", "musician", "singer", "photographer",
+    "journalist", "editor", "manager", "consultant", "analyst", "scientist", "researcher", "professor",
+    "student", "therapist", "counselor", "counsellor", "psychologist", "pharmacist", "dentist", "vet",
+    "veterinarian", "firefighter", "officer", "pilot", "mechanic", "electrician", "plumber", "carpenter",
+    "architect", "farmer", "librarian", "cashier", "barista", "waiter", "waitress", "bartender", "driver",
+    "paramedic", "surgeon", "physician", "nanny", "caregiver", "worker", "coach", "trainer", "instructor",
+    "tutor", "dancer", "actor", "actress", "entrepreneur", "founder", "ceo", "cto", "intern", "assistant",
+    "secretary", "receptionist", "clerk", "salesperson", "realtor", "marketer", "recruiter", "banker",
+    "economist", "coder", "historian", "biologist", "chemist", "physicist", "mathematician", "statistician",
+    "soldier", "streamer", "youtuber", "blogger", "influencer", "composer", "producer", "director",
+    "filmmaker", "illustrator", "sculptor", "potter", "tailor", "hairdresser", "stylist", "barber",
+    "midwife", "janitor", "guard", "translator", "interpreter", "administrator", "technician", "paralegal",
+    "planner", "copywriter", "dietitian", "nutritionist"};
+
+constexpr std::string_view kEventHeads[] = {
+    "concert", "wedding", "conference", "festival", "party", "workshop", "race", "marathon", "parade", "game",
+    "match", "show", "class", "seminar", "retreat", "camp", "funeral", "graduation", "fair", "exhibition",
+    "exhibit", "rally", "ceremony", "convention", "meetup", "session", "group", "meeting", "reunion",
+    "recital", "play", "performance", "tournament", "competition", "hackathon", "protest", "march", "lecture",
+    "talk", "service", "gala", "fundraiser", "event", "classes", "course", "bootcamp", "screening", "opening",
+    "premiere", "shower", "picnic", "5k"};
+
+constexpr std::string_view kPets[] = {
+    "dog", "dogs", "cat", "cats", "puppy", "puppies", "kitten", "kittens", "hamster", "parrot", "rabbit",
+    "bunny", "horse", "fish", "goldfish", "turtle", "tortoise", "snake", "lizard", "bird", "pig", "gecko",
+    "ferret", "chinchilla", "hedgehog", "pony", "budgie", "cockatiel", "iguana", "pup", "kitty", "doggo"};
+
+struct Kin {
+  std::string_view word;
+  std::string_view relation;  // "<name> relation <owner>"
+  bool family;
+};
+
+constexpr Kin kKin[] = {
+    {"sister", "sister_of", true},         {"sisters", "sister_of", true},
+    {"brother", "brother_of", true},       {"brothers", "brother_of", true},
+    {"mom", "parent_of", true},            {"mum", "parent_of", true},
+    {"mother", "parent_of", true},         {"mama", "parent_of", true},
+    {"dad", "parent_of", true},            {"father", "parent_of", true},
+    {"papa", "parent_of", true},           {"parents", "parent_of", true},
+    {"son", "child_of", true},             {"daughter", "child_of", true},
+    {"kid", "child_of", true},             {"kids", "child_of", true},
+    {"child", "child_of", true},           {"children", "child_of", true},
+    {"baby", "child_of", true},            {"sons", "child_of", true},
+    {"daughters", "child_of", true},       {"husband", "partner_of", true},
+    {"wife", "partner_of", true},          {"partner", "partner_of", true},
+    {"boyfriend", "partner_of", true},     {"girlfriend", "partner_of", true},
+    {"fiance", "partner_of", true},        {"fiancé", "partner_of", true},
+    {"fiancee", "partner_of", true},       {"fiancée", "partner_of", true},
+    {"spouse", "partner_of", true},        {"hubby", "partner_of", true},
+    {"grandma", "grandparent_of", true},   {"grandmother", "grandparent_of", true},
+    {"grandpa", "grandparent_of", true},   {"grandfather", "grandparent_of", true},
+    {"granny", "grandparent_of", true},    {"grandparents", "grandparent_of", true},
+    {"grandson", "grandchild_of", true},   {"granddaughter", "grandchild_of", true},
+    {"grandkids", "grandchild_of", true},  {"grandchildren", "grandchild_of", true},
+    {"aunt", "aunt_of", true},             {"uncle", "uncle_of", true},
+    {"cousin", "cousin_of", true},         {"cousins", "cousin_of", true},
+    {"niece", "niece_of", true},           {"nephew", "nephew_of", true},
+    {"stepmom", "parent_of", true},        {"stepdad", "parent_of", true},
+    {"friend", "friend_of", false},        {"friends", "friend_of", false},
+    {"bestie", "friend_of", false},        {"buddy", "friend_of", false},
+    {"bff", "friend_of", false},           {"pal", "friend_of", false},
+    {"coworker", "colleague_of", false},   {"colleague", "colleague_of", false},
+    {"boss", "boss_of", false},            {"roommate", "roommate_of", false},
+    {"neighbor", "neighbour_of", false},   {"mentor", "mentor_of", false},
+};
+
+const Kin* FindKin(std::string_view w) {
+  for (const auto& k : kKin) {
+    if (k.word == w) return &k;
+  }
+  return nullptr;
+}
+
+// Heads that "I have a ..." does not make a possession.
+constexpr std::string_view kNotOwned[] = {
+    "time", "question", "idea", "feeling", "lot", "chance", "meeting", "appointment", "problem", "day", "week",
+    "weekend", "month", "year", "night", "morning", "plan", "plans", "dream", "talk", "look", "blast", "crush",
+    "point", "sense", "way", "thing", "things", "bit", "moment", "minute", "hour", "break", "call", "message",
+    "text", "chat", "conversation", "go", "try", "job", "promotion", "cold", "fever", "headache", "surgery",
+    "date", "party", "trip", "vacation", "test", "exam", "interview", "class", "session", "presentation",
+    "deadline", "visit", "reason", "experience", "fun", "goal", "opportunity", "decision", "choice", "story",
+    "hunch", "loss", "accident", "fight", "argument", "heart", "voice", "passion", "interest", "love", "hope",
+    "faith", "right", "need", "issue", "concern", "doubt", "fear", "lesson", "impact", "effect", "role",
+    "part", "list", "shift", "workout", "run", "walk", "meal", "lunch", "dinner", "breakfast", "degree",
+    "award", "friend", "friends"};
+
+// -ing words after "I've been" that are not hobbies.
+constexpr std::string_view kNotHobbies[] = {
+    "feeling", "thinking", "going", "trying", "wondering", "looking", "getting", "doing", "having", "working",
+    "meaning", "hoping", "planning", "struggling", "dealing", "waiting", "keeping", "reflecting", "considering",
+    "talking", "saying", "telling", "asking", "wanting", "needing", "focusing", "taking", "spending", "missing",
+    "living", "staying", "loving", "enjoying", "seeing", "dating", "coping", "recovering", "healing", "grieving",
+    "preparing", "helping", "checking", "using", "eating", "sleeping", "crying", "stressing", "juggling",
+    "balancing", "attending", "visiting", "following", "saving", "putting", "giving", "finding", "turning",
+    "coming", "managing", "handling"};
+
+constexpr std::string_view kFoods[] = {
+    "meat", "dairy", "sugar", "alcohol", "gluten", "pork", "beef", "chicken", "fish", "eggs", "seafood",
+    "carbs", "caffeine", "coffee", "bread", "cheese", "red", "junk"};
+
+constexpr std::string_view kDiets[] = {
+    "vegetarian", "vegan", "pescatarian", "gluten-free", "dairy-free", "keto", "paleo", "kosher", "halal",
+    "lactose-intolerant", "plant-based", "sober", "teetotal", "diabetic"};
+
+constexpr std::string_view kOrgSuffixes[] = {
+    "inc", "corp", "corporation", "university", "college", "company", "hospital", "school", "bank",
+    "foundation", "institute", "center", "centre", "club", "ltd", "llc", "group", "academy"};
+
+// A small gazetteer: countries, major cities and US states people mention.
+constexpr std::string_view kPlaces[] = {
+    "afghanistan", "argentina", "australia", "austria", "belgium", "brazil", "canada", "chile", "china",
+    "colombia", "croatia", "cuba", "czechia", "denmark", "egypt", "england", "ethiopia", "finland", "france",
+    "germany", "ghana", "greece", "hungary", "iceland", "india", "indonesia", "iran", "iraq", "ireland",
+    "israel", "italy", "jamaica", "japan", "kenya", "korea", "lebanon", "mexico", "morocco", "nepal",
+    "netherlands", "nigeria", "norway", "pakistan", "peru", "philippines", "poland", "portugal", "romania",
+    "russia", "scotland", "senegal", "singapore", "spain", "sweden", "switzerland", "syria", "taiwan",
+    "thailand", "turkey", "uganda", "ukraine", "usa", "uk", "america", "vietnam", "wales", "europe", "asia",
+    "africa", "london", "paris", "berlin", "madrid", "rome", "lisbon", "amsterdam", "vienna", "prague",
+    "dublin", "copenhagen", "stockholm", "oslo", "helsinki", "tokyo", "kyoto", "osaka", "seoul", "beijing",
+    "shanghai", "bangkok", "delhi", "mumbai", "sydney", "melbourne", "toronto", "vancouver", "montreal",
+    "chicago", "boston", "seattle", "denver", "austin", "portland", "miami", "atlanta", "dallas", "houston",
+    "phoenix", "philadelphia", "brooklyn", "manhattan", "california", "texas", "florida", "oregon",
+    "colorado", "ohio", "michigan", "arizona", "nevada", "georgia", "alaska", "hawaii", "vermont", "maine",
+    "montana", "utah", "idaho", "barcelona", "munich", "zurich", "istanbul", "cairo", "nairobi", "lagos",
+    "brussels", "budapest", "warsaw"};
+
+// Capitalised words that are not names.
+constexpr std::string_view kNotNames[] = {
+    "i", "i'm", "i've", "i'll", "i'd", "ok", "okay", "hey", "hi", "hello", "thanks", "thank", "oh", "wow",
+    "yes", "no", "yeah", "yep", "nope", "omg", "lol", "haha", "god", "monday", "tuesday", "wednesday",
+    "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july",
+    "august", "september", "october", "november", "december", "the", "a", "an", "my", "our", "we", "it",
+    "this", "that", "so", "but", "and", "also", "tv", "btw", "aww", "awesome", "great", "congrats",
+    "christmas", "easter", "thanksgiving", "ps", "xoxo"};
+
+constexpr std::string_view kNameConnectors[] = {"of", "de", "van", "von", "da", "del", "la", "du"};
+
+constexpr std::string_view kTitles[] = {"dr", "mr", "mrs", "ms", "prof", "miss"};
+
+constexpr std::string_view kAdverbs[] = {
+    "really", "just", "also", "always", "still", "usually", "actually", "totally", "finally", "even", "often",
+    "sometimes", "absolutely", "truly", "definitely", "kinda", "mostly", "now", "honestly", "seriously",
+    "personally", "generally", "already", "recently", "officially", "secretly"};
+
+// --- Sentence view -----------------------------------------------------------
+
+class SentencePatterns {
+ public:
+  SentencePatterns(const std::vector<Word>& words, const Speakers& who, const std::vector<std::string>& known,
+                   SentenceFindings* out)
+      : w_(words), who_(who), known_(known), out_(out) {}
+
+  void Run() {
+    for (size_t i = 0; i < w_.size(); ++i) {
+      const std::string& l = L(i);
+      if (l == "i" || l == "i'm" || l == "i've" || l == "we" || l == "we're" || l == "we've") Clause(i);
+      if (l == "my" || l == "our" || (l == "your" && !who_.addressee.empty()) ||
+          (EndsWithPossessive(i) && w_[i].capitalised)) {
+        Possessive(i);
+      }
+    }
+    Names();
+    Cooccurrence();
+  }
+
+ private:
+  // --- token access ---
+  const std::string& L(size_t i) const {
+    static const std::string kEmpty;
+    return i < w_.size() ? w_[i].lower : kEmpty;
+  }
+  bool EndsWithPossessive(size_t i) const { return L(i).size() > 2 && L(i).ends_with("'s"); }
+
+  // End of the phrase `ws` at j (adverbs between words are not allowed), or kNone.
+  size_t P(size_t j, std::initializer_list<std::string_view> ws) const {
+    for (std::string_view x : ws) {
+      if (j >= w_.size() || L(j) != x) return kNone;
+      ++j;
+    }
+    return j;
+  }
+  size_t SkipAdverbs(size_t j) const {
+    while (j < w_.size() && In(L(j), kAdverbs)) ++j;
+    return j;
+  }
+  bool IsStop(size_t i) const { return i >= w_.size() || w_[i].punct || In(L(i), kNpStops); }
+
+  // The surface form of a value word: proper names and acronyms keep their
+  // case, the rest is lower-cased.
+  std::string Surface(size_t i) const {
+    if (w_[i].acronym || (w_[i].capitalised && i > 0 && L(i) != "i")) return w_[i].text;
+    return w_[i].lower;
+  }
+
+  // A noun phrase from j: leading determiners, numbers and filler
+  // adjectives skipped; at most `max` words; "of" joins two parts.
+  struct Span {
+    size_t b = kNone, e = kNone;
+    bool ok() const { return b != kNone && e > b; }
+  };
+  Span NP(size_t j, size_t max = 4) const {
+    while (j < w_.size() && (In(L(j), kDeterminers) || In(L(j), kFillerAdjectives) || w_[j].number ||
+                             L(j) == "two" || L(j) == "three")) {
+      if (L(j) == "this" || L(j) == "that") {
+        if (IsStop(j + 1)) return {};
+      }
+      ++j;
+    }
+    if (j >= w_.size() || w_[j].punct || In(L(j), kNonObjects) || IsStop(j)) return {};
+    size_t e = j;
+    while (e < w_.size() && e - j < max) {
+      if (L(e) == "of" && e > j && e + 1 < w_.size() && !IsStop(e + 1) && !In(L(e + 1), kDeterminers)) {
+        e += 2;
+        continue;
+      }
+      if (IsStop(e) || In(L(e), kNonObjects)) break;
+      ++e;
+    }
+    if (EndsWithPossessive(e - 1) && e - 1 > j) return {};  // "my friend's car": too deep
+    return {j, e};
+  }
+
+  // NP, NP and NP
+  std::vector<Span> NPList(size_t j, size_t max = 4) const {
+    std::vector<Span> out;
+    Span s = NP(j, max);
+    while (s.ok()) {
+      out.push_back(s);
+      size_t k = s.e;
+      if (L(k) == "," ) ++k;
+      if (L(k) == "and" || L(k) == "or") ++k;
+      if (k == s.e) break;
+      s = NP(k, max);
+    }
+    return out;
+  }
+
+  std::string Value(Span s) const {
+    std::string v;
+    for (size_t i = s.b; i < s.e; ++i) {
+      if (!v.empty()) v.push_back(' ');
+      v += Surface(i);
+    }
+    return std::string(StripPossessive(v));
+  }
+  std::string_view Head(Span s) const { return L(s.e - 1); }
+
+  // A capitalised name run at j ("Anna", "Anna Lee", "University of Oslo").
+  Span NameAt(size_t j) const {
+    if (j >= w_.size() || !w_[j].capitalised || w_[j].punct || In(L(j), kNotNames)) return {};
+    size_t e = j + 1;
+    while (e < w_.size()) {
+      if (w_[e].capitalised && !w_[e].punct && !In(L(e), kNotNames) && !EndsWithPossessive(e - 1)) {
+        ++e;
+      } else if (In(L(e), kNameConnectors) && e + 1 < w_.size() && w_[e + 1].capitalised &&
+                 !In(L(e + 1), kNotNames)) {
+        e += 2;
+      } else {
+        break;
+      }
+    }
+    return {j, e};
+  }
+  std::string NameText(Span s) const {
+    std::string v;
+    for (size_t i = s.b; i < s.e; ++i) {
+      if (!v.empty()) v.push_back(' ');
+      v += w_[i].text;
+    }
+    return std::string(StripPossessive(v));
+  }
+
+  // --- output ---
+  void Fact(const std::string& subject, std::string attribute, std::string value, float confidence,
+            bool negated = false) {
+    if (value.empty() && !negated) return;
+    for (const auto& f : out_->facts) {
+      if (f.subject == subject && f.attribute == attribute && f.value == value && f.negated == negated) return;
+    }
+    PersonaFact f;
+    f.subject = subject;
+    f.attribute = std::move(attribute);
+    f.value = std::move(value);
+    f.confidence = confidence;
+    f.negated = negated;
+    out_->facts.push_back(std::move(f));
+  }
+  void Rel(const std::string& subject, std::string relation, const std::string& object) {
+    if (subject.empty() || object.empty() || subject == object) return;
+    for (const auto& r : out_->relations) {
+      if (r.subject == subject && r.relation == relation && r.object == object) return;
+    }
+    Relation r;
+    r.subject = subject;
+    r.relation = std::move(relation);
+    r.object = object;
+    out_->relations.push_back(std::move(r));
+  }
+  void Ent(const std::string& name, EntityType type, const std::string& alias = "") {
+    if (name.empty()) return;
+    for (auto& e : out_->entities) {
+      if (e.name == name) {
+        if (!alias.empty() && std::find(e.aliases.begin(), e.aliases.end(), alias) == e.aliases.end()) {
+          e.aliases.push_back(alias);
+        }
+        return;
+      }
+    }
+    Entity e;
+    e.name = name;
+    e.type = type;
+    if (!alias.empty()) e.aliases.push_back(alias);
+    out_->entities.push_back(std::move(e));
+  }
+  // The entity type a capitalised object gets from its words.
+  EntityType TypeOfName(Span s, EntityType fallback) const {
+    std::string last = AsciiLower(StripPossessive(L(s.e - 1)));
+    if (In(last, kOrgSuffixes)) return EntityType::kOrganisation;
+    if (s.e - s.b == 1 && In(last, kPlaces)) return EntityType::kPlace;
+    for (const auto& k : known_) {
+      if (AsciiLower(k) == AsciiLower(NameText(s))) return EntityType::kPerson;
+    }
+    return fallback;
+  }
+  // An object that is a named entity when capitalised: records it.
+  void NamedObject(Span s, EntityType fallback) {
+    Span n = NameAt(s.b);
+    if (n.ok() && n.e == s.e) Ent(NameText(n), TypeOfName(n, fallback));
+  }
+
+  // --- first-person clauses ---
+  void Clause(size_t i) {
+    const std::string& subj = who_.speaker;
+    const std::string& l = L(i);
+    const bool group = l[0] == 'w';
+    const float conf = group ? 0.7f : 0.9f;
+    size_t j = i + 1;
+    bool be = l == "i'm" || l == "we're";
+    bool have = l == "i've" || l == "we've";
+    j = SkipAdverbs(j);
+    if (!be && !have && (L(j) == "am" || L(j) == "are")) be = true, j = SkipAdverbs(j + 1);
+    if (!be && !have && L(j) == "have") have = true, j = SkipAdverbs(j + 1);
+    bool been = false;
+    if (have && L(j) == "been") been = true, be = true, j = SkipAdverbs(j + 1);
+    if (have && !been && L(j) == "got") have = false;  // "I've got a dog" = "I have a dog": handled below
+
+    // Stopping: "no longer", "don't ... anymore", "used to", "stopped", "quit", "gave up".
+    bool stopping = false;
+    if (size_t k = P(j, {"no", "longer"}); k != kNone) stopping = true, j = SkipAdverbs(k);
+    if (size_t k = P(j, {"used", "to"}); k != kNone) stopping = true, j = k;
+    const bool dont = L(j) == "don't" || (L(j) == "do" && L(j + 1) == "not");
+    if (dont) {
+      size_t end = j;
+      while (end < w_.size() && !w_[end].punct) ++end;
+      for (size_t k = j; k < end; ++k) {
+        if (L(k) == "anymore" || (L(k) == "any" && L(k + 1) == "more")) stopping = true;
+      }
+    }
+
+    if (be) {
+      BeClause(subj, j, conf, stopping, been);
+      return;
+    }
+    // After "don't": the verb; "don't ... anymore" is a stopping statement.
+    size_t v = j;
+    if (dont) v = SkipAdverbs(L(j) == "don't" ? j + 1 : j + 2);
+    VerbClause(subj, v, conf, stopping, dont && !stopping, group);
+  }
+
+  void BeClause(const std::string& subj, size_t j, float conf, bool stopping, bool been) {
+    bool neg = stopping;
+    if (L(j) == "not") neg = true, ++j;
+    if (size_t k = P(j, {"no", "longer"}); k != kNone) neg = true, j = k;
+    if (size_t k = P(j, {"into"}); k != kNone) {
+      for (Span s : NPList(k)) Like(subj, neg ? "dislikes" : "likes", Value(s), conf);
+      return;
+    }
+    for (auto fan : {std::initializer_list<std::string_view>{"a", "fan", "of"}, {"a", "big", "fan", "of"},
+                     {"a", "huge", "fan", "of"}, {"such", "a", "fan", "of"}, {"obsessed", "with"},
+                     {"passionate", "about"}, {"crazy", "about"}}) {
+      if (size_t k = P(j, fan); k != kNone) {
+        for (Span s : NPList(k)) Like(subj, neg ? "dislikes" : "likes", Value(s), conf);
+        return;
+      }
+    }
+    if (size_t k = P(j, {"allergic", "to"}); k != kNone) {
+      for (Span s : NPList(k)) Fact(subj, "diet", "allergic to " + Value(s), conf);
+      return;
+    }
+    size_t d = L(j) == "a" || L(j) == "an" ? j + 1 : j;
+    if (In(L(d), kDiets)) {
+      Fact(subj, "diet", L(d), conf, neg);
+      return;
+    }
+    if (P(j, {"lactose", "intolerant"}) != kNone) {
+      Fact(subj, "diet", "lactose intolerant", conf, neg);
+      return;
+    }
+    if (L(j) == "retired") {
+      Fact(subj, "occupation", "retired", conf, neg);
+      return;
+    }
+    if (L(j) == "married" || L(j) == "engaged" || L(j) == "single" || L(j) == "divorced" || L(j) == "widowed") {
+      Fact(subj, "relationship_status", L(j), conf, neg);
+      size_t k = j + 1;
+      if (L(k) == "to") {
+        if (Span n = NameAt(k + 1); n.ok()) {
+          Ent(NameText(n), EntityType::kPerson);
+          Rel(NameText(n), "partner_of", subj);
+        }
+      }
+      return;
+    }
+    if (size_t k = P(j, {"from"}); k != kNone) {
+      Place(subj, "origin", "from", k, conf, neg);
+      return;
+    }
+    if (size_t k = P(j, {"living", "in"}); k != kNone) {
+      Place(subj, "home", "lives_in", k, conf, neg);
+      return;
+    }
+    if (size_t k = P(j, {"working", "as"}); k != kNone) {
+      Job(subj, k, conf, neg, false);
+      return;
+    }
+    if (L(j) == "working" && (L(j + 1) == "at" || L(j + 1) == "for")) {
+      Employer(subj, j + 2, conf, neg);
+      return;
+    }
+    if (size_t k = P(j, {"learning"}); k != kNone) {
+      if (Span s = NP(k, 2); s.ok()) Fact(subj, "hobby", "learning " + Value(s), conf, neg);
+      return;
+    }
+    for (auto member : {std::initializer_list<std::string_view>{"a", "member", "of"}, {"part", "of"},
+                        {"in", "a"}, {"on", "a"}, {"on", "the"}, {"in", "the"}}) {
+      if (size_t k = P(j, member); k != kNone) {
+        Span s = NP(member.size() == 2 && (L(j) == "in" || L(j) == "on") ? k - 1 : k);
+        static constexpr std::string_view kGroups[] = {"club",   "team",        "band",    "choir",    "group",
+                                                       "league", "association", "society", "orchestra"};
+        if (s.ok() && In(Head(s), kGroups)) {
+          NamedObject(s, EntityType::kOrganisation);
+          Rel(subj, "member_of", Value(s));
+        }
+        return;
+      }
+    }
+    // "I'm a nurse", "I've been a teacher for years"
+    if (L(j) == "a" || L(j) == "an") {
+      Job(subj, j, conf, neg, true);
+      return;
+    }
+    // "I've been painting a lot": a hobby.
+    if (been && L(j).ends_with("ing") && !In(L(j), kNotHobbies) && !neg) {
+      Hobby(subj, j, conf * 0.9f, false);
+    }
+  }
+
+  void VerbClause(const std::string& subj, size_t v, float conf, bool stopping, bool negative, bool group) {
+    const std::string& verb = L(v);
+    const size_t k = v + 1;
+    // Preferences.
+    if (verb == "love" || verb == "like" || verb == "enjoy" || verb == "adore" || verb == "loved" ||
+        verb == "liked" || verb == "enjoyed" || verb == "prefer") {
+      if ((verb == "loved" || verb == "liked" || verb == "enjoyed") && !stopping) {
+        // Past tense: a one-off ("I loved the movie") unless after "have".
+        if (!(v > 0 && (L(v - 1) == "always" || L(v - 1) == "i've" || L(v - 1) == "have"))) return;
+      }
+      if (v > 0 && (L(v - 1) == "would" || L(v - 1) == "i'd")) return;
+      size_t o = k;
+      bool to_verb = false;
+      if (L(o) == "to") ++o, to_verb = true;
+      if (negative) {
+        for (Span s : NPList(o)) Like(subj, "dislikes", ValueOrGerund(s, to_verb), conf);
+        return;
+      }
+      for (Span s : NPList(o)) Like(subj, "likes", ValueOrGerund(s, to_verb), conf, stopping);
+      return;
+    }
+    if (verb == "hate" || verb == "dislike" || verb == "detest" || verb == "loathe" ||
+        P(v, {"can't", "stand"}) != kNone || P(v, {"cannot", "stand"}) != kNone) {
+      size_t o = (verb == "can't" || verb == "cannot") ? v + 2 : k;
+      bool to_verb = false;
+      if (L(o) == "to") ++o, to_verb = true;
+      for (Span s : NPList(o)) Like(subj, "dislikes", ValueOrGerund(s, to_verb), conf);
+      return;
+    }
+    // Diet.
+    if (verb == "eat" || verb == "eating") {
+      for (Span s : NPList(k, 2)) {
+        std::string food = Value(s);
+        if (stopping) {
+          Fact(subj, "diet", "eats " + food, conf, true);
+          Fact(subj, "diet", "no " + food, conf);
+        } else if (negative) {
+          Fact(subj, "diet", "no " + food, conf);
+        }
+      }
+      return;
+    }
+    if ((verb == "went" || verb == "became" || verb == "turned") && In(L(k), kDiets)) {
+      Fact(subj, "diet", L(k), conf);
+      return;
+    }
+    // Work.
+    if (verb == "work" || verb == "worked") {
+      if (verb == "worked" && !stopping) return;  // past job: not a current fact
+      if (L(k) == "as") return Job(subj, k + 1, conf, stopping || negative, false);
+      if (L(k) == "at" || L(k) == "for") return Employer(subj, k + 1, conf, stopping || negative);
+      if (L(k) == "in") {
+        if (Span s = NP(k + 1, 3); s.ok()) {
+          if (L(k + 1) == "a" || L(k + 1) == "an" || L(k + 1) == "the" || w_[s.b].capitalised) {
+            Employer(subj, k + 1, conf, stopping || negative);
+          } else {
+            Fact(subj, "occupation", Value(s), conf * 0.8f, stopping || negative);
+          }
+        }
+      }
+      return;
+    }
+    if (verb == "got" || verb == "started" || verb == "landed" || verb == "took" || verb == "accepted") {
+      size_t j = k;
+      if (verb == "started" && L(j) == "working") {
+        ++j;
+        if (L(j) == "as") return Job(subj, j + 1, conf, false, false);
+        if (L(j) == "at" || L(j) == "for") return Employer(subj, j + 1, conf, false);
+      }
+      if (size_t e = P(j, {"a", "job"}); e != kNone) j = e;
+      else if (size_t e2 = P(j, {"a", "new", "job"}); e2 != kNone) j = e2;
+      else if (size_t e3 = P(j, {"hired"}); e3 != kNone) j = e3;
+      else j = kNone;
+      if (j != kNone) {
+        if (L(j) == "as") return Job(subj, j + 1, conf, false, false);
+        if (L(j) == "at" || L(j) == "with" || L(j) == "by") return Employer(subj, j + 1, conf, false);
+        return;
+      }
+    }
+    if (verb == "became" || verb == "become") {
+      if (L(k) == "a" || L(k) == "an") Job(subj, k, conf, false, true);
+      return;
+    }
+    if ((verb == "quit" || verb == "left") && (L(k) == "my" || L(k) == "our") && L(k + 1) == "job") {
+      size_t j = k + 2;
+      if (L(j) == "at") return Employer(subj, j + 1, conf, true);
+      if (L(j) == "as") return Job(subj, j + 1, conf, true, false);
+      Fact(subj, "works_at", "", conf, true);  // employer unknown: closes any open works_at
+      return;
+    }
+    if (verb == "retired") {
+      Fact(subj, "occupation", "retired", conf);
+      if (L(k) == "from") Employer(subj, k + 1, conf, true);
+      return;
+    }
+    // Home.
+    if (verb == "live" || verb == "lived") {
+      if (verb == "lived" && !(v > 0 && (L(v - 1) == "i've" || L(v - 1) == "have"))) {
+        if (L(k) == "in") Place(subj, "home", "lived_in", k + 1, conf, true, /*fact_only_negated=*/true);
+        return;
+      }
+      if (L(k) == "in") Place(subj, "home", "lives_in", k + 1, conf, stopping || negative);
+      return;
+    }
+    if (verb == "moved" || verb == "relocated" || verb == "move") {
+      if (verb == "move" && !negative) return;  // "I want to move to ..." is a plan
+      size_t j = k;
+      if (L(j) == "back") ++j;
+      if (size_t e = P(j, {"out", "of"}); e != kNone) return (void)Place(subj, "home", "lives_in", e, conf, true);
+      if (size_t e = P(j, {"away", "from"}); e != kNone) return (void)Place(subj, "home", "lives_in", e, conf, true);
+      if (L(j) == "from") {
+        Span from = Place(subj, "home", "lives_in", j + 1, conf, true);
+        if (from.ok() && L(from.e) == "to") Place(subj, "home", "lives_in", from.e + 1, conf, false);
+        return;
+      }
+      if (L(j) == "to" || L(j) == "into") Place(subj, "home", "lives_in", j + 1, conf, false);
+      return;
+    }
+    if (size_t e = P(v, {"grew", "up", "in"}); e != kNone) return (void)Place(subj, "origin", "from", e, conf, false);
+    if (size_t e = P(v, {"was", "born", "in"}); e != kNone) return (void)Place(subj, "origin", "from", e, conf, false);
+    if (size_t e = P(v, {"come", "from"}); e != kNone) return (void)Place(subj, "origin", "from", e, conf, false);
+    // Possessions, pets and family members someone has.
+    if (verb == "have" || verb == "own" || verb == "bought" || verb == "purchased" || verb == "adopted" ||
+        verb == "rescued" || verb == "got" || verb == "sold" || verb == "owned" || verb == "had" ||
+        P(v, {"got", "rid", "of"}) != kNone) {
+      size_t o = P(v, {"got", "rid", "of"}) != kNone ? v + 3 : k;
+      if (verb == "got" && L(o) == "myself") ++o;
+      bool sold = verb == "sold" || L(v + 1) == "rid";
+      bool ended = sold || ((verb == "owned" || verb == "had") && stopping);
+      if ((verb == "had" || verb == "owned") && !stopping) return;
+      Possession(subj, verb, o, group ? 0.7f : (verb == "have" ? 0.75f : conf), ended || (stopping && !sold) ||
+                 (negative && verb != "have"));
+      return;
+    }
+    // Hobbies.
+    if (verb == "go" && L(k).ends_with("ing") && !In(L(k), kNotHobbies)) {
+      if (!negative) Hobby(subj, k, conf * 0.9f, stopping);
+      else Hobby(subj, k, conf * 0.9f, stopping);
+      return;
+    }
+    if (verb == "play" || verb == "practice" || verb == "practise" || verb == "played") {
+      if (verb == "played" && !stopping) return;
+      size_t o = L(k) == "the" ? k + 1 : k;
+      if (Span s = NP(o, 2); s.ok() && !In(std::string_view(Head(s)), kNonObjects)) {
+        Fact(subj, "hobby", std::string(verb == "practise" ? "practicing" : verb == "practice" ? "practicing" : "playing") +
+                                " " + Value(s),
+             conf * 0.9f, stopping || negative);
+      }
+      return;
+    }
+    if (verb == "stopped" || verb == "quit" || verb == "gave" || verb == "started" || verb == "took" ||
+        verb == "picked" || verb == "begun" || verb == "began") {
+      bool end = verb == "stopped" || verb == "quit" || verb == "gave";
+      size_t o = k;
+      if (verb == "gave" || verb == "took" || verb == "picked") {
+        if (L(o) != "up") return;
+        ++o;
+      }
+      if (verb == "stopped" && L(o) == "eating") return VerbClause(subj, o, conf, true, false, group);
+      if (verb == "stopped" && L(o) == "working" && (L(o + 1) == "at" || L(o + 1) == "for")) {
+        return Employer(subj, o + 2, conf, true);
+      }
+      if (end && L(o).ends_with("ing") && !In(L(o), kNotHobbies)) return Hobby(subj, o, conf, true);
+      if ((verb == "started" || verb == "began" || verb == "begun") && L(o).ends_with("ing") &&
+          !In(L(o), kNotHobbies)) {
+        return Hobby(subj, o, conf * 0.9f, false);
+      }
+      if (verb == "gave" || verb == "took" || verb == "picked" || verb == "quit") {
+        if (Span s = NP(o, 2); s.ok()) {
+          std::string value = Value(s);
+          if (verb == "gave" && In(std::string_view(Head(s)), kFoods)) {
+            Fact(subj, "diet", "eats " + value, conf, true);
+            Fact(subj, "diet", "no " + value, conf);
+          } else if (!(verb == "quit" && Head(s) == "job")) {
+            Fact(subj, "hobby", value, conf * 0.9f, end);
+          }
+        }
+      }
+      return;
+    }
+    // Going places and events.
+    if (verb == "went" || verb == "attended" || verb == "visited" || verb == "traveled" || verb == "travelled" ||
+        verb == "flew" || verb == "drove") {
+      size_t o = k;
+      if (verb != "attended" && verb != "visited") {
+        if (L(o) != "to") return;
+        ++o;
+      }
+      Span s = NP(o, 4);
+      if (!s.ok()) return;
+      if (In(std::string_view(Head(s)), kEventHeads)) {
+        std::string ev = Value(s);
+        Ent(ev, EntityType::kEvent);
+        Rel(subj, "attended", ev);
+        return;
+      }
+      Span n = NameAt(o);
+      if (n.ok()) {
+        EntityType t = TypeOfName(n, EntityType::kPlace);
+        Ent(NameText(n), t);
+        Rel(subj, t == EntityType::kPerson ? "met" : "visited", NameText(n));
+      }
+      return;
+    }
+    if (verb == "joined") {
+      if (Span s = NP(k, 4); s.ok()) {
+        NamedObject(s, EntityType::kOrganisation);
+        Rel(subj, "member_of", Value(s));
+      }
+      return;
+    }
+    if (verb == "volunteer" && (L(k) == "at" || L(k) == "with" || L(k) == "for")) {
+      if (Span s = NP(k + 1, 4); s.ok()) {
+        NamedObject(s, EntityType::kOrganisation);
+        Rel(subj, "volunteers_at", Value(s));
+        Fact(subj, "hobby", "volunteering", conf * 0.8f, stopping || negative);
+      }
+      return;
+    }
+    if (verb == "married" || verb == "dating" || verb == "date") {
+      if (Span n = NameAt(k); n.ok()) {
+        Ent(NameText(n), EntityType::kPerson);
+        Rel(NameText(n), "partner_of", subj);
+      }
+      return;
+    }
+  }
+
+  // A preference value; "to paint" becomes "painting".
+  std::string ValueOrGerund(Span s, bool to_verb) const {
+    if (!to_verb) return Value(s);
+    std::string v = Gerund(L(s.b));
+    for (size_t i = s.b + 1; i < s.e; ++i) v += " " + Surface(i);
+    return v;
+  }
+
+  void Like(const std::string& subj, const std::string& attribute, const std::string& value, float conf,
+            bool negated = false) {
+    if (value.empty()) return;
+    Fact(subj, attribute, value, conf, negated);
+    if (!negated) Rel(subj, attribute, value);
+  }
+
+  void Job(const std::string& subj, size_t j, float conf, bool negated, bool need_lexicon) {
+    Span s = NP(j, 4);
+    if (!s.ok()) return;
+    if (need_lexicon && !In(std::string_view(Head(s)), kJobs)) return;
+    std::string job = Value(s);
+    Fact(subj, "occupation", job, conf, negated);
+    if (!negated) Rel(subj, "works_as", job);
+  }
+
+  void Employer(const std::string& subj, size_t j, float conf, bool negated) {
+    if (L(j) == "home" || L(j) == "night" || L(j) == "myself" || (L(j) == "the" && L(j + 1) == "moment")) return;
+    Span s = NP(j, 4);
+    if (!s.ok()) return;
+    std::string org = Value(s);
+    NamedObject(s, EntityType::kOrganisation);
+    Fact(subj, "works_at", org, conf, negated);
+    if (!negated) Rel(subj, "works_at", org);
+  }
+
+  // A place object ("Denver", "a small town"): returns its span.
+  Span Place(const std::string& subj, const std::string& attribute, const std::string& relation, size_t j,
+             float conf, bool negated, bool fact_only_negated = false) {
+    Span s = NP(j, 4);
+    if (!s.ok()) return s;
+    std::string place = Value(s);
+    NamedObject(s, EntityType::kPlace);
+    Fact(subj, attribute, place, conf, negated);
+    if (!negated && !fact_only_negated) Rel(subj, relation, place);
+    return s;
+  }
+
+  void Hobby(const std::string& subj, size_t j, float conf, bool negated) {
+    std::string v = w_[j].lower;
+    // One short object: "learning Spanish", "running marathons".
+    if (Span s = NP(j + 1, 2); s.ok() && s.b == j + 1 && !In(L(j + 1), kFillerAdjectives)) v += " " + Value(s);
+    Fact(subj, "hobby", v, conf, negated);
+  }
+
+  // "I have a dog named Max", "I bought a kayak", "I sold my car".
+  void Possession(const std::string& subj, const std::string& verb, size_t o, float conf, bool negated) {
+    Span s = NP(o, 3);
+    if (!s.ok()) return;
+    std::string_view head = Head(s);
+    if (const Kin* kin = FindKin(head); kin && kin->family && !negated) {
+      if (verb == "have" || verb == "adopted") Fact(subj, "family", std::string(head), conf);
+      return;
+    }
+    if (In(head, kPets) || (head == "pig" && s.e - s.b >= 2 && L(s.e - 2) == "guinea")) {
+      std::string pet(head == "pig" ? "guinea pig" : std::string(head));
+      std::string name = NameAfter(s.e);
+      if (!name.empty()) {
+        pet += " " + name;
+        Ent(name, EntityType::kOther);
+        if (!negated) Rel(name, "pet_of", subj);
+      }
+      Fact(subj, "pet", pet, conf, negated);
+      return;
+    }
+    if (In(head, kNotOwned) || verb == "adopted" || verb == "rescued") return;
+    if (verb == "got" && !(s.b > o && In(L(s.b - 1), kFillerAdjectives))) return;  // "got a call"
+    std::string thing = Value(s);
+    Ent(thing, EntityType::kThing);
+    Fact(subj, "owns", thing, conf, negated);
+    if (!negated) Rel(subj, "owns", thing);
+  }
+
+  // "Max", "named Max", "called Max", ", Max," right after a kin or pet noun.
+  std::string NameAfter(size_t j) const {
+    if (L(j) == "," ) ++j;
+    if (L(j) == "named" || L(j) == "called") ++j;
+    Span n = NameAt(j);
+    if (!n.ok()) return "";
+    // Only a short run: "my sister Anna Lee", not a whole title-cased clause.
+    if (n.e - n.b > 2) return "";
+    return NameText(n);
+  }
+
+  // "my sister Anna", "our dog Max", "your husband", "Anna's brother Tom",
+  // "my favourite band is X", "my job as a nurse".
+  void Possessive(size_t i) {
+    std::string owner;
+    const std::string& l = L(i);
+    if (l == "my" || l == "our") owner = who_.speaker;
+    else if (l == "your") owner = who_.addressee;
+    else owner = std::string(StripPossessive(w_[i].text));
+    if (owner.empty()) return;
+    const bool first_person = l == "my" || l == "our";
+    size_t j = i + 1;
+    // Skip numbers and a few adjectives: "my two kids", "my little sister", "my best friend".
+    while (j < w_.size() && (w_[j].number || L(j) == "two" || L(j) == "three" || L(j) == "four" ||
+                             L(j) == "little" || L(j) == "big" || L(j) == "older" || L(j) == "younger" ||
+                             L(j) == "best" || L(j) == "old" || L(j) == "new" || (L(j) == "baby" && FindKin(L(j + 1))) ||
+                             L(j) == "eldest" || L(j) == "youngest" || L(j) == "oldest" || L(j) == "twin")) {
+      ++j;
+    }
+    if (j >= w_.size()) return;
+    const std::string head = std::string(StripPossessive(L(j)));
+    if (const Kin* kin = FindKin(head)) {
+      std::string name = L(j).ends_with("'s") ? "" : NameAfter(j + 1);
+      // "my sister's name is Anna"
+      if (name.empty() && L(j).ends_with("'s") && L(j + 1) == "name" && L(j + 2) == "is") {
+        if (Span n = NameAt(j + 3); n.ok()) name = NameText(n);
+      }
+      if (!name.empty() && AsciiLower(name) == AsciiLower(owner)) name.clear();
+      if (kin->family && (first_person || l == "your")) {
+        Fact(owner, "family", name.empty() ? head : head + " " + name, first_person ? 0.8f : 0.6f);
+      }
+      if (!name.empty()) {
+        Ent(name, EntityType::kPerson);
+        Rel(name, std::string(kin->relation), owner);
+      }
+      return;
+    }
+    if (In(std::string_view(head), kPets) && (first_person || l == "your")) {
+      std::string name = NameAfter(j + 1);
+      if (!name.empty()) {
+        Ent(name, EntityType::kOther);
+        Rel(name, "pet_of", owner);
+      }
+      Fact(owner, "pet", name.empty() ? head : head + " " + name, first_person ? 0.8f : 0.6f);
+      return;
+    }
+    if (first_person && (L(j) == "favourite" || L(j) == "favorite")) {
+      // "my favourite X is Y" / "my favourite is Y"
+      size_t k = j + 1;
+      while (k < w_.size() && k < j + 4 && L(k) != "is" && !w_[k].punct) ++k;
+      if (L(k) == "is" || L(k) == "has") {
+        if (L(k) == "has") return;
+        size_t o = k + 1;
+        if (L(o) == "probably" || L(o) == "definitely" || L(o) == "still") ++o;
+        if (L(o) == "to") ++o;
+        for (Span s : NPList(o)) {
+          NamedObject(s, EntityType::kThing);
+          Like(owner, "likes", Value(s), 0.9f);
+        }
+      }
+      return;
+    }
+    if (first_person && (L(j) == "job" || L(j) == "work") && L(j + 1) == "as") {
+      Job(owner, j + 2, 0.8f, false, false);
+    }
+  }
+
+  // Capitalised names not claimed by a pattern: people by default, places
+  // after in/to/from or in the gazetteer, organisations by suffix.
+  void Names() {
+    for (size_t i = 0; i < w_.size(); ++i) {
+      if (w_[i].punct) continue;
+      // Titles: "Dr. Smith", "Mrs Lee".
+      if (In(L(i), kTitles) && w_[i].capitalised) {
+        size_t j = i + 1;
+        if (L(j) == ".") ++j;
+        if (Span n = NameAt(j); n.ok()) {
+          std::string name = NameText(n);
+          std::string titled = w_[i].text + (L(i + 1) == "." ? ". " : " ") + name;
+          Ent(titled, EntityType::kPerson, name);
+          i = n.e - 1;
+          continue;
+        }
+      }
+      Span n = NameAt(i);
+      if (!n.ok()) continue;
+      std::string name = NameText(n);
+      bool known = std::any_of(known_.begin(), known_.end(),
+                               [&](const std::string& k) { return AsciiLower(k) == AsciiLower(name); });
+      std::string lower_last = AsciiLower(StripPossessive(L(n.e - 1)));
+      bool gazetteer = n.e - n.b == 1 && In(lower_last, kPlaces);
+      // At the start of a sentence a capital says nothing; also skip
+      // acronyms standing alone (LGBTQ, TV): they are rarely entities.
+      if (n.b == 0 && !known && !gazetteer && n.e - n.b == 1) {
+        i = n.e - 1;
+        continue;
+      }
+      if (n.e - n.b == 1 && w_[n.b].acronym && !gazetteer) {
+        i = n.e - 1;
+        continue;
+      }
+      EntityType type = EntityType::kPerson;
+      const std::string& prev = n.b > 0 ? L(n.b - 1) : L(w_.size());
+      if (In(lower_last, kOrgSuffixes)) type = EntityType::kOrganisation;
+      else if (gazetteer) type = EntityType::kPlace;
+      else if (known) type = EntityType::kPerson;
+      else if (prev == "in" || prev == "to" || prev == "from" || prev == "near" || prev == "visit" ||
+               prev == "visited" || prev == "around") type = EntityType::kPlace;
+      Ent(name, type);
+      i = n.e - 1;
+    }
+  }
+
+  // Named entities sharing a sentence: weak links for graph expansion.
+  void Cooccurrence() {
+    std::vector<std::string> named;
+    for (const auto& e : out_->entities) {
+      if (e.type == EntityType::kPerson || e.type == EntityType::kPlace || e.type == EntityType::kOrganisation ||
+          e.type == EntityType::kEvent) {
+        named.push_back(e.name);
+      }
+    }
+    size_t added = 0;
+    for (size_t a = 0; a < named.size() && added < 6; ++a) {
+      for (size_t b = a + 1; b < named.size() && added < 6; ++b) {
+        bool linked = std::any_of(out_->relations.begin(), out_->relations.end(), [&](const Relation& r) {
+          return (r.subject == named[a] && r.object == named[b]) || (r.subject == named[b] && r.object == named[a]);
+        });
+        if (!linked) {
+          Rel(named[a], "mentioned_with", named[b]);
+          ++added;
+        }
+      }
+    }
+  }
+
+  const std::vector<Word>& w_;
+  const Speakers& who_;
+  const std::vector<std::string>& known_;
+  SentenceFindings* out_;
+};
+
+}  // namespace
+
+std::string Gerund(std::string_view verb) {
+  std::string v(verb);
+  if (v.empty() || v.ends_with("ing")) return v;
+  auto vowel = [](char c) { return std::string_view("aeiou").find(c) != std::string_view::npos; };
+  if (v.ends_with("ie")) return v.substr(0, v.size() - 2) + "ying";
+  if (v.size() > 2 && v.back() == 'e' && !v.ends_with("ee") && !v.ends_with("ye") && !v.ends_with("oe")) {
+    return v.substr(0, v.size() - 1) + "ing";
+  }
+  int vowels = 0;
+  for (char c : v) vowels += vowel(c) ? 1 : 0;
+  size_t n = v.size();
+  if (vowels == 1 && n >= 3 && !vowel(v[n - 1]) && vowel(v[n - 2]) && !vowel(v[n - 3]) && v[n - 1] != 'w' &&
+      v[n - 1] != 'x' && v[n - 1] != 'y') {
+    return v + v.back() + "ing";
+  }
+  return v + "ing";
+}
+
+void ExtractSentencePatterns(const std::vector<Word>& words, const Speakers& who,
+                             const std::vector<std::string>& known_names, SentenceFindings* out) {
+  SentencePatterns(words, who, known_names, out).Run();
+}
+
+}  // namespace engram

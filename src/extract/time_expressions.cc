@@ -1,0 +1,600 @@
+#include "extract/time_expressions.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+#include "common/time_format.h"
+
+namespace engram {
+namespace {
+
+// A word, number or punctuation mark of the text, lower-cased, with its span.
+struct Tok {
+  size_t begin = 0;
+  size_t end = 0;
+  std::string lower;
+  bool number = false;
+  bool capitalised = false;
+  bool punct = false;
+};
+
+bool IsWordByte(unsigned char c) { return std::isalnum(c) || c >= 0x80; }
+
+// Splits into tokens. Apostrophes inside words ("I'll", "don’t") stay in the
+// word and are normalised to '\''; other characters are one-character tokens.
+std::vector<Tok> Tokenize(std::string_view text) {
+  std::vector<Tok> toks;
+  size_t i = 0;
+  const size_t n = text.size();
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (std::isspace(c)) {
+      ++i;
+      continue;
+    }
+    if (IsWordByte(c) && !(c == 0xE2 && i + 2 < n && text[i + 1] == '\x80' && text[i + 2] == '\x99')) {
+      Tok t;
+      t.begin = i;
+      t.capitalised = std::isupper(c);
+      bool all_digits = true;
+      while (i < n) {
+        unsigned char d = static_cast<unsigned char>(text[i]);
+        bool curly = d == 0xE2 && i + 2 < n && text[i + 1] == '\x80' && text[i + 2] == '\x99';
+        if ((d == '\'' || curly) && !t.lower.empty()) {
+          size_t next = i + (curly ? 3 : 1);
+          if (next < n && std::isalpha(static_cast<unsigned char>(text[next]))) {
+            t.lower.push_back('\'');
+            all_digits = false;
+            i = next;
+            continue;
+          }
+          break;
+        }
+        if (!IsWordByte(d)) break;
+        if (!std::isdigit(d)) all_digits = false;
+        t.lower.push_back(static_cast<char>(d < 0x80 ? std::tolower(d) : d));
+        ++i;
+      }
+      t.end = i;
+      t.number = all_digits;
+      toks.push_back(std::move(t));
+      continue;
+    }
+    Tok t;
+    t.begin = i;
+    size_t len = 1;
+    if (c >= 0xC0) len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    i = std::min(n, i + len);
+    t.end = i;
+    t.lower = std::string(text.substr(t.begin, t.end - t.begin));
+    t.punct = true;
+    toks.push_back(std::move(t));
+  }
+  return toks;
+}
+
+constexpr const char* kMonths[] = {"january", "february", "march",     "april",   "may",      "june",
+                                   "july",    "august",   "september", "october", "november", "december"};
+constexpr const char* kWeekdays[] = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
+
+int MonthIndex(std::string_view w) {  // 1..12, 0 if none
+  for (int i = 0; i < 12; ++i) {
+    if (w == kMonths[i]) return i + 1;
+  }
+  if (w == "sept") return 9;
+  return 0;
+}
+
+int WeekdayIndex(std::string_view w) {  // 0 = Monday .. 6 = Sunday, -1 if none
+  for (int i = 0; i < 7; ++i) {
+    if (w == kWeekdays[i]) return i;
+  }
+  return -1;
+}
+
+int Weekday(int64_t day) { return static_cast<int>(((day + 3) % 7 + 7) % 7); }  // 1970-01-01 was a Thursday
+
+int64_t MonthStart(int64_t month_index) {  // month_index = year * 12 + (month - 1)
+  int64_t y = month_index >= 0 ? month_index / 12 : (month_index - 11) / 12;
+  unsigned m = static_cast<unsigned>(month_index - y * 12) + 1;
+  return DaysFromCivil(y, m, 1);
+}
+
+bool ValidDay(int64_t y, int m, int64_t d) {
+  if (m < 1 || m > 12 || d < 1 || d > 31) return false;
+  int64_t start = DaysFromCivil(y, static_cast<unsigned>(m), 1);
+  int64_t next = MonthStart(y * 12 + m);
+  return d <= next - start;
+}
+
+// A number word or numeral: "3", "three", "a", "an". 0 if none.
+int SmallNumber(std::string_view w) {
+  static const char* kWords[] = {"zero", "one", "two",   "three",  "four",   "five",    "six",
+                                 "seven", "eight", "nine", "ten", "eleven", "twelve"};
+  for (int i = 1; i <= 12; ++i) {
+    if (w == kWords[i]) return i;
+  }
+  if (w == "a" || w == "an") return 1;
+  if (!w.empty() && w.size() <= 3 && std::all_of(w.begin(), w.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    return std::atoi(std::string(w).c_str());
+  }
+  return 0;
+}
+
+// "8", "8th", "1st", "22nd", "3rd" -> day of month; 0 if none.
+int DayOfMonth(std::string_view w) {
+  size_t k = 0;
+  while (k < w.size() && std::isdigit(static_cast<unsigned char>(w[k]))) ++k;
+  if (k == 0 || k > 2) return 0;
+  std::string_view suffix = w.substr(k);
+  if (!suffix.empty() && suffix != "st" && suffix != "nd" && suffix != "rd" && suffix != "th") return 0;
+  int d = std::atoi(std::string(w.substr(0, k)).c_str());
+  return d >= 1 && d <= 31 ? d : 0;
+}
+
+int Year(const Tok& t) {
+  if (!t.number || t.lower.size() != 4) return 0;
+  int y = std::atoi(t.lower.c_str());
+  return y >= 1900 && y <= 2100 ? y : 0;
+}
+
+enum class Unit { kNone, kDay, kWeek, kWeekend, kMonth, kYear };
+
+Unit UnitOf(std::string_view w) {
+  if (w == "day" || w == "days") return Unit::kDay;
+  if (w == "week" || w == "weeks") return Unit::kWeek;
+  if (w == "weekend" || w == "weekends") return Unit::kWeekend;
+  if (w == "month" || w == "months") return Unit::kMonth;
+  if (w == "year" || w == "years") return Unit::kYear;
+  return Unit::kNone;
+}
+
+int SeasonStartMonth(std::string_view w) {  // month (1..12) a season starts in; 0 if none
+  if (w == "spring") return 3;
+  if (w == "summer") return 6;
+  if (w == "fall" || w == "autumn") return 9;
+  if (w == "winter") return 12;
+  return 0;
+}
+
+struct Range {
+  int64_t from_day = 0;
+  int64_t to_day = 0;  // exclusive
+  bool absolute = false;
+};
+
+class Matcher {
+ public:
+  Matcher(std::string_view text, TimeMs anchor_ms)
+      : text_(text), toks_(Tokenize(text)), have_anchor_(anchor_ms != 0) {
+    int64_t day = anchor_ms >= 0 ? anchor_ms / kMsPerDay : (anchor_ms - kMsPerDay + 1) / kMsPerDay;
+    today_ = day;
+    int64_t y;
+    unsigned m, d;
+    CivilFromDays(day, &y, &m, &d);
+    anchor_month_ = y * 12 + (m - 1);
+  }
+
+  std::vector<TimeMention> Run() {
+    std::vector<TimeMention> out;
+    size_t i = 0;
+    while (i < toks_.size()) {
+      Range r;
+      size_t first = i;
+      size_t next = Match(i, &r, &first);
+      if (next > i && r.to_day > r.from_day) {
+        TimeMention m;
+        m.begin = toks_[first].begin;
+        m.end = toks_[next - 1].end;
+        m.from_ms = r.from_day * kMsPerDay;
+        m.to_ms = r.to_day * kMsPerDay;
+        m.normalized = NormalizeRange(m.from_ms, m.to_ms);
+        m.absolute = r.absolute;
+        out.push_back(std::move(m));
+        i = next;
+      } else {
+        ++i;
+      }
+    }
+    return out;
+  }
+
+ private:
+  const std::string& W(size_t i) const {
+    static const std::string kEmpty;
+    return i < toks_.size() ? toks_[i].lower : kEmpty;
+  }
+  bool Adjacent(size_t i) const { return i + 1 < toks_.size() && toks_[i].end == toks_[i + 1].begin; }
+
+  // A future cue earlier in the same sentence.
+  bool FutureCue(size_t i) const {
+    for (size_t k = i; k-- > 0;) {
+      const std::string& w = toks_[k].lower;
+      if (w == "." || w == "!" || w == "?") return false;
+      if (w == "will" || w == "gonna" || w == "upcoming" || w == "planning" || w == "plan" || w == "plans" ||
+          w == "hope" || w == "hoping" || w == "shall") {
+        return true;
+      }
+      if (w.size() > 3 && w.compare(w.size() - 3, 3, "'ll") == 0) return true;
+      if (w == "going" && W(k + 1) == "to") return true;
+      if (w == "wait" && k > 0 && (W(k - 1) == "can't" || W(k - 1) == "cannot")) return true;
+    }
+    return false;
+  }
+
+  // True when token i is a month name: "May" must be capitalised or follow a
+  // word that introduces a date, since "may" is mostly the verb.
+  int MonthAt(size_t i) const {
+    if (i >= toks_.size()) return 0;
+    int m = MonthIndex(toks_[i].lower);
+    if (m == 5 && !toks_[i].capitalised) {
+      const std::string& p = i > 0 ? W(i - 1) : W(toks_.size());
+      if (p != "in" && p != "of" && p != "since" && p != "during" && p != "early" && p != "late" && p != "mid" &&
+          p != "until" && p != "last" && p != "next" && p != "this") {
+        return 0;
+      }
+    }
+    return m;
+  }
+
+  Range Day(int64_t d) const { return Range{d, d + 1, false}; }
+  Range Month(int64_t mi) const { return Range{MonthStart(mi), MonthStart(mi + 1), false}; }
+  Range YearRange(int64_t y) const { return Range{DaysFromCivil(y, 1, 1), DaysFromCivil(y + 1, 1, 1), false}; }
+  int64_t WeekStart(int64_t day) const { return day - Weekday(day); }
+  Range Week(int64_t day) const { return Range{WeekStart(day), WeekStart(day) + 7, false}; }
+  Range Weekend(int64_t week_start) const { return Range{week_start + 5, week_start + 7, false}; }
+  int64_t AnchorYear() const { return anchor_month_ >= 0 ? anchor_month_ / 12 : (anchor_month_ - 11) / 12; }
+
+  // A season starting in month `start_month` of year `y` (winter: December
+  // of y to February of y + 1).
+  Range Season(int64_t y, int start_month) const {
+    int64_t mi = y * 12 + (start_month - 1);
+    return Range{MonthStart(mi), MonthStart(mi + 3), false};
+  }
+
+  // Month `m` (1..12) near the anchor: the latest starting on or before the
+  // anchor month, or with `future` the earliest on or after it.
+  int64_t NearMonth(int m, bool future) const {
+    int64_t mi = AnchorYear() * 12 + (m - 1);
+    if (future) {
+      if (mi < anchor_month_) mi += 12;
+    } else if (mi > anchor_month_) {
+      mi -= 12;
+    }
+    return mi;
+  }
+
+  // Tries every rule at token i. Returns the token after the match (i when
+  // none); *first is the first token of the span.
+  size_t Match(size_t i, Range* r, size_t* first) {
+    *first = i;
+    const std::string& w = W(i);
+    // ISO dates: 2023-05-07, 2023-05.
+    if (toks_[i].number && w.size() == 4 && Adjacent(i) && W(i + 1) == "-" && Adjacent(i + 1) &&
+        toks_[i + 2].number && W(i + 2).size() == 2) {
+      int y = std::atoi(w.c_str());
+      int mo = std::atoi(W(i + 2).c_str());
+      if (Adjacent(i + 2) && W(i + 3) == "-" && Adjacent(i + 3) && i + 4 < toks_.size() && toks_[i + 4].number &&
+          W(i + 4).size() == 2) {
+        int d = std::atoi(W(i + 4).c_str());
+        if (ValidDay(y, mo, d)) {
+          *r = Day(DaysFromCivil(y, mo, d));
+          r->absolute = true;
+          return i + 5;
+        }
+        return i;
+      }
+      if (mo >= 1 && mo <= 12) {
+        *r = Month(int64_t{y} * 12 + mo - 1);
+        r->absolute = true;
+        return i + 3;
+      }
+      return i;
+    }
+    if (size_t n = MatchAbsolute(i, r, first); n > i) return n;
+    if (!have_anchor_) return i;
+    return MatchRelative(i, r, first);
+  }
+
+  // "8 May 2023", "May 8th, 2023", "May 2023", "in 2022", "since 2019",
+  // "summer of 2021", and the same without a year (resolved near the anchor).
+  size_t MatchAbsolute(size_t i, Range* r, size_t* first) {
+    const std::string& w = W(i);
+    auto optional_comma = [&](size_t k) { return W(k) == "," ? k + 1 : k; };
+    // <day>[th] [of] <Month>[,] [<year>]
+    if (int d = DayOfMonth(w); d > 0) {
+      size_t k = i + 1;
+      if (W(k) == "of") ++k;
+      if (int m = MonthAt(k); m > 0) {
+        size_t after = optional_comma(k + 1);
+        if (after < toks_.size() && Year(toks_[after])) {
+          int y = Year(toks_[after]);
+          if (!ValidDay(y, m, d)) return i;
+          *r = Day(DaysFromCivil(y, m, d));
+          r->absolute = true;
+          return after + 1;
+        }
+        if (!have_anchor_) return i;
+        return ResolveDayMonth(i, d, m, r) ? k + 1 : i;
+      }
+      return i;
+    }
+    if (int m = MonthAt(i); m > 0) {
+      // <Month> <day>[th][,] [<year>]
+      size_t k = i + 1;
+      if (int d = DayOfMonth(W(k)); d > 0 && !(k < toks_.size() && Year(toks_[k]))) {
+        size_t after = optional_comma(k + 1);
+        if (after < toks_.size() && Year(toks_[after])) {
+          int y = Year(toks_[after]);
+          if (!ValidDay(y, m, d)) return i;
+          *r = Day(DaysFromCivil(y, m, d));
+          r->absolute = true;
+          return after + 1;
+        }
+        if (!have_anchor_) return i;
+        return ResolveDayMonth(i, d, m, r) ? k + 1 : i;
+      }
+      // <Month>[,] [of] <year>
+      size_t after = optional_comma(k);
+      if (W(after) == "of") ++after;
+      if (after < toks_.size() && Year(toks_[after])) {
+        *r = Month(int64_t{Year(toks_[after])} * 12 + m - 1);
+        r->absolute = true;
+        return after + 1;
+      }
+      return i;
+    }
+    // <season> [of] <year>
+    if (int s = SeasonStartMonth(w); s > 0) {
+      size_t k = i + 1;
+      if (W(k) == "of") ++k;
+      if (k < toks_.size() && Year(toks_[k])) {
+        int y = Year(toks_[k]);
+        // "winter 2023" is the winter that starts in December 2022... or
+        // 2023; people mean the one whose January lies in that year.
+        *r = Season(s == 12 ? y - 1 : y, s);
+        r->absolute = true;
+        return k + 1;
+      }
+      return i;
+    }
+    // in/during/of/by/until <year>; since <year> / since <Month> [year]
+    if (w == "in" || w == "during" || w == "of" || w == "by" || w == "until" || w == "till" || w == "year" ||
+        w == "since") {
+      size_t k = i + 1;
+      if (k < toks_.size() && Year(toks_[k]) && !(Adjacent(k) && W(k + 1) == "-")) {
+        int y = Year(toks_[k]);
+        if (w == "since") {
+          if (!have_anchor_) return i;
+          *r = Range{DaysFromCivil(y, 1, 1), today_ + 1, true};
+          if (r->to_day <= r->from_day) return i;
+          return k + 1;
+        }
+        *r = YearRange(y);
+        r->absolute = true;
+        *first = k;  // the preposition is not part of the expression
+        return k + 1;
+      }
+    }
+    return i;
+  }
+
+  bool ResolveDayMonth(size_t i, int d, int m, Range* r) {
+    bool future = FutureCue(i);
+    int64_t y = AnchorYear();
+    if (!ValidDay(y, m, d) && !(m == 2 && d == 29)) return false;
+    // The candidate in the anchor's year, moved a year back (or forward with
+    // a future cue) when it falls on the wrong side of the anchor day.
+    auto day_in = [&](int64_t year) -> std::optional<int64_t> {
+      if (!ValidDay(year, m, d)) return std::nullopt;
+      return DaysFromCivil(year, m, d);
+    };
+    for (int step = 0; step < 8; ++step) {
+      int64_t year = future ? y + step : y - step;
+      auto day = day_in(year);
+      if (!day) continue;
+      if (future ? *day >= today_ : *day <= today_) {
+        *r = Day(*day);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  size_t MatchRelative(size_t i, Range* r, size_t* first) {
+    const std::string& w = W(i);
+    const int64_t t = today_;
+    if (w == "yesterday") return *r = Day(t - 1), i + 1;
+    if (w == "today" || w == "tonight") return *r = Day(t), i + 1;
+    if (w == "tomorrow") return *r = Day(t + 1), i + 1;
+    if (w == "the" && W(i + 1) == "day" && W(i + 3) == "yesterday" && W(i + 2) == "before") return *r = Day(t - 2), i + 4;
+    if (w == "the" && W(i + 1) == "day" && W(i + 3) == "tomorrow" && W(i + 2) == "after") return *r = Day(t + 2), i + 4;
+    if (w == "last" && (W(i + 1) == "night" || W(i + 1) == "evening")) return *r = Day(t - 1), i + 2;
+    if (w == "this" && (W(i + 1) == "morning" || W(i + 1) == "afternoon" || W(i + 1) == "evening")) {
+      return *r = Day(t), i + 2;
+    }
+    // last/this/next/past + unit, weekday, month or season; "this past" = last.
+    if (w == "last" || w == "this" || w == "next" || w == "past") {
+      size_t k = i + 1;
+      std::string dir = w;
+      if (w == "this" && W(k) == "past") {
+        dir = "last";
+        ++k;
+      }
+      if (dir == "past") dir = "last";
+      const std::string& u = W(k);
+      int sign = dir == "last" ? -1 : dir == "next" ? 1 : 0;
+      switch (UnitOf(u)) {
+        case Unit::kDay:
+          break;
+        case Unit::kWeek:
+          if (u == "week") return *r = Week(t + 7 * sign), k + 1;
+          break;
+        case Unit::kWeekend:
+          if (u == "weekend") {
+            // "last weekend": the weekend of last week (also when said on a
+            // Saturday or Sunday); "this weekend": the one of this week.
+            const int64_t ws = WeekStart(t) + 7 * sign;
+            return *r = Weekend(ws), k + 1;
+          }
+          break;
+        case Unit::kMonth:
+          if (u == "month") return *r = Month(anchor_month_ + sign), k + 1;
+          break;
+        case Unit::kYear:
+          if (u == "year") return *r = YearRange(AnchorYear() + sign), k + 1;
+          break;
+        case Unit::kNone:
+          break;
+      }
+      if (int wd = WeekdayIndex(u); wd >= 0) {
+        int diff = wd - Weekday(t);
+        if (sign < 0) return *r = Day(t - ((Weekday(t) - wd + 6) % 7 + 1)), k + 1;
+        if (sign > 0) return *r = Day(t + ((wd - Weekday(t) + 6) % 7 + 1)), k + 1;
+        return *r = Day(t + diff), k + 1;
+      }
+      if (int m = MonthIndex(u); m > 0) {
+        int64_t mi = AnchorYear() * 12 + (m - 1);
+        if (sign < 0 && mi >= anchor_month_) mi -= 12;
+        if (sign > 0 && mi <= anchor_month_) mi += 12;
+        return *r = Month(mi), k + 1;
+      }
+      if (int s = SeasonStartMonth(u); s > 0) {
+        *r = SeasonNear(s, sign);
+        return k + 1;
+      }
+      return i;
+    }
+    // "N units ago", "a few/couple of units ago", "in N units".
+    if (size_t n = MatchAgo(i, r); n > i) return n;
+    // Weekdays: "on Saturday", "Saturday"; past unless a future cue.
+    if (int wd = WeekdayIndex(w); wd >= 0) {
+      if (FutureCue(i)) return *r = Day(t + ((wd - Weekday(t) + 6) % 7 + 1)), i + 1;
+      return *r = Day(t - ((Weekday(t) - wd + 6) % 7 + 1)), i + 1;
+    }
+    // "in May", "since May", "early May": a month without a year.
+    if (w == "in" || w == "during" || w == "since" || w == "early" || w == "late" || w == "mid" || w == "until") {
+      size_t k = i + 1;
+      if (W(k) == "-" ) ++k;  // "mid-May"
+      if (int m = MonthAt(k); m > 0) {
+        int64_t mi = NearMonth(m, w != "since" && FutureCue(i));
+        if (w == "since") {
+          *r = Range{MonthStart(mi), t + 1, false};
+          return k + 1;
+        }
+        *r = Month(mi);
+        *first = k;
+        return k + 1;
+      }
+    }
+    (void)first;
+    return i;
+  }
+
+  Range SeasonNear(int s, int sign) const {
+    // Candidate seasons by start year; pick by the rule in the header.
+    int64_t y = AnchorYear();
+    int64_t month_now = anchor_month_;
+    auto start_of = [&](int64_t year) { return year * 12 + (s - 1); };
+    if (sign < 0) {
+      // Latest season whose last month is before the anchor month.
+      int64_t year = y;
+      while (start_of(year) + 2 >= month_now) --year;
+      return Season(year, s);
+    }
+    if (sign > 0) {
+      int64_t year = y - 1;
+      while (start_of(year) <= month_now) ++year;
+      return Season(year, s);
+    }
+    // "this": the one holding the anchor, else the nearest one this year.
+    if (s == 12 && month_now - y * 12 <= 1) return Season(y - 1, s);  // Jan/Feb: the winter that began last December
+    return Season(y, s);
+  }
+
+  size_t MatchAgo(size_t i, Range* r) {
+    const int64_t t = today_;
+    size_t k = i;
+    int lo = 0, hi = 0;  // units back
+    bool in_future = false;
+    if (W(k) == "in" && !toks_[k].capitalised) {
+      in_future = true;
+      ++k;
+    }
+    if (W(k) == "a" && W(k + 1) == "few") {
+      lo = 2, hi = 4, k += 2;
+    } else if (W(k) == "a" && W(k + 1) == "couple") {
+      lo = hi = 2, k += 2;
+      if (W(k) == "of") ++k;
+    } else if (W(k) == "few" || W(k) == "several") {
+      lo = 2, hi = 4, ++k;
+    } else if (int n = SmallNumber(W(k)); n > 0 && n <= 400) {
+      lo = hi = n;
+      ++k;
+    } else {
+      return i;
+    }
+    Unit unit = UnitOf(W(k));
+    if (unit == Unit::kNone) return i;
+    bool ago = W(k + 1) == "ago";
+    if (in_future == ago) return i;  // "in 3 days" or "3 days ago", not both or neither
+    size_t end = ago ? k + 2 : k + 1;
+    int sign = ago ? -1 : 1;
+    // from: the farther unit (hi back), to: the nearer unit (lo back).
+    auto unit_range = [&](int n) -> Range {
+      switch (unit) {
+        case Unit::kDay: return Day(t + sign * n);
+        case Unit::kWeek: return Week(t + sign * 7 * n);
+        case Unit::kWeekend: return Weekend(WeekStart(t) + sign * 7 * n);
+        case Unit::kMonth: return Month(anchor_month_ + sign * n);
+        case Unit::kYear: return YearRange(AnchorYear() + sign * n);
+        case Unit::kNone: break;
+      }
+      return Range{};
+    };
+    Range a = unit_range(hi), b = unit_range(lo);
+    *r = Range{std::min(a.from_day, b.from_day), std::max(a.to_day, b.to_day), false};
+    return end;
+  }
+
+  std::string_view text_;
+  std::vector<Tok> toks_;
+  bool have_anchor_;
+  int64_t today_ = 0;
+  int64_t anchor_month_ = 0;
+};
+
+}  // namespace
+
+std::string NormalizeRange(TimeMs from_ms, TimeMs to_ms) {
+  int64_t from = from_ms / kMsPerDay, to = to_ms / kMsPerDay;
+  int64_t y1, y2;
+  unsigned m1, d1, m2, d2;
+  CivilFromDays(from, &y1, &m1, &d1);
+  CivilFromDays(to, &y2, &m2, &d2);
+  char buf[64];
+  if (to - from == 1) {
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y1), m1, d1);
+  } else if (d1 == 1 && d2 == 1 && m1 == 1 && m2 == 1 && y2 == y1 + 1) {
+    std::snprintf(buf, sizeof buf, "%04lld", static_cast<long long>(y1));
+  } else if (d1 == 1 && d2 == 1 && (y2 * 12 + m2) == (y1 * 12 + m1) + 1) {
+    std::snprintf(buf, sizeof buf, "%04lld-%02u", static_cast<long long>(y1), m1);
+  } else {
+    int64_t y3;
+    unsigned m3, d3;
+    CivilFromDays(to - 1, &y3, &m3, &d3);
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u..%04lld-%02u-%02u", static_cast<long long>(y1), m1, d1,
+                  static_cast<long long>(y3), m3, d3);
+  }
+  return buf;
+}
+
+std::vector<TimeMention> FindTimeExpressions(std::string_view text, TimeMs anchor_ms) {
+  return Matcher(text, anchor_ms).Run();
+}
+
+}  // namespace engram

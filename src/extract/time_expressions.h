@@ -1,0 +1,62 @@
+// Time expressions: finds "yesterday", "last week", "on Saturday",
+// "3 days ago", "in May", "8 May 2023", "2023-05-07", "since 2019", ... in
+// English text and resolves them against an anchor time (the turn's time, or
+// "now" for a question).
+//
+// Semantics (all UTC, day granularity or wider, ranges half-open [from, to)):
+// - Weeks run Monday..Sunday; a weekend is Saturday..Sunday.
+// - "last <weekday>" / "on <weekday>" / a bare weekday: the nearest such day
+//   strictly before the anchor day; "next <weekday>": the nearest strictly
+//   after; "this <weekday>": that day of the anchor's week. A future cue
+//   earlier in the same sentence ("will", "'ll", "going to", "gonna",
+//   "planning to", ...) turns a bare "on <weekday>" / "in <month>" / a day
+//   and month without a year into the nearest occurrence on or after the
+//   anchor instead.
+// - "in May" (no year): the latest May that starts on or before the anchor
+//   month (May itself when the anchor is in May); with a future cue, the
+//   earliest May that ends on or after the anchor month.
+// - "N days ago": that day; "N weeks ago": the Monday..Sunday week holding the
+//   day 7N days before; "N months/years ago": that calendar month/year;
+//   "a few"/"several" X ago: the range from 4 to 2 units back; "a couple of"
+//   = 2.
+// - Seasons are meteorological, northern hemisphere (spring = Mar..May,
+//   summer = Jun..Aug, fall/autumn = Sep..Nov, winter = Dec..Feb). "last
+//   summer": the latest summer that ended before the anchor month; "this
+//   summer": the one in the anchor's year (for winter, the one holding or
+//   next to the anchor); "next summer": the first that starts after it.
+// - "since 2019": from 2019-01-01 up to and including the anchor day.
+//
+// Thread safety: pure functions; safe from any thread.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engram/types.h"
+
+namespace engram {
+
+struct TimeMention {
+  size_t begin = 0;  // byte span of the expression in the text, [begin, end)
+  size_t end = 0;
+  TimeMs from_ms = 0;  // [from, to), UTC midnight boundaries
+  TimeMs to_ms = 0;
+  // "2023-05-07" (one day), "2023-05" (a month), "2023" (a year) or
+  // "2023-05-01..2023-05-07" (any other range; both ends inclusive days).
+  std::string normalized;
+  // True when the text already names the date absolutely (an ISO date, an
+  // explicit year): callers need not rewrite it.
+  bool absolute = false;
+};
+
+// Every time expression in `text`, in text order, non-overlapping. Expressions
+// relative to the anchor are skipped when anchor_ms is 0 (unknown); absolute
+// ones are still found.
+std::vector<TimeMention> FindTimeExpressions(std::string_view text, TimeMs anchor_ms);
+
+// The normalized form of [from_ms, to_ms) as described on TimeMention.
+std::string NormalizeRange(TimeMs from_ms, TimeMs to_ms);
+
+}  // namespace engram
