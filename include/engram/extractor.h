@@ -46,6 +46,7 @@ struct LlmExtractorOptions {
   std::string api_key;  // empty: $ENGRAM_LLM_API_KEY
   int timeout_ms = 60000;  // per request. Default 60 s.
   int max_retries = 3;     // on 429 and 5xx.
+  int initial_backoff_ms = 500;  // wait before the first retry; doubles each retry. Default 500 ms.
 };
 
 // Asks the model for JSON and validates the reply against a schema; a

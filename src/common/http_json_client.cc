@@ -12,6 +12,7 @@
 
 #include "common/httplib_config.h"
 #include "common/logging.h"
+#include "common/utf8.h"
 
 namespace engram {
 
@@ -30,15 +31,6 @@ bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Long bodies (an HTML error page from a proxy) would drown the message.
-std::string Snippet(std::string_view text, size_t max_bytes = 300) {
-  if (text.size() <= max_bytes) return std::string(text);
-  // Do not cut a UTF-8 sequence in half.
-  size_t end = max_bytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return std::string(text.substr(0, end)) + "...";
-}
-
 // The human-readable part of an error body. OpenAI and llama.cpp send
 // {"error":{"message":...}}, Ollama {"error":"..."}, FastAPI {"detail":...}.
 std::string ServerMessage(const std::string& body) {
@@ -52,11 +44,11 @@ std::string ServerMessage(const std::string& body) {
       return v.dump();
     };
     for (const char* key : {"error", "message", "detail"}) {
-      if (parsed.contains(key)) return Snippet(pick(parsed[key]));
+      if (parsed.contains(key)) return MessageSnippet(pick(parsed[key]));
     }
   }
   if (body.empty()) return "(empty body)";
-  return Snippet(body);
+  return MessageSnippet(body);
 }
 
 // Retry-After is either delta-seconds or an HTTP-date (RFC 9110 10.2.3).
@@ -112,6 +104,22 @@ std::string DescribeTransportError(httplib::Error error) {
 
 }  // namespace
 
+std::string MessageSnippet(std::string_view text, size_t max_bytes) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t start = pos;
+    const char32_t cp = NextCodePoint(text, &pos);
+    // Long bodies (an HTML error page from a proxy) would drown the message.
+    if (out.size() + (pos - start) > max_bytes) {
+      out += "...";
+      break;
+    }
+    AppendUtf8(cp, &out);
+  }
+  return out;
+}
+
 bool HttpsSupported() {
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
   return true;
@@ -122,7 +130,7 @@ bool HttpsSupported() {
 
 Result<HttpUrl> ParseHttpUrl(std::string_view url) {
   auto bad = [&](std::string_view why) {
-    return Status::InvalidArgument("URL \"" + Snippet(url, 200) + "\": " + std::string(why));
+    return Status::InvalidArgument("URL \"" + MessageSnippet(url, 200) + "\": " + std::string(why));
   };
   HttpUrl out;
   const size_t sep = url.find("://");
@@ -186,7 +194,7 @@ Result<std::unique_ptr<HttpJsonClient>> HttpJsonClient::Create(std::string_view 
   Result<HttpUrl> parsed = ParseHttpUrl(url);
   if (!parsed.ok()) return parsed.status();
   if (parsed->scheme == "https" && !HttpsSupported()) {
-    return Status::NotSupported("URL \"" + std::string(url) +
+    return Status::NotSupported("URL \"" + MessageSnippet(url, 200) +
                                 "\": https needs cpp-httplib built with OpenSSL (CPPHTTPLIB_OPENSSL_SUPPORT); "
                                 "use http:// or rebuild");
   }
@@ -236,8 +244,8 @@ HttpJsonClient::Attempt HttpJsonClient::PostOnce(const std::string& body) const 
     try {
       attempt.reply = json::parse(res->body);
     } catch (const json::exception& e) {
-      attempt.status = Status::InvalidArgument("reply is not valid JSON (" + std::string(e.what()) +
-                                               "): " + Snippet(res->body, 200));
+      attempt.status = Status::InvalidArgument("reply is not valid JSON (" + MessageSnippet(e.what()) +
+                                               "): " + MessageSnippet(res->body, 200));
     }
     return attempt;
   }
@@ -258,7 +266,7 @@ Result<json> HttpJsonClient::Post(const json& request) const {
   try {
     body = request.dump();
   } catch (const json::exception& e) {  // invalid UTF-8 in a string
-    return Status::InvalidArgument(context + ": cannot encode the request: " + e.what());
+    return Status::InvalidArgument(context + ": cannot encode the request: " + MessageSnippet(e.what()));
   }
   const int attempts = options_.max_retries + 1;
   Status last;
@@ -268,7 +276,7 @@ Result<json> HttpJsonClient::Post(const json& request) const {
       attempt = PostOnce(body);
     } catch (const std::exception& e) {
       // cpp-httplib may throw (e.g. std::system_error from its socket code).
-      attempt.status = Status::Unavailable(std::string("unexpected exception: ") + e.what());
+      attempt.status = Status::Unavailable("unexpected exception: " + MessageSnippet(e.what()));
       attempt.retryable = true;
     }
     if (attempt.status.ok()) return std::move(attempt.reply);

@@ -47,6 +47,11 @@ bool HttpsSupported();
 // unless `base` already ends with `suffix`.
 std::string JoinEndpoint(std::string_view base, std::string_view suffix);
 
+// Up to `max_bytes` of `text` for quoting a server's words in a Status
+// message: cut on a character boundary ("..." appended) and made valid UTF-8
+// (each bad byte becomes U+FFFD), so the message itself is always printable.
+std::string MessageSnippet(std::string_view text, size_t max_bytes = 300);
+
 struct HttpJsonClientOptions {
   // Bearer token sent as "Authorization: Bearer ...". Empty: no header.
   std::string api_key;

@@ -84,6 +84,12 @@ TEST(JoinEndpointTest, AppendsSuffixOnce) {
   EXPECT_EQ(JoinEndpoint("http://h:1/v1/embeddings/", "/embeddings"), "http://h:1/v1/embeddings");
 }
 
+TEST(MessageSnippetTest, CutsOnCharacterBoundaryAndRepairsUtf8) {
+  EXPECT_EQ(MessageSnippet("short"), "short");
+  EXPECT_EQ(MessageSnippet("caf\xc3\xa9 au lait", 4), "caf...");  // never half of the é
+  EXPECT_EQ(MessageSnippet("bad \xff byte"), "bad \xef\xbf\xbd byte");
+}
+
 TEST(HttpJsonClientTest, HttpsIsRefusedClearlyWithoutOpenSsl) {
   auto client = HttpJsonClient::Create("https://127.0.0.1:1/v1/embeddings", FastOptions());
   if (HttpsSupported()) {
@@ -246,6 +252,18 @@ TEST(HttpJsonClientTest, OllamaStyleErrorStringIsQuoted) {
   ASSERT_FALSE(reply.ok());
   EXPECT_TRUE(reply.status().IsInvalidArgument());
   EXPECT_THAT(reply.status().message(), HasSubstr("HTTP 404: model \"nomic\" not found"));
+}
+
+TEST(HttpJsonClientTest, ErrorBodyWithBadUtf8GivesAPrintableMessage) {
+  LocalHttpServer server;
+  server.http().Post("/x", [&](const httplib::Request&, httplib::Response& res) {
+    res.status = 422;
+    res.set_content("caf\xe9 is not allowed", "text/plain");
+  });
+  ASSERT_TRUE(server.Start());
+  auto reply = MakeClient(server.Url("/x"))->Post(json::object());
+  ASSERT_FALSE(reply.ok());
+  EXPECT_THAT(reply.status().message(), HasSubstr("HTTP 422: caf\xef\xbf\xbd is not allowed"));
 }
 
 TEST(HttpJsonClientTest, UnauthorizedNeverEchoesTheKey) {
