@@ -148,6 +148,21 @@ void BM_SgemmReference(benchmark::State& state) {
 }
 BENCHMARK(BM_SgemmReference)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+// Start-up cost: reading and (optionally) sha256-checking the 28 MB of files.
+void BM_UseLiteLoad(benchmark::State& state) {
+  UseLiteOptions options;
+  options.verify_checksums = state.range(0) != 0;
+  for (auto _ : state) {
+    Result<std::unique_ptr<Embedder>> e = NewUseLiteEmbedder(options);
+    if (!e.ok()) {
+      state.SkipWithError(e.status().ToString().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(e->get());
+  }
+}
+BENCHMARK(BM_UseLiteLoad)->ArgNames({"verify"})->Arg(0)->Arg(1)->Iterations(3)->Unit(benchmark::kMillisecond);
+
 void BM_UseLiteTokenize(benchmark::State& state) {
   const std::vector<std::string> texts = MakeTexts(64, static_cast<size_t>(state.range(0)));
   UseLiteTokenizer& tok = *Get().tokenizer;

@@ -8,7 +8,12 @@
 // depend on which other texts share its batch.
 //
 // Thread safety: immutable after Load(); Embed() may run from many threads at
-// once (each call uses its own scratch memory, kept per thread for reuse).
+// once. Each thread that embeds keeps its own scratch memory for reuse (up to
+// ~8.5 MB, freed when the thread ends).
+//
+// Load() sets OpenBLAS to one thread for the whole process: engram
+// parallelises across texts (callers embed from several threads), and a
+// multi-threaded sgemm inside each call would only oversubscribe the cores.
 #pragma once
 
 #include <cstddef>
