@@ -147,7 +147,9 @@ std::vector<int32_t> UseLiteTokenizer::Encode(std::string_view text, size_t max_
   for (size_t cur = n; cur > 0;) {
     int32_t id = words[cur];
     if (!(id == kUnknownId && !tokens.empty() && tokens.back() == kUnknownId)) tokens.push_back(id);
-    size_t len = static_cast<size_t>(piece_lengths_[id]);
+    // An unknown (or unreachable) position covers one character; the
+    // reference gets the same from the length of its one-character "<unk>".
+    size_t len = id == kUnknownId ? 1 : static_cast<size_t>(piece_lengths_[id]);
     cur = len <= cur ? cur - len : 0;
   }
   std::reverse(tokens.begin(), tokens.end());

@@ -250,6 +250,84 @@ TEST_F(UseLiteTest, SameVectorsFromFourThreadsAtOnce) {
   }
 }
 
+// The reference's segmentation rules on a tiny vocabulary (ids 0-5 are the
+// reserved symbols, as in vocab.json).
+constexpr char kTinyVocab[] = R"([["<unk>",0],["<s>",0],["</s>",0],["x1",0],["x2",0],["x3",0],
+  ["\u2581",-1.0],["a",-1.0],["\u2581a",-2.0],["b",-1.5],["ab",-2.0],["\u2581b",null],["c",-4.0]])";
+constexpr int32_t kSp = 6, kA = 7, kSpA = 8, kB = 9, kAb = 10, kSpB = 11;
+
+std::unique_ptr<UseLiteTokenizer> TinyTokenizer() {
+  Result<std::unique_ptr<UseLiteTokenizer>> t = UseLiteTokenizer::FromJson(kTinyVocab, "tiny");
+  EXPECT_TRUE(t.ok()) << t.status().ToString();
+  return t.ok() ? std::move(*t) : nullptr;
+}
+
+TEST(UseLiteTokenizerTest, EqualScoresPreferTheLaterStart) {
+  auto tok = TinyTokenizer();
+  ASSERT_NE(tok, nullptr);
+  // "▁a" (-2) and "▁"+"a" (-1-1) tie; the reference keeps the split whose last
+  // piece starts later.
+  EXPECT_EQ(tok->Encode("a"), (std::vector<int32_t>{kSp, kA}));
+  // "ab" (-2) beats "a"+"b" (-2.5).
+  EXPECT_EQ(tok->Encode("ab"), (std::vector<int32_t>{kSp, kAb}));
+  EXPECT_EQ(tok->space_id(), kSp);
+}
+
+TEST(UseLiteTokenizerTest, PathScoreOfExactlyZeroCountsAsUnreached) {
+  auto tok = TinyTokenizer();
+  ASSERT_NE(tok, nullptr);
+  // "▁b" has a null score, i.e. 0, so the best path to its end scores exactly
+  // 0, which the reference takes for "not reached yet": the later "▁"+"b"
+  // (-2.5) replaces it.
+  EXPECT_EQ(tok->Encode("b"), (std::vector<int32_t>{kSp, kB}));
+  // Behind a word, "▁b" (score 0) is an ordinary candidate and wins.
+  EXPECT_EQ(tok->Encode("a b"), (std::vector<int32_t>{kSp, kA, kSpB}));
+}
+
+TEST(UseLiteTokenizerTest, SpacesAreKept) {
+  auto tok = TinyTokenizer();
+  ASSERT_NE(tok, nullptr);
+  // Two spaces are two "▁"; nothing is collapsed or trimmed.
+  EXPECT_EQ(tok->Encode("a  a "), (std::vector<int32_t>{kSp, kA, kSp, kSp, kA, kSp}));
+}
+
+TEST(UseLiteTokenizerTest, UncoveredCharactersBecomeOneUnknown) {
+  auto tok = TinyTokenizer();
+  ASSERT_NE(tok, nullptr);
+  EXPECT_EQ(tok->Encode("a\t\n\u00e9b"), (std::vector<int32_t>{kSp, kA, 0, kB}));
+  EXPECT_EQ(tok->Encode("\t"), (std::vector<int32_t>{kSp, 0}));
+  EXPECT_TRUE(tok->Encode("").empty());
+}
+
+TEST(UseLiteTokenizerTest, NfkcBeforeSegmentation) {
+  auto tok = TinyTokenizer();
+  ASSERT_NE(tok, nullptr);
+  // Full-width "ａｂ" and the ideographic space normalise to "ab" and " ".
+  EXPECT_EQ(tok->Encode("\uff41\uff42\u3000b"), (std::vector<int32_t>{kSp, kAb, kSpB}));
+  EXPECT_EQ(tok->Encode("\uff41\uff42\u3000b"), tok->Encode("ab b"));
+}
+
+TEST(UseLiteTokenizerTest, MaxTokensKeepsTheHeadOfTheFullEncoding) {
+  auto tok = TinyTokenizer();
+  ASSERT_NE(tok, nullptr);
+  std::string text;
+  for (int i = 0; i < 50; ++i) text += (i % 3 == 0 ? "ab c " : i % 3 == 1 ? "b\t " : "a ");
+  const std::vector<int32_t> full = tok->Encode(text);
+  for (size_t n : {1u, 2u, 7u, 20u, 64u}) {
+    ASSERT_LT(n, full.size());
+    EXPECT_EQ(tok->Encode(text, n), std::vector<int32_t>(full.begin(), full.begin() + n)) << n;
+  }
+}
+
+TEST(UseLiteTokenizerTest, MalformedVocabularyIsCorruption) {
+  for (const char* bad : {"", "{}", "[[\"a\", 1]]", R"([["<unk>",0],["<s>",0],["</s>",0],["x1",0],["x2",0],["x3",0],["a","high"]])"}) {
+    Result<std::unique_ptr<UseLiteTokenizer>> t = UseLiteTokenizer::FromJson(bad, "vocab.json");
+    ASSERT_FALSE(t.ok()) << bad;
+    EXPECT_EQ(t.status().code(), Status::Code::kCorruption) << t.status().ToString();
+    EXPECT_NE(t.status().message().find("vocab.json"), std::string::npos);
+  }
+}
+
 TEST(UseLiteLoadTest, MissingModelDirIsNotFoundWithFetchHint) {
   UseLiteOptions options;
   options.model_dir = "/nonexistent/engram-use-lite";
