@@ -4,7 +4,9 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,11 +44,39 @@ constexpr PinnedFile kPinnedFiles[] = {
     {"group1-shard7of7", "a29a5e08ee3afd839250b9187b89f1d3163749b5b1807bb175341a16c6012689"},
 };
 
+// Tokenizer and weights of one model folder (~30 MB), shared by every
+// embedder made from that folder while any of them is alive, so a process
+// that opens many stores holds the weights once.
+struct LoadedModel {
+  std::unique_ptr<UseLiteTokenizer> tokenizer;
+  std::unique_ptr<UseLiteModel> model;
+};
+
+Result<std::shared_ptr<const LoadedModel>> LoadShared(const std::string& dir) {
+  static std::mutex mu;
+  static std::map<std::string, std::weak_ptr<const LoadedModel>>* cache =
+      new std::map<std::string, std::weak_ptr<const LoadedModel>>();
+  std::lock_guard<std::mutex> lock(mu);  // also keeps two threads from loading twice
+  if (std::shared_ptr<const LoadedModel> live = (*cache)[dir].lock()) return live;
+  auto loaded = std::make_shared<LoadedModel>();
+  Result<std::unique_ptr<UseLiteTokenizer>> tokenizer = UseLiteTokenizer::Load(dir + "/vocab.json");
+  if (!tokenizer.ok()) return tokenizer.status().WithContext("USE-lite");
+  Result<std::unique_ptr<UseLiteModel>> model = UseLiteModel::Load(dir);
+  if (!model.ok()) return model.status().WithContext("USE-lite");
+  loaded->tokenizer = std::move(*tokenizer);
+  loaded->model = std::move(*model);
+  std::shared_ptr<const LoadedModel> shared = std::move(loaded);
+  (*cache)[dir] = shared;
+  return shared;
+}
+
 class UseLiteEmbedder final : public Embedder {
  public:
-  UseLiteEmbedder(std::unique_ptr<UseLiteTokenizer> tokenizer, std::unique_ptr<UseLiteModel> model,
-                  size_t max_batch)
-      : tokenizer_(std::move(tokenizer)), model_(std::move(model)), max_batch_(max_batch) {}
+  UseLiteEmbedder(std::shared_ptr<const LoadedModel> loaded, size_t max_batch)
+      : loaded_(std::move(loaded)),
+        tokenizer_(loaded_->tokenizer.get()),
+        model_(loaded_->model.get()),
+        max_batch_(max_batch) {}
 
   size_t dim() const override { return UseLiteModel::kDim; }
   std::string identity() const override { return kIdentity; }
@@ -79,8 +109,9 @@ class UseLiteEmbedder final : public Embedder {
   }
 
  private:
-  const std::unique_ptr<UseLiteTokenizer> tokenizer_;
-  const std::unique_ptr<UseLiteModel> model_;
+  const std::shared_ptr<const LoadedModel> loaded_;
+  const UseLiteTokenizer* const tokenizer_;
+  const UseLiteModel* const model_;
   const size_t max_batch_;
 };
 
@@ -116,12 +147,10 @@ Result<std::unique_ptr<Embedder>> NewUseLiteEmbedder(const UseLiteOptions& optio
     }
   }
   try {
-    Result<std::unique_ptr<UseLiteTokenizer>> tokenizer = UseLiteTokenizer::Load(dir + "/vocab.json");
-    if (!tokenizer.ok()) return tokenizer.status().WithContext("USE-lite");
-    Result<std::unique_ptr<UseLiteModel>> model = UseLiteModel::Load(dir);
-    if (!model.ok()) return model.status().WithContext("USE-lite");
-    return std::unique_ptr<Embedder>(std::make_unique<UseLiteEmbedder>(
-        std::move(*tokenizer), std::move(*model), options.max_batch));
+    Result<std::shared_ptr<const LoadedModel>> loaded = LoadShared(dir);
+    if (!loaded.ok()) return loaded.status();
+    return std::unique_ptr<Embedder>(
+        std::make_unique<UseLiteEmbedder>(std::move(*loaded), options.max_batch));
   } catch (const std::exception& e) {
     return Status::Internal(std::string("loading USE-lite from ") + dir + ": " + e.what());
   }
