@@ -1,0 +1,45 @@
+// A user's first program: open a store, record a turn, read it back.
+// Usage: consumer STORE_DIR. Exit code 0 on success.
+#include <cstdio>
+#include <string>
+
+#include "engram/engram.h"
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: consumer STORE_DIR\n");
+    return 2;
+  }
+  engram::Options options;
+  options.log_only = true;  // the log alone: no embedding model needed
+  auto store = engram::Store::Open(options, argv[1]);
+  if (!store.ok()) {
+    std::fprintf(stderr, "open: %s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  engram::Turn turn;
+  turn.session = "session_1";
+  turn.speaker = "Caroline";
+  turn.text = "I went to a support group yesterday. ✓";
+  turn.time_ms = 1683554160000;
+  turn.source_id = "D1:3";
+  engram::WriteOptions sync;
+  sync.sync = true;
+  auto seq = (*store)->Observe("conv-26", turn, sync);
+  if (!seq.ok()) {
+    std::fprintf(stderr, "observe: %s\n", seq.status().ToString().c_str());
+    return 1;
+  }
+  auto back = (*store)->GetTurnBySourceId("conv-26", "D1:3");
+  if (!back.ok()) {
+    std::fprintf(stderr, "read: %s\n", back.status().ToString().c_str());
+    return 1;
+  }
+  if (back->seq != *seq || back->turn.text != turn.text || back->turn.time_ms != turn.time_ms ||
+      back->turn.speaker != turn.speaker || back->turn.session != turn.session) {
+    std::fprintf(stderr, "read back a different turn\n");
+    return 1;
+  }
+  std::printf("ok seq=%llu\n", static_cast<unsigned long long>(*seq));
+  return 0;
+}
