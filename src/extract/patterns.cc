@@ -11,6 +11,8 @@
 namespace engram {
 namespace {
 
+std::string BaseVerb(std::string_view verb);
+
 constexpr size_t kNone = static_cast<size_t>(-1);
 
 template <size_t N>
@@ -34,7 +36,21 @@ constexpr std::string_view kNpStops[] = {
     "already", "every", "each", "last", "next", "very", "really", "much", "more", "most", "right", "ago",
     "either", "also", "well", "soon", "sometimes", "often", "always", "never", "together", "here", "there",
     "all", "is", "was", "are", "were", "be", "been", "it", "just", "even", "then", "nowadays", "these",
-    "anyway", "ever"};
+    "anyway", "ever", "i", "i'm", "i've", "i'll", "i'd", "we", "you", "he", "she", "they", "it's", "named",
+    "called", "who's", "because", "but", "has", "had", "have", "will", "would", "can", "could", "should",
+    "downtown", "nearby", "abroad", "overseas", "outside", "full", "ago", "keeps", "makes", "helps", "gets"};
+
+constexpr std::string_view kNumberWords[] = {"two", "three", "four", "five", "six", "seven", "eight",
+                                             "nine", "ten", "eleven", "twelve", "several", "few", "many"};
+
+// Heads of groups one can be a member of.
+constexpr std::string_view kGroups[] = {"club",    "team",      "band",  "choir", "group",     "league",
+                                        "association", "society", "orchestra", "crew", "committee", "troupe"};
+
+// Words in -ly that are not adverbs.
+constexpr std::string_view kLyNouns[] = {"family", "italy", "july", "rally", "belly", "jelly", "holly", "lily",
+                                         "bully", "supply", "reply", "assembly", "butterfly", "firefly", "ally",
+                                         "anomaly", "monopoly", "homily", "emily", "kelly", "sicily"};
 
 constexpr std::string_view kNonObjects[] = {
     "it", "this", "that", "them", "you", "him", "her", "me", "us", "myself", "everything", "something",
@@ -181,6 +197,13 @@ constexpr std::string_view kNotNames[] = {
     "this", "that", "so", "but", "and", "also", "tv", "btw", "aww", "awesome", "great", "congrats",
     "christmas", "easter", "thanksgiving", "ps", "xoxo"};
 
+// Languages and nationalities: capitalised, but not people.
+constexpr std::string_view kLanguages[] = {
+    "english", "spanish", "french", "german", "italian", "portuguese", "chinese", "mandarin", "cantonese",
+    "japanese", "korean", "arabic", "hindi", "russian", "swedish", "dutch", "greek", "turkish", "polish",
+    "hebrew", "latin", "american", "british", "canadian", "mexican", "irish", "asian", "african", "european",
+    "indian", "thai", "vietnamese", "filipino", "brazilian", "danish", "norwegian", "finnish", "ukrainian"};
+
 constexpr std::string_view kNameConnectors[] = {"of", "de", "van", "von", "da", "del", "la", "du"};
 
 constexpr std::string_view kTitles[] = {"dr", "mr", "mrs", "ms", "prof", "miss"};
@@ -201,7 +224,27 @@ class SentencePatterns {
   void Run() {
     for (size_t i = 0; i < w_.size(); ++i) {
       const std::string& l = L(i);
-      if (l == "i" || l == "i'm" || l == "i've" || l == "we" || l == "we're" || l == "we've") Clause(i);
+      if (l == "i" || l == "i'm" || l == "i've" || l == "we" || l == "we're" || l == "we've" || l == "me" ||
+          l == "my" || l == "our" || l == "us") {
+        first_person_ = true;
+      }
+      if (l == "i" || l == "i'm" || l == "i've" || l == "we" || l == "we're" || l == "we've") {
+        Clause(i);
+        speaker_clause_ = true;
+      }
+      // "I play guitar in a band", "we sing in the choir"
+      if (speaker_clause_ && (l == "in" || l == "on") &&
+          (L(i + 1) == "a" || L(i + 1) == "the" || L(i + 1) == "my" || L(i + 1) == "our")) {
+        if (Span s = NP(i + 1, 3); s.ok() && In(Head(s), kGroups)) {
+          NamedObject(s, EntityType::kOrganisation);
+          Rel(who_.speaker, "member_of", Value(s));
+        }
+      }
+      // "Board games are my favourite (way to unwind)"
+      if ((l == "is" || l == "are") && L(i + 1) == "my" && (L(i + 2) == "favorite" || L(i + 2) == "favourite")) {
+        if (Span s = NP(0, 4); s.ok() && s.e == i && !Demonstrative(s)) Like(who_.speaker, "likes", Value(s), 0.8f);
+      }
+      if (!w_[i].punct && w_[i].capitalised) i = NamedClause(i);
       if (l == "my" || l == "our" || (l == "your" && !who_.addressee.empty()) ||
           (EndsWithPossessive(i) && w_[i].capitalised)) {
         Possessive(i);
@@ -231,7 +274,14 @@ class SentencePatterns {
     while (j < w_.size() && In(L(j), kAdverbs)) ++j;
     return j;
   }
-  bool IsStop(size_t i) const { return i >= w_.size() || w_[i].punct || In(L(i), kNpStops); }
+  bool IsStop(size_t i) const {
+    if (i >= w_.size() || w_[i].punct || In(L(i), kNpStops)) return true;
+    const std::string& l = L(i);
+    // Adverbs in -ly ("especially", "originally") and contractions ("it'll").
+    if (l.size() > 4 && l.ends_with("ly") && !In(l, kLyNouns)) return true;
+    if (l.find('\'') != std::string::npos && !l.ends_with("'s")) return true;
+    return false;
+  }
 
   // The surface form of a value word: proper names and acronyms keep their
   // case, the rest is lower-cased.
@@ -248,7 +298,7 @@ class SentencePatterns {
   };
   Span NP(size_t j, size_t max = 4) const {
     while (j < w_.size() && (In(L(j), kDeterminers) || In(L(j), kFillerAdjectives) || w_[j].number ||
-                             L(j) == "two" || L(j) == "three")) {
+                             In(L(j), kNumberWords))) {
       if (L(j) == "this" || L(j) == "that") {
         if (IsStop(j + 1)) return {};
       }
@@ -256,7 +306,16 @@ class SentencePatterns {
     }
     if (j >= w_.size() || w_[j].punct || In(L(j), kNonObjects) || IsStop(j)) return {};
     size_t e = j;
+    if (w_[j].capitalised && j > 0) {
+      // A name, possibly followed by common nouns ("Studio Ghibli films").
+      if (Span n = NameAt(j); n.ok()) e = n.e;
+    }
     while (e < w_.size() && e - j < max) {
+      // A determiner or a number after the head starts something else
+      // ("Brooklyn my whole life", "Toronto two years ago").
+      if (e > j && (In(L(e), kDeterminers) || w_[e].number || In(L(e), kNumberWords))) {
+        break;
+      }
       if (L(e) == "of" && e > j && e + 1 < w_.size() && !IsStop(e + 1) && !In(L(e + 1), kDeterminers)) {
         e += 2;
         continue;
@@ -286,7 +345,7 @@ class SentencePatterns {
   std::string Value(Span s) const {
     std::string v;
     for (size_t i = s.b; i < s.e; ++i) {
-      if (!v.empty()) v.push_back(' ');
+      if (i > s.b && w_[i].begin > w_[i - 1].end) v.push_back(' ');
       v += Surface(i);
     }
     return std::string(StripPossessive(v));
@@ -298,7 +357,12 @@ class SentencePatterns {
     if (j >= w_.size() || !w_[j].capitalised || w_[j].punct || In(L(j), kNotNames)) return {};
     size_t e = j + 1;
     while (e < w_.size()) {
-      if (w_[e].capitalised && !w_[e].punct && !In(L(e), kNotNames) && !EndsWithPossessive(e - 1)) {
+      const bool prev_possessive = EndsWithPossessive(e - 1);
+      if (w_[e].capitalised && !w_[e].punct && !In(L(e), kNotNames) &&
+          (!prev_possessive || In(L(e), kOrgSuffixes) || L(e) == "hospital" || L(e) == "cafe")) {
+        ++e;
+      } else if (L(e) == "." && (L(e - 1) == "st" || L(e - 1) == "mt") && e + 1 < w_.size() &&
+                 w_[e + 1].capitalised) {
         ++e;
       } else if (In(L(e), kNameConnectors) && e + 1 < w_.size() && w_[e + 1].capitalised &&
                  !In(L(e + 1), kNotNames)) {
@@ -312,7 +376,7 @@ class SentencePatterns {
   std::string NameText(Span s) const {
     std::string v;
     for (size_t i = s.b; i < s.e; ++i) {
-      if (!v.empty()) v.push_back(' ');
+      if (i > s.b && w_[i].begin > w_[i - 1].end) v.push_back(' ');
       v += w_[i].text;
     }
     return std::string(StripPossessive(v));
@@ -346,6 +410,7 @@ class SentencePatterns {
   }
   void Ent(const std::string& name, EntityType type, const std::string& alias = "") {
     if (name.empty()) return;
+    if (std::find(touched_.begin(), touched_.end(), name) == touched_.end()) touched_.push_back(name);
     for (auto& e : out_->entities) {
       if (e.name == name) {
         if (!alias.empty() && std::find(e.aliases.begin(), e.aliases.end(), alias) == e.aliases.end()) {
@@ -387,7 +452,7 @@ class SentencePatterns {
     bool have = l == "i've" || l == "we've";
     j = SkipAdverbs(j);
     if (!be && !have && (L(j) == "am" || L(j) == "are")) be = true, j = SkipAdverbs(j + 1);
-    if (!be && !have && L(j) == "have") have = true, j = SkipAdverbs(j + 1);
+    if (!be && !have && L(j) == "have" && IsParticipleOrBeen(SkipAdverbs(j + 1))) have = true, j = SkipAdverbs(j + 1);
     bool been = false;
     if (have && L(j) == "been") been = true, be = true, j = SkipAdverbs(j + 1);
     if (have && !been && L(j) == "got") have = false;  // "I've got a dog" = "I have a dog": handled below
@@ -413,6 +478,46 @@ class SentencePatterns {
     size_t v = j;
     if (dont) v = SkipAdverbs(L(j) == "don't" ? j + 1 : j + 2);
     VerbClause(subj, v, conf, stopping, dont && !stopping, group);
+  }
+
+  bool IsParticipleOrBeen(size_t j) const {
+    static constexpr std::string_view kParticiples[] = {"been", "got", "had", "gone", "done", "seen", "taken",
+                                                         "made", "known", "grown", "become", "begun", "given",
+                                                         "left", "found", "bought", "quit", "stopped"};
+    return L(j).ends_with("ed") || In(L(j), kParticiples);
+  }
+
+  // "<Name> lives in Denver", "my sister Anna is a nurse": the same clauses
+  // with a named subject. Returns the last token of the name.
+  size_t NamedClause(size_t i) {
+    Span n = NameAt(i);
+    if (!n.ok() || EndsWithPossessive(n.e - 1)) return i;
+    const std::string name = NameText(n);
+    const bool known = std::any_of(known_.begin(), known_.end(),
+                                   [&](const std::string& k) { return AsciiLower(k) == AsciiLower(name); });
+    const bool after_kin = (n.b > 0 && FindKin(L(n.b - 1)) != nullptr) ||
+                           (n.b > 1 && L(n.b - 1) == "," && FindKin(L(n.b - 2)) != nullptr);
+    size_t j = n.e;
+    if (L(j) == "," && after_kin) ++j;  // "my wife, Nadia, is ..."
+    j = SkipAdverbs(j);
+    static constexpr std::string_view kStrongVerbs[] = {"is", "works", "lives", "moved", "has", "got", "loves"};
+    if (!(known || after_kin || (n.b > 0 && !w_[n.b - 1].punct) || In(L(j), kStrongVerbs))) return n.e - 1;
+    if (L(n.e) == "from") {  // "Chloé from Montréal"
+      if (Span p = NameAt(n.e + 1); p.ok()) {
+        Ent(name, EntityType::kPerson);
+        Ent(NameText(p), TypeOfName(p, EntityType::kPlace));
+        Rel(name, "from", NameText(p));
+      }
+      return n.e - 1;
+    }
+    if (L(j) == "is") {
+      BeClause(name, SkipAdverbs(j + 1), 0.7f, false, false);
+    } else if (L(j) == "has" && L(j + 1) == "been") {
+      BeClause(name, SkipAdverbs(j + 2), 0.7f, false, true);
+    } else if (!IsStop(j) || L(j) == "has") {
+      VerbClause(name, j, 0.7f, false, false, false);
+    }
+    return n.e - 1;
   }
 
   void BeClause(const std::string& subj, size_t j, float conf, bool stopping, bool been) {
@@ -483,8 +588,6 @@ class SentencePatterns {
                         {"in", "a"}, {"on", "a"}, {"on", "the"}, {"in", "the"}}) {
       if (size_t k = P(j, member); k != kNone) {
         Span s = NP(member.size() == 2 && (L(j) == "in" || L(j) == "on") ? k - 1 : k);
-        static constexpr std::string_view kGroups[] = {"club",   "team",        "band",    "choir",    "group",
-                                                       "league", "association", "society", "orchestra"};
         if (s.ok() && In(Head(s), kGroups)) {
           NamedObject(s, EntityType::kOrganisation);
           Rel(subj, "member_of", Value(s));
@@ -504,7 +607,7 @@ class SentencePatterns {
   }
 
   void VerbClause(const std::string& subj, size_t v, float conf, bool stopping, bool negative, bool group) {
-    const std::string& verb = L(v);
+    const std::string verb = BaseVerb(L(v));
     const size_t k = v + 1;
     // Preferences.
     if (verb == "love" || verb == "like" || verb == "enjoy" || verb == "adore" || verb == "loved" ||
@@ -518,10 +621,12 @@ class SentencePatterns {
       bool to_verb = false;
       if (L(o) == "to") ++o, to_verb = true;
       if (negative) {
-        for (Span s : NPList(o)) Like(subj, "dislikes", ValueOrGerund(s, to_verb), conf);
+        for (Span s : NPList(o)) {
+          if (!Demonstrative(s)) Like(subj, "dislikes", ValueOrGerund(s, to_verb), conf);
+        }
         return;
       }
-      for (Span s : NPList(o)) Like(subj, "likes", ValueOrGerund(s, to_verb), conf, stopping);
+      for (Span s : NPList(o)) if (!Demonstrative(s)) Like(subj, "likes", ValueOrGerund(s, to_verb), conf, stopping);
       return;
     }
     if (verb == "hate" || verb == "dislike" || verb == "detest" || verb == "loathe" ||
@@ -529,7 +634,9 @@ class SentencePatterns {
       size_t o = (verb == "can't" || verb == "cannot") ? v + 2 : k;
       bool to_verb = false;
       if (L(o) == "to") ++o, to_verb = true;
-      for (Span s : NPList(o)) Like(subj, "dislikes", ValueOrGerund(s, to_verb), conf);
+      for (Span s : NPList(o)) {
+          if (!Demonstrative(s)) Like(subj, "dislikes", ValueOrGerund(s, to_verb), conf);
+        }
       return;
     }
     // Diet.
@@ -561,6 +668,16 @@ class SentencePatterns {
           } else {
             Fact(subj, "occupation", Value(s), conf * 0.8f, stopping || negative);
           }
+        }
+      }
+      return;
+    }
+    if (verb == "got" && (L(k) == "married" || L(k) == "engaged" || L(k) == "divorced")) {
+      Fact(subj, "relationship_status", L(k), conf);
+      if (L(k) != "divorced" && L(k + 1) == "to") {
+        if (Span n = NameAt(k + 2); n.ok()) {
+          Ent(NameText(n), EntityType::kPerson);
+          Rel(NameText(n), "partner_of", subj);
         }
       }
       return;
@@ -739,6 +856,12 @@ class SentencePatterns {
     return v;
   }
 
+  // "I love that idea": a demonstrative points at the conversation, not at a
+  // lasting preference.
+  bool Demonstrative(Span s) const {
+    return s.b > 0 && (L(s.b - 1) == "that" || L(s.b - 1) == "this" || L(s.b - 1) == "those" || L(s.b - 1) == "these");
+  }
+
   void Like(const std::string& subj, const std::string& attribute, const std::string& value, float conf,
             bool negated = false) {
     if (value.empty()) return;
@@ -749,16 +872,28 @@ class SentencePatterns {
   void Job(const std::string& subj, size_t j, float conf, bool negated, bool need_lexicon) {
     Span s = NP(j, 4);
     if (!s.ok()) return;
+    // Cut after the last job word: "a translator keeps me busy".
+    for (size_t e = s.e; e > s.b; --e) {
+      if (In(L(e - 1), kJobs)) {
+        s.e = e;
+        break;
+      }
+    }
     if (need_lexicon && !In(std::string_view(Head(s)), kJobs)) return;
     std::string job = Value(s);
     Fact(subj, "occupation", job, conf, negated);
     if (!negated) Rel(subj, "works_as", job);
+    // "a chef at Noma", "a nurse at the children's hospital"
+    if ((L(s.e) == "at" || L(s.e) == "for") && !negated) Employer(subj, s.e + 1, conf, false);
   }
 
   void Employer(const std::string& subj, size_t j, float conf, bool negated) {
     if (L(j) == "home" || L(j) == "night" || L(j) == "myself" || (L(j) == "the" && L(j + 1) == "moment")) return;
     Span s = NP(j, 4);
     if (!s.ok()) return;
+    static constexpr std::string_view kDurations[] = {"years", "months", "weeks", "days", "hours", "year",
+                                                      "month", "week", "while", "ages", "decade", "decades"};
+    if (In(Head(s), kDurations)) return;  // "for ten years"
     std::string org = Value(s);
     NamedObject(s, EntityType::kOrganisation);
     Fact(subj, "works_at", org, conf, negated);
@@ -779,6 +914,14 @@ class SentencePatterns {
 
   void Hobby(const std::string& subj, size_t j, float conf, bool negated) {
     std::string v = w_[j].lower;
+    if (v == "volunteering" && (L(j + 1) == "at" || L(j + 1) == "with" || L(j + 1) == "for")) {
+      Fact(subj, "hobby", v, conf, negated);
+      if (Span s = NP(j + 2, 4); s.ok() && !negated) {
+        NamedObject(s, EntityType::kOrganisation);
+        Rel(subj, "volunteers_at", Value(s));
+      }
+      return;
+    }
     // One short object: "learning Spanish", "running marathons".
     if (Span s = NP(j + 1, 2); s.ok() && s.b == j + 1 && !In(L(j + 1), kFillerAdjectives)) v += " " + Value(s);
     Fact(subj, "hobby", v, conf, negated);
@@ -786,8 +929,9 @@ class SentencePatterns {
 
   // "I have a dog named Max", "I bought a kayak", "I sold my car".
   void Possession(const std::string& subj, const std::string& verb, size_t o, float conf, bool negated) {
-    Span s = NP(o, 3);
-    if (!s.ok()) return;
+    for (Span s : NPList(o, 3)) OnePossession(subj, verb, o, s, conf, negated);
+  }
+  void OnePossession(const std::string& subj, const std::string& verb, size_t o, Span s, float conf, bool negated) {
     std::string_view head = Head(s);
     if (const Kin* kin = FindKin(head); kin && kin->family && !negated) {
       if (verb == "have" || verb == "adopted") Fact(subj, "family", std::string(head), conf);
@@ -806,6 +950,10 @@ class SentencePatterns {
     }
     if (In(head, kNotOwned) || verb == "adopted" || verb == "rescued") return;
     if (verb == "got" && !(s.b > o && In(L(s.b - 1), kFillerAdjectives))) return;  // "got a call"
+    if (verb == "have" && s.b > 0 && !In(L(s.b - 1), kDeterminers) && !In(L(s.b - 1), kFillerAdjectives) &&
+        !w_[s.b - 1].number && L(s.b - 1) != "two" && L(s.b - 1) != "three") {
+      return;  // "I have plenty of", "I have fun": no article, rarely a possession
+    }
     std::string thing = Value(s);
     Ent(thing, EntityType::kThing);
     Fact(subj, "owns", thing, conf, negated);
@@ -915,7 +1063,11 @@ class SentencePatterns {
       bool gazetteer = n.e - n.b == 1 && In(lower_last, kPlaces);
       // At the start of a sentence a capital says nothing; also skip
       // acronyms standing alone (LGBTQ, TV): they are rarely entities.
-      if (n.b == 0 && !known && !gazetteer && n.e - n.b == 1) {
+      const bool non_ascii = std::any_of(w_[n.b].text.begin(), w_[n.b].text.end(),
+                                         [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+      const bool looks_named = non_ascii || EndsWithPossessive(n.b) ||
+                               (L(n.e) == "and" && n.e + 1 < w_.size() && w_[n.e + 1].capitalised);
+      if (n.b == 0 && !known && !gazetteer && n.e - n.b == 1 && !looks_named) {
         i = n.e - 1;
         continue;
       }
@@ -924,6 +1076,7 @@ class SentencePatterns {
         continue;
       }
       EntityType type = EntityType::kPerson;
+      if (n.e - n.b == 1 && In(lower_last, kLanguages)) type = EntityType::kOther;
       const std::string& prev = n.b > 0 ? L(n.b - 1) : L(w_.size());
       if (In(lower_last, kOrgSuffixes)) type = EntityType::kOrganisation;
       else if (gazetteer) type = EntityType::kPlace;
@@ -938,7 +1091,9 @@ class SentencePatterns {
   // Named entities sharing a sentence: weak links for graph expansion.
   void Cooccurrence() {
     std::vector<std::string> named;
+    if (first_person_) named.push_back(who_.speaker);
     for (const auto& e : out_->entities) {
+      if (std::find(touched_.begin(), touched_.end(), e.name) == touched_.end() || e.name == who_.speaker) continue;
       if (e.type == EntityType::kPerson || e.type == EntityType::kPlace || e.type == EntityType::kOrganisation ||
           e.type == EntityType::kEvent) {
         named.push_back(e.name);
@@ -958,11 +1113,27 @@ class SentencePatterns {
     }
   }
 
+  std::vector<std::string> touched_;  // entities named in this sentence
+  bool first_person_ = false;         // the sentence speaks of the speaker
+  bool speaker_clause_ = false;       // a clause with "I"/"we" as subject was seen
   const std::vector<Word>& w_;
   const Speakers& who_;
   const std::vector<std::string>& known_;
   SentenceFindings* out_;
 };
+
+// The base form of a third-person verb the clauses know ("lives" -> "live").
+std::string BaseVerb(std::string_view verb) {
+  static constexpr std::string_view kThird[][2] = {
+      {"loves", "love"},   {"likes", "like"},     {"enjoys", "enjoy"},   {"hates", "hate"},
+      {"works", "work"},   {"lives", "live"},     {"has", "have"},       {"owns", "own"},
+      {"plays", "play"},   {"goes", "go"},        {"eats", "eat"},       {"adores", "adore"},
+      {"dislikes", "dislike"}, {"prefers", "prefer"}, {"volunteers", "volunteer"}, {"practices", "practice"}};
+  for (const auto& p : kThird) {
+    if (verb == p[0]) return std::string(p[1]);
+  }
+  return std::string(verb);
+}
 
 }  // namespace
 

@@ -70,9 +70,16 @@ std::vector<TextEdit> ResolvePronouns(const std::vector<Word>& words, const Spea
       // "I am", "I [really] love": inflect the verb that follows.
       size_t k = i + 1;
       std::string adverbs;
-      while (k < words.size() && In(words[k].lower, kAdverbs)) {
-        adverbs += " " + words[k].text;
-        ++k;
+      while (k < words.size()) {
+        if (In(words[k].lower, kAdverbs)) {
+          adverbs += " " + words[k].text;
+          ++k;
+        } else if (words[k].lower == "no" && k + 1 < words.size() && words[k + 1].lower == "longer") {
+          adverbs += " no longer";
+          k += 2;
+        } else {
+          break;
+        }
       }
       if (k < words.size() && !words[k].punct && !(l == "you" && i > 0 && words[i - 1].lower == "thank")) {
         std::string verb = ThirdPersonVerb(words[k].lower);
