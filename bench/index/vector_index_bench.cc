@@ -10,7 +10,7 @@
 // the same mixture, so neighbours are close together as with real
 // embeddings. 1M cases are opt-in: ENGRAM_BENCH_LARGE=1 (fp32 1M = 2 GB per
 // copy; the run needs ~10 GB). ENGRAM_BENCH_HNSW overrides the HNSW
-// description (default "HNSW32,efConstruction=80,efSearch=96").
+// description (default "HNSW32,efConstruction=40,efSearch=128").
 #include <benchmark/benchmark.h>
 #include <faiss/IndexFlat.h>
 #include <immintrin.h>
@@ -219,7 +219,7 @@ void BM_PlainAvx2Loop(benchmark::State& state) {
 
 std::string HnswDescription() {
   const char* env = std::getenv("ENGRAM_BENCH_HNSW");
-  return env ? env : "HNSW32,efConstruction=80,efSearch=96";
+  return env ? env : "HNSW32,efConstruction=40,efSearch=128";
 }
 
 void BM_Index(benchmark::State& state, const std::string& description) {
@@ -259,8 +259,12 @@ void BM_Index(benchmark::State& state, const std::string& description) {
 
 void RegisterAll() {
   std::vector<size_t> sizes = {1000, 10000, 100000};
+  // ENGRAM_BENCH_LARGE=1 adds 1M; any other number adds that size instead.
   const char* large = std::getenv("ENGRAM_BENCH_LARGE");
-  if (large != nullptr && std::string(large) == "1") sizes.push_back(1000000);
+  if (large != nullptr && *large != '\0' && std::string(large) != "0") {
+    const size_t n = std::strtoull(large, nullptr, 10);
+    sizes.push_back(n <= 1 ? 1000000 : n);
+  }
   const std::string hnsw = HnswDescription();
   for (size_t n : sizes) {
     const auto it = Iterations(n);
