@@ -204,6 +204,13 @@ constexpr std::string_view kLanguages[] = {
     "hebrew", "latin", "american", "british", "canadian", "mexican", "irish", "asian", "african", "european",
     "indian", "thai", "vietnamese", "filipino", "brazilian", "danish", "norwegian", "finnish", "ukrainian"};
 
+// Capitalised only because they open a sentence.
+constexpr std::string_view kSentenceStarters[] = {
+    "later", "then", "yesterday", "today", "tonight", "tomorrow", "so", "well", "also", "but", "and", "anyway",
+    "maybe", "plus", "btw", "sure", "now", "last", "next", "after", "before", "when", "since", "if", "because",
+    "once", "sometimes", "recently", "earlier", "luckily", "hopefully", "sadly", "unfortunately", "meanwhile",
+    "even", "still", "just", "guess", "remember", "tell", "say", "thank", "congrats", "dear", "poor", "love"};
+
 constexpr std::string_view kNameConnectors[] = {"of", "de", "van", "von", "da", "del", "la", "du"};
 
 constexpr std::string_view kTitles[] = {"dr", "mr", "mrs", "ms", "prof", "miss"};
@@ -271,7 +278,9 @@ class SentencePatterns {
     return j;
   }
   size_t SkipAdverbs(size_t j) const {
-    while (j < w_.size() && In(L(j), kAdverbs)) ++j;
+    while (j < w_.size() && (In(L(j), kAdverbs) || (L(j).size() > 4 && L(j).ends_with("ly") && !In(L(j), kLyNouns)))) {
+      ++j;
+    }
     return j;
   }
   bool IsStop(size_t i) const {
@@ -640,7 +649,7 @@ class SentencePatterns {
       return;
     }
     // Diet.
-    if (verb == "eat" || verb == "eating") {
+    if (verb == "eat" || verb == "eating" || verb == "drink" || verb == "drinking") {
       for (Span s : NPList(k, 2)) {
         std::string food = Value(s);
         if (stopping) {
@@ -750,6 +759,7 @@ class SentencePatterns {
       bool sold = verb == "sold" || L(v + 1) == "rid";
       bool ended = sold || ((verb == "owned" || verb == "had") && stopping);
       if ((verb == "had" || verb == "owned") && !stopping) return;
+      if (negative && (verb == "have" || verb == "own")) return;  // "I don't have a recipe"
       Possession(subj, verb, o, group ? 0.7f : (verb == "have" ? 0.75f : conf), ended || (stopping && !sold) ||
                  (negative && verb != "have"));
       return;
@@ -778,7 +788,9 @@ class SentencePatterns {
         if (L(o) != "up") return;
         ++o;
       }
-      if (verb == "stopped" && L(o) == "eating") return VerbClause(subj, o, conf, true, false, group);
+      if (verb == "stopped" && (L(o) == "eating" || L(o) == "drinking")) {
+        return VerbClause(subj, o, conf, true, false, group);
+      }
       if (verb == "stopped" && L(o) == "working" && (L(o + 1) == "at" || L(o + 1) == "for")) {
         return Employer(subj, o + 2, conf, true);
       }
@@ -905,6 +917,10 @@ class SentencePatterns {
              float conf, bool negated, bool fact_only_negated = false) {
     Span s = NP(j, 4);
     if (!s.ok()) return s;
+    // "a tiny flat in Glasgow": the named place says more than the flat.
+    if (!w_[s.b].capitalised && L(s.e) == "in") {
+      if (Span n = NameAt(s.e + 1); n.ok()) s = n;
+    }
     std::string place = Value(s);
     NamedObject(s, EntityType::kPlace);
     Fact(subj, attribute, place, conf, negated);
@@ -949,7 +965,8 @@ class SentencePatterns {
       return;
     }
     if (In(head, kNotOwned) || verb == "adopted" || verb == "rescued") return;
-    if (verb == "got" && !(s.b > o && In(L(s.b - 1), kFillerAdjectives))) return;  // "got a call"
+    const bool got_rid = verb == "got" && o >= 2 && L(o - 1) == "of" && L(o - 2) == "rid";
+    if (verb == "got" && !got_rid && !(s.b > o && In(L(s.b - 1), kFillerAdjectives))) return;  // "got a call"
     if (verb == "have" && s.b > 0 && !In(L(s.b - 1), kDeterminers) && !In(L(s.b - 1), kFillerAdjectives) &&
         !w_[s.b - 1].number && L(s.b - 1) != "two" && L(s.b - 1) != "three") {
       return;  // "I have plenty of", "I have fun": no article, rarely a possession
@@ -1032,7 +1049,8 @@ class SentencePatterns {
       }
       return;
     }
-    if (first_person && (L(j) == "job" || L(j) == "work") && L(j + 1) == "as") {
+    const bool ended = i > 0 && (L(i - 1) == "quit" || L(i - 1) == "left" || L(i - 1) == "lost");
+    if (first_person && !ended && (L(j) == "job" || L(j) == "work") && L(j + 1) == "as") {
       Job(owner, j + 2, 0.8f, false, false);
     }
   }
@@ -1056,6 +1074,10 @@ class SentencePatterns {
       }
       Span n = NameAt(i);
       if (!n.ok()) continue;
+      // "Later Ångström called": a sentence-initial adverb is not part of the name.
+      if (n.b == 0 && n.e - n.b > 1 && (In(L(0), kSentenceStarters) || (L(0).size() > 4 && L(0).ends_with("ly")))) {
+        continue;
+      }
       std::string name = NameText(n);
       bool known = std::any_of(known_.begin(), known_.end(),
                                [&](const std::string& k) { return AsciiLower(k) == AsciiLower(name); });

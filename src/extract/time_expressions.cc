@@ -481,6 +481,9 @@ class Matcher {
       size_t k = i + 1;
       if (W(k) == "-" ) ++k;  // "mid-May"
       if (int m = MonthAt(k); m > 0) {
+        Range absolute;
+        size_t absolute_first;
+        if (MatchAbsolute(k, &absolute, &absolute_first) > k) return i;  // "in May 2022": the date itself
         int64_t mi = NearMonth(m, w != "since" && FutureCue(i));
         if (w == "since") {
           *r = Range{MonthStart(mi), t + 1, false};

@@ -128,21 +128,25 @@ Scores Evaluate(const std::string& name) {
 TEST(ExtractionLabelsTest, DevelopmentCorpusPrecisionAndRecall) {
   const Scores s = Evaluate("extraction_labels.jsonl");
   ASSERT_GE(s.statements, 100u);
-  EXPECT_GE(s.facts.precision(), 0.0);
-  EXPECT_GE(s.facts.recall(), 0.0);
-  EXPECT_GE(s.relations.precision(), 0.0);
-  EXPECT_GE(s.relations.recall(), 0.0);
+  EXPECT_GE(s.facts.precision(), 0.90);
+  EXPECT_GE(s.facts.recall(), 0.90);
+  EXPECT_GE(s.relations.precision(), 0.90);
+  EXPECT_GE(s.relations.recall(), 0.90);
 }
 
-// Statements written and labelled after the rules were frozen and never
-// tuned on: the honest estimate of how the rules generalise.
+// Statements written and labelled after the rules were developed, before
+// the extractor was ever run on them: the estimate of how the rules
+// generalise. (Its first run exposed four bugs that were then fixed, so it
+// is no longer strictly unseen; the floors are below that first run.)
 TEST(ExtractionLabelsTest, HeldOutCorpusPrecisionAndRecall) {
   const Scores s = Evaluate("extraction_labels_heldout.jsonl");
   ASSERT_GE(s.statements, 50u);
-  EXPECT_GE(s.facts.precision(), 0.0);
-  EXPECT_GE(s.facts.recall(), 0.0);
-  EXPECT_GE(s.relations.precision(), 0.0);
-  EXPECT_GE(s.relations.recall(), 0.0);
+  // Below the first, untuned run (facts P 0.920 R 0.902, relations P 0.919
+  // R 0.919); see docs/extraction.md.
+  EXPECT_GE(s.facts.precision(), 0.85);
+  EXPECT_GE(s.facts.recall(), 0.85);
+  EXPECT_GE(s.relations.precision(), 0.85);
+  EXPECT_GE(s.relations.recall(), 0.85);
 }
 
 }  // namespace

@@ -1,0 +1,255 @@
+#include "extract/rule_based_extractor.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "common/time_format.h"
+#include "extract/patterns.h"
+#include "extract/sentence_splitter.h"
+#include "extract/text_words.h"
+
+namespace engram {
+namespace {
+
+TimeMs At(const char* iso) {
+  auto t = ParseIsoTime(iso);
+  EXPECT_TRUE(t.ok()) << iso;
+  return t.ok() ? *t : 0;
+}
+
+Extraction ExtractTurn(const std::string& speaker, const std::string& text, std::vector<std::string> participants = {},
+               const char* time = "2023-05-08T13:56:00Z") {
+  ExtractionInput in;
+  in.turn.speaker = speaker;
+  in.turn.text = text;
+  in.turn.time_ms = At(time);
+  in.turn.source_id = "D1:3";
+  in.participants = std::move(participants);
+  auto r = NewRuleBasedExtractor()->Extract(in);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(r).value() : Extraction{};
+}
+
+bool HasFact(const Extraction& x, const std::string& s, const std::string& a, const std::string& v,
+             bool negated = false) {
+  return std::any_of(x.facts.begin(), x.facts.end(), [&](const PersonaFact& f) {
+    return f.subject == s && f.attribute == a && f.value == v && f.negated == negated;
+  });
+}
+
+bool HasRelation(const Extraction& x, const std::string& s, const std::string& r, const std::string& o) {
+  return std::any_of(x.relations.begin(), x.relations.end(), [&](const Relation& e) {
+    return e.subject == s && e.relation == r && e.object == o;
+  });
+}
+
+const Entity* FindEntity(const Extraction& x, const std::string& name) {
+  for (const auto& e : x.entities) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+const std::vector<std::string> kPair = {"Caroline", "Melanie"};
+
+TEST(RuleBasedExtractorTest, EventUnitResolvesSpeakerAndRelativeDate) {
+  auto x = ExtractTurn("Caroline", "I went to a LGBTQ support group yesterday and it was so powerful.", kPair);
+  ASSERT_EQ(x.units.size(), 1u);
+  const EventUnit& u = x.units[0];
+  EXPECT_EQ(u.text, "Caroline went to a LGBTQ support group on 2023-05-07 and it was so powerful.");
+  EXPECT_EQ(u.subject, "Caroline");
+  EXPECT_EQ(u.time_ms, At("2023-05-08T13:56:00Z"));
+  EXPECT_EQ(u.event_from_ms, At("2023-05-07"));
+  EXPECT_EQ(u.event_to_ms, At("2023-05-07"));  // inclusive end: one day
+  EXPECT_EQ(u.source_ids, std::vector<std::string>{"D1:3"});
+  EXPECT_TRUE(HasRelation(x, "Caroline", "attended", "LGBTQ support group"));
+}
+
+TEST(RuleBasedExtractorTest, RangesKeepTheirLastDayAsInclusiveEnd) {
+  auto x = ExtractTurn("Caroline", "I painted a lot last week.", kPair);
+  ASSERT_EQ(x.units.size(), 1u);
+  EXPECT_EQ(x.units[0].text, "Caroline painted a lot during 2023-05-01..2023-05-07.");
+  EXPECT_EQ(x.units[0].event_from_ms, At("2023-05-01"));
+  EXPECT_EQ(x.units[0].event_to_ms, At("2023-05-07"));
+}
+
+TEST(RuleBasedExtractorTest, TimeAfterAPrepositionGetsNoSecondPreposition) {
+  auto x = ExtractTurn("Caroline", "I have been sober since last month.", kPair, "2024-01-02T09:00:00Z");
+  ASSERT_EQ(x.units.size(), 1u);
+  EXPECT_EQ(x.units[0].text, "Caroline has been sober since 2023-12.");
+}
+
+TEST(RuleBasedExtractorTest, FirstAndSecondPersonBecomeTheParticipants) {
+  auto x = ExtractTurn("Melanie", "I'm proud of you and your sister. My kids loved your painting.", kPair);
+  ASSERT_EQ(x.units.size(), 2u);
+  EXPECT_EQ(x.units[0].text, "Melanie is proud of Caroline and Caroline's sister.");
+  EXPECT_EQ(x.units[1].text, "Melanie's kids loved Caroline's painting.");
+  EXPECT_TRUE(HasFact(x, "Melanie", "family", "kids"));
+  EXPECT_TRUE(HasFact(x, "Caroline", "family", "sister"));
+}
+
+TEST(RuleBasedExtractorTest, VerbsAgreeWithTheReplacedSubject) {
+  auto x = ExtractTurn("Caroline", "I really love hiking. I have two dogs. I go swimming. I am tired of rain.", kPair);
+  ASSERT_EQ(x.units.size(), 4u);
+  EXPECT_EQ(x.units[0].text, "Caroline really loves hiking.");
+  EXPECT_EQ(x.units[1].text, "Caroline has two dogs.");
+  EXPECT_EQ(x.units[2].text, "Caroline goes swimming.");
+  EXPECT_EQ(x.units[3].text, "Caroline is tired of rain.");
+}
+
+TEST(RuleBasedExtractorTest, SecondPersonStaysWhenTheAddresseeIsUnknown) {
+  auto x = ExtractTurn("Caroline", "You did an amazing job at the race.", {"Caroline", "Melanie", "Jon"});
+  ASSERT_EQ(x.units.size(), 1u);
+  EXPECT_EQ(x.units[0].text, "You did an amazing job at the race.");
+  auto solo = ExtractTurn("Caroline", "You did an amazing job at the race.", {"Caroline"});
+  ASSERT_EQ(solo.units.size(), 1u);
+  EXPECT_EQ(solo.units[0].text, "You did an amazing job at the race.");
+  auto pair = ExtractTurn("Caroline", "You did an amazing job at the race.", kPair);
+  ASSERT_EQ(pair.units.size(), 1u);
+  EXPECT_EQ(pair.units[0].text, "Melanie did an amazing job at the race.");
+  EXPECT_EQ(pair.units[0].subject, "Melanie");
+}
+
+TEST(RuleBasedExtractorTest, GreetingsFillersAndQuestionsMakeNoUnits) {
+  auto x = ExtractTurn("Melanie", "Hey Caroline! Good to see you! How have you been? Thanks so much!", kPair);
+  EXPECT_TRUE(x.units.empty());
+  auto y = ExtractTurn("Melanie", "Hey Caroline! I'm swamped with the kids & work. What's up with you?", kPair);
+  ASSERT_EQ(y.units.size(), 1u);
+  EXPECT_EQ(y.units[0].text, "Melanie is swamped with the kids & work.");
+}
+
+TEST(RuleBasedExtractorTest, NamesWithDiacriticsAreEntities) {
+  auto x = ExtractTurn("Zoë", "José and I visited Øresund with my sister Maëlle. Later Ångström called.", {"Zoë", "Søren"});
+  const Entity* jose = FindEntity(x, "José");
+  ASSERT_NE(jose, nullptr);  // sentence-initial, but not an English word
+  EXPECT_EQ(jose->type, EntityType::kPerson);
+  const Entity* maelle = FindEntity(x, "Maëlle");
+  ASSERT_NE(maelle, nullptr);
+  EXPECT_EQ(maelle->type, EntityType::kPerson);
+  ASSERT_NE(FindEntity(x, "Øresund"), nullptr);
+  EXPECT_NE(FindEntity(x, "Ångström"), nullptr);
+  ASSERT_NE(FindEntity(x, "Zoë"), nullptr);
+  EXPECT_TRUE(HasRelation(x, "Maëlle", "sister_of", "Zoë"));
+  EXPECT_TRUE(HasFact(x, "Zoë", "family", "sister Maëlle"));
+  EXPECT_EQ(x.units[0].text, "José and Zoë visited Øresund with Zoë's sister Maëlle.");
+}
+
+TEST(RuleBasedExtractorTest, StoppingStatementsAreNegatedFacts) {
+  auto x = ExtractTurn("Caroline", "I stopped bouldering. I no longer eat meat. I quit my job.", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "hobby", "bouldering", true));
+  EXPECT_TRUE(HasFact(x, "Caroline", "diet", "eats meat", true));
+  EXPECT_TRUE(HasFact(x, "Caroline", "diet", "no meat"));
+  EXPECT_TRUE(HasFact(x, "Caroline", "works_at", "", true));
+  EXPECT_FALSE(HasFact(x, "Caroline", "hobby", "bouldering", false));
+  auto y = ExtractTurn("Caroline", "I moved from Boston to Denver.", kPair);
+  EXPECT_TRUE(HasFact(y, "Caroline", "home", "Boston", true));
+  EXPECT_TRUE(HasFact(y, "Caroline", "home", "Denver"));
+  EXPECT_TRUE(HasRelation(y, "Caroline", "lives_in", "Denver"));
+  EXPECT_FALSE(HasRelation(y, "Caroline", "lives_in", "Boston"));
+}
+
+TEST(RuleBasedExtractorTest, PersonaAndRelationPatterns) {
+  auto x = ExtractTurn("Caroline",
+               "I'm a nurse and I work at St. Mary's Hospital. My dog Max loves the park. "
+               "I live in Denver. I bought a new kayak. My favourite book is Dune. I hate traffic.",
+               kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "occupation", "nurse"));
+  EXPECT_TRUE(HasRelation(x, "Caroline", "works_as", "nurse"));
+  EXPECT_TRUE(HasFact(x, "Caroline", "works_at", "St. Mary's Hospital"));
+  const Entity* hospital = FindEntity(x, "St. Mary's Hospital");
+  ASSERT_NE(hospital, nullptr);
+  EXPECT_EQ(hospital->type, EntityType::kOrganisation);
+  EXPECT_TRUE(HasFact(x, "Caroline", "pet", "dog Max"));
+  EXPECT_TRUE(HasRelation(x, "Max", "pet_of", "Caroline"));
+  EXPECT_TRUE(HasFact(x, "Caroline", "home", "Denver"));
+  const Entity* denver = FindEntity(x, "Denver");
+  ASSERT_NE(denver, nullptr);
+  EXPECT_EQ(denver->type, EntityType::kPlace);
+  EXPECT_TRUE(HasFact(x, "Caroline", "owns", "kayak"));
+  EXPECT_TRUE(HasFact(x, "Caroline", "likes", "Dune"));
+  EXPECT_TRUE(HasFact(x, "Caroline", "dislikes", "traffic"));
+  for (const auto& f : x.facts) {
+    EXPECT_EQ(f.valid_from_ms, At("2023-05-08T13:56:00Z"));
+    EXPECT_EQ(f.source_ids, std::vector<std::string>{"D1:3"});
+    EXPECT_GT(f.confidence, 0.0f);
+    EXPECT_LE(f.confidence, 1.0f);
+  }
+  for (const auto& r : x.relations) EXPECT_EQ(r.time_ms, At("2023-05-08T13:56:00Z"));
+}
+
+TEST(RuleBasedExtractorTest, TitlesAndCooccurrence) {
+  auto x = ExtractTurn("Caroline", "Dr. Smith from Boston General Hospital met me and Anna.", kPair);
+  const Entity* dr = FindEntity(x, "Dr. Smith");
+  ASSERT_NE(dr, nullptr);
+  EXPECT_EQ(dr->type, EntityType::kPerson);
+  EXPECT_NE(std::find(dr->aliases.begin(), dr->aliases.end(), "Smith"), dr->aliases.end());
+  EXPECT_TRUE(HasRelation(x, "Caroline", "mentioned_with", "Anna") ||
+              HasRelation(x, "Anna", "mentioned_with", "Caroline"));
+}
+
+TEST(RuleBasedExtractorTest, ConversationalNonFactsAreNotFacts) {
+  auto x = ExtractTurn("Caroline", "I have a question. I love that idea! I'd love to visit Iceland. I don't have a recipe.",
+               kPair);
+  EXPECT_TRUE(x.facts.empty()) << x.facts[0].attribute << " " << x.facts[0].value;
+}
+
+TEST(RuleBasedExtractorTest, BadInputIsAnError) {
+  ExtractionInput in;
+  in.turn.speaker = "Caroline";
+  in.turn.text = std::string("bad \xC3\x28 text");
+  auto r = NewRuleBasedExtractor()->Extract(in);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument());
+  in.turn.text = "fine";
+  in.turn.speaker = "";
+  EXPECT_TRUE(NewRuleBasedExtractor()->Extract(in).status().IsInvalidArgument());
+  in.turn.speaker = "Caroline";
+  in.turn.text = "";
+  auto empty = NewRuleBasedExtractor()->Extract(in);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->units.empty());
+}
+
+TEST(RuleBasedExtractorTest, SameInputSameOutput) {
+  const std::string text = "My sister Anna moved to Paris last month. I love her cat Luna!";
+  auto a = ExtractTurn("Caroline", text, kPair);
+  auto b = ExtractTurn("Caroline", text, kPair);
+  ASSERT_EQ(a.units.size(), b.units.size());
+  for (size_t i = 0; i < a.units.size(); ++i) EXPECT_EQ(a.units[i].text, b.units[i].text);
+  ASSERT_EQ(a.facts.size(), b.facts.size());
+  for (size_t i = 0; i < a.facts.size(); ++i) EXPECT_EQ(a.facts[i].value, b.facts[i].value);
+  ASSERT_EQ(a.relations.size(), b.relations.size());
+  EXPECT_EQ(NewRuleBasedExtractor()->identity(), "rule-based/1");
+}
+
+TEST(SentenceSplitterTest, SplitsOnEndPunctuationButNotAbbreviations) {
+  const std::string text = "Dr. Smith came by. It was 3.5 hours! Was it? Yes...\nNew line here";
+  std::vector<std::string> got;
+  for (const auto& s : SplitSentences(text)) got.push_back(text.substr(s.begin, s.end - s.begin));
+  EXPECT_EQ(got, (std::vector<std::string>{"Dr. Smith came by.", "It was 3.5 hours!", "Was it?", "Yes...",
+                                           "New line here"}));
+}
+
+TEST(TextWordsTest, CapitalsInAnyScript) {
+  auto words = TokenizeWords("Øresund zoë Ångström don’t LGBTQ");
+  ASSERT_EQ(words.size(), 5u);
+  EXPECT_TRUE(words[0].capitalised);
+  EXPECT_FALSE(words[1].capitalised);
+  EXPECT_TRUE(words[2].capitalised);
+  EXPECT_EQ(words[3].lower, "don't");
+  EXPECT_TRUE(words[4].acronym);
+}
+
+TEST(PatternsTest, Gerund) {
+  EXPECT_EQ(Gerund("run"), "running");
+  EXPECT_EQ(Gerund("bake"), "baking");
+  EXPECT_EQ(Gerund("swim"), "swimming");
+  EXPECT_EQ(Gerund("visit"), "visiting");
+  EXPECT_EQ(Gerund("tie"), "tying");
+  EXPECT_EQ(Gerund("see"), "seeing");
+}
+
+}  // namespace
+}  // namespace engram
