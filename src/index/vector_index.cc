@@ -2,7 +2,6 @@
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
-#include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/impl/DistanceComputer.h>
 #include <faiss/impl/io.h>
@@ -561,8 +560,9 @@ class FaissIndex final : public IndexBase {
     return index;
   }
 
-  Status Init(std::unique_ptr<faiss::Index> index) {
+  void Init(std::unique_ptr<faiss::Index> index) {
     index_ = std::move(index);
+    hnsw_ = dynamic_cast<faiss::IndexHNSW*>(index_.get());
     if (!index_->is_trained) {
       pending_ = std::make_unique<ScanIndex>("Flat", dim_, false);
       train_threshold_ = kDefaultTrainThreshold;
@@ -570,7 +570,6 @@ class FaissIndex final : public IndexBase {
         train_threshold_ = std::max<size_t>(1024, ivf->nlist * kTrainPointsPerCentroid);
       }
     }
-    return Status::OK();
   }
 
   Status Add(std::span<const uint64_t> ids, std::span<const float> vectors) override {
@@ -697,8 +696,7 @@ class FaissIndex final : public IndexBase {
       UseDispatchedStorage(*hnsw);
     }
     ApplyParameters(*index);
-    index_ = std::move(index);
-    hnsw_ = dynamic_cast<faiss::IndexHNSW*>(index_.get());
+    Init(std::move(index));
     pending_.reset();
     id_to_label_.clear();
     dead_count_ = 0;
@@ -713,8 +711,6 @@ class FaissIndex final : public IndexBase {
     }
     return Status::OK();
   }
-
-  void BindHnsw() { hnsw_ = dynamic_cast<faiss::IndexHNSW*>(index_.get()); }
 
  private:
   // Search-time and build-time settings from the description.
@@ -804,8 +800,7 @@ class FaissIndex final : public IndexBase {
     }
     auto fresh = MakeIndex();
     if (!fresh.ok()) return fresh.status();
-    index_ = std::move(fresh).value();
-    BindHnsw();
+    Init(std::move(fresh).value());
     label_to_id_.clear();
     dead_.clear();
     id_to_label_.clear();
@@ -844,8 +839,7 @@ Result<std::unique_ptr<IndexBase>> CreateBase(std::string_view description, size
   auto index = std::make_unique<FaissIndex>(name, dim, std::move(spec).value());
   auto faiss_index = index->MakeIndex();
   if (!faiss_index.ok()) return faiss_index.status();
-  ENGRAM_RETURN_IF_ERROR(index->Init(std::move(faiss_index).value()));
-  index->BindHnsw();
+  index->Init(std::move(faiss_index).value());
   return std::unique_ptr<IndexBase>(std::move(index));
 }
 
