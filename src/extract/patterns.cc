@@ -54,7 +54,8 @@ constexpr std::string_view kLyNouns[] = {"family", "italy", "july", "rally", "be
 
 constexpr std::string_view kNonObjects[] = {
     "it", "this", "that", "them", "you", "him", "her", "me", "us", "myself", "everything", "something",
-    "anything", "nothing", "one", "lot", "those", "these", "what", "how", "doing", "being", "yourself", "all"};
+    "anything", "nothing", "one", "lot", "those", "these", "what", "how", "doing", "being", "yourself", "all",
+    "ton", "tons", "bunch", "lots"};
 
 constexpr std::string_view kFillerAdjectives[] = {
     "new", "brand", "brand-new", "own", "very", "first", "little", "second", "few", "couple"};
@@ -203,6 +204,12 @@ constexpr std::string_view kLanguages[] = {
     "japanese", "korean", "arabic", "hindi", "russian", "swedish", "dutch", "greek", "turkish", "polish",
     "hebrew", "latin", "american", "british", "canadian", "mexican", "irish", "asian", "african", "european",
     "indian", "thai", "vietnamese", "filipino", "brazilian", "danish", "norwegian", "finnish", "ukrainian"};
+
+// Pronouns and pronoun contractions: capitalised at a sentence start, never names.
+constexpr std::string_view kPronouns[] = {
+    "he", "she", "they", "you", "we", "his", "her", "their", "its", "your", "them", "him", "it's", "that's",
+    "what's", "here's", "there's", "let's", "he's", "she's", "who's", "where's", "how's", "everyone",
+    "everything", "someone", "something", "nothing", "nobody", "anyone", "this", "these", "those"};
 
 // Capitalised only because they open a sentence.
 constexpr std::string_view kSentenceStarters[] = {
@@ -363,7 +370,9 @@ class SentencePatterns {
 
   // A capitalised name run at j ("Anna", "Anna Lee", "University of Oslo").
   Span NameAt(size_t j) const {
-    if (j >= w_.size() || !w_[j].capitalised || w_[j].punct || In(L(j), kNotNames)) return {};
+    if (j >= w_.size() || !w_[j].capitalised || w_[j].punct || In(L(j), kNotNames) || In(L(j), kPronouns)) return {};
+    // Contractions ("We've", "It's") are never names; possessives ("Anna's") are.
+    if (L(j).find('\'') != std::string::npos && (!L(j).ends_with("'s") || In(L(j), kPronouns))) return {};
     size_t e = j + 1;
     while (e < w_.size()) {
       const bool prev_possessive = EndsWithPossessive(e - 1);
@@ -1024,7 +1033,12 @@ class SentencePatterns {
       }
       return;
     }
-    if (In(std::string_view(head), kPets) && (first_person || l == "your")) {
+    // "my horse painting", "our dog food": the pet word modifies another noun.
+    static constexpr std::string_view kPetCompounds[] = {"food", "bed", "toy", "toys", "park", "walker", "sitter",
+                                                         "photo", "picture", "costume", "treats", "hair", "show",
+                                                         "video", "sculpture", "drawing", "painting", "mug"};
+    const bool compound = L(j + 1).ends_with("ing") || In(L(j + 1), kPetCompounds);
+    if (In(std::string_view(head), kPets) && !compound && (first_person || l == "your")) {
       std::string name = NameAfter(j + 1);
       if (!name.empty()) {
         Ent(name, EntityType::kOther);

@@ -8,12 +8,13 @@ namespace engram {
 namespace {
 
 // Base-form verbs that commonly follow "I" in chat and are safe to inflect.
+// "read", "put", "cut", "quit" are left out: their past tense looks the same.
 constexpr std::string_view kVerbs[] = {
     "love",     "like",    "enjoy",   "hate",      "want",     "need",       "think",    "feel",
     "go",       "work",    "live",    "know",      "hope",     "miss",       "play",     "try",
     "plan",     "prefer",  "take",    "make",      "get",      "see",        "say",      "believe",
     "agree",    "remember", "wish",   "mean",      "teach",    "volunteer",  "run",      "swim",
-    "paint",    "read",    "write",   "cook",      "bake",     "own",        "use",      "spend",
+    "paint",    "write",   "cook",      "bake",     "own",        "use",      "spend",
     "find",     "keep",    "visit",   "wonder",    "guess",    "appreciate", "adore",    "dislike",
     "understand", "support", "struggle", "care",   "admire",   "practice",   "practise", "collect",
     "help",     "watch",   "listen",  "study",     "learn",    "attend",     "eat",      "drink",

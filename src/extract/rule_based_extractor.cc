@@ -33,8 +33,10 @@ constexpr std::string_view kFiller[] = {
 bool IsFiller(std::string_view w) { return std::find(std::begin(kFiller), std::end(kFiller), w) != std::end(kFiller); }
 
 bool IsPreposition(std::string_view w) {
-  static constexpr std::string_view kPreps[] = {"on",   "in",    "since", "until", "till",   "by",
-                                                "from", "before", "after", "during", "of",    "around"};
+  // Also approximations: "about five years ago" -> "about 2018".
+  static constexpr std::string_view kPreps[] = {"on",     "in",    "since",  "until",  "till",          "by",
+                                                "from",   "before", "after", "during", "of",            "around",
+                                                "about",  "roughly", "nearly", "almost", "approximately", "circa"};
   return std::find(std::begin(kPreps), std::end(kPreps), w) != std::end(kPreps);
 }
 
@@ -114,6 +116,15 @@ Result<Extraction> RuleBasedExtractor::Extract(const ExtractionInput& input) {
       for (size_t k = words.size(); k-- > 0;) {
         if (words[k].end <= b) {
           after_prep = !words[k].punct && IsPreposition(words[k].lower);
+          break;
+        }
+      }
+      // "Yesterday was amazing": the expression is the subject, not a time adverbial.
+      for (const Word& w : words) {
+        if (w.begin >= m->end - span.begin) {
+          if (w.lower == "was" || w.lower == "is" || w.lower == "has" || w.lower == "had" || w.lower == "will") {
+            after_prep = true;
+          }
           break;
         }
       }

@@ -81,6 +81,17 @@ TEST(RuleBasedExtractorTest, TimeAfterAPrepositionGetsNoSecondPreposition) {
   EXPECT_EQ(x.units[0].text, "Caroline has been sober since 2023-12.");
 }
 
+TEST(RuleBasedExtractorTest, TimeAsSubjectOrApproximationReadsNaturally) {
+  auto x = ExtractTurn("Caroline", "Yesterday was amazing! I started painting about five years ago.", kPair);
+  ASSERT_EQ(x.units.size(), 2u);
+  EXPECT_EQ(x.units[0].text, "2023-05-07 was amazing!");
+  EXPECT_EQ(x.units[1].text, "Caroline started painting about 2018.");
+  // "read" is its own past tense: left as it is.
+  auto y = ExtractTurn("Caroline", "I read that book last year.", kPair);
+  ASSERT_EQ(y.units.size(), 1u);
+  EXPECT_EQ(y.units[0].text, "Caroline read that book in 2022.");
+}
+
 TEST(RuleBasedExtractorTest, FirstAndSecondPersonBecomeTheParticipants) {
   auto x = ExtractTurn("Melanie", "I'm proud of you and your sister. My kids loved your painting.", kPair);
   ASSERT_EQ(x.units.size(), 2u);
@@ -187,6 +198,15 @@ TEST(RuleBasedExtractorTest, TitlesAndCooccurrence) {
   EXPECT_NE(std::find(dr->aliases.begin(), dr->aliases.end(), "Smith"), dr->aliases.end());
   EXPECT_TRUE(HasRelation(x, "Caroline", "mentioned_with", "Anna") ||
               HasRelation(x, "Anna", "mentioned_with", "Caroline"));
+}
+
+TEST(RuleBasedExtractorTest, PronounsAndCompoundsAreNotNamesOrPets) {
+  auto x = ExtractTurn("Melanie", "We've got a pup. It's my horse painting. He's great.", kPair);
+  EXPECT_TRUE(HasFact(x, "Melanie", "pet", "pup"));
+  EXPECT_FALSE(HasFact(x, "Melanie", "pet", "horse"));
+  EXPECT_EQ(FindEntity(x, "We've"), nullptr);
+  EXPECT_EQ(FindEntity(x, "It's"), nullptr);
+  EXPECT_EQ(FindEntity(x, "He's"), nullptr);
 }
 
 TEST(RuleBasedExtractorTest, ConversationalNonFactsAreNotFacts) {
