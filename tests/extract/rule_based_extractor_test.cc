@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 
 #include "common/time_format.h"
 #include "extract/patterns.h"
@@ -242,6 +243,34 @@ TEST(RuleBasedExtractorTest, SameInputSameOutput) {
   for (size_t i = 0; i < a.facts.size(); ++i) EXPECT_EQ(a.facts[i].value, b.facts[i].value);
   ASSERT_EQ(a.relations.size(), b.relations.size());
   EXPECT_EQ(NewRuleBasedExtractor()->identity(), "rule-based/1");
+}
+
+TEST(RuleBasedExtractorTest, OneExtractorServesManyThreads) {
+  // The store shares one extractor between writer threads.
+  auto extractor = NewRuleBasedExtractor();
+  ExtractionInput in;
+  in.turn.speaker = "Caroline";
+  in.turn.text = "My sister Anna moved to Paris last month. I'm a nurse. I stopped bouldering yesterday.";
+  in.turn.time_ms = At("2024-01-02T09:00:00Z");
+  in.participants = kPair;
+  auto expected = extractor->Extract(in);
+  ASSERT_TRUE(expected.ok());
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        auto r = extractor->Extract(in);
+        if (!r.ok() || r->units.size() != expected->units.size() || r->facts.size() != expected->facts.size() ||
+            r->units[0].text != expected->units[0].text) {
+          ++mismatches[t];
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches, std::vector<int>(4, 0));
+  EXPECT_EQ(expected->units[0].text, "Caroline's sister Anna moved to Paris in 2023-12.");
 }
 
 TEST(SentenceSplitterTest, SplitsOnEndPunctuationButNotAbbreviations) {
