@@ -443,10 +443,18 @@ class SentencePatterns {
     if (!alias.empty()) e.aliases.push_back(alias);
     out_->entities.push_back(std::move(e));
   }
+  // "Acme Inc", "University of Oslo", "St. Mary's Hospital"
+  bool HasOrgWord(Span s) const {
+    for (size_t i = s.b; i < s.e; ++i) {
+      if (In(StripPossessive(L(i)), kOrgSuffixes)) return true;
+    }
+    return false;
+  }
+
   // The entity type a capitalised object gets from its words.
   EntityType TypeOfName(Span s, EntityType fallback) const {
     std::string last = AsciiLower(StripPossessive(L(s.e - 1)));
-    if (In(last, kOrgSuffixes)) return EntityType::kOrganisation;
+    if (HasOrgWord(s)) return EntityType::kOrganisation;
     if (s.e - s.b == 1 && In(last, kPlaces)) return EntityType::kPlace;
     for (const auto& k : known_) {
       if (AsciiLower(k) == AsciiLower(NameText(s))) return EntityType::kPerson;
@@ -873,7 +881,10 @@ class SentencePatterns {
   std::string ValueOrGerund(Span s, bool to_verb) const {
     if (!to_verb) return Value(s);
     std::string v = Gerund(L(s.b));
-    for (size_t i = s.b + 1; i < s.e; ++i) v += " " + Surface(i);
+    for (size_t i = s.b + 1; i < s.e; ++i) {
+      v += ' ';
+      v += Surface(i);
+    }
     return v;
   }
 
@@ -948,7 +959,10 @@ class SentencePatterns {
       return;
     }
     // One short object: "learning Spanish", "running marathons".
-    if (Span s = NP(j + 1, 2); s.ok() && s.b == j + 1 && !In(L(j + 1), kFillerAdjectives)) v += " " + Value(s);
+    if (Span s = NP(j + 1, 2); s.ok() && s.b == j + 1 && !In(L(j + 1), kFillerAdjectives)) {
+      v += ' ';
+      v += Value(s);
+    }
     Fact(subj, "hobby", v, conf, negated);
   }
 
@@ -1114,7 +1128,7 @@ class SentencePatterns {
       EntityType type = EntityType::kPerson;
       if (n.e - n.b == 1 && In(lower_last, kLanguages)) type = EntityType::kOther;
       const std::string& prev = n.b > 0 ? L(n.b - 1) : L(w_.size());
-      if (In(lower_last, kOrgSuffixes)) type = EntityType::kOrganisation;
+      if (HasOrgWord(n)) type = EntityType::kOrganisation;
       else if (gazetteer) type = EntityType::kPlace;
       else if (known) type = EntityType::kPerson;
       else if (prev == "in" || prev == "to" || prev == "from" || prev == "near" || prev == "visit" ||

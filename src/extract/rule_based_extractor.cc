@@ -128,7 +128,10 @@ Result<Extraction> RuleBasedExtractor::Extract(const ExtractionInput& input) {
           break;
         }
       }
-      edits.push_back({b, m->end - span.begin, TimeReplacement(*m, after_prep)});
+      // "since May" keeps its "since": the start is what it says.
+      const bool since = sentence.substr(b, 6) == "since " || sentence.substr(b, 6) == "Since ";
+      edits.push_back({b, m->end - span.begin,
+                       since ? std::string(sentence.substr(b, 6)) + FormatIsoDate(m->from_ms) : TimeReplacement(*m, after_prep)});
     }
     EventUnit unit;
     unit.text = CapitaliseFirst(ApplyEdits(sentence, std::move(edits)));

@@ -87,6 +87,10 @@ TEST(RuleBasedExtractorTest, TimeAsSubjectOrApproximationReadsNaturally) {
   ASSERT_EQ(x.units.size(), 2u);
   EXPECT_EQ(x.units[0].text, "2023-05-07 was amazing!");
   EXPECT_EQ(x.units[1].text, "Caroline started painting about 2018.");
+  auto since = ExtractTurn("Caroline", "I've been sober since May.", kPair);
+  ASSERT_EQ(since.units.size(), 1u);
+  EXPECT_EQ(since.units[0].text, "Caroline has been sober since 2023-05-01.");
+  EXPECT_EQ(since.units[0].event_to_ms, At("2023-05-08"));
   // "read" is its own past tense: left as it is.
   auto y = ExtractTurn("Caroline", "I read that book last year.", kPair);
   ASSERT_EQ(y.units.size(), 1u);
@@ -197,6 +201,10 @@ TEST(RuleBasedExtractorTest, TitlesAndCooccurrence) {
   ASSERT_NE(dr, nullptr);
   EXPECT_EQ(dr->type, EntityType::kPerson);
   EXPECT_NE(std::find(dr->aliases.begin(), dr->aliases.end(), "Smith"), dr->aliases.end());
+  auto uni = ExtractTurn("Caroline", "I met her at the University of Oslo.", kPair);
+  const Entity* oslo = FindEntity(uni, "University of Oslo");
+  ASSERT_NE(oslo, nullptr);
+  EXPECT_EQ(oslo->type, EntityType::kOrganisation);
   EXPECT_TRUE(HasRelation(x, "Caroline", "mentioned_with", "Anna") ||
               HasRelation(x, "Anna", "mentioned_with", "Caroline"));
 }
