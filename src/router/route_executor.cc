@@ -168,7 +168,8 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
         float score = ranked[i].s.fused * plan.neighbour_factor / static_cast<float>(std::abs(off));
         auto p = pos.find(nseq);
         if (p != pos.end()) {
-          TurnHit& t = ranked[p->second];
+          // Already ranked, or already added as a neighbour of a better seed.
+          TurnHit& t = p->second < ranked.size() ? ranked[p->second] : extra[p->second - ranked.size()];
           if (score > t.s.fused) {
             t.neighbour = score;
             t.s.fused = score;
