@@ -41,6 +41,17 @@ struct Options {
   // the write path. nullptr: the built-in rule-based extractor.
   std::shared_ptr<Extractor> extractor;
 
+  // Optional second extractor (e.g. NewLlmExtractor()) that enriches turns
+  // in the background. The write path never waits for it: each Observe
+  // queues a durable job in the same atomic write as the turn; a background
+  // thread runs the jobs (resuming after a restart) and commits each result
+  // atomically. A malformed reply fails that enrichment, never the turn.
+  // nullptr (default): no enrichment.
+  std::shared_ptr<Extractor> enrichment_extractor;
+  // Attempts per job before a failing enrichment (bad reply, endpoint down)
+  // is given up. Default 5.
+  int enrichment_max_attempts = 5;
+
   // Vector index per tenant, as a FAISS-style description: "Flat" (exact,
   // default), "Int8", "HNSW32", "IVF1024,Flat", ...
   std::string vector_index = "Flat";

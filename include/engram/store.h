@@ -123,6 +123,12 @@ class Store {
   // Working memory of (tenant, session): the most recent turns, oldest first.
   virtual Result<std::vector<StoredTurn>> WorkingMemory(std::string_view tenant, std::string_view session) = 0;
 
+  // Background enrichment (Options::enrichment_extractor): jobs still queued.
+  virtual Result<uint64_t> PendingEnrichments() = 0;
+  // Blocks until the enrichment queue is empty; Unavailable after
+  // `timeout_ms` with jobs left.
+  virtual Status WaitForEnrichment(int timeout_ms) = 0;
+
   // Throws away every derived index (vector, lexical, tiers) and rebuilds it
   // from the log.
   virtual Status Rebuild() = 0;

@@ -10,6 +10,7 @@
 #include "common/sha256.h"
 #include "common/utf8.h"
 #include "log/key_codec.h"
+#include "store/enrichment_job.h"
 #include "store/turn_validation.h"
 #include "tiers/record_codec.h"
 
@@ -35,6 +36,7 @@ StoreImpl::StoreImpl(const Options& options, std::unique_ptr<log::EventLog> log)
     : options_(options), log_(std::move(log)) {}
 
 StoreImpl::~StoreImpl() {
+  StopEnrichment();
   Status s = SaveSnapshots();
   if (!s.ok()) Log().warn("could not save index snapshots: {}", s.ToString());
 }
@@ -58,6 +60,7 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, const std
     }
     store->embedder_hash_ = Sha256Hex(store->embedder_->identity()).substr(0, 16);
     ENGRAM_RETURN_IF_ERROR(store->CheckEmbedderIdentity());
+    if (options.enrichment_extractor) store->StartEnrichment();
   }
   return std::unique_ptr<Store>(std::move(store));
 }
@@ -277,8 +280,17 @@ Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, st
   log::PutFixed64BE(&last_bytes, next);
   batch.Put(Cf::kMeta, "last_seq", last_bytes);
   if (memory != nullptr) batch.Put(Cf::kMeta, DerivedUpToKey(tenant), last_bytes);
+  if (options_.enrichment_extractor) {
+    // The job is durable with the turn: a crash before enrichment loses nothing.
+    for (const auto& p : pending) batch.Put(Cf::kQueue, EnrichmentJobKey(p.seq), EncodeEnrichmentJob(tenant, 0));
+  }
   ENGRAM_RETURN_IF_ERROR(log_->Write(batch, wo.sync));
   last_seq_ = next;
+  if (options_.enrichment_extractor) {
+    std::lock_guard<std::mutex> elock(enrichment_mutex_);
+    ++enrichment_wakeups_;
+    enrichment_cv_.notify_all();
+  }
 
   if (memory != nullptr) {
     std::unique_lock<std::shared_mutex> mlock(memory->mutex());
@@ -592,6 +604,17 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Writ
   }));
   batch.DeleteRange(Cf::kDerived, begin, end);
   batch.Delete(Cf::kMeta, DerivedUpToKey(tenant));
+  uint64_t jobs = 0;
+  ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kQueue, {}, {}, [&](std::string_view key, std::string_view value) {
+    std::string job_tenant;
+    int attempts = 0;
+    if (DecodeEnrichmentJob(value, &job_tenant, &attempts) && job_tenant == tenant) {
+      batch.Delete(Cf::kQueue, key);
+      ++jobs;
+    }
+    return true;
+  }));
+  report.removed["enrichment_jobs"] = jobs;
   ENGRAM_RETURN_IF_ERROR(log_->Write(batch, wo.sync));
   {
     std::unique_lock<std::shared_mutex> tlock(tenants_mutex_);

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <thread>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -47,6 +49,8 @@ class StoreImpl final : public Store {
   Result<std::vector<EventUnit>> EventUnits(std::string_view tenant) override;
   Result<std::vector<StoredTurn>> WorkingMemory(std::string_view tenant, std::string_view session) override;
   Status Rebuild() override;
+  Result<uint64_t> PendingEnrichments() override;
+  Status WaitForEnrichment(int timeout_ms) override;
 
  private:
   StoreImpl(const Options& options, std::unique_ptr<log::EventLog> log);
@@ -76,6 +80,14 @@ class StoreImpl final : public Store {
   Result<std::vector<float>> EmbedQuery(std::string_view query, int64_t* embed_us);
   Status RequireIndexes(const char* what) const;
 
+  // Background enrichment (store_enrichment.cc).
+  void StartEnrichment();
+  void StopEnrichment();
+  void EnrichmentLoop();
+  // Runs the first queued job; false when the queue is empty. Sets *retry_later
+  // when the endpoint failed in a way worth waiting for.
+  bool RunOneEnrichment(bool* retry_later);
+
   Options options_;
   Router router_;
   std::unique_ptr<log::EventLog> log_;
@@ -88,6 +100,12 @@ class StoreImpl final : public Store {
   std::shared_mutex tenants_mutex_;       // guards the map; each memory has its own lock
   std::unordered_map<std::string, std::shared_ptr<TenantMemory>> tenants_;
   std::unordered_map<std::string, uint64_t> snapshot_seq_;  // tenant -> seq its saved snapshot covers
+
+  std::thread enrichment_thread_;
+  std::mutex enrichment_mutex_;
+  std::condition_variable enrichment_cv_;  // new job, stop, or queue drained
+  bool enrichment_stop_ = false;           // guarded by enrichment_mutex_
+  uint64_t enrichment_wakeups_ = 0;        // guarded by enrichment_mutex_
 };
 
 }  // namespace engram
