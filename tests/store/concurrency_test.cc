@@ -59,13 +59,26 @@ TEST(ConcurrencyTest, ReadersSeeAConsistentGrowingPrefixWhileWritersWrite) {
 
   std::atomic<int> writers_done{0};
   std::atomic<int> failures{0};
+  // Handshakes (no timing): writers start once every reader has scanned,
+  // and halfway through wait until readers have scanned while they write,
+  // so reads and writes really overlap however the threads are scheduled.
+  std::atomic<int> readers_ready{0};
+  std::atomic<bool> writing{false};
+  std::atomic<uint64_t> scans_while_writing{0};
   std::vector<std::vector<uint64_t>> written(kWriters);  // each writer's seqs, filled by that writer
   std::vector<std::thread> threads;
 
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w]() {
+      while (readers_ready < kReaders && failures == 0) std::this_thread::yield();
+      writing = true;
+      bool waited = false;
       // Single Observes and small batches, alternating.
       for (int i = 0; i < kTurnsPerWriter;) {
+        if (!waited && i >= kTurnsPerWriter / 2) {
+          while (scans_while_writing < static_cast<uint64_t>(kReaders) && failures == 0) std::this_thread::yield();
+          waited = true;
+        }
         int n = (i % 3 == 0) ? std::min(4, kTurnsPerWriter - i) : 1;
         std::vector<Turn> batch;
         for (int k = 0; k < n; ++k) batch.push_back(TurnOf(w, i + k));
@@ -87,9 +100,10 @@ TEST(ConcurrencyTest, ReadersSeeAConsistentGrowingPrefixWhileWritersWrite) {
     threads.emplace_back([&, r]() {
       const std::string tenant = r % 2 == 0 ? "tenant-even" : "tenant-odd";
       std::vector<StoredTurn> previous;
-      bool last_pass = false;
+      bool last_pass = false, ready = false;
       while (!last_pass && failures == 0) {
         last_pass = writers_done == kWriters;  // one more full scan after the writers finish
+        const bool during_writes = writing && !last_pass;
         auto turns = store->ScanTurns(tenant);
         if (!turns.ok()) {
           ADD_FAILURE() << "reader " << r << ": " << turns.status().ToString();
@@ -97,6 +111,11 @@ TEST(ConcurrencyTest, ReadersSeeAConsistentGrowingPrefixWhileWritersWrite) {
           return;
         }
         ++scans;
+        if (during_writes) ++scans_while_writing;
+        if (!ready) {
+          ready = true;
+          ++readers_ready;
+        }
         // Well-formed: every turn is one a writer of this tenant wrote, byte-exact.
         // Monotone: seqs increase; each writer's turns appear in its order,
         // without gaps (a snapshot never shows a later turn without an
@@ -154,7 +173,7 @@ TEST(ConcurrencyTest, ReadersSeeAConsistentGrowingPrefixWhileWritersWrite) {
   }
   for (auto& t : threads) t.join();
   ASSERT_EQ(failures, 0);
-  EXPECT_GT(scans, static_cast<uint64_t>(kReaders));
+  EXPECT_GE(scans_while_writing, static_cast<uint64_t>(kReaders)) << "reads did not overlap the writes";
 
   // Every written turn is readable afterwards, and all seqs are distinct.
   std::map<uint64_t, std::string> seq_owner;
