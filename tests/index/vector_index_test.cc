@@ -179,6 +179,7 @@ TEST(VectorIndexTest, Int8RecallOnClusteredData) {
     for (size_t i = 1; i < k; ++i) EXPECT_GE(got[i - 1].score, got[i].score);
     recall += RecallAt(got, BruteForce(data, ids, dim, q, k));
   }
+  RecordProperty("recall_at_10", std::to_string(recall / nq));
   EXPECT_GE(recall / nq, 0.95);
 }
 
@@ -205,6 +206,7 @@ TEST(VectorIndexTest, HnswRecallOn5kClusteredVectors) {
     }(), 1e-4);
     recall += RecallAt(got, truth);
   }
+  RecordProperty("recall_at_10", std::to_string(recall / nq));
   EXPECT_GE(recall / nq, 0.9);
 }
 
