@@ -18,8 +18,9 @@
 // Vectors are expected to be L2-normalised by the caller, so scores are
 // cosine similarities; the index itself does not normalise.
 //
-// Thread safety: Search is const and safe from many threads at once;
-// Add/Remove/Serialize need exclusive access (callers hold a shared_mutex).
+// Thread safety: Search and Serialize are const and safe from many threads
+// at once; Add/Remove need exclusive access (callers hold a shared_mutex:
+// shared for Search/Serialize, exclusive for Add/Remove).
 // A single Search never starts an OpenMP team (FAISS calls are pinned to the
 // calling thread), so many concurrent searches do not oversubscribe cores;
 // Add on HNSW uses FAISS's OpenMP threads for a batch.

@@ -74,6 +74,8 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const 
     if (ec) return Status::IOError("cannot create store folder '" + path + "': " + ec.message());
   } else if (!std::filesystem::is_directory(path, ec)) {
     return Status::InvalidArgument("store path '" + path + "' is not a folder");
+  } else if (!options.create_if_missing && !std::filesystem::exists(path + "/CURRENT", ec)) {
+    return Status::NotFound("'" + path + "' holds no store");
   }
 
   rocksdb::Options db_options;

@@ -230,7 +230,17 @@ Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, st
       }
     }
     PendingTurn p{i, turn, {}, ++next};
-    if (p.turn.source_id.empty()) p.turn.source_id = "auto:" + std::to_string(p.seq);
+    if (p.turn.source_id.empty()) {
+      // "auto:<seq>", unless a caller already used that id for another turn.
+      std::string id = "auto:" + std::to_string(p.seq);
+      for (int n = 1;; ++n) {
+        auto taken = log_->Get(Cf::kSourceIds, log::SourceIdKey(tenant, id));
+        if (!taken.ok()) return taken.status();
+        if (!taken->has_value() && !in_batch.count(id)) break;
+        id = "auto:" + std::to_string(p.seq) + "." + std::to_string(n);
+      }
+      p.turn.source_id = std::move(id);
+    }
     in_batch.emplace(p.turn.source_id, i);
     seqs[i] = p.seq;
     pending.push_back(std::move(p));

@@ -27,6 +27,7 @@ Status ValidateTurn(const Turn& turn, const Options& options) {
   ENGRAM_RETURN_IF_ERROR(ValidateId(turn.speaker, "speaker", true, options));
   ENGRAM_RETURN_IF_ERROR(ValidateId(turn.session, "session", false, options));
   ENGRAM_RETURN_IF_ERROR(ValidateId(turn.source_id, "source id", false, options));
+  if (turn.text.empty()) return Status::InvalidArgument("text is empty");
   if (turn.text.size() > options.max_text_bytes) {
     return Status::InvalidArgument("text is " + std::to_string(turn.text.size()) + " bytes, over the limit of " +
                                    std::to_string(options.max_text_bytes) + " (Options::max_text_bytes)");

@@ -35,9 +35,12 @@ void PersonaTier::Apply(const PersonaFact& fact) {
     old.valid_to_ms = std::max(at, old.valid_from_ms + 1);
   };
   if (fact.negated) {
+    // An empty value ends whatever value is open ("I quit my job" names no
+    // employer, so it closes the open works_at whatever it is).
+    const bool any_value = fact.value.empty();
     for (auto& old : facts_) {
       if (old.valid_to_ms == 0 && SameKey(old.subject, fact.subject) && old.attribute == fact.attribute &&
-          SameKey(old.value, fact.value)) {
+          (any_value || SameKey(old.value, fact.value))) {
         close(old);
         old.source_ids.insert(old.source_ids.end(), fact.source_ids.begin(), fact.source_ids.end());
       }

@@ -2,9 +2,10 @@
 //
 // Facts are never deleted by a later statement: a contradicting fact closes
 // the earlier one (valid_to = the newer fact's valid_from), and a stopping
-// statement ("I stopped bouldering") closes the matching open fact. Applying
-// the same facts in the same order always yields the same table, so the tier
-// rebuilds identically from the log.
+// statement ("I stopped bouldering") closes the matching open fact; one with
+// an empty value ("I quit my job") closes every open value of its subject and
+// attribute. Applying the same facts in the same order always yields the
+// same table, so the tier rebuilds identically from the log.
 //
 // Thread safety: not synchronised; TenantMemory guards it.
 #pragma once

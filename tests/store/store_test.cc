@@ -219,6 +219,34 @@ TEST_F(StoreTest, GeneratedSourceIdsAreUniqueAndFindable) {
   }
 }
 
+TEST_F(StoreTest, GeneratedSourceIdsNeverTakeACallersId) {
+  // The caller uses the id the store would generate for the next turn.
+  auto first = store_->Observe("u", MakeTurn("auto:2", "caller's turn"));
+  ASSERT_TRUE(first.ok());
+  auto second = store_->Observe("u", MakeTurn("", "generated id"));
+  ASSERT_TRUE(second.ok());
+  ASSERT_NE(*first, *second);
+  auto callers = store_->GetTurnBySourceId("u", "auto:2");
+  ASSERT_TRUE(callers.ok());
+  EXPECT_EQ(callers->turn.text, "caller's turn");
+  auto generated = store_->GetTurn("u", *second);
+  ASSERT_TRUE(generated.ok());
+  EXPECT_NE(generated->turn.source_id, "auto:2");
+  auto by_id = store_->GetTurnBySourceId("u", generated->turn.source_id);
+  ASSERT_TRUE(by_id.ok());
+  EXPECT_EQ(by_id->turn.text, "generated id");
+}
+
+TEST_F(StoreTest, EmptyTextIsInvalidArgument) {
+  auto seq = store_->Observe("u", MakeTurn("e1", ""));
+  ASSERT_FALSE(seq.ok());
+  EXPECT_TRUE(seq.status().IsInvalidArgument());
+  EXPECT_THAT(seq.status().message(), HasSubstr("text is empty"));
+  auto turns = store_->ScanTurns("u");
+  ASSERT_TRUE(turns.ok());
+  EXPECT_TRUE(turns->empty());
+}
+
 TEST_F(StoreTest, ScanTurnsFiltersBySessionTimeAndLimitInObservedOrder) {
   // Observed out of time order on purpose: a scan returns observe order.
   const std::vector<Turn> turns = {
@@ -468,6 +496,18 @@ TEST(StoreOpenTest, MissingStoreWithoutCreateIsNotFound) {
   EXPECT_TRUE(store.status().IsNotFound()) << store.status().ToString();
   EXPECT_THAT(store.status().message(), HasSubstr(path));
   EXPECT_FALSE(std::filesystem::exists(path)) << "a failed open creates nothing";
+}
+
+TEST(StoreOpenTest, AnEmptyFolderWithoutCreateIsNotFoundAndStaysEmpty) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("empty");
+  std::filesystem::create_directories(path);
+  Options options = LogOnly();
+  options.create_if_missing = false;
+  auto store = Store::Open(options, path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_TRUE(store.status().IsNotFound()) << store.status().ToString();
+  EXPECT_TRUE(std::filesystem::is_empty(path));
 }
 
 TEST(StoreOpenTest, AFileWhereTheFolderShouldBeIsRefused) {
