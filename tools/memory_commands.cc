@@ -164,8 +164,11 @@ int RunGraph(const std::string& store_path, const std::string& tenant, const std
   if (format == "dot") {
     std::printf("digraph engram {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
     for (const auto& e : view->entities) {
-      std::printf("  %s [label=%s];\n", DotQuote(e.name).c_str(),
-                  DotQuote(e.name + "\\n(" + EntityTypeName(e.type) + ")").c_str());
+      // "\n" is Graphviz's line break inside a label: added after quoting,
+      // so it is not escaped into a literal backslash.
+      std::string label = DotQuote(e.name);
+      label.insert(label.size() - 1, std::string("\\n(") + EntityTypeName(e.type) + ")");
+      std::printf("  %s [label=%s];\n", DotQuote(e.name).c_str(), label.c_str());
     }
     for (const auto& r : view->relations) {
       std::printf("  %s -> %s [label=%s];\n", DotQuote(r.subject).c_str(), DotQuote(r.object).c_str(),

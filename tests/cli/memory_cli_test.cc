@@ -1,0 +1,485 @@
+// The memory commands of the `engram` tool (recall, profile, graph, embed,
+// rebuild, reindex, eval locomo), run as a user runs them: the built binary,
+// its exit code and its output. Uses the real built-in embedder.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "testing/temp_dir.h"
+
+extern char** environ;
+
+namespace engram {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using nlohmann::json;
+
+constexpr char kTenant[] = "nadia-tom";
+
+struct RunResult {
+  int exit_code = -1;  // -1: did not exit normally
+  std::string out;
+  std::string err;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+}
+
+std::string DataFile(const std::string& name) { return std::string(ENGRAM_TEST_DATA_DIR) + "/" + name; }
+
+// Runs the tool with `args`; stdout and stderr go to files in `scratch`.
+RunResult RunTool(const std::string& scratch, const std::vector<std::string>& args) {
+  const std::string tool = ENGRAM_TOOL_PATH;
+  const std::string out_path = scratch + "/stdout", err_path = scratch + "/stderr";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> argv_strings = {tool};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  RunResult result;
+  int rc = posix_spawn(&pid, tool.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    ADD_FAILURE() << "posix_spawn " << tool << " failed: " << rc;
+    return result;
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  result.out = ReadFile(out_path);
+  result.err = ReadFile(err_path);
+  return result;
+}
+
+json ParseJson(const RunResult& r) {
+  json j = json::parse(r.out, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << "not JSON:\n" << r.out << "\nstderr:\n" << r.err;
+  return j;
+}
+
+double Cosine(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size() || a.empty()) return -2;
+  double dot = 0, na = 0, nb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return dot / std::sqrt(na * nb);
+}
+
+// The reference vectors of tests/data/use_lite_golden.json, by text.
+std::vector<double> GoldenVector(const std::string& text) {
+  static const json golden = json::parse(ReadFile(DataFile("use_lite_golden.json")));
+  for (const auto& c : golden["cases"]) {
+    if (c["text"] == text) return c["embedding"].get<std::vector<double>>();
+  }
+  ADD_FAILURE() << "no golden vector for '" << text << "'";
+  return {};
+}
+
+class MemoryCliTest : public ::testing::Test {
+ protected:
+  // One store with the fixture conversation, shared by the read-only tests.
+  static void SetUpTestSuite() {
+    if (std::string(ENGRAM_TOOL_PATH).empty()) return;
+    shared_dir_ = new testing::TempDir();
+    RunResult r = RunTool(shared_dir_->path(), {"ingest", "--store", SharedStore(),
+                                                DataFile("tiers_conversation.jsonl")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static void TearDownTestSuite() {
+    delete shared_dir_;
+    shared_dir_ = nullptr;
+  }
+  static std::string SharedStore() { return shared_dir_->Sub("store"); }
+
+  void SetUp() override {
+    if (std::string(ENGRAM_TOOL_PATH).empty()) GTEST_SKIP() << "the engram tool is not built (ENGRAM_BUILD_TOOLS=OFF)";
+    ASSERT_TRUE(std::filesystem::exists(ENGRAM_TOOL_PATH)) << "build target engram_tool first";
+    ASSERT_NE(shared_dir_, nullptr);
+  }
+
+  RunResult Run(const std::vector<std::string>& args) { return RunTool(dir_.path(), args); }
+  RunResult Recall(const std::string& store, const std::vector<std::string>& extra, const std::string& question) {
+    std::vector<std::string> args = {"recall", "--store", store, "--tenant", kTenant};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(question);
+    return Run(args);
+  }
+
+  static testing::TempDir* shared_dir_;
+  testing::TempDir dir_;
+};
+
+testing::TempDir* MemoryCliTest::shared_dir_ = nullptr;
+
+TEST_F(MemoryCliTest, RecallJsonHasHitsWithProvenanceAndTheRoute) {
+  std::set<std::string> fixture_ids;
+  for (int s = 1; s <= 3; ++s) {
+    for (int t = 1; t <= 10; ++t) fixture_ids.insert("D" + std::to_string(s) + ":" + std::to_string(t));
+  }
+  for (const char* route : {"auto", "hybrid", "bm25", "vector"}) {
+    SCOPED_TRACE(route);
+    RunResult r = Recall(SharedStore(), {"--json", "--k", "5", "--route", route}, "Where does Nadia live now?");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json j = ParseJson(r);
+    ASSERT_TRUE(j.contains("hits") && j["hits"].is_array()) << j.dump(2);
+    ASSERT_FALSE(j["hits"].empty());
+    EXPECT_LE(j["hits"].size(), 5u) << "--k 5";
+    ASSERT_TRUE(j.contains("route") && j["route"].is_object());
+    ASSERT_TRUE(j["route"]["name"].is_string());
+    EXPECT_FALSE(j["route"]["name"].get<std::string>().empty());
+    double previous = INFINITY;
+    for (const auto& h : j["hits"]) {
+      ASSERT_TRUE(h["source_ids"].is_array() && !h["source_ids"].empty()) << h.dump();
+      for (const auto& id : h["source_ids"]) EXPECT_TRUE(fixture_ids.count(id.get<std::string>())) << id;
+      ASSERT_TRUE(h["text"].is_string());
+      EXPECT_FALSE(h["text"].get<std::string>().empty());
+      ASSERT_TRUE(h["speaker"].is_string());
+      EXPECT_THAT((std::vector<std::string>{"Nadia", "Tom"}), Contains(h["speaker"].get<std::string>()));
+      ASSERT_TRUE(h["time"].is_string()) << "every fixture turn has a time";
+      EXPECT_TRUE(std::regex_match(h["time"].get<std::string>(),
+                                   std::regex(R"(2023-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z)")))
+          << h["time"];
+      ASSERT_TRUE(h["tier"].is_string());
+      EXPECT_THAT((std::vector<std::string>{"working", "episodic", "persona", "graph"}),
+                  Contains(h["tier"].get<std::string>()));
+      ASSERT_TRUE(h["score"].is_number());
+      EXPECT_LE(h["score"].get<double>(), previous) << "best first";
+      previous = h["score"].get<double>();
+      ASSERT_TRUE(h["signals"].is_object() && !h["signals"].empty()) << h.dump();
+      for (const auto& [name, v] : h["signals"].items()) EXPECT_TRUE(v.is_number()) << name;
+    }
+  }
+  // One signal only on the plain routes.
+  RunResult bm25 = Recall(SharedStore(), {"--json", "--route", "bm25"}, "jazz festival Chicago");
+  ASSERT_EQ(bm25.exit_code, 0) << bm25.err;
+  json top = ParseJson(bm25)["hits"][0];
+  EXPECT_TRUE(top["signals"].contains("bm25")) << top.dump();
+  EXPECT_FALSE(top["signals"].contains("vector")) << top.dump();
+  EXPECT_EQ(top["source_ids"][0], "D2:4");
+}
+
+TEST_F(MemoryCliTest, RecallExplainPrintsTheRouteAndEachHitsSignals) {
+  RunResult r = Recall(SharedStore(), {"--explain", "--k", "3"}, "When did Tom adopt his dog?");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(^route \w+ \(question kind \w+\))"))) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("weights:"));
+  EXPECT_THAT(r.out, HasSubstr("embed "));
+  // The hit lines, each followed by its signals.
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\n *1\. \d+\.\d+ \[D1:10\] Tom: )"))) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"((unit|turn) episodic 2023-[^|]*\|( \w+=\d+\.\d+)+)")))
+      << r.out;
+  EXPECT_THAT(r.out, AllOf(HasSubstr("bm25="), HasSubstr("vector=")));
+
+  // Without --explain: only the hits.
+  RunResult plain = Recall(SharedStore(), {"--k", "3"}, "When did Tom adopt his dog?");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_THAT(plain.out, Not(HasSubstr("weights:")));
+  EXPECT_THAT(plain.out, HasSubstr("[D1:10]"));
+}
+
+TEST_F(MemoryCliTest, RecallBudgetPacksAContextWithinTheBudget) {
+  RunResult r = Recall(SharedStore(), {"--json", "--budget", "120"}, "Where does Nadia live now?");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = ParseJson(r);
+  ASSERT_TRUE(j["sections"].is_array() && !j["sections"].empty()) << j.dump(2);
+  ASSERT_TRUE(j["text"].is_string());
+  EXPECT_FALSE(j["text"].get<std::string>().empty());
+  EXPECT_LE(j["tokens"].get<size_t>(), 120u);
+  EXPECT_TRUE(j["route"].is_object());
+}
+
+TEST_F(MemoryCliTest, RecallProblemsExitOne) {
+  RunResult route = Recall(SharedStore(), {"--route", "telepathy"}, "Where does Nadia live?");
+  EXPECT_EQ(route.exit_code, 1) << route.err;
+  EXPECT_THAT(route.err, HasSubstr("telepathy"));
+  RunResult missing = Run({"recall", "--store", dir_.Sub("absent"), "--tenant", kTenant, "anything"});
+  EXPECT_EQ(missing.exit_code, 1) << missing.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("absent"))) << "recall creates no store";
+  EXPECT_EQ(Run({"recall", "--store", SharedStore(), "question without tenant"}).exit_code, 2);
+  // A tenant with no data remembers nothing; that is not an error.
+  RunResult nobody = Run({"recall", "--store", SharedStore(), "--tenant", "nobody", "--json", "Where?"});
+  ASSERT_EQ(nobody.exit_code, 0) << nobody.err;
+  EXPECT_TRUE(ParseJson(nobody)["hits"].empty());
+}
+
+TEST_F(MemoryCliTest, ProfileJsonShowsCurrentFactsHistoryAndAsOf) {
+  auto facts_of = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"profile", "--store", SharedStore(), "--tenant", kTenant, "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    RunResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    json j = ParseJson(r);
+    EXPECT_EQ(j["tenant"], kTenant);
+    std::vector<std::string> out;
+    for (const auto& f : j["facts"]) {
+      EXPECT_TRUE(f["source_ids"].is_array() && !f["source_ids"].empty()) << f.dump();
+      EXPECT_TRUE(f["valid_from"].is_string()) << f.dump();
+      EXPECT_TRUE(f["confidence"].is_number()) << f.dump();
+      out.push_back(f["subject"].get<std::string>() + " " + f["attribute"].get<std::string>() + "=" +
+                    f["value"].get<std::string>() + (f["valid_to"].is_null() ? "" : " until " +
+                                                         f["valid_to"].get<std::string>()));
+    }
+    return out;
+  };
+  std::vector<std::string> now = facts_of({"--speaker", "Nadia"});
+  EXPECT_THAT(now, AllOf(Contains("Nadia home=Seattle"), Contains("Nadia likes=coffee"),
+                         Not(Contains("Nadia home=Denver")), Not(Contains("Nadia hobby=bouldering"))));
+  for (const auto& f : now) EXPECT_THAT(f, ::testing::StartsWith("Nadia ")) << "--speaker filters";
+
+  std::vector<std::string> history = facts_of({"--speaker", "Nadia", "--history"});
+  EXPECT_THAT(history, AllOf(Contains("Nadia home=Denver until 2023-06-12T18:30:00Z"),
+                             Contains("Nadia dislikes=coffee until 2023-09-20T09:22:00Z"), Contains("Nadia home=Seattle")));
+
+  std::vector<std::string> spring = facts_of({"--speaker", "Nadia", "--as-of", "2023-04-15T00:00:00Z"});
+  EXPECT_THAT(spring, AllOf(Contains("Nadia home=Denver until 2023-06-12T18:30:00Z"),
+                            Contains("Nadia hobby=bouldering until 2023-06-12T18:34:00Z"),
+                            Not(Contains("Nadia home=Seattle"))));
+
+  std::vector<std::string> everyone = facts_of({});
+  EXPECT_THAT(everyone, AllOf(Contains("Tom pet=dog Biscuit"), Contains("Nadia home=Seattle")));
+
+  RunResult bad = Run({"profile", "--store", SharedStore(), "--tenant", kTenant, "--as-of", "last tuesday"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.err;
+  EXPECT_THAT(bad.err, HasSubstr("--as-of"));
+
+  RunResult text = Run({"profile", "--store", SharedStore(), "--tenant", kTenant, "--speaker", "Tom"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, AllOf(HasSubstr("dog Biscuit"), HasSubstr("D1:10")));
+}
+
+TEST_F(MemoryCliTest, GraphDotIsValidGraphviz) {
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{}, std::vector<std::string>{"--entity", "Lucy", "--hops", "2"}}) {
+    std::vector<std::string> args = {"graph", "--store", SharedStore(), "--tenant", kTenant, "--format", "dot"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    RunResult r = Run(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_THAT(r.out, ::testing::StartsWith("digraph "));
+    EXPECT_THAT(r.out, HasSubstr("->"));
+    EXPECT_THAT(r.out, ::testing::EndsWith("}\n"));
+    EXPECT_THAT(r.out, HasSubstr(R"("Lucy" -> "Tom" [label="sister_of"];)"));
+    // Every line between the braces is a graph attribute, a node or an edge;
+    // quoted strings escape only quotes and backslashes.
+    const std::string quoted = R"("(?:[^"\\]|\\.)*")";
+    const std::regex node("  " + quoted + R"( \[label=)" + quoted + R"(\];)");
+    const std::regex edge("  " + quoted + " -> " + quoted + R"( \[label=)" + quoted + R"(\];)");
+    const std::regex attribute(R"(  (rankdir=\w+|node \[[^\]]*\]);)");
+    std::istringstream lines(r.out);
+    std::string line;
+    std::getline(lines, line);
+    EXPECT_EQ(line, "digraph engram {");
+    size_t nodes = 0, edges = 0;
+    while (std::getline(lines, line) && line != "}") {
+      if (std::regex_match(line, node)) {
+        ++nodes;
+        // A line break in the label, not a literal backslash and "n".
+        EXPECT_THAT(line, HasSubstr(R"(\n()"));
+        EXPECT_THAT(line, Not(HasSubstr(R"(\\n)"))) << line;
+      } else if (std::regex_match(line, edge)) {
+        ++edges;
+      } else {
+        EXPECT_TRUE(std::regex_match(line, attribute)) << "not DOT: " << line;
+      }
+    }
+    EXPECT_EQ(line, "}");
+    EXPECT_FALSE(std::getline(lines, line)) << "nothing after the closing brace";
+    EXPECT_GE(nodes, 3u);
+    EXPECT_GE(edges, 2u);
+  }
+}
+
+TEST_F(MemoryCliTest, GraphJsonAndUnknownEntity) {
+  RunResult r = Run({"graph", "--store", SharedStore(), "--tenant", kTenant, "--entity", "amira"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = ParseJson(r);
+  std::vector<std::string> names, edges;
+  for (const auto& e : j["entities"]) names.push_back(e["name"]);
+  for (const auto& e : j["relations"]) {
+    edges.push_back(e["subject"].get<std::string>() + " " + e["relation"].get<std::string>() + " " +
+                    e["object"].get<std::string>());
+  }
+  EXPECT_THAT(names, AllOf(Contains("Amira"), Contains("Nadia")));
+  EXPECT_THAT(edges, Contains("Amira sister_of Nadia"));
+
+  RunResult unknown = Run({"graph", "--store", SharedStore(), "--tenant", kTenant, "--entity", "Voldemort"});
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.err;
+  EXPECT_THAT(unknown.err, HasSubstr("Voldemort"));
+  EXPECT_TRUE(unknown.out.empty()) << unknown.out;
+  RunResult format = Run({"graph", "--store", SharedStore(), "--tenant", kTenant, "--format", "png"});
+  EXPECT_EQ(format.exit_code, 2) << format.err;
+}
+
+TEST_F(MemoryCliTest, EmbedReproducesTheGoldenVector) {
+  RunResult r = Run({"embed", "--json", "The cat sat on the mat."});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = ParseJson(r);
+  EXPECT_EQ(j["dim"], 512);
+  EXPECT_THAT(j["identity"].get<std::string>(), HasSubstr("use-lite"));
+  ASSERT_EQ(j["vectors"].size(), 1u);
+  std::vector<double> v = j["vectors"][0].get<std::vector<double>>();
+  ASSERT_EQ(v.size(), 512u);
+  EXPECT_GE(Cosine(v, GoldenVector("The cat sat on the mat.")), 0.9999);
+}
+
+TEST_F(MemoryCliTest, EmbedInputFileGivesOneVectorPerLineInOrder) {
+  const std::vector<std::string> texts = {
+      "Stock markets fell sharply today.",
+      "The cat sat on the mat.",
+      "My sister lives in Boston and works as a nurse.",
+      "A kitten rested on the rug.",
+  };
+  const std::string input = dir_.Sub("texts.txt");
+  std::string content;
+  for (const auto& t : texts) content += t + "\n";
+  WriteFile(input, content);
+  RunResult r = Run({"embed", "--input", input});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = ParseJson(r);
+  ASSERT_EQ(j["vectors"].size(), texts.size());
+  // One vector per line of the output too.
+  size_t vector_lines = 0;
+  for (std::istringstream in(r.out); std::getline(in, content);) vector_lines += content.rfind("  [", 0) == 0;
+  EXPECT_EQ(vector_lines, texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    std::vector<double> v = j["vectors"][i].get<std::vector<double>>();
+    for (size_t g = 0; g < texts.size(); ++g) {
+      double cos = Cosine(v, GoldenVector(texts[g]));
+      if (g == i) {
+        EXPECT_GE(cos, 0.9999) << "line " << i + 1;
+      } else {
+        EXPECT_LT(cos, 0.99) << "line " << i + 1 << " looks like line " << g + 1;
+      }
+    }
+  }
+  EXPECT_EQ(Run({"embed"}).exit_code, 1) << "no texts";
+  EXPECT_EQ(Run({"embed", "--input", dir_.Sub("missing.txt")}).exit_code, 3);
+}
+
+TEST_F(MemoryCliTest, RebuildAndReindexKeepRecallTheSame) {
+  const std::string store = dir_.Sub("store");
+  ASSERT_EQ(Run({"ingest", "--store", store, DataFile("tiers_conversation.jsonl")}).exit_code, 0);
+  const std::vector<std::string> questions = {"Where does Nadia live now?", "When did Tom adopt his dog?",
+                                              "Who is Tom's sister?"};
+  auto recall_all = [&]() {
+    std::vector<json> out;
+    for (const auto& q : questions) {
+      RunResult r = Recall(store, {"--json"}, q);
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      json j = ParseJson(r);
+      j.erase("latency_us");  // timings differ run to run
+      out.push_back(j);
+    }
+    return out;
+  };
+  const std::vector<json> before = recall_all();
+  for (const auto& j : before) ASSERT_FALSE(j["hits"].empty()) << j.dump(2);
+
+  RunResult rebuild = Run({"rebuild", "--store", store});
+  ASSERT_EQ(rebuild.exit_code, 0) << rebuild.err;
+  EXPECT_THAT(rebuild.err, HasSubstr("rebuilt"));
+  std::vector<json> after = recall_all();
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after[i], before[i]) << questions[i];
+
+  RunResult reindex = Run({"reindex", "--store", store});
+  ASSERT_EQ(reindex.exit_code, 0) << reindex.err;
+  after = recall_all();
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after[i], before[i]) << questions[i];
+
+  EXPECT_EQ(Run({"rebuild", "--store", dir_.Sub("absent")}).exit_code, 1);
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("absent")));
+}
+
+TEST_F(MemoryCliTest, EvalLocomoPrintsTheReport) {
+  // Our own LoCoMo-format fixture: 2 conversations, 6 questions, 2 of them
+  // without valid evidence (none given; an id not in the conversation).
+  RunResult r = Run({"eval", "locomo", "--json", DataFile("locomo_eval_tiny.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = ParseJson(r);
+  EXPECT_EQ(j["questions"], 4);
+  EXPECT_EQ(j["excluded"], 2);
+  EXPECT_EQ(j["route"], "auto");
+  ASSERT_TRUE(j["overall"].is_object()) << j.dump(2);
+  const std::vector<std::string> ks = {"R@1", "R@5", "R@10", "R@25", "R@50"};
+  double previous = -1;
+  for (const auto& k : ks) {
+    ASSERT_TRUE(j["overall"][k].is_number()) << k;
+    double v = j["overall"][k].get<double>();
+    EXPECT_GE(v, 0.0);
+    EXPECT_LE(v, 100.0);
+    EXPECT_GE(v, previous) << k << ": recall never drops as k grows";
+    previous = v;
+  }
+  // Nine turns per conversation at most: 50 hits reach every evidence turn,
+  // so anything below 100 means hits are not matched to evidence ids.
+  EXPECT_EQ(j["overall"]["R@50"], 100.0);
+  EXPECT_EQ(j["overall"]["questions"], 4);
+  ASSERT_TRUE(j["by_category"].is_object());
+  std::vector<std::string> categories;
+  size_t counted = 0;
+  for (const auto& [cat, t] : j["by_category"].items()) {
+    categories.push_back(cat);
+    counted += t["questions"].get<size_t>();
+    for (const auto& k : ks) EXPECT_TRUE(t[k].is_number()) << cat << " " << k;
+  }
+  EXPECT_EQ(categories, (std::vector<std::string>{"1", "2", "3", "4"})) << "category 5 had no valid evidence";
+  EXPECT_EQ(counted, 4u);
+  EXPECT_GT(j["ingest_turns_per_s"].get<double>(), 0.0);
+  ASSERT_TRUE(j["latency_us"].is_object());
+  EXPECT_GT(j["latency_us"]["p50"].get<double>(), 0.0);
+  EXPECT_GE(j["latency_us"]["p99"].get<double>(), j["latency_us"]["p50"].get<double>());
+
+  // Chosen cut-offs and a second route to compare.
+  RunResult custom = Run({"eval", "locomo", "--json", "--k", "3,1", "--route", "bm25,hybrid",
+                          DataFile("locomo_eval_tiny.json")});
+  ASSERT_EQ(custom.exit_code, 0) << custom.err;
+  json c = ParseJson(custom);
+  EXPECT_EQ(c["route"], "bm25");
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : c["overall"].items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"R@1", "R@3", "questions"}));
+  ASSERT_TRUE(c["compare"]["hybrid"].is_object()) << c.dump(2);
+  EXPECT_EQ(c["compare"]["hybrid"]["questions"], 4);
+
+  EXPECT_EQ(Run({"eval", "locomo", "--k", "0", DataFile("locomo_eval_tiny.json")}).exit_code, 1);
+}
+
+}  // namespace
+}  // namespace engram
