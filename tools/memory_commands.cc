@@ -228,6 +228,27 @@ int RunEmbed(const std::string& which, const std::string& input, std::vector<std
   return kExitOk;
 }
 
+int RunSummaries(const std::string& store_path, const std::string& tenant, size_t sentences, bool as_json) {
+  auto store = OpenStore(store_path, false, false);
+  if (!store.ok()) return Fail(store.status());
+  auto summaries = (*store)->Summaries(tenant, sentences);
+  if (!summaries.ok()) return Fail(summaries.status());
+  if (as_json) {
+    json out = json::array();
+    for (const auto& s : *summaries) {
+      out.push_back({{"session", s.session}, {"from", s.from_ms ? json(FormatIsoTime(s.from_ms)) : json(nullptr)},
+                     {"to", s.to_ms ? json(FormatIsoTime(s.to_ms)) : json(nullptr)}, {"text", s.text},
+                     {"source_ids", s.source_ids}});
+    }
+    std::cout << json{{"tenant", tenant}, {"sessions", out}}.dump(2) << "\n";
+    return kExitOk;
+  }
+  for (const auto& s : *summaries) {
+    std::printf("%s (%s): %s\n", s.session.c_str(), s.from_ms ? FormatIsoDate(s.from_ms).c_str() : "?", s.text.c_str());
+  }
+  return kExitOk;
+}
+
 int RunRebuild(const std::string& store_path, bool reembed) {
   Options options;
   options.create_if_missing = false;
@@ -299,6 +320,13 @@ void AddMemoryCommands(CLI::App& app, int* exit_code) {
   embed->add_option("--input", a->input, "read one text per line from FILE");
   embed->add_option("texts", a->words, "texts to embed");
   embed->callback([=]() { *exit_code = RunEmbed(a->embedder, a->input, a->words); });
+
+  auto* summaries = app.add_subcommand("summaries", "an extractive summary of every session of a tenant");
+  summaries->add_option("--store", a->store, "store folder")->required();
+  summaries->add_option("--tenant", a->tenant, "tenant")->required();
+  summaries->add_option("--sentences", a->k, "statements per session (default 3)");
+  summaries->add_flag("--json", a->json, "print JSON");
+  summaries->callback([=]() { *exit_code = RunSummaries(a->store, a->tenant, a->k == 10 ? 3 : a->k, a->json); });
 
   auto* rebuild = app.add_subcommand("rebuild", "throw the derived indexes away and rebuild them from the log");
   rebuild->add_option("--store", a->store, "store folder")->required();

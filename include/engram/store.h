@@ -120,6 +120,10 @@ class Store {
   // Event units derived from the turns of `tenant`, in log order.
   virtual Result<std::vector<EventUnit>> EventUnits(std::string_view tenant) = 0;
 
+  // Extractive summaries of the tenant's sessions, in session order, each at
+  // most `max_sentences` statements.
+  virtual Result<std::vector<SessionSummary>> Summaries(std::string_view tenant, size_t max_sentences = 3) = 0;
+
   // Working memory of (tenant, session): the most recent turns, oldest first.
   virtual Result<std::vector<StoredTurn>> WorkingMemory(std::string_view tenant, std::string_view session) = 0;
 

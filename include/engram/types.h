@@ -89,6 +89,14 @@ struct Relation {
   std::vector<std::string> source_ids;
 };
 
+// An extractive summary of one session: its most central statements.
+struct SessionSummary {
+  std::string session;
+  TimeMs from_ms = 0, to_ms = 0;        // first and last turn
+  std::string text;                     // the chosen statements, in conversation order
+  std::vector<std::string> source_ids;  // the turns they come from
+};
+
 // Everything an extractor derived from one turn.
 struct Extraction {
   std::vector<EventUnit> units;

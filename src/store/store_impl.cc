@@ -13,6 +13,7 @@
 #include "store/enrichment_job.h"
 #include "store/turn_validation.h"
 #include "tiers/record_codec.h"
+#include "tiers/session_summary.h"
 
 namespace engram {
 
@@ -728,6 +729,16 @@ Result<std::vector<StoredTurn>> StoreImpl::WorkingMemory(std::string_view tenant
   if (!memory.ok()) return memory.status();
   std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
   return (*memory)->working().Session(tenant, session);
+}
+
+Result<std::vector<SessionSummary>> StoreImpl::Summaries(std::string_view tenant, size_t max_sentences) {
+  ENGRAM_RETURN_IF_ERROR(RequireIndexes("Summaries"));
+  auto memory = Memory(tenant);
+  if (!memory.ok()) return memory.status();
+  std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
+  std::vector<SessionSummary> out;
+  for (const auto& session : (*memory)->sessions()) out.push_back(SummariseSession(**memory, session, max_sentences));
+  return out;
 }
 
 Status StoreImpl::Rebuild() {

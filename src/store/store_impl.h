@@ -48,6 +48,7 @@ class StoreImpl final : public Store {
   Result<GraphView> Graph(std::string_view tenant, std::string_view entity, int hops, size_t max_edges) override;
   Result<std::vector<EventUnit>> EventUnits(std::string_view tenant) override;
   Result<std::vector<StoredTurn>> WorkingMemory(std::string_view tenant, std::string_view session) override;
+  Result<std::vector<SessionSummary>> Summaries(std::string_view tenant, size_t max_sentences) override;
   Status Rebuild() override;
   Result<uint64_t> PendingEnrichments() override;
   Status WaitForEnrichment(int timeout_ms) override;
