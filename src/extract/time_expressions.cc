@@ -216,7 +216,12 @@ class Matcher {
       const std::string& w = toks_[k].lower;
       if (w == "." || w == "!" || w == "?") return false;
       if (w == "will" || w == "gonna" || w == "upcoming" || w == "planning" || w == "plan" || w == "plans" ||
-          w == "hope" || w == "hoping" || w == "shall") {
+          w == "hope" || w == "hoping" || w == "shall" ||
+          // Present progressive and wishes used for plans: "Lena is coming
+          // to visit in May", "we want to hike there in June".
+          w == "coming" || w == "visiting" || w == "moving" || w == "leaving" || w == "starting" ||
+          w == "heading" || w == "flying" || w == "travelling" || w == "traveling" || w == "want" ||
+          w == "wants" || w == "wanna" || w == "intend" || w == "expecting" || w == "forward") {
         return true;
       }
       if (w.size() > 3 && w.compare(w.size() - 3, 3, "'ll") == 0) return true;

@@ -94,6 +94,9 @@ TEST(TimeExpressionsTest, MonthNamesWithoutYearResolveNearTheAnchor) {
   EXPECT_EQ(One("I'll move in June.", "2023-05-08T10:00:00Z"), "June=2023-06");
   EXPECT_EQ(One("I'm planning to go in January.", "2023-11-08T10:00:00Z"), "January=2024-01");
   EXPECT_EQ(One("last December", "2024-01-02T10:00:00Z"), "last December=2023-12");
+  // Plans told in the present progressive point forward.
+  EXPECT_EQ(One("Lena is coming to visit in May.", "2024-04-02T18:00:00Z"), "May=2024-05");
+  EXPECT_EQ(One("We want to hike there in June.", "2024-04-02T18:00:00Z"), "June=2024-06");
   EXPECT_EQ(One("next March", "2024-03-10T10:00:00Z"), "next March=2025-03");
   // "may" the verb is not a month.
   EXPECT_TRUE(FindTimeExpressions("I may go out later", At("2023-05-08")).empty());
