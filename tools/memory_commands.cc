@@ -50,12 +50,21 @@ Result<TimeMs> ParseTimeArg(const std::string& text) {
 }
 
 int RunRecall(const std::string& store_path, const std::string& tenant, size_t k, bool as_json, bool explain,
-              const std::string& route, size_t budget, const std::string& query) {
+              const std::string& route, size_t budget, const std::vector<std::string>& tiers,
+              const std::string& speaker, const std::string& session, const std::string& query) {
   auto store = OpenStore(store_path, false, false);
   if (!store.ok()) return Fail(store.status());
   RecallOptions options;
   options.k = k;
   options.route = route;
+  for (const auto& t : tiers) {
+    if (t == "working") options.tiers.push_back(Tier::kWorking);
+    if (t == "episodic") options.tiers.push_back(Tier::kEpisodic);
+    if (t == "persona") options.tiers.push_back(Tier::kPersona);
+    if (t == "graph") options.tiers.push_back(Tier::kGraph);
+  }
+  options.speaker = speaker;
+  options.session = session;
   if (budget > 0) {
     auto ctx = (*store)->RecallContext(tenant, query, budget, options);
     if (!ctx.ok()) return Fail(ctx.status());
@@ -277,7 +286,8 @@ void AddMemoryCommands(CLI::App& app, int* exit_code) {
     size_t k = 10, budget = 0;
     int hops = 1;
     bool json = false, explain = false, history = false;
-    std::vector<std::string> words;
+    std::vector<std::string> words, tiers;
+    std::string session;
   };
   auto a = std::make_shared<Args>();
 
@@ -287,13 +297,18 @@ void AddMemoryCommands(CLI::App& app, int* exit_code) {
   recall->add_option("--k", a->k, "hits to return (default 10)");
   recall->add_option("--route", a->route, "auto (default), hybrid, bm25, vector, or a question kind");
   recall->add_option("--budget", a->budget, "pack a prompt-ready context of at most this many tokens");
+  recall->add_option("--tier", a->tiers, "tiers to search (repeatable): episodic (default), persona, graph, working")
+      ->check(CLI::IsMember({"episodic", "persona", "graph", "working"}));
+  recall->add_option("--speaker", a->speaker, "only what this participant said");
+  recall->add_option("--session", a->session, "only this session");
   recall->add_flag("--json", a->json, "print JSON");
   recall->add_flag("--explain", a->explain, "show the route and each hit's per-signal scores");
   recall->add_option("query", a->words, "the question")->required();
   recall->callback([=]() {
     std::string query;
     for (const auto& w : a->words) query += (query.empty() ? "" : " ") + w;
-    *exit_code = RunRecall(a->store, a->tenant, a->k, a->json, a->explain, a->route, a->budget, query);
+    *exit_code = RunRecall(a->store, a->tenant, a->k, a->json, a->explain, a->route, a->budget, a->tiers, a->speaker,
+                           a->session, query);
   });
 
   auto* profile = app.add_subcommand("profile", "persona facts valid at a time, with their sources");

@@ -25,6 +25,12 @@ struct RecallOptions {
   float lexical_weight = 0.7f;  // default 0.7
   float vector_weight = 0.3f;   // default 0.3
 
+  // Tiers to search. Empty (default) = episodic: turns and event units.
+  // kPersona adds matching persona facts, kGraph matching relations and
+  // kWorking the recent turns of the session as hits; listing tiers without
+  // kEpisodic leaves the episodic tier out.
+  std::vector<Tier> tiers;
+
   // Filters (apply to every route).
   std::string speaker;                                  // "" = any
   std::string session;                                  // "" = any

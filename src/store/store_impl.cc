@@ -10,6 +10,7 @@
 #include "common/sha256.h"
 #include "common/utf8.h"
 #include "log/key_codec.h"
+#include "router/tier_search.h"
 #include "store/enrichment_job.h"
 #include "store/turn_validation.h"
 #include "tiers/record_codec.h"
@@ -672,8 +673,12 @@ Result<RecallResult> StoreImpl::Recall(std::string_view tenant, std::string_view
   }
   auto start = std::chrono::steady_clock::now();
   std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
-  auto result = router_.Recall(**memory, query, qvec, options);
-  if (!result.ok()) return result.status();
+  Result<RecallResult> result = RecallResult{};
+  if (WantsTier(options, Tier::kEpisodic)) {
+    result = router_.Recall(**memory, query, qvec, options);
+    if (!result.ok()) return result.status();
+  }
+  if (!options.tiers.empty()) AddTierHits(**memory, query, options, &result->hits);
   result->embed_us = embed_us;
   result->search_us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();

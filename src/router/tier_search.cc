@@ -1,0 +1,101 @@
+#include "router/tier_search.h"
+
+#include <algorithm>
+#include <set>
+
+#include "common/utf8.h"
+#include "index/text_analyzer.h"
+
+namespace engram {
+namespace {
+
+const TextAnalyzer& Analyzer() {
+  static const TextAnalyzer analyzer;
+  return analyzer;
+}
+
+// Share of the query's distinct terms found in `text`, in [0, 1].
+float Overlap(const std::set<std::string>& query_terms, std::string_view text) {
+  if (query_terms.empty()) return 0;
+  auto terms = Analyzer().Terms(text);
+  std::set<std::string> doc(terms.begin(), terms.end());
+  size_t shared = 0;
+  for (const auto& t : query_terms) shared += doc.count(t);
+  return static_cast<float>(shared) / static_cast<float>(query_terms.size());
+}
+
+bool PassesFilters(const RecallOptions& o, std::string_view speaker, TimeMs t) {
+  if (!o.speaker.empty() && AsciiLower(o.speaker) != AsciiLower(speaker)) return false;
+  return t >= o.from_ms && t < o.to_ms;
+}
+
+}  // namespace
+
+bool WantsTier(const RecallOptions& options, Tier tier) {
+  if (options.tiers.empty()) return tier == Tier::kEpisodic;
+  return std::find(options.tiers.begin(), options.tiers.end(), tier) != options.tiers.end();
+}
+
+void AddTierHits(const TenantMemory& memory, std::string_view query, const RecallOptions& options,
+                 std::vector<Hit>* hits) {
+  auto q = Analyzer().Terms(query);
+  const std::set<std::string> query_terms(q.begin(), q.end());
+  if (WantsTier(options, Tier::kPersona)) {
+    for (const auto& f : memory.persona().Query({}, 0, false)) {
+      std::string text = f.subject + " " + f.attribute + " " + f.value;
+      float s = Overlap(query_terms, text);
+      if (s <= 0 || !PassesFilters(options, f.subject, f.valid_from_ms)) continue;
+      Hit h;
+      h.kind = "fact";
+      h.tier = Tier::kPersona;
+      h.source_ids = f.source_ids;
+      h.text = text;
+      h.speaker = f.subject;
+      h.time_ms = f.valid_from_ms;
+      h.score = s * f.confidence;
+      h.signals["overlap"] = s;
+      h.signals["confidence"] = f.confidence;
+      hits->push_back(std::move(h));
+    }
+  }
+  if (WantsTier(options, Tier::kGraph)) {
+    for (const auto& r : memory.graph().relations()) {
+      if (r.relation == "mentioned_with") continue;
+      std::string text = r.subject + " " + r.relation + " " + r.object;
+      float s = Overlap(query_terms, text);
+      if (s <= 0 || !PassesFilters(options, r.subject, r.time_ms)) continue;
+      Hit h;
+      h.kind = "relation";
+      h.tier = Tier::kGraph;
+      h.source_ids = r.source_ids;
+      h.text = text;
+      h.speaker = r.subject;
+      h.time_ms = r.time_ms;
+      h.score = s;
+      h.signals["overlap"] = s;
+      hits->push_back(std::move(h));
+    }
+  }
+  if (WantsTier(options, Tier::kWorking)) {
+    const std::string& session = options.session.empty() ? memory.working().latest_session() : options.session;
+    for (const auto& st : memory.working().Session(memory.tenant(), session)) {
+      if (!PassesFilters(options, st.turn.speaker, st.turn.time_ms)) continue;
+      Hit h;
+      h.kind = "turn";
+      h.tier = Tier::kWorking;
+      h.source_ids = {st.turn.source_id};
+      h.text = st.turn.text;
+      h.speaker = st.turn.speaker;
+      h.session = st.turn.session;
+      h.time_ms = st.turn.time_ms;
+      // Working memory is returned first: it is what was just said.
+      h.score = 1e6f + static_cast<float>(st.seq % 1000000) * 1e-6f;
+      h.signals["working"] = 1;
+      hits->push_back(std::move(h));
+    }
+  }
+  std::stable_sort(hits->begin(), hits->end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
+  if (hits->size() > options.k) hits->resize(options.k);
+}
+
+}  // namespace engram

@@ -1,0 +1,23 @@
+// Hits from the persona, graph and working tiers for RecallOptions::tiers:
+// facts and relations scored by how many of the query's terms they contain,
+// recent turns of the session in order.
+//
+// Thread safety: the caller holds the memory's shared lock.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "engram/recall.h"
+#include "tiers/tenant_memory.h"
+
+namespace engram {
+
+bool WantsTier(const RecallOptions& options, Tier tier);
+
+// Appends the hits of every non-episodic tier in options.tiers to *hits and
+// re-sorts them by score, keeping at most options.k.
+void AddTierHits(const TenantMemory& memory, std::string_view query, const RecallOptions& options,
+                 std::vector<Hit>* hits);
+
+}  // namespace engram
