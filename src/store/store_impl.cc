@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include <chrono>
+#include <thread>
 #include <cstring>
 
 #include "common/logging.h"
@@ -138,6 +139,39 @@ Extraction ExtractOrEmpty(Extractor& extractor, const ExtractionInput& input) {
 
 }  // namespace
 
+namespace {
+
+// Large batches are split across the machine's cores: embedders are
+// thread-safe and the built-in one runs one core per call.
+Result<std::vector<float>> EmbedParallel(Embedder& embedder, const std::vector<std::string>& texts) {
+  constexpr size_t kMinPerThread = 32;
+  size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), texts.size() / kMinPerThread);
+  if (threads <= 1) return embedder.Embed(texts);
+  const size_t dim = embedder.dim(), per = (texts.size() + threads - 1) / threads;
+  std::vector<float> out(texts.size() * dim);
+  std::vector<Status> status(threads);
+  std::vector<std::thread> workers;
+  for (size_t t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      size_t begin = t * per, end = std::min(texts.size(), begin + per);
+      if (begin >= end) return;
+      auto v = embedder.Embed(std::span<const std::string>(texts.data() + begin, end - begin));
+      if (!v.ok()) {
+        status[t] = v.status();
+      } else if (v->size() != (end - begin) * dim) {
+        status[t] = Status::Internal("embedder returned a matrix of the wrong size");
+      } else {
+        std::copy(v->begin(), v->end(), out.begin() + static_cast<std::ptrdiff_t>(begin * dim));
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  for (auto& s : status) ENGRAM_RETURN_IF_ERROR(s);
+  return out;
+}
+
+}  // namespace
+
 std::string StoreImpl::EmbeddingKey(std::string_view tenant, std::string_view text) const {
   std::string key = log::TenantPrefix(tenant);
   key.append(embedder_hash_);
@@ -169,7 +203,7 @@ Result<std::vector<float>> StoreImpl::EmbedCached(std::string_view tenant, const
     }
   }
   if (!missing.empty()) {
-    auto vectors = embedder_->Embed(missing);
+    auto vectors = EmbedParallel(*embedder_, missing);
     if (!vectors.ok()) return vectors.status().WithContext("embedding");
     if (vectors->size() != missing.size() * dim) {
       return Status::Internal("embedder returned " + std::to_string(vectors->size()) + " floats for " +

@@ -1,7 +1,7 @@
 // StoreImpl: the Store behind engram's public API.
 //
-// Write path: validate -> (extract, embed: outside any lock) -> under the
-// write mutex: idempotency check, sequence numbers, ONE log WriteBatch ->
+// Write path: validate -> under the write mutex: idempotency check, rule-based
+// extraction, embedding (cache first), sequence numbers, ONE log WriteBatch ->
 // apply to the in-memory tiers and indexes. Readers take only the per-tenant
 // shared lock of the memory they read and never wait for the fsync.
 #pragma once
