@@ -87,6 +87,20 @@ Status StoreImpl::CheckEmbedderIdentity() {
       batch.Delete(Cf::kSnapshots, key);
       return true;
     }));
+    // Vectors cached for the old embedder are never read again.
+    Status write;
+    ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kEmbeddings, {}, {}, [&](std::string_view key, std::string_view) {
+      std::string_view rest = key, tenant;
+      if (log::GetTenant(&rest, &tenant) && rest.substr(0, embedder_hash_.size()) != embedder_hash_) {
+        batch.Delete(Cf::kEmbeddings, key);
+      }
+      if (batch.Count() >= 10000) {
+        write = log_->Write(batch, false);
+        batch = log_->NewBatch();
+      }
+      return write.ok();
+    }));
+    ENGRAM_RETURN_IF_ERROR(write);
   }
   return log_->Write(batch, /*sync=*/true);
 }
@@ -357,6 +371,19 @@ Result<std::shared_ptr<TenantMemory>> StoreImpl::Memory(std::string_view tenant)
     if (it != tenants_.end()) return it->second;
   }
   std::lock_guard<std::mutex> lock(write_mutex_);
+  // A read of a tenant with no turns gets an empty memory that is not kept,
+  // so asking about arbitrary names does not grow the store's footprint.
+  bool any = false;
+  ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kTurns, log::TenantPrefix(tenant), log::TenantPrefixEnd(tenant),
+                                    [&](std::string_view, std::string_view) {
+                                      any = true;
+                                      return false;
+                                    }));
+  if (!any) {
+    auto empty = TenantMemory::Create(std::string(tenant), options_, embedder_->dim());
+    if (!empty.ok()) return empty.status();
+    return std::shared_ptr<TenantMemory>(std::move(*empty));
+  }
   return MemoryLocked(tenant);
 }
 
@@ -736,6 +763,7 @@ Result<Context> StoreImpl::RecallContext(std::string_view tenant, std::string_vi
 Result<std::vector<PersonaFact>> StoreImpl::Profile(std::string_view tenant, std::string_view speaker, TimeMs as_of_ms,
                                                     bool include_history) {
   ENGRAM_RETURN_IF_ERROR(RequireIndexes("Profile"));
+  ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   auto memory = Memory(tenant);
   if (!memory.ok()) return memory.status();
   std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
@@ -744,6 +772,7 @@ Result<std::vector<PersonaFact>> StoreImpl::Profile(std::string_view tenant, std
 
 Result<GraphView> StoreImpl::Graph(std::string_view tenant, std::string_view entity, int hops, size_t max_edges) {
   ENGRAM_RETURN_IF_ERROR(RequireIndexes("Graph"));
+  ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   if (hops < 0 || hops > 10) return Status::InvalidArgument("hops " + std::to_string(hops) + " is outside 0..10");
   auto memory = Memory(tenant);
   if (!memory.ok()) return memory.status();
@@ -756,6 +785,7 @@ Result<GraphView> StoreImpl::Graph(std::string_view tenant, std::string_view ent
 
 Result<std::vector<EventUnit>> StoreImpl::EventUnits(std::string_view tenant) {
   ENGRAM_RETURN_IF_ERROR(RequireIndexes("EventUnits"));
+  ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   auto memory = Memory(tenant);
   if (!memory.ok()) return memory.status();
   std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
@@ -764,6 +794,7 @@ Result<std::vector<EventUnit>> StoreImpl::EventUnits(std::string_view tenant) {
 
 Result<std::vector<StoredTurn>> StoreImpl::WorkingMemory(std::string_view tenant, std::string_view session) {
   ENGRAM_RETURN_IF_ERROR(RequireIndexes("WorkingMemory"));
+  ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   auto memory = Memory(tenant);
   if (!memory.ok()) return memory.status();
   std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
@@ -772,6 +803,7 @@ Result<std::vector<StoredTurn>> StoreImpl::WorkingMemory(std::string_view tenant
 
 Result<std::vector<SessionSummary>> StoreImpl::Summaries(std::string_view tenant, size_t max_sentences) {
   ENGRAM_RETURN_IF_ERROR(RequireIndexes("Summaries"));
+  ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   auto memory = Memory(tenant);
   if (!memory.ok()) return memory.status();
   std::shared_lock<std::shared_mutex> lock((*memory)->mutex());

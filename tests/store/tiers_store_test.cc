@@ -757,6 +757,17 @@ TEST_F(TiersStoreTest, AnotherEmbedderIsRefusedUnlessReembedding) {
   // and the built-in one is refused.
   hashed.reembed = false;
   EXPECT_NE(Open(hashed), nullptr);
+  {
+    // Only the new embedder's vectors are kept: one per distinct document
+    // text, none left over from the built-in embedder.
+    auto store = Open(hashed);
+    ASSERT_NE(store, nullptr);
+    size_t documents = store->ScanTurns(kTenant)->size() + store->EventUnits(kTenant)->size();
+    auto report = store->ForgetTenant(kTenant);
+    ASSERT_TRUE(report.ok());
+    EXPECT_LE(report->removed.at("vectors"), documents);
+    EXPECT_GT(report->removed.at("vectors"), 0u);
+  }
   auto builtin = Store::Open(Options{}, path());
   EXPECT_TRUE(IsFailedPrecondition(builtin.status())) << builtin.status().ToString();
 }
