@@ -125,47 +125,35 @@ void RunRecall(benchmark::State& state, const char* route) {
 void BM_RecallAuto(benchmark::State& state) { RunRecall(state, "auto"); }
 void BM_RecallHybrid(benchmark::State& state) { RunRecall(state, "hybrid"); }
 
-void BM_BaselineBm25Only(benchmark::State& state) {
+// Times fn(i) once per iteration, i counting up, and reports percentiles.
+template <typename Fn>
+void TimedLoop(benchmark::State& state, Fn&& fn) {
   Fixture& f = Shared();
   if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
   std::vector<double> us;
   size_t i = 0;
   for (auto _ : state) {
     auto t0 = std::chrono::steady_clock::now();
-    auto hits = f.bm25->Search(f.questions[i++ % f.questions.size()], 100);
-    benchmark::DoNotOptimize(hits);
+    fn(f, i++ % f.questions.size());
     us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
   }
   Report(state, us);
+}
+
+void BM_BaselineBm25Only(benchmark::State& state) {
+  TimedLoop(state, [](Fixture& f, size_t i) { benchmark::DoNotOptimize(f.bm25->Search(f.questions[i], 100)); });
 }
 
 void BM_BaselineExactVectorOnly(benchmark::State& state) {
-  Fixture& f = Shared();
-  if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
-  std::vector<double> us;
-  size_t i = 0;
-  for (auto _ : state) {
-    auto t0 = std::chrono::steady_clock::now();
-    auto hits = f.flat->Search(f.question_vectors[i++ % f.question_vectors.size()], 100);
-    benchmark::DoNotOptimize(hits);
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
-  }
-  Report(state, us);
+  TimedLoop(state,
+            [](Fixture& f, size_t i) { benchmark::DoNotOptimize(f.flat->Search(f.question_vectors[i], 100)); });
 }
 
 void BM_QueryEmbedding(benchmark::State& state) {
-  Fixture& f = Shared();
-  if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
-  std::vector<double> us;
-  size_t i = 0;
-  for (auto _ : state) {
-    std::vector<std::string> one{f.questions[i++ % f.questions.size()]};
-    auto t0 = std::chrono::steady_clock::now();
-    auto v = f.embedder->Embed(one);
-    benchmark::DoNotOptimize(v);
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
-  }
-  Report(state, us);
+  TimedLoop(state, [](Fixture& f, size_t i) {
+    std::vector<std::string> one{f.questions[i]};
+    benchmark::DoNotOptimize(f.embedder->Embed(one));
+  });
 }
 
 BENCHMARK(BM_RecallAuto)->Unit(benchmark::kMicrosecond);

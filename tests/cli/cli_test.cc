@@ -1,10 +1,5 @@
 // The `engram` command-line tool, run as a user runs it: the built binary,
 // its exit code, standard output and standard error.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -15,9 +10,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "testing/run_tool.h"
 #include "testing/temp_dir.h"
-
-extern char** environ;
 
 namespace engram {
 namespace {
@@ -25,23 +19,9 @@ namespace {
 using ::testing::HasSubstr;
 using nlohmann::json;
 
-struct RunResult {
-  int exit_code = -1;  // -1: did not exit normally
-  std::string out;
-  std::string err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteFile(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary);
-  out << content;
-}
+using testing::ReadFile;
+using testing::RunResult;
+using testing::WriteFile;
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -59,34 +39,7 @@ class CliTest : public ::testing::Test {
     store_ = dir_.Sub("store");
   }
 
-  // Runs the tool with `args`; stdout and stderr go to files, read back.
-  RunResult Run(const std::vector<std::string>& args) {
-    const std::string out_path = dir_.Sub("stdout"), err_path = dir_.Sub("stderr");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> argv_strings = {tool_};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_strings) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    RunResult result;
-    int rc = posix_spawn(&pid, tool_.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      ADD_FAILURE() << "posix_spawn " << tool_ << " failed: " << rc;
-      return result;
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-    result.out = ReadFile(out_path);
-    result.err = ReadFile(err_path);
-    return result;
-  }
+  RunResult Run(const std::vector<std::string>& args) { return testing::RunTool(tool_, dir_.path(), args); }
 
   RunResult Ingest(const std::string& file, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {"ingest", "--store", store_};

@@ -1,11 +1,6 @@
 // The memory commands of the `engram` tool (recall, profile, graph, embed,
 // rebuild, reindex, eval locomo), run as a user runs them: the built binary,
 // its exit code and its output. Uses the real built-in embedder.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -20,9 +15,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "testing/run_tool.h"
 #include "testing/temp_dir.h"
-
-extern char** environ;
 
 namespace engram {
 namespace {
@@ -35,54 +29,14 @@ using nlohmann::json;
 
 constexpr char kTenant[] = "nadia-tom";
 
-struct RunResult {
-  int exit_code = -1;  // -1: did not exit normally
-  std::string out;
-  std::string err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteFile(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary);
-  out << content;
-}
+using testing::ReadFile;
+using testing::RunResult;
+using testing::WriteFile;
 
 std::string DataFile(const std::string& name) { return std::string(ENGRAM_TEST_DATA_DIR) + "/" + name; }
 
-// Runs the tool with `args`; stdout and stderr go to files in `scratch`.
 RunResult RunTool(const std::string& scratch, const std::vector<std::string>& args) {
-  const std::string tool = ENGRAM_TOOL_PATH;
-  const std::string out_path = scratch + "/stdout", err_path = scratch + "/stderr";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> argv_strings = {tool};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_strings) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  RunResult result;
-  int rc = posix_spawn(&pid, tool.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    ADD_FAILURE() << "posix_spawn " << tool << " failed: " << rc;
-    return result;
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  result.out = ReadFile(out_path);
-  result.err = ReadFile(err_path);
-  return result;
+  return testing::RunTool(ENGRAM_TOOL_PATH, scratch, args);
 }
 
 json ParseJson(const RunResult& r) {
