@@ -1,5 +1,7 @@
 #include "common/http_json_client.h"
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -291,6 +293,25 @@ Result<json> HttpJsonClient::Post(const json& request) const {
   }
   return Status::Unavailable(context + ": gave up after " + std::to_string(attempts) +
                              (attempts == 1 ? " attempt" : " attempts") + ", last error: " + last.message());
+}
+
+Result<EndpointSettings> ResolveEndpointSettings(std::string_view who, std::string_view options_name,
+                                                 std::string_view env_prefix, const EndpointSettings& options) {
+  auto from = [&](const std::string& value, const char* suffix) {
+    if (!value.empty()) return value;
+    const char* env = std::getenv((std::string(env_prefix) + suffix).c_str());
+    return env != nullptr ? std::string(env) : std::string();
+  };
+  EndpointSettings out{from(options.url, "_URL"), from(options.model, "_MODEL"), from(options.api_key, "_API_KEY")};
+  const std::string who_s(who), opts(options_name), env(env_prefix);
+  if (out.url.empty()) {
+    return Status::InvalidArgument(who_s + ": no endpoint URL; set " + opts + "::url or $" + env +
+                                   "_URL (e.g. http://127.0.0.1:8080/v1)");
+  }
+  if (out.model.empty()) {
+    return Status::InvalidArgument(who_s + ": no model name; set " + opts + "::model or $" + env + "_MODEL");
+  }
+  return out;
 }
 
 }  // namespace engram

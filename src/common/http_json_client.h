@@ -52,6 +52,19 @@ std::string JoinEndpoint(std::string_view base, std::string_view suffix);
 // (each bad byte becomes U+FFFD), so the message itself is always printable.
 std::string MessageSnippet(std::string_view text, size_t max_bytes = 300);
 
+// Where an OpenAI-compatible client talks to: each setting from its option,
+// else from $<env_prefix>_URL, $<env_prefix>_MODEL, $<env_prefix>_API_KEY.
+struct EndpointSettings {
+  std::string url;
+  std::string model;
+  std::string api_key;  // may be empty
+};
+
+// URL and model are required: a missing one is InvalidArgument naming the
+// option (`options_name`::url) and the variable. `who` prefixes the message.
+Result<EndpointSettings> ResolveEndpointSettings(std::string_view who, std::string_view options_name,
+                                                 std::string_view env_prefix, const EndpointSettings& options);
+
 struct HttpJsonClientOptions {
   // Bearer token sent as "Authorization: Bearer ...". Empty: no header.
   std::string api_key;

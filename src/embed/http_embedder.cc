@@ -27,12 +27,6 @@ using nlohmann::json;
 
 constexpr char kProbeText[] = "dimension probe";
 
-std::string OptionOrEnv(const std::string& value, const char* env) {
-  if (!value.empty()) return value;
-  const char* from_env = std::getenv(env);
-  return from_env != nullptr ? std::string(from_env) : std::string();
-}
-
 // The base URL without a trailing '/' or "/embeddings", so that both ways of
 // writing the same endpoint give the same identity.
 std::string NormaliseBaseUrl(std::string url) {
@@ -159,17 +153,12 @@ class HttpEmbedder final : public Embedder {
 }  // namespace
 
 Result<std::unique_ptr<Embedder>> NewHttpEmbedder(const HttpEmbedderOptions& options) {
-  const std::string url = OptionOrEnv(options.url, "ENGRAM_EMBED_URL");
-  const std::string model = OptionOrEnv(options.model, "ENGRAM_EMBED_MODEL");
-  const std::string api_key = OptionOrEnv(options.api_key, "ENGRAM_EMBED_API_KEY");
-  if (url.empty()) {
-    return Status::InvalidArgument(
-        "HttpEmbedder: no endpoint URL; set HttpEmbedderOptions::url or $ENGRAM_EMBED_URL "
-        "(e.g. http://127.0.0.1:8080/v1)");
-  }
-  if (model.empty()) {
-    return Status::InvalidArgument("HttpEmbedder: no model name; set HttpEmbedderOptions::model or $ENGRAM_EMBED_MODEL");
-  }
+  auto endpoint = ResolveEndpointSettings("HttpEmbedder", "HttpEmbedderOptions", "ENGRAM_EMBED",
+                                          {options.url, options.model, options.api_key});
+  if (!endpoint.ok()) return endpoint.status();
+  const std::string& url = endpoint->url;
+  const std::string& model = endpoint->model;
+  const std::string& api_key = endpoint->api_key;
   if (options.max_batch == 0) return Status::InvalidArgument("HttpEmbedder: max_batch must be at least 1");
 
   HttpJsonClientOptions client_options;

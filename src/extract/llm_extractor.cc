@@ -21,12 +21,6 @@ constexpr const char* kSuggestedRelations =
     "sister_of, brother_of, parent_of, child_of, friend_of, partner_of, lives_in, works_as, works_at, "
     "attended, likes, owns, member_of, mentioned_with";
 
-std::string OptionOrEnv(const std::string& value, const char* env) {
-  if (!value.empty()) return value;
-  const char* from_env = std::getenv(env);
-  return from_env != nullptr ? std::string(from_env) : std::string();
-}
-
 std::string JoinNames(const std::vector<std::string>& names) {
   std::string out;
   for (const std::string& n : names) {
@@ -396,17 +390,12 @@ Result<Extraction> ParseChatCompletionReply(const json& reply, const ExtractionI
 }
 
 Result<std::unique_ptr<Extractor>> NewLlmExtractor(const LlmExtractorOptions& options) {
-  const std::string url = OptionOrEnv(options.url, "ENGRAM_LLM_URL");
-  const std::string model = OptionOrEnv(options.model, "ENGRAM_LLM_MODEL");
-  const std::string api_key = OptionOrEnv(options.api_key, "ENGRAM_LLM_API_KEY");
-  if (url.empty()) {
-    return Status::InvalidArgument(
-        "LlmExtractor: no endpoint URL; set LlmExtractorOptions::url or $ENGRAM_LLM_URL "
-        "(e.g. http://127.0.0.1:8080/v1)");
-  }
-  if (model.empty()) {
-    return Status::InvalidArgument("LlmExtractor: no model name; set LlmExtractorOptions::model or $ENGRAM_LLM_MODEL");
-  }
+  auto endpoint = ResolveEndpointSettings("LlmExtractor", "LlmExtractorOptions", "ENGRAM_LLM",
+                                          {options.url, options.model, options.api_key});
+  if (!endpoint.ok()) return endpoint.status();
+  const std::string& url = endpoint->url;
+  const std::string& model = endpoint->model;
+  const std::string& api_key = endpoint->api_key;
   HttpJsonClientOptions client_options;
   client_options.api_key = api_key;
   client_options.timeout_ms = options.timeout_ms;
