@@ -21,8 +21,14 @@ say engram recall --store STORE --tenant dana --k 3 --explain "Where did Dana ru
 say engram recall --store STORE --tenant dana --k 3 "When did Dana hike to the Pena Palace?"
 "$engram" recall --store "$store" --tenant dana --k 3 "When did Dana hike to the Pena Palace?"
 
-say engram profile --store STORE --tenant dana --history
+say engram profile --store STORE --tenant dana --history   # a knowledge update closes, never deletes
 "$engram" profile --store "$store" --tenant dana --history
+
+say engram profile --store STORE --tenant dana --as-of 2024-04-01
+"$engram" profile --store "$store" --tenant dana --as-of 2024-04-01
+
+say engram summaries --store STORE --tenant dana
+"$engram" summaries --store "$store" --tenant dana
 
 say engram graph --store STORE --tenant dana --entity Dana --format dot
 "$engram" graph --store "$store" --tenant dana --entity Dana --format dot
