@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include <chrono>
+#include <cmath>
 #include <thread>
 #include <cstring>
 
@@ -225,6 +226,13 @@ Result<std::vector<float>> StoreImpl::EmbedCached(std::string_view tenant, const
     }
     for (size_t m = 0; m < missing.size(); ++m) {
       const float* v = vectors->data() + m * dim;
+      // A bad vector fails the write before anything is stored.
+      for (size_t d = 0; d < dim; ++d) {
+        if (!std::isfinite(v[d])) {
+          return Status::InvalidArgument("embedder '" + embedder_->identity() + "' returned a non-finite value at " +
+                                         std::to_string(d) + " for text '" + missing[m].substr(0, 60) + "'");
+        }
+      }
       std::memcpy(out.data() + missing_at[m] * dim, v, dim * sizeof(float));
       batch->Put(Cf::kEmbeddings, EmbeddingKey(tenant, missing[m]),
                  std::string_view(reinterpret_cast<const char*>(v), dim * sizeof(float)));

@@ -103,5 +103,38 @@ TEST_F(EmbeddingCacheTest, TheCacheIsPerTenant) {
   EXPECT_GT(report->removed.at("vectors"), 0u);
 }
 
+// Returns NaN for texts that contain "poison".
+class PoisonEmbedder final : public Embedder {
+ public:
+  size_t dim() const override { return 4; }
+  std::string identity() const override { return "test-poison/4"; }
+  Result<std::vector<float>> Embed(std::span<const std::string> texts) override {
+    std::vector<float> out(texts.size() * 4, 0.5f);
+    for (size_t i = 0; i < texts.size(); ++i) {
+      if (texts[i].find("poison") != std::string::npos) out[i * 4 + 2] = std::nanf("");
+    }
+    return out;
+  }
+};
+
+TEST(EmbeddingValidationTest, ANonFiniteVectorFailsTheWriteAndLosesNothing) {
+  testing::TempDir dir;
+  Options options;
+  options.embedder = std::make_shared<PoisonEmbedder>();
+  options.extractor = std::make_shared<NoDerivations>();
+  auto store = Store::Open(options, dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)->Observe("t", MakeTurn("1", "fine text")).ok());
+  auto bad = (*store)->Observe("t", MakeTurn("2", "poison text"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(bad.status().IsInvalidArgument()) << bad.status().ToString();
+  EXPECT_NE(bad.status().message().find("non-finite"), std::string::npos) << bad.status().ToString();
+  auto turns = (*store)->ScanTurns("t");
+  ASSERT_TRUE(turns.ok());
+  ASSERT_EQ(turns->size(), 1u);
+  EXPECT_EQ((*turns)[0].turn.text, "fine text");
+  EXPECT_TRUE((*store)->Observe("t", MakeTurn("3", "more fine text")).ok());
+}
+
 }  // namespace
 }  // namespace engram
