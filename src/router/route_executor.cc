@@ -1,6 +1,7 @@
 #include "router/route_executor.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <unordered_map>
 
@@ -37,6 +38,41 @@ bool MentionsAny(const std::string& lower_text, const std::vector<std::string>& 
   return false;
 }
 
+// The query with every word naming a target ("Melanie", "Melanie's")
+// removed; the original when nothing else would remain.
+std::string WithoutTargets(std::string_view query, const std::vector<std::string>& targets) {
+  std::vector<std::string> names;
+  for (const auto& t : targets) {
+    size_t start = 0;
+    std::string lower = AsciiLower(t);
+    while (start < lower.size()) {
+      size_t end = lower.find(' ', start);
+      if (end == std::string::npos) end = lower.size();
+      if (end > start) names.push_back(lower.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  std::string out;
+  bool content = false;
+  size_t i = 0;
+  while (i < query.size()) {
+    size_t j = i;
+    while (j < query.size() && !std::isspace(static_cast<unsigned char>(query[j]))) ++j;
+    std::string word = AsciiLower(query.substr(i, j - i));
+    while (!word.empty() && std::ispunct(static_cast<unsigned char>(word.back()))) word.pop_back();
+    if (word.size() > 2 && word.compare(word.size() - 2, 2, "'s") == 0) word.resize(word.size() - 2);
+    bool is_name = std::find(names.begin(), names.end(), word) != names.end();
+    if (!is_name) {
+      out.append(query.substr(i, j - i));
+      out.push_back(' ');
+      content = content || !word.empty();
+    }
+    while (j < query.size() && std::isspace(static_cast<unsigned char>(query[j]))) ++j;
+    i = j;
+  }
+  return content ? out : std::string(query);
+}
+
 }  // namespace
 
 Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_view query,
@@ -63,7 +99,12 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
   std::unordered_map<uint64_t, Scored> docs;
   // BM25, normalised by the best score.
   if (plan.lexical_weight > 0 && plan.lexical_candidates > 0) {
-    auto hits = memory.lexical().Search(query, plan.lexical_candidates, lexical_filter);
+    std::vector<LexicalHit> hits;
+    if (plan.lexical_without_targets && !analysis.targets.empty()) {
+      hits = memory.lexical().Search(WithoutTargets(query, analysis.targets), plan.lexical_candidates, lexical_filter);
+      if (!hits.empty()) steps->push_back("bm25: query without the target names");
+    }
+    if (hits.empty()) hits = memory.lexical().Search(query, plan.lexical_candidates, lexical_filter);
     float best = hits.empty() ? 1 : hits.front().score;
     for (const auto& h : hits) docs[h.id].lexical = h.score / best;
     steps->push_back("bm25: " + std::to_string(hits.size()) + " candidates");
@@ -103,30 +144,27 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
                      std::to_string(seeds.size()) + " seeds, " + std::to_string(graph_score.size()) + " turns");
   }
 
+  // Two kinds of score. Relevance (BM25, vector, graph, temporal fit) belongs
+  // to a document and is what neighbours inherit. Priors (speaker, recency)
+  // belong to a turn: a reply next to a matching turn inherits its
+  // relevance, but is "by the target" only if its own speaker is.
   const TimeMs t0 = memory.first_time(), t1 = memory.last_time();
   for (auto& [id, s] : docs) {
     const MemoryDoc* d = memory.Doc(id);
     if (d == nullptr) continue;
-    if (plan.speaker_weight > 0 && !analysis.targets.empty()) {
-      bool by_target = std::any_of(analysis.targets.begin(), analysis.targets.end(),
-                                   [&](const std::string& t) { return AsciiLower(t) == AsciiLower(d->speaker); });
-      s.speaker = by_target ? 1.0f : (MentionsAny(AsciiLower(d->text), analysis.targets) ? 0.5f : 0.0f);
-    }
     if (plan.temporal_weight > 0) s.temporal = TemporalFit(*d, analysis);
-    if (plan.recency_weight > 0 && t1 > t0 && d->time_ms != 0) {
-      s.recency = static_cast<float>(d->time_ms - t0) / static_cast<float>(t1 - t0);
-    }
-    s.fused = plan.lexical_weight * s.lexical + plan.vector_weight * s.vector + plan.speaker_weight * s.speaker +
-              plan.temporal_weight * s.temporal + plan.recency_weight * s.recency + plan.graph_weight * s.graph;
+    s.fused = plan.lexical_weight * s.lexical + plan.vector_weight * s.vector + plan.graph_weight * s.graph +
+              plan.temporal_weight * s.temporal;
     if (d->is_unit) s.fused *= plan.unit_factor;
   }
 
-  // One entry per source turn: its best document stands for it.
+  // One entry per source turn: its most relevant document stands for it.
   struct TurnHit {
     uint64_t seq;
     uint64_t best_doc;
-    Scored s;
-    float neighbour = 0;
+    Scored s;            // signals of best_doc; s.fused = relevance
+    float neighbour = 0; // relevance inherited from a neighbouring seed
+    float score = 0;     // relevance + priors, the ranking score
   };
   std::unordered_map<uint64_t, TurnHit> turns;
   for (const auto& [id, s] : docs) {
@@ -137,11 +175,30 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
       it->second.s = s;
     }
   }
+  auto add_priors = [&](TurnHit& t) {
+    const MemoryDoc* turn = memory.TurnDoc(t.seq);
+    const MemoryDoc* best = memory.Doc(t.best_doc);
+    if (turn == nullptr || best == nullptr) return;
+    if (plan.speaker_weight > 0 && !analysis.targets.empty()) {
+      bool by_target = std::any_of(analysis.targets.begin(), analysis.targets.end(), [&](const std::string& n) {
+        std::string lower = AsciiLower(n);
+        return lower == AsciiLower(turn->speaker) || lower == AsciiLower(best->speaker);
+      });
+      t.s.speaker = by_target ? 1.0f : (MentionsAny(AsciiLower(best->text), analysis.targets) ? 0.5f : 0.0f);
+    }
+    if (plan.recency_weight > 0 && t1 > t0 && turn->time_ms != 0) {
+      t.s.recency = static_cast<float>(turn->time_ms - t0) / static_cast<float>(t1 - t0);
+    }
+    t.score = t.s.fused + plan.speaker_weight * t.s.speaker + plan.recency_weight * t.s.recency;
+  };
   std::vector<TurnHit> ranked;
   ranked.reserve(turns.size());
-  for (auto& [seq, t] : turns) ranked.push_back(t);
+  for (auto& [seq, t] : turns) {
+    add_priors(t);
+    ranked.push_back(t);
+  }
   auto by_score = [](const TurnHit& a, const TurnHit& b) {
-    return a.s.fused != b.s.fused ? a.s.fused > b.s.fused : a.seq < b.seq;
+    return a.score != b.score ? a.score > b.score : a.seq < b.seq;
   };
   std::sort(ranked.begin(), ranked.end(), by_score);
 
@@ -165,21 +222,22 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
         if (j < 0 || j >= static_cast<long>(session.size())) continue;
         uint64_t nseq = DocSeq(session[static_cast<size_t>(j)]);
         if (!keep(DocId(nseq, 0))) continue;
-        float score = ranked[i].s.fused * plan.neighbour_factor / static_cast<float>(std::abs(off));
+        float inherited = ranked[i].s.fused * plan.neighbour_factor / static_cast<float>(std::abs(off));
         auto p = pos.find(nseq);
+        TurnHit* t;
         if (p != pos.end()) {
           // Already ranked, or already added as a neighbour of a better seed.
-          TurnHit& t = p->second < ranked.size() ? ranked[p->second] : extra[p->second - ranked.size()];
-          if (score > t.s.fused) {
-            t.neighbour = score;
-            t.s.fused = score;
-          }
+          t = p->second < ranked.size() ? &ranked[p->second] : &extra[p->second - ranked.size()];
         } else {
-          TurnHit t{nseq, DocId(nseq, 0), Scored{}, score};
-          t.s.fused = score;
           pos[nseq] = ranked.size() + extra.size();
-          extra.push_back(t);
+          extra.push_back(TurnHit{nseq, DocId(nseq, 0), Scored{}});
+          t = &extra.back();
           ++added;
+        }
+        if (inherited > t->s.fused) {
+          t->neighbour = inherited;
+          t->s.fused = inherited;
+          add_priors(*t);
         }
       }
     }
@@ -195,7 +253,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
       const MemoryDoc* d = memory.TurnDoc(t.seq);
       if (d == nullptr) continue;
       size_t n = per_session[d->session]++;
-      if (n >= plan.session_quota) t.s.fused *= std::pow(plan.session_penalty, static_cast<float>(n + 1 - plan.session_quota));
+      if (n >= plan.session_quota) t.score *= std::pow(plan.session_penalty, static_cast<float>(n + 1 - plan.session_quota));
     }
     std::sort(ranked.begin(), ranked.end(), by_score);
   }
@@ -214,7 +272,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     h.speaker = turn->speaker;
     h.session = turn->session;
     h.time_ms = turn->time_ms;
-    h.score = t.s.fused;
+    h.score = t.score;
     auto put = [&](const char* name, float v) {
       if (v != 0) h.signals[name] = v;
     };

@@ -21,6 +21,7 @@ RoutePlan KindPlan(const char* name) {
   RoutePlan p;
   p.name = name;
   p.speaker_weight = 0.1f;
+  p.lexical_without_targets = true;
   p.neighbour_seeds = 5;
   p.neighbour_factor = 0.6f;
   return p;
@@ -47,10 +48,6 @@ Router::Router() {
   RoutePlan multi = KindPlan("multi_hop");
   multi.lexical_candidates = multi.vector_candidates = 200;
   multi.speaker_weight = 0.15f;
-  multi.graph_hops = 2;
-  multi.graph_weight = 0.1f;
-  multi.session_quota = 2;
-  multi.session_penalty = 0.9f;
   plans_[multi.name] = multi;
 
   RoutePlan temporal = KindPlan("temporal");
