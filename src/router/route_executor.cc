@@ -216,8 +216,12 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
       auto it = std::find(session.begin(), session.end(), DocId(ranked[i].seq, 0));
       if (it == session.end()) continue;
       size_t at = static_cast<size_t>(it - session.begin());
+      const bool asks = d->text.find('?') != std::string::npos;
       for (int off = -plan.neighbour_window; off <= plan.neighbour_window; ++off) {
         if (off == 0) continue;
+        // Dialogue direction: a question is answered by the turns after it;
+        // a statement answers (or follows up) the turns before it.
+        if (plan.neighbour_dialogue && (off > 0) != asks) continue;
         long j = static_cast<long>(at) + off;
         if (j < 0 || j >= static_cast<long>(session.size())) continue;
         uint64_t nseq = DocSeq(session[static_cast<size_t>(j)]);

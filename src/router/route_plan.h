@@ -45,7 +45,11 @@ struct RoutePlan {
   // Context expansion: neighbours of the best turns in their session.
   size_t neighbour_seeds = 0;     // how many top turns get neighbours
   int neighbour_window = 1;       // turns on each side
-  float neighbour_factor = 0.0f;  // a neighbour's score = seed's score * factor
+  float neighbour_factor = 0.0f;  // a neighbour's relevance = seed's relevance * factor / distance
+  // Follow the dialogue: a seed that asks something ('?') lends to the turns
+  // after it (the reply), any other seed to the turns before it (what it
+  // replies to). Off = both sides.
+  bool neighbour_dialogue = false;
 
   // Diversity: a turn's score is multiplied by this for each better-ranked
   // hit from the same session beyond the first `session_quota`.

@@ -24,6 +24,7 @@ RoutePlan KindPlan(const char* name) {
   p.lexical_without_targets = true;
   p.neighbour_seeds = 5;
   p.neighbour_factor = 0.6f;
+  p.neighbour_dialogue = true;
   return p;
 }
 
