@@ -74,7 +74,7 @@ constexpr std::string_view kJobs[] = {
     "soldier", "streamer", "youtuber", "blogger", "influencer", "composer", "producer", "director",
     "filmmaker", "illustrator", "sculptor", "potter", "tailor", "hairdresser", "stylist", "barber",
     "midwife", "janitor", "guard", "translator", "interpreter", "administrator", "technician", "paralegal",
-    "planner", "copywriter", "dietitian", "nutritionist"};
+    "planner", "copywriter", "dietitian", "nutritionist", "gardener", "landscaper", "zookeeper", "ranger"};
 
 constexpr std::string_view kEventHeads[] = {
     "concert", "wedding", "conference", "festival", "party", "workshop", "race", "marathon", "parade", "game",
@@ -87,7 +87,63 @@ constexpr std::string_view kEventHeads[] = {
 constexpr std::string_view kPets[] = {
     "dog", "dogs", "cat", "cats", "puppy", "puppies", "kitten", "kittens", "hamster", "parrot", "rabbit",
     "bunny", "horse", "fish", "goldfish", "turtle", "tortoise", "snake", "lizard", "bird", "pig", "gecko",
-    "ferret", "chinchilla", "hedgehog", "pony", "budgie", "cockatiel", "iguana", "pup", "kitty", "doggo"};
+    "ferret", "chinchilla", "hedgehog", "pony", "budgie", "cockatiel", "iguana", "pup", "kitty", "doggo",
+    "retriever", "labrador", "poodle", "terrier", "beagle", "husky", "corgi", "pug", "bulldog", "dachshund",
+    "chihuahua", "spaniel", "collie"};
+
+// Dog breeds among kPets: the pet value keeps the breed's modifier ("golden
+// retriever Mango"), where a plain pet word keeps only the head ("dog Luna").
+constexpr std::string_view kBreeds[] = {"retriever", "labrador", "poodle", "terrier", "beagle", "husky", "corgi",
+                                        "pug", "bulldog", "dachshund", "chihuahua", "spaniel", "collie"};
+
+// Activities named without an -ing form: "I started doing yoga", "a chess
+// club", "ballet lessons" make hobbies only with one of these (or a gerund).
+constexpr std::string_view kActivities[] = {
+    "yoga", "pilates", "pottery", "ballet", "salsa", "tango", "karate", "judo", "taekwondo", "jiu-jitsu",
+    "kickboxing", "crossfit", "zumba", "archery", "chess", "tennis", "golf", "soccer", "football", "basketball",
+    "baseball", "volleyball", "hockey", "rugby", "cricket", "badminton", "softball", "lacrosse", "photography",
+    "calligraphy", "origami", "improv", "karaoke", "aikido", "fencing", "parkour", "meditation",
+    "ceramics", "woodworking", "embroidery", "crochet", "guitar", "piano", "violin", "cello", "drums", "ukulele",
+    "art", "drawing", "dance", "poker", "bridge", "trivia", "scrabble", "quilting", "robotics", "debate",
+    "squash", "frisbee", "bowling", "curling", "surf", "ski", "skate", "acting", "drama", "theatre", "theater",
+    "choir", "coding"};
+
+// Heads of a course of lessons: "pottery classes" is the hobby pottery.
+constexpr std::string_view kLessons[] = {"class", "classes", "lesson", "lessons", "course", "courses",
+                                         "workshops", "sessions"};
+
+// The last word of a capitalised name that makes it a place ("Baker Beach",
+// "Valencia Street", "Getty Museum", "Blue Bottle Cafe").
+constexpr std::string_view kPlaceHeads[] = {
+    "street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "lane", "way", "park", "beach",
+    "trail", "lake", "river", "mountain", "mountains", "bay", "island", "islands", "canyon", "falls", "bridge",
+    "square", "plaza", "museum", "gallery", "cafe", "café", "restaurant", "bistro", "diner", "pub", "tavern",
+    "market", "zoo", "aquarium", "garden", "gardens", "hill", "hills", "peak", "forest", "woods", "harbor",
+    "harbour", "pier", "coast", "creek", "stadium", "arena", "theater", "theatre", "airport", "station", "mall",
+    "village", "county", "reservoir", "glacier", "volcano", "desert", "cathedral", "church", "temple",
+    "mosque", "castle", "palace", "tower", "pond", "springs", "valley", "ridge", "point", "cove", "reef"};
+
+// The first word of a capitalised name that makes it a place ("Mount Tam",
+// "Lake Merritt", "Point Reyes").
+constexpr std::string_view kPlacePrefixes[] = {"mount", "mt", "lake", "cape", "fort", "isle", "point", "port"};
+
+// Verbs after which a capitalised name is a title, not a person ("I watched
+// Inception", "I'm reading Dune").
+constexpr std::string_view kTitleVerbs[] = {"watched", "rewatched", "watching", "rewatching", "binged",
+                                            "read",    "reading",   "reread",   "rereading"};
+// Nouns after which it is one when they follow a determiner ("the movie
+// Parasite", "a book Dune"; not "I'll show Anna").
+constexpr std::string_view kTitleNouns[] = {
+    "movie", "film", "book", "novel", "show", "series", "album", "song", "podcast", "documentary", "musical",
+    "game", "audiobook", "anime", "manga", "sitcom", "memoir", "play"};
+
+// Past-tense verbs of going or staying somewhere: with a named place after a
+// preposition they make a visit ("I hiked up Mount Tam", "I stayed in a
+// cabin by Crater Lake", "I had brunch at Blue Bottle Cafe").
+constexpr std::string_view kTripVerbs[] = {
+    "went", "hiked", "walked", "drove", "biked", "cycled", "swam", "spent", "stayed", "camped", "explored",
+    "toured", "took", "had", "ran", "flew", "travelled", "traveled", "headed", "stopped", "wandered",
+    "kayaked", "paddled", "climbed", "skied", "surfed", "backpacked", "picnicked", "strolled"};
 
 struct Kin {
   std::string_view word;
@@ -196,7 +252,8 @@ constexpr std::string_view kNotNames[] = {
     "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july",
     "august", "september", "october", "november", "december", "the", "a", "an", "my", "our", "we", "it",
     "this", "that", "so", "but", "and", "also", "tv", "btw", "aww", "awesome", "great", "congrats",
-    "christmas", "easter", "thanksgiving", "ps", "xoxo"};
+    "christmas", "easter", "thanksgiving", "ps", "xoxo", "mondays", "tuesdays", "wednesdays", "thursdays",
+    "fridays", "saturdays", "sundays"};
 
 // Languages and nationalities: capitalised, but not people.
 constexpr std::string_view kLanguages[] = {
@@ -243,7 +300,10 @@ class SentencePatterns {
         first_person_ = true;
       }
       if (l == "i" || l == "i'm" || l == "i've" || l == "we" || l == "we're" || l == "we've") {
+        const std::string co = CoSubject(i);
+        const size_t facts_before = out_->facts.size(), rels_before = out_->relations.size();
         Clause(i);
+        if (!co.empty() && co != who_.speaker) Share(co, who_.speaker, facts_before, rels_before);
         speaker_clause_ = true;
       }
       // "I play guitar in a band", "we sing in the choir"
@@ -456,11 +516,21 @@ class SentencePatterns {
     std::string last = AsciiLower(StripPossessive(L(s.e - 1)));
     if (HasOrgWord(s)) return EntityType::kOrganisation;
     if (s.e - s.b == 1 && In(last, kPlaces)) return EntityType::kPlace;
-    for (const auto& k : known_) {
-      if (AsciiLower(k) == AsciiLower(NameText(s))) return EntityType::kPerson;
-    }
+    if (Known(NameText(s))) return EntityType::kPerson;
+    if (HasPlaceWord(s)) return EntityType::kPlace;
     return fallback;
   }
+  bool Known(const std::string& name) const {
+    return std::any_of(known_.begin(), known_.end(),
+                       [&](const std::string& k) { return AsciiLower(k) == AsciiLower(name); });
+  }
+  // "Baker Beach", "Valencia Street", "Mount Tam", "Lake Merritt": a name of
+  // two or more words whose last (or first) word says it is a place.
+  bool HasPlaceWord(Span s) const {
+    if (s.e - s.b < 2) return false;
+    return In(StripPossessive(L(s.e - 1)), kPlaceHeads) || In(L(s.b), kPlacePrefixes);
+  }
+  bool IsGazetteerPlace(Span s) const { return s.e - s.b == 1 && In(StripPossessive(L(s.b)), kPlaces); }
   // An object that is a named entity when capitalised: records it.
   void NamedObject(Span s, EntityType fallback) {
     Span n = NameAt(s.b);
@@ -526,6 +596,9 @@ class SentencePatterns {
     size_t j = n.e;
     if (L(j) == "," && after_kin) ++j;  // "my wife, Nadia, is ..."
     j = SkipAdverbs(j);
+    const std::string co = CoSubject(n.b);  // "Marco and Lucia moved to Seattle"
+    if (!co.empty() && (L(j) == "both" || L(j) == "all")) j = SkipAdverbs(j + 1);
+    const size_t facts_before = out_->facts.size(), rels_before = out_->relations.size();
     static constexpr std::string_view kStrongVerbs[] = {"is", "works", "lives", "moved", "has", "got", "loves"};
     if (!(known || after_kin || (n.b > 0 && !w_[n.b - 1].punct) || In(L(j), kStrongVerbs))) return n.e - 1;
     if (L(n.e) == "from") {  // "Chloé from Montréal"
@@ -543,7 +616,111 @@ class SentencePatterns {
     } else if (!IsStop(j) || L(j) == "has") {
       VerbClause(name, j, 0.7f, false, false, false);
     }
+    if (!co.empty() && co != name) Share(co, name, facts_before, rels_before);
     return n.e - 1;
+  }
+
+  // "Ana and I", "Marco and Lucia": the name joined by "and" to the subject
+  // at word i, or "".
+  std::string CoSubject(size_t i) const {
+    if (i < 2 || L(i - 1) != "and") return "";
+    size_t b = i - 2;
+    while (b > 0 && w_[b - 1].capitalised && !w_[b - 1].punct) --b;
+    for (; b + 1 < i; ++b) {
+      Span n = NameAt(b);
+      if (n.ok() && n.e == i - 1 && !EndsWithPossessive(n.e - 1) && !HasPlaceWord(n) && !HasOrgWord(n) &&
+          !IsGazetteerPlace(n)) {
+        return NameText(n);
+      }
+    }
+    return "";
+  }
+  // What a clause said of `subj` (facts and relations from the given
+  // indexes on) also holds for its co-subject: places, work, groups, tastes.
+  void Share(const std::string& co, const std::string& subj, size_t facts_before, size_t rels_before) {
+    static constexpr std::string_view kSharedFacts[] = {"home", "origin", "works_at", "likes", "dislikes", "hobby"};
+    static constexpr std::string_view kSharedRelations[] = {"visited",  "attended",  "lives_in", "from",
+                                                            "works_at", "member_of", "likes",    "dislikes",
+                                                            "volunteers_at"};
+    const size_t facts_end = out_->facts.size(), rels_end = out_->relations.size();
+    for (size_t k = facts_before; k < facts_end; ++k) {
+      const PersonaFact f = out_->facts[k];
+      if (f.subject == subj && In(f.attribute, kSharedFacts)) Fact(co, f.attribute, f.value, f.confidence, f.negated);
+    }
+    for (size_t k = rels_before; k < rels_end; ++k) {
+      const Relation r = out_->relations[k];
+      if (r.subject == subj && In(r.relation, kSharedRelations)) Rel(co, r.relation, r.object);
+    }
+  }
+
+  // "I hiked up Mount Tam", "I had brunch at Blue Bottle Cafe with Anna",
+  // "I drove down to Big Sur": after a verb of going or staying, the first
+  // named place behind a preposition in the same clause is visited (by the
+  // people named after "with" too). Without a place word or the gazetteer
+  // the name must follow "to" after a verb of motion.
+  void Trip(const std::string& subj, size_t v) {
+    static constexpr std::string_view kPreps[] = {"to", "at", "in", "along", "up", "by", "near", "around",
+                                                  "into", "through", "across", "on"};
+    static constexpr std::string_view kClauseBreaks[] = {"and", "but", "so", "because", "when", "while", "which",
+                                                         "that", "who", "where", "if", "though", "although"};
+    static constexpr std::string_view kMotion[] = {"went", "drove", "flew", "took", "headed", "travelled",
+                                                   "traveled", "walked", "biked", "cycled"};
+    const bool motion = In(L(v), kMotion);
+    size_t end = v + 1;
+    while (end < w_.size() && !w_[end].punct && !In(L(end), kClauseBreaks)) ++end;
+    for (size_t p = v + 1; p < end; ++p) {
+      if (!In(L(p), kPreps)) continue;
+      Span n = NameAt(L(p + 1) == "the" ? p + 2 : p + 1);
+      if (!n.ok() || n.e > end || EndsWithPossessive(n.e - 1) || HasOrgWord(n) || Known(NameText(n))) continue;
+      if (!HasPlaceWord(n) && !IsGazetteerPlace(n) && !(motion && L(p) == "to")) continue;
+      const std::string place = NameText(n);
+      Ent(place, EntityType::kPlace);
+      Rel(subj, "visited", place);
+      for (size_t k = v + 1; k + 1 < end; ++k) {
+        if (L(k) != "with") continue;
+        Span c = NameAt(k + 1);
+        if (c.ok() && !EndsWithPossessive(c.e - 1) && !HasPlaceWord(c) && !IsGazetteerPlace(c) && !HasOrgWord(c) &&
+            NameText(c) != subj) {
+          Ent(NameText(c), EntityType::kPerson);
+          Rel(NameText(c), "visited", place);
+        }
+      }
+      return;
+    }
+  }
+
+  static bool IsActivity(std::string_view w) {
+    return In(w, kActivities) || (w.size() > 5 && w.ends_with("ing") && !In(w, kNotHobbies));
+  }
+  // "pottery classes", "Spanish lessons" at j: the hobby is what they teach.
+  bool ClassHobby(const std::string& subj, size_t j, float conf) {
+    Span s = NP(j, 3);
+    if (!s.ok() || s.e - s.b < 2 || !In(Head(s), kLessons)) return false;
+    const Span what{s.b, s.e - 1};
+    std::string value = Value(what);
+    if (what.e - what.b == 1 && In(L(what.b), kLanguages)) {
+      value = "learning " + value;
+    } else if (!IsActivity(L(what.e - 1))) {
+      return false;
+    }
+    Fact(subj, "hobby", value, conf);
+    return true;
+  }
+  // "doing yoga", "doing a lot of birdwatching" at j (after "doing").
+  bool Doing(const std::string& subj, size_t j, float conf) {
+    if (size_t k = P(j, {"a", "lot", "of"}); k != kNone) j = k;
+    else if (L(j) == "some" || L(j) == "more") ++j;
+    Span s = NP(j, 2);
+    if (!s.ok() || !IsActivity(Head(s))) return false;
+    Fact(subj, "hobby", Value(s), conf);
+    return true;
+  }
+  // "a chess club", "the soccer team", "a hiking group": the activity the
+  // group is for is a hobby ("a book club" names none).
+  void ClubHobby(const std::string& subj, Span s, float conf) {
+    if (s.e - s.b < 2 || !In(Head(s), kGroups)) return;
+    const std::string_view what = L(s.e - 2);
+    if (IsActivity(what)) Fact(subj, "hobby", std::string(what), conf);
   }
 
   void BeClause(const std::string& subj, size_t j, float conf, bool stopping, bool been) {
@@ -617,6 +794,7 @@ class SentencePatterns {
         if (s.ok() && In(Head(s), kGroups)) {
           NamedObject(s, EntityType::kOrganisation);
           Rel(subj, "member_of", Value(s));
+          if (!neg) ClubHobby(subj, s, conf * 0.8f);
         }
         return;
       }
@@ -626,15 +804,23 @@ class SentencePatterns {
       Job(subj, j, conf, neg, true);
       return;
     }
+    if (!neg) {
+      // "I've been doing yoga", "I've been going to salsa classes", "I'm taking pottery lessons".
+      if (been && L(j) == "doing" && Doing(subj, j + 1, conf * 0.9f)) return Trip(subj, j);
+      if (L(j) == "going" && L(j + 1) == "to" && ClassHobby(subj, j + 2, conf * 0.9f)) return;
+      if (L(j) == "taking" && ClassHobby(subj, j + 1, conf * 0.9f)) return;
+    }
     // "I've been painting a lot": a hobby.
     if (been && L(j).ends_with("ing") && !In(L(j), kNotHobbies) && !neg) {
       Hobby(subj, j, conf * 0.9f, false);
+      Trip(subj, j);
     }
   }
 
   void VerbClause(const std::string& subj, size_t v, float conf, bool stopping, bool negative, bool group) {
     const std::string verb = BaseVerb(L(v));
     const size_t k = v + 1;
+    if (In(L(v), kTripVerbs) && !negative && !stopping) Trip(subj, v);
     // Preferences.
     if (verb == "love" || verb == "like" || verb == "enjoy" || verb == "adore" || verb == "loved" ||
         verb == "liked" || verb == "enjoyed" || verb == "prefer") {
@@ -648,11 +834,11 @@ class SentencePatterns {
       if (L(o) == "to") ++o, to_verb = true;
       if (negative) {
         for (Span s : NPList(o)) {
-          if (!Demonstrative(s)) Like(subj, "dislikes", ValueOrGerund(s, to_verb), conf);
+          if (!Demonstrative(s)) Like(subj, "dislikes", LikeValue(s, to_verb), conf);
         }
         return;
       }
-      for (Span s : NPList(o)) if (!Demonstrative(s)) Like(subj, "likes", ValueOrGerund(s, to_verb), conf, stopping);
+      for (Span s : NPList(o)) if (!Demonstrative(s)) Like(subj, "likes", LikeValue(s, to_verb), conf, stopping);
       return;
     }
     if (verb == "hate" || verb == "dislike" || verb == "detest" || verb == "loathe" ||
@@ -765,6 +951,7 @@ class SentencePatterns {
       return;
     }
     if (size_t e = P(v, {"grew", "up", "in"}); e != kNone) return (void)Place(subj, "origin", "from", e, conf, false);
+    if (size_t e = P(v, {"grew", "up", "near"}); e != kNone) return (void)Place(subj, "origin", "from", e, conf, false);
     if (size_t e = P(v, {"was", "born", "in"}); e != kNone) return (void)Place(subj, "origin", "from", e, conf, false);
     if (size_t e = P(v, {"come", "from"}); e != kNone) return (void)Place(subj, "origin", "from", e, conf, false);
     // Possessions, pets and family members someone has.
@@ -782,6 +969,8 @@ class SentencePatterns {
       return;
     }
     // Hobbies.
+    if (verb == "go" && L(k) == "to" && !negative && ClassHobby(subj, k + 1, conf * 0.9f)) return;
+    if (verb == "signed" && L(k) == "up" && L(k + 1) == "for") return (void)ClassHobby(subj, k + 2, conf * 0.9f);
     if (verb == "go" && L(k).ends_with("ing") && !In(L(k), kNotHobbies)) {
       if (!negative) Hobby(subj, k, conf * 0.9f, stopping);
       else Hobby(subj, k, conf * 0.9f, stopping);
@@ -798,10 +987,10 @@ class SentencePatterns {
       return;
     }
     if (verb == "stopped" || verb == "quit" || verb == "gave" || verb == "started" || verb == "took" ||
-        verb == "picked" || verb == "begun" || verb == "began") {
+        verb == "taken" || verb == "picked" || verb == "begun" || verb == "began") {
       bool end = verb == "stopped" || verb == "quit" || verb == "gave";
       size_t o = k;
-      if (verb == "gave" || verb == "took" || verb == "picked") {
+      if (verb == "gave" || verb == "took" || verb == "taken" || verb == "picked") {
         if (L(o) != "up") return;
         ++o;
       }
@@ -812,11 +1001,16 @@ class SentencePatterns {
         return Employer(subj, o + 2, conf, true);
       }
       if (end && L(o).ends_with("ing") && !In(L(o), kNotHobbies)) return Hobby(subj, o, conf, true);
+      if (!end) {
+        // "I started doing yoga", "I started pottery classes", "I took up salsa lessons".
+        if (L(o) == "doing" && Doing(subj, o + 1, conf * 0.9f)) return;
+        if (ClassHobby(subj, o, conf * 0.9f)) return;
+      }
       if ((verb == "started" || verb == "began" || verb == "begun") && L(o).ends_with("ing") &&
           !In(L(o), kNotHobbies)) {
         return Hobby(subj, o, conf * 0.9f, false);
       }
-      if (verb == "gave" || verb == "took" || verb == "picked" || verb == "quit") {
+      if (verb == "gave" || verb == "took" || verb == "taken" || verb == "picked" || verb == "quit") {
         if (Span s = NP(o, 2); s.ok()) {
           std::string value = Value(s);
           if (verb == "gave" && In(std::string_view(Head(s)), kFoods)) {
@@ -845,7 +1039,7 @@ class SentencePatterns {
         Rel(subj, "attended", ev);
         return;
       }
-      Span n = NameAt(o);
+      Span n = NameAt(s.b);  // "visited the Louvre"
       if (n.ok()) {
         EntityType t = TypeOfName(n, EntityType::kPlace);
         Ent(NameText(n), t);
@@ -857,6 +1051,7 @@ class SentencePatterns {
       if (Span s = NP(k, 4); s.ok()) {
         NamedObject(s, EntityType::kOrganisation);
         Rel(subj, "member_of", Value(s));
+        if (!negative) ClubHobby(subj, s, conf * 0.8f);
       }
       return;
     }
@@ -886,6 +1081,20 @@ class SentencePatterns {
       v += Surface(i);
     }
     return v;
+  }
+
+  // "working with kids": a few gerunds keep a bare "with" object (not "with
+  // my dog", not "with friends": those say whom, not what).
+  std::string LikeValue(Span s, bool to_verb) const {
+    static constexpr std::string_view kWithGerunds[] = {"working", "playing", "volunteering", "experimenting",
+                                                        "tinkering", "work", "play", "volunteer", "experiment",
+                                                        "tinker"};
+    std::string v = ValueOrGerund(s, to_verb);
+    if (s.e - s.b != 1 || !In(L(s.b), kWithGerunds) || L(s.e) != "with") return v;
+    Span o = NP(s.e + 1, 2);
+    const Kin* kin = FindKin(Head(o));  // "with kids" is what; "with friends" is whom
+    if (!o.ok() || o.b != s.e + 1 || (kin != nullptr && !kin->family) || w_[o.b].capitalised) return v;
+    return v + " with " + Value(o);
   }
 
   // "I love that idea": a demonstrative points at the conversation, not at a
@@ -930,6 +1139,8 @@ class SentencePatterns {
     NamedObject(s, EntityType::kOrganisation);
     Fact(subj, "works_at", org, conf, negated);
     if (!negated) Rel(subj, "works_at", org);
+    // "I work at Golden Gate Park as a gardener"
+    if (!negated && L(s.e) == "as") Job(subj, s.e + 1, conf, false, true);
   }
 
   // A place object ("Denver", "a small town"): returns its span.
@@ -959,7 +1170,9 @@ class SentencePatterns {
       return;
     }
     // One short object: "learning Spanish", "running marathons".
-    if (Span s = NP(j + 1, 2); s.ok() && s.b == j + 1 && !In(L(j + 1), kFillerAdjectives)) {
+    const bool skill = v == "learning" || v == "playing" || v == "practicing" || v == "practising";
+    if (Span s = NP(j + 1, 2);
+        s.ok() && (s.b == j + 1 || (skill && s.b == j + 2 && L(j + 1) == "the")) && !In(L(j + 1), kFillerAdjectives)) {
       v += ' ';
       v += Value(s);
     }
@@ -977,11 +1190,11 @@ class SentencePatterns {
       return;
     }
     if (In(head, kPets) || (head == "pig" && s.e - s.b >= 2 && L(s.e - 2) == "guinea")) {
-      std::string pet(head == "pig" ? "guinea pig" : std::string(head));
+      std::string pet(head == "pig" ? "guinea pig" : In(head, kBreeds) ? Value(s) : std::string(head));
       std::string name = NameAfter(s.e);
       if (!name.empty()) {
         pet += " " + name;
-        Ent(name, EntityType::kOther);
+        Ent(name, EntityType::kThing);
         if (!negated) Rel(name, "pet_of", subj);
       }
       Fact(subj, "pet", pet, conf, negated);
@@ -1055,7 +1268,7 @@ class SentencePatterns {
     if (In(std::string_view(head), kPets) && !compound && (first_person || l == "your")) {
       std::string name = NameAfter(j + 1);
       if (!name.empty()) {
-        Ent(name, EntityType::kOther);
+        Ent(name, EntityType::kThing);
         Rel(name, "pet_of", owner);
       }
       Fact(owner, "pet", name.empty() ? head : head + " " + name, first_person ? 0.8f : 0.6f);
@@ -1070,6 +1283,7 @@ class SentencePatterns {
         size_t o = k + 1;
         if (L(o) == "probably" || L(o) == "definitely" || L(o) == "still") ++o;
         if (L(o) == "to") ++o;
+        if (IsQuote(o)) ++o;  // my favourite book is "Piranesi"
         for (Span s : NPList(o)) {
           NamedObject(s, EntityType::kThing);
           Like(owner, "likes", Value(s), 0.9f);
@@ -1131,11 +1345,39 @@ class SentencePatterns {
       if (HasOrgWord(n)) type = EntityType::kOrganisation;
       else if (gazetteer) type = EntityType::kPlace;
       else if (known) type = EntityType::kPerson;
+      else if (HasPlaceWord(n)) type = EntityType::kPlace;
+      else if (NamesAPet(n.b) || NamesATitle(n)) type = EntityType::kThing;
       else if (prev == "in" || prev == "to" || prev == "from" || prev == "near" || prev == "visit" ||
                prev == "visited" || prev == "around") type = EntityType::kPlace;
       Ent(name, type);
       i = n.e - 1;
     }
+  }
+
+  bool IsQuote(size_t i) const {
+    return i < w_.size() && w_[i].punct && (L(i) == "\"" || L(i) == "\u201c" || L(i) == "\u201d");
+  }
+  // "our neighbour's parrot Kiwi", "a golden retriever named Mango": a name
+  // right after a pet word, or after named/called close behind one.
+  bool NamesAPet(size_t b) const {
+    if (b == 0) return false;
+    if (In(StripPossessive(L(b - 1)), kPets)) return true;
+    if (L(b - 1) != "named" && L(b - 1) != "called") return false;
+    for (size_t k = b - 1; k-- > 0 && k + 4 >= b;) {
+      if (In(L(k), kPets)) return true;
+    }
+    return false;
+  }
+  // "I watched Inception", "the movie Parasite", "I read The Night Circus",
+  // "\"Piranesi\"": a title of a work. A possessive ("I read Anna's note")
+  // is a person's.
+  bool NamesATitle(Span n) const {
+    if (n.b == 0 || EndsWithPossessive(n.e - 1)) return false;
+    size_t p = n.b - 1;
+    if (IsQuote(p)) return true;
+    if (L(p) == "the" && p > 0) --p;  // "The Night Circus": "The" is not part of the name run
+    if (In(L(p), kTitleVerbs)) return true;
+    return p > 0 && In(L(p), kTitleNouns) && (In(L(p - 1), kDeterminers) || L(p - 1) == "tv");
   }
 
   // Named entities sharing a sentence: weak links for graph expansion.
