@@ -129,8 +129,9 @@ constexpr std::string_view kPlacePrefixes[] = {"mount", "mt", "lake", "cape", "f
 
 // Verbs after which a capitalised name is a title, not a person ("I watched
 // Inception", "I'm reading Dune").
-constexpr std::string_view kTitleVerbs[] = {"watched", "rewatched", "watching", "rewatching", "binged",
-                                            "read",    "reading",   "reread",   "rereading"};
+// ("watching LeBron" is a person: only past forms of "watch").
+constexpr std::string_view kTitleVerbs[] = {"watched", "rewatched", "binged",   "read",
+                                            "reading", "reread",    "rereading"};
 // Nouns after which it is one when they follow a determiner ("the movie
 // Parasite", "a book Dune"; not "I'll show Anna").
 constexpr std::string_view kTitleNouns[] = {
@@ -316,7 +317,10 @@ class SentencePatterns {
       }
       // "Board games are my favourite (way to unwind)"
       if ((l == "is" || l == "are") && L(i + 1) == "my" && (L(i + 2) == "favorite" || L(i + 2) == "favourite")) {
-        if (Span s = NP(0, 4); s.ok() && s.e == i && !Demonstrative(s)) Like(who_.speaker, "likes", Value(s), 0.8f);
+        if (Span s = NP(0, 4); s.ok() && s.e == i && !Demonstrative(s)) {
+          if (In(L(i + 3), kTitleNouns)) NamedObject(s, EntityType::kThing);  // "Harry Potter is my favorite book"
+          Like(who_.speaker, "likes", Value(s), 0.8f);
+        }
       }
       if (!w_[i].punct && w_[i].capitalised) i = NamedClause(i);
       if (l == "my" || l == "our" || (l == "your" && !who_.addressee.empty()) ||
@@ -696,7 +700,11 @@ class SentencePatterns {
   bool ClassHobby(const std::string& subj, size_t j, float conf) {
     Span s = NP(j, 3);
     if (!s.ok() || s.e - s.b < 2 || !In(Head(s), kLessons)) return false;
-    const Span what{s.b, s.e - 1};
+    static constexpr std::string_view kLessonKinds[] = {"weekend", "weekly", "evening", "morning", "night",
+                                                        "online", "beginner", "beginners", "local", "community",
+                                                        "private", "adult", "intro", "introductory", "free"};
+    Span what{s.b, s.e - 1};
+    while (what.e - what.b > 1 && In(L(what.b), kLessonKinds)) ++what.b;  // "a weekend yoga class"
     std::string value = Value(what);
     if (what.e - what.b == 1 && In(L(what.b), kLanguages)) {
       value = "learning " + value;
@@ -1039,8 +1047,8 @@ class SentencePatterns {
         Rel(subj, "attended", ev);
         return;
       }
-      Span n = NameAt(s.b);  // "visited the Louvre"
-      if (n.ok()) {
+      Span n = NameAt(s.b);  // "visited the Louvre"; not "went to an LGBTQ+ workshop"
+      if (n.ok() && n.e == s.e && !(n.e - n.b == 1 && w_[n.b].acronym && !IsGazetteerPlace(n))) {
         EntityType t = TypeOfName(n, EntityType::kPlace);
         Ent(NameText(n), t);
         Rel(subj, t == EntityType::kPerson ? "met" : "visited", NameText(n));

@@ -152,6 +152,70 @@ TEST(RuleBasedExtractorTest, NamesWithDiacriticsAreEntities) {
   EXPECT_EQ(x.units[0].text, "José and Zoë visited Øresund with Zoë's sister Maëlle.");
 }
 
+TEST(RuleBasedExtractorTest, CoordinatedSubjectsShareTheClause) {
+  auto x = ExtractTurn("Zoë", "José and I visited Øresund.", {"Zoë", "Søren"});
+  EXPECT_TRUE(HasRelation(x, "Zoë", "visited", "Øresund"));
+  EXPECT_TRUE(HasRelation(x, "José", "visited", "Øresund"));
+  auto y = ExtractTurn("Zoë", "Marco and Lucia both work at Pfizer.", {"Zoë", "Søren"});
+  EXPECT_TRUE(HasFact(y, "Marco", "works_at", "Pfizer"));
+  EXPECT_TRUE(HasFact(y, "Lucia", "works_at", "Pfizer"));
+  const Entity* pfizer = FindEntity(y, "Pfizer");
+  ASSERT_NE(pfizer, nullptr);
+  EXPECT_EQ(pfizer->type, EntityType::kOrganisation);
+  // Only the named co-subject: a place before "and" is not one.
+  auto z = ExtractTurn("Zoë", "After Lake Como and I parted ways, I moved to Oslo.", {"Zoë", "Søren"});
+  EXPECT_FALSE(HasRelation(z, "Lake Como", "lives_in", "Oslo"));
+}
+
+TEST(RuleBasedExtractorTest, ContextTypesCapitalisedNames) {
+  auto type_of = [](const Extraction& x, const std::string& name) {
+    const Entity* e = FindEntity(x, name);
+    return e == nullptr ? std::string("missing") : std::string(EntityTypeName(e->type));
+  };
+  auto a = ExtractTurn("Caroline", "I hiked up Mount Tam and then we ate near Baker Beach.", kPair);
+  EXPECT_EQ(type_of(a, "Mount Tam"), "place");
+  EXPECT_EQ(type_of(a, "Baker Beach"), "place");
+  EXPECT_TRUE(HasRelation(a, "Caroline", "visited", "Mount Tam"));
+  auto b = ExtractTurn("Caroline", "My dog Biscuit and our neighbour's parrot Kiwi are friends.", kPair);
+  EXPECT_EQ(type_of(b, "Biscuit"), "thing");
+  EXPECT_EQ(type_of(b, "Kiwi"), "thing");
+  auto c = ExtractTurn("Caroline", "I watched Inception and saw the movie Parasite with Anna.", kPair);
+  EXPECT_EQ(type_of(c, "Inception"), "thing");
+  EXPECT_EQ(type_of(c, "Parasite"), "thing");
+  EXPECT_EQ(type_of(c, "Anna"), "person");
+  // A known speaker stays a person whatever the context.
+  auto d = ExtractTurn("Caroline", "I watched Melanie paint and read Anna's note.", kPair);
+  EXPECT_EQ(type_of(d, "Melanie"), "person");
+  EXPECT_EQ(type_of(d, "Anna"), "person");
+  // "I'll show Anna": a title noun needs a determiner before it.
+  auto e = ExtractTurn("Caroline", "I will show Anna the photos tomorrow.", kPair);
+  EXPECT_EQ(type_of(e, "Anna"), "person");
+}
+
+TEST(RuleBasedExtractorTest, HobbiesFromClassesClubsAndNewActivities) {
+  auto x = ExtractTurn("Caroline", "I started pottery classes in March.", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "hobby", "pottery"));
+  x = ExtractTurn("Caroline", "I've taken up rock climbing.", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "hobby", "rock climbing"));
+  x = ExtractTurn("Caroline", "I started doing yoga after my surgery.", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "hobby", "yoga"));
+  x = ExtractTurn("Caroline", "I joined a chess club last week.", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "hobby", "chess"));
+  EXPECT_TRUE(HasRelation(x, "Caroline", "member_of", "chess club"));
+  x = ExtractTurn("Caroline", "I've started learning the guitar.", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "hobby", "learning guitar"));
+  x = ExtractTurn("Caroline", "I love working with kids.", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "likes", "working with kids"));
+  // Not hobbies: a job, a club named for no activity, chores, company.
+  x = ExtractTurn("Caroline", "I started a new job at Stripe and I joined a book club.", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "works_at", "Stripe"));
+  EXPECT_TRUE(HasRelation(x, "Caroline", "member_of", "book club"));
+  for (const auto& f : x.facts) EXPECT_NE(f.attribute, "hobby") << f.value;
+  x = ExtractTurn("Caroline", "I started doing the dishes and I love cooking with friends.", kPair);
+  for (const auto& f : x.facts) EXPECT_NE(f.attribute, "hobby") << f.value;
+  EXPECT_TRUE(HasFact(x, "Caroline", "likes", "cooking"));
+}
+
 TEST(RuleBasedExtractorTest, StoppingStatementsAreNegatedFacts) {
   auto x = ExtractTurn("Caroline", "I stopped bouldering. I no longer eat meat. I quit my job.", kPair);
   EXPECT_TRUE(HasFact(x, "Caroline", "hobby", "bouldering", true));
