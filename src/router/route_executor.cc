@@ -38,9 +38,12 @@ bool MentionsAny(const std::string& lower_text, const std::vector<std::string>& 
   return false;
 }
 
-// The query with every word naming a target ("Melanie", "Melanie's")
-// removed; the original when nothing else would remain.
-std::string WithoutTargets(std::string_view query, const std::vector<std::string>& targets) {
+// The question's content words for BM25: without the words naming a target
+// ("Melanie", "Melanie's"), which are in every turn of that speaker, and
+// without framing nouns ("what kind of art" -> "what art"), which match
+// unrelated turns ("your kind words"). The original when nothing remains.
+std::string LexicalQuery(std::string_view query, const std::vector<std::string>& targets) {
+  static const char* const kFraming[] = {"kind", "kinds", "type", "types", "sort", "sorts"};
   std::vector<std::string> names;
   for (const auto& t : targets) {
     size_t start = 0;
@@ -52,8 +55,8 @@ std::string WithoutTargets(std::string_view query, const std::vector<std::string
       start = end + 1;
     }
   }
-  std::string out;
-  bool content = false;
+  // Words with their original spelling and their normalised form.
+  std::vector<std::pair<std::string_view, std::string>> words;
   size_t i = 0;
   while (i < query.size()) {
     size_t j = i;
@@ -61,14 +64,22 @@ std::string WithoutTargets(std::string_view query, const std::vector<std::string
     std::string word = AsciiLower(query.substr(i, j - i));
     while (!word.empty() && std::ispunct(static_cast<unsigned char>(word.back()))) word.pop_back();
     if (word.size() > 2 && word.compare(word.size() - 2, 2, "'s") == 0) word.resize(word.size() - 2);
-    bool is_name = std::find(names.begin(), names.end(), word) != names.end();
-    if (!is_name) {
-      out.append(query.substr(i, j - i));
-      out.push_back(' ');
-      content = content || !word.empty();
-    }
+    words.emplace_back(query.substr(i, j - i), std::move(word));
     while (j < query.size() && std::isspace(static_cast<unsigned char>(query[j]))) ++j;
     i = j;
+  }
+  std::string out;
+  bool content = false;
+  for (size_t w = 0; w < words.size(); ++w) {
+    const std::string& word = words[w].second;
+    bool drop = std::find(names.begin(), names.end(), word) != names.end();
+    if (!drop && w + 1 < words.size() && words[w + 1].second == "of") {
+      drop = std::any_of(std::begin(kFraming), std::end(kFraming), [&](const char* f) { return word == f; });
+    }
+    if (drop) continue;
+    out.append(words[w].first);
+    out.push_back(' ');
+    content = content || (!word.empty() && word != "of");
   }
   return content ? out : std::string(query);
 }
@@ -100,9 +111,12 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
   // BM25, normalised by the best score.
   if (plan.lexical_weight > 0 && plan.lexical_candidates > 0) {
     std::vector<LexicalHit> hits;
-    if (plan.lexical_without_targets && !analysis.targets.empty()) {
-      hits = memory.lexical().Search(WithoutTargets(query, analysis.targets), plan.lexical_candidates, lexical_filter);
-      if (!hits.empty()) steps->push_back("bm25: query without the target names");
+    if (plan.lexical_content_only) {
+      std::string content = LexicalQuery(query, analysis.targets);
+      if (content != query) {
+        hits = memory.lexical().Search(content, plan.lexical_candidates, lexical_filter);
+        if (!hits.empty()) steps->push_back("bm25: content words '" + content + "'");
+      }
     }
     if (hits.empty()) hits = memory.lexical().Search(query, plan.lexical_candidates, lexical_filter);
     float best = hits.empty() ? 1 : hits.front().score;

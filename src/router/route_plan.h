@@ -22,10 +22,11 @@ struct RoutePlan {
   size_t lexical_candidates = 100;  // BM25 hits considered
   size_t vector_candidates = 100;   // nearest vectors considered
   bool search_units = true;         // event units compete with turns
-  // BM25 runs on the question without the target participants' names: a
-  // name is in every turn of its speaker ("Melanie: ...") and drowns the
-  // content words; the speaker reranker scores the name instead.
-  bool lexical_without_targets = false;
+  // BM25 runs on the question's content words: without the target
+  // participants' names (a name is in every turn of its speaker and drowns
+  // the content words; the speaker reranker scores it instead) and without
+  // framing nouns ("what kind of art").
+  bool lexical_content_only = false;
 
   // Fusion of normalised signals (each in [0, 1]).
   float lexical_weight = 0.7f;

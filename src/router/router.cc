@@ -21,7 +21,7 @@ RoutePlan KindPlan(const char* name) {
   RoutePlan p;
   p.name = name;
   p.speaker_weight = 0.1f;
-  p.lexical_without_targets = true;
+  p.lexical_content_only = true;
   p.neighbour_seeds = 5;
   p.neighbour_factor = 0.6f;
   p.neighbour_dialogue = true;
