@@ -10,7 +10,9 @@
 // the same mixture, so neighbours are close together as with real
 // embeddings. 1M cases are opt-in: ENGRAM_BENCH_LARGE=1 (fp32 1M = 2 GB per
 // copy; the run needs ~10 GB). ENGRAM_BENCH_HNSW overrides the HNSW
-// description (default "HNSW32,efConstruction=40,efSearch=128").
+// description (default "HNSW32,efConstruction=40,efSearch=128");
+// ENGRAM_BENCH_EF_SWEEP=a,b,c re-measures the built HNSW graph with each
+// efSearch; ENGRAM_BENCH_DATA=lowdim switches to low-intrinsic-dimension data.
 #include <benchmark/benchmark.h>
 #include <faiss/IndexFlat.h>
 #include <immintrin.h>
@@ -20,6 +22,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <functional>
 #include <map>
 #include <memory>
 #include <queue>
@@ -112,6 +117,20 @@ struct DataSet {
   std::vector<std::vector<uint64_t>> truth;  // exact top-kK per query
 };
 
+// ENGRAM_BENCH_DATA=lowdim: vectors of low intrinsic dimension (closer to
+// real sentence embeddings than the default full-rank noise).
+constexpr size_t kLatentDim = 48;
+bool LowDimData() {
+  const char* env = std::getenv("ENGRAM_BENCH_DATA");
+  return env != nullptr && std::string(env) == "lowdim";
+}
+
+double ProcessCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 std::unique_ptr<DataSet> g_data;
 // The index under test is built once per (kind, size) and kept until the
 // next kind, so at most one index copy lives beside the data.
@@ -119,6 +138,7 @@ std::string g_index_key;
 std::unique_ptr<VectorIndex> g_index;
 std::unique_ptr<faiss::IndexFlatIP> g_faiss;
 double g_build_seconds = 0;
+double g_build_cpu_seconds = 0;
 
 const DataSet& Data(size_t n) {
   if (g_data && g_data->n == n) return *g_data;
@@ -130,17 +150,41 @@ const DataSet& Data(size_t n) {
   d->n = n;
   const size_t clusters = std::max<size_t>(10, n / 100);
   Gaussian g(n);
-  std::vector<float> centres(clusters * kDim);
-  for (float& c : centres) c = g();
-  for (size_t c = 0; c < clusters; ++c) Normalize(centres.data() + c * kDim);
-  // sigma 0.03 per component: within-cluster noise of norm ~0.7, so
-  // neighbours in a cluster score 0.6-0.8 against each other.
-  const float sigma = 0.03f;
-  auto draw = [&](float* v, uint64_t r) {
-    const float* c = centres.data() + (r % clusters) * kDim;
-    for (size_t j = 0; j < kDim; ++j) v[j] = c[j] + sigma * g();
-    Normalize(v);
-  };
+  std::function<void(float*, uint64_t)> draw;
+  std::vector<float> centres;
+  std::vector<float> projection;
+  if (!LowDimData()) {
+    centres.resize(clusters * kDim);
+    for (float& c : centres) c = g();
+    for (size_t c = 0; c < clusters; ++c) Normalize(centres.data() + c * kDim);
+    // sigma 0.03 per component: within-cluster noise of norm ~0.7, so
+    // neighbours in a cluster score 0.6-0.8 against each other.
+    constexpr float kSigma = 0.03f;  // constexpr: not captured (the lambda outlives this block)
+    draw = [&](float* v, uint64_t r) {
+      const float* c = centres.data() + (r % clusters) * kDim;
+      for (size_t j = 0; j < kDim; ++j) v[j] = c[j] + kSigma * g();
+      Normalize(v);
+    };
+  } else {
+    // Clustered points in a kLatentDim-d latent space (unit-norm centres,
+    // within-cluster spread 0.5), mapped to 512-d by a fixed random
+    // projection, plus small isotropic noise (norm ~0.1) in all 512 dims.
+    centres.resize(clusters * kLatentDim);
+    for (float& c : centres) c = g() / std::sqrt(float{kLatentDim});
+    projection.resize(kDim * kLatentDim);
+    for (float& p : projection) p = g() / std::sqrt(float{kLatentDim});
+    draw = [&](float* v, uint64_t r) {
+      const float* c = centres.data() + (r % clusters) * kLatentDim;
+      float z[kLatentDim];
+      for (size_t t = 0; t < kLatentDim; ++t) z[t] = c[t] + 0.5f / std::sqrt(float{kLatentDim}) * g();
+      for (size_t j = 0; j < kDim; ++j) {
+        float x = 0;
+        for (size_t t = 0; t < kLatentDim; ++t) x += projection[j * kLatentDim + t] * z[t];
+        v[j] = x + 0.1f / std::sqrt(float{kDim}) * g();
+      }
+      Normalize(v);
+    };
+  }
   d->vectors.resize(n * kDim);
   d->ids.resize(n);
   for (size_t i = 0; i < n; ++i) {
@@ -222,8 +266,44 @@ std::string HnswDescription() {
   return env ? env : "HNSW32,efConstruction=40,efSearch=128";
 }
 
+// The description without its efSearch option.
+std::string WithoutEfSearch(const std::string& description) {
+  std::string out;
+  size_t start = 0;
+  while (start <= description.size()) {
+    size_t comma = description.find(',', start);
+    if (comma == std::string::npos) comma = description.size();
+    const std::string token = description.substr(start, comma - start);
+    if (!token.starts_with("efSearch=")) out += (out.empty() ? "" : ",") + token;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// The built index re-opened under another description (same graph, other
+// efSearch) by rewriting the description in its snapshot: an efSearch sweep
+// then costs one build instead of one per value.
+std::unique_ptr<VectorIndex> Reopen(const VectorIndex& index, const std::string& description) {
+  std::string bytes = index.Serialize().value();
+  constexpr size_t kHeader = 8 + 4;  // magic + format version
+  uint64_t old_len = 0;
+  std::memcpy(&old_len, bytes.data() + kHeader, sizeof(old_len));
+  const uint64_t new_len = description.size();
+  std::string header = bytes.substr(0, kHeader);
+  header.append(reinterpret_cast<const char*>(&new_len), sizeof(new_len));
+  header += description;
+  bytes.replace(0, kHeader + sizeof(old_len) + old_len, header);
+  return VectorIndex::Deserialize(bytes).value();
+}
+
 void BM_Index(benchmark::State& state, const std::string& description) {
   const DataSet& d = Data(state.range(0));
+  if (g_index_key != description && g_index && description.starts_with("HNSW") &&
+      WithoutEfSearch(g_index_key) == WithoutEfSearch(description)) {
+    auto reopened = Reopen(*g_index, description);
+    g_index = std::move(reopened);
+    g_index_key = description;
+  }
   if (g_index_key != description) {
     g_faiss.reset();
     g_index.reset();
@@ -233,6 +313,7 @@ void BM_Index(benchmark::State& state, const std::string& description) {
       return;
     }
     const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = ProcessCpuSeconds();
     // Batches of 10k, as a bulk load from the log would add them.
     for (size_t i = 0; i < d.n; i += 10000) {
       const size_t m = std::min<size_t>(10000, d.n - i);
@@ -243,6 +324,7 @@ void BM_Index(benchmark::State& state, const std::string& description) {
       }
     }
     g_build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    g_build_cpu_seconds = ProcessCpuSeconds() - cpu_start;
     g_index = std::move(created).value();
     g_index_key = description;
   }
@@ -253,6 +335,7 @@ void BM_Index(benchmark::State& state, const std::string& description) {
     return ids;
   });
   state.counters["build_s"] = g_build_seconds;
+  state.counters["build_cpu_s"] = g_build_cpu_seconds;
   state.counters["adds_per_s"] = d.n / g_build_seconds;
   state.SetLabel(std::string(kernels::BestKernels().name) + " kernels");
 }
@@ -270,7 +353,19 @@ void RegisterAll() {
     const auto it = Iterations(n);
     benchmark::RegisterBenchmark("FaissFlatIP", BM_FaissFlatIP)->Arg(n)->Iterations(it)->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("PlainAvx2Loop", BM_PlainAvx2Loop)->Arg(n)->Iterations(it)->Unit(benchmark::kMicrosecond);
-    for (const std::string& desc : {std::string("Flat"), std::string("Int8"), hnsw}) {
+    std::vector<std::string> descriptions = {"Flat", "Int8", hnsw};
+    // ENGRAM_BENCH_EF_SWEEP=64,128,256: the HNSW index again with each
+    // efSearch (built once, see Reopen).
+    if (const char* sweep = std::getenv("ENGRAM_BENCH_EF_SWEEP")) {
+      std::string list = sweep;
+      for (size_t pos = 0; pos < list.size();) {
+        size_t comma = list.find(',', pos);
+        if (comma == std::string::npos) comma = list.size();
+        descriptions.push_back(WithoutEfSearch(hnsw) + ",efSearch=" + list.substr(pos, comma - pos));
+        pos = comma + 1;
+      }
+    }
+    for (const std::string& desc : descriptions) {
       benchmark::RegisterBenchmark(("VectorIndex/" + desc).c_str(), BM_Index, desc)
           ->Arg(n)
           ->Iterations(desc.starts_with("HNSW") ? 2000 : it)

@@ -42,8 +42,15 @@ void DotI8RowsPortable(const int8_t* query, const int8_t* rows, size_t n, size_t
   }
 }
 
+void DotI8GatherPortable(const int8_t* query, const int8_t* rows, size_t stride,
+                         const int32_t* idx, size_t n, int32_t* out) {
+  for (size_t i = 0; i < n; ++i) {
+    DotI8RowsPortable(query, rows + static_cast<size_t>(idx[i]) * stride, 1, stride, out + i);
+  }
+}
+
 constexpr DistanceKernels kPortable{"portable", DotF32Portable, DotF32RowsPortable,
-                                    DotI8RowsPortable};
+                                    DotI8RowsPortable, DotI8GatherPortable};
 
 bool CpuHasAvx2Fma() {
 #if defined(__x86_64__) || defined(__i386__)

@@ -40,6 +40,13 @@ struct DistanceKernels {
   // kInt8RowAlign, zero-padded); components must lie in [-127, 127].
   void (*dot_i8_rows)(const int8_t* query, const int8_t* rows, size_t n, size_t stride,
                       int32_t* out);
+
+  // out[i] = sum_j query[j] * rows[idx[i]*stride + j] for i in [0, n): the
+  // rows a graph search visits, scattered in memory. The kernel prefetches
+  // the rows a few steps ahead so several DRAM fetches are in flight at
+  // once instead of one stalled load per row.
+  void (*dot_i8_gather)(const int8_t* query, const int8_t* rows, size_t stride,
+                        const int32_t* idx, size_t n, int32_t* out);
 };
 
 // Plain C++; always available.

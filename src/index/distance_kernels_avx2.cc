@@ -3,6 +3,8 @@
 // the CPU.
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "index/distance_kernels.h"
 
 namespace engram::kernels {
@@ -151,7 +153,37 @@ void DotI8RowsAvx2(const int8_t* query, const int8_t* rows, size_t n, size_t str
   }
 }
 
-constexpr DistanceKernels kAvx2{"avx2", DotF32Avx2, DotF32RowsAvx2, DotI8RowsAvx2};
+inline void PrefetchRow(const int8_t* row, size_t stride) {
+  for (size_t line = 0; line < stride; line += 64) _mm_prefetch(reinterpret_cast<const char*>(row + line), _MM_HINT_T0);
+}
+
+// Rows one at a time (they are scattered, so there is no shared stream to
+// amortise), with the row kGatherAhead positions later prefetched: a graph
+// step's neighbours then arrive from DRAM in parallel.
+void DotI8GatherAvx2(const int8_t* query, const int8_t* rows, size_t stride, const int32_t* idx,
+                     size_t n, int32_t* out) {
+  constexpr size_t kGatherAhead = 4;
+  for (size_t i = 0; i < std::min(n, kGatherAhead); ++i) PrefetchRow(rows + static_cast<size_t>(idx[i]) * stride, stride);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kGatherAhead < n) PrefetchRow(rows + static_cast<size_t>(idx[i + kGatherAhead]) * stride, stride);
+    const int8_t* r = rows + static_cast<size_t>(idx[i]) * stride;
+    __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+    size_t j = 0;
+    for (; j + 64 <= stride; j += 64) {
+      const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(query + j));
+      const __m256i q1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(query + j + 32));
+      acc0 = DotI8Step(_mm256_abs_epi8(q0), q0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r + j)), acc0);
+      acc1 = DotI8Step(_mm256_abs_epi8(q1), q1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r + j + 32)), acc1);
+    }
+    for (; j < stride; j += 32) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(query + j));
+      acc0 = DotI8Step(_mm256_abs_epi8(q), q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r + j)), acc0);
+    }
+    out[i] = HorizontalSum(_mm256_add_epi32(acc0, acc1));
+  }
+}
+
+constexpr DistanceKernels kAvx2{"avx2", DotF32Avx2, DotF32RowsAvx2, DotI8RowsAvx2, DotI8GatherAvx2};
 
 }  // namespace
 

@@ -16,6 +16,7 @@
 #include <exception>
 #include <limits>
 #include <new>
+#include <queue>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -474,54 +475,139 @@ class ScanIndex final : public IndexBase {
 };
 
 // ---------------------------------------------------------------------------
-// FAISS flat storage whose distances use engram's dispatched kernels. Debian's
-// libfaiss computes inner products with SSE only; HNSW spends nearly all of
-// its time in these distance calls (both when adding and when searching).
-// It stays an IndexFlatIP, so write_index/read_index handle it unchanged.
+// HNSW storage: FAISS flat fp32 rows plus an int8 code per row.
+//
+// HNSW spends nearly all of its time fetching the vectors of the nodes it
+// visits -- one random DRAM access per node. A 512-d fp32 row is 2 KiB, its
+// int8 code 512 B, so both building and searching walk the graph over the
+// int8 codes; only the final candidates are re-scored in fp32 (see
+// FaissIndex::SearchGraph). The class stays an IndexFlatIP, so
+// write_index/read_index handle it unchanged; the codes are derived data,
+// recomputed deterministically after reading.
 
-class DispatchedDistanceComputer final : public faiss::FlatCodesDistanceComputer {
+class Int8FlatIP final : public faiss::IndexFlatIP {
  public:
-  explicit DispatchedDistanceComputer(const faiss::IndexFlat& storage)
-      : faiss::FlatCodesDistanceComputer(storage.codes.data(), storage.code_size),
-        dim_(storage.d),
-        base_(storage.get_xb()),
-        kernels_(&kernels::BestKernels()) {}
+  explicit Int8FlatIP(idx_t d)
+      : faiss::IndexFlatIP(d), stride_(kernels::Int8Stride(d)), kernels_(&kernels::BestKernels()) {}
 
-  void set_query(const float* x) override { query_ = x; }
+  void add(idx_t n, const float* x) override {
+    const size_t first = ntotal;
+    faiss::IndexFlatIP::add(n, x);
+    QuantizeFrom(first);
+  }
+
+  void reset() override {
+    faiss::IndexFlatIP::reset();
+    int8_codes_.clear();
+    scales_.clear();
+  }
+
+  // Quantises rows [first, ntotal).
+  void QuantizeFrom(size_t first) {
+    const size_t n = static_cast<size_t>(ntotal);
+    int8_codes_.resize(n * stride_);
+    scales_.resize(n);
+    const float* xb = get_xb();
+    for (size_t i = first; i < n; ++i) {
+      scales_[i] = kernels::QuantizeInt8(xb + i * d, d, int8_codes_.data() + i * stride_);
+    }
+  }
+
+  // Approximate inner products of a quantised query with rows.
+  faiss::FlatCodesDistanceComputer* get_FlatCodesDistanceComputer() const override;
+
+  size_t stride() const { return stride_; }
+  const int8_t* int8_codes() const { return int8_codes_.data(); }
+  const float* scales() const { return scales_.data(); }
+  const kernels::DistanceKernels& kernels() const { return *kernels_; }
+
+ private:
+  const size_t stride_;
+  const kernels::DistanceKernels* kernels_;
+  AlignedVector<int8_t> int8_codes_;  // stride_ bytes per row
+  std::vector<float> scales_;         // row ≈ scale * code
+};
+
+// FAISS's HNSW construction calls this for every distance it needs. (FAISS's
+// own IndexHNSW::search would use it too, giving int8-approximate scores;
+// engram never calls that -- SearchGraph re-scores in fp32.)
+class Int8DistanceComputer final : public faiss::FlatCodesDistanceComputer {
+ public:
+  explicit Int8DistanceComputer(const Int8FlatIP& storage)
+      : faiss::FlatCodesDistanceComputer(storage.codes.data(), storage.code_size),
+        storage_(storage),
+        query_code_(storage.stride()) {}
+
+  void set_query(const float* x) override {
+    query_scale_ = kernels::QuantizeInt8(x, storage_.d, query_code_.data());
+  }
   float distance_to_code(const uint8_t* code) override {
-    return kernels_->dot_f32(query_, reinterpret_cast<const float*>(code), dim_);
+    const size_t i = static_cast<size_t>(code - codes) / code_size;
+    return Dot(query_code_.data(), i) * query_scale_;
   }
   float symmetric_dis(idx_t i, idx_t j) override {
-    return kernels_->dot_f32(base_ + i * dim_, base_ + j * dim_, dim_);
+    return Dot(storage_.int8_codes() + i * storage_.stride(), j) * storage_.scales()[i];
   }
 
  private:
-  size_t dim_;
-  const float* base_;
-  const kernels::DistanceKernels* kernels_;
-  const float* query_ = nullptr;
-};
-
-class DispatchedFlatIP final : public faiss::IndexFlatIP {
- public:
-  explicit DispatchedFlatIP(idx_t d) : faiss::IndexFlatIP(d) {}
-  faiss::FlatCodesDistanceComputer* get_FlatCodesDistanceComputer() const override {
-    return new DispatchedDistanceComputer(*this);
+  float Dot(const int8_t* code, size_t row) const {
+    int32_t dot = 0;
+    storage_.kernels().dot_i8_rows(code, storage_.int8_codes() + row * storage_.stride(), 1,
+                                   storage_.stride(), &dot);
+    return static_cast<float>(dot) * storage_.scales()[row];
   }
+
+  const Int8FlatIP& storage_;
+  AlignedVector<int8_t> query_code_;
+  float query_scale_ = 0;
 };
 
-// Swaps an IndexHNSWFlat's storage for a DispatchedFlatIP holding the same
-// vectors.
-void UseDispatchedStorage(faiss::IndexHNSWFlat& hnsw) {
-  auto storage = std::make_unique<DispatchedFlatIP>(hnsw.d);
+faiss::FlatCodesDistanceComputer* Int8FlatIP::get_FlatCodesDistanceComputer() const {
+  return new Int8DistanceComputer(*this);
+}
+
+// Swaps an IndexHNSWFlat's storage for an Int8FlatIP holding the same
+// vectors (after read_index, or for a fresh index).
+void UseInt8Storage(faiss::IndexHNSWFlat& hnsw) {
+  auto storage = std::make_unique<Int8FlatIP>(hnsw.d);
   if (auto* old = dynamic_cast<faiss::IndexFlat*>(hnsw.storage)) {
     storage->codes.swap(old->codes);
     storage->ntotal = old->ntotal;
   }
+  storage->QuantizeFrom(0);
   if (hnsw.own_fields) delete hnsw.storage;
   hnsw.storage = storage.release();
   hnsw.own_fields = true;
 }
+
+// Per-thread "visited" marks for graph searches: a mark equals the current
+// epoch iff the node was visited by this search, so a new search only bumps
+// the epoch instead of clearing ntotal bytes.
+class VisitedMarks {
+ public:
+  static VisitedMarks& ForThisThread(size_t n) {
+    thread_local VisitedMarks marks;
+    marks.Begin(n);
+    return marks;
+  }
+  // True the first time `i` is seen in this search.
+  bool Visit(size_t i) {
+    if (marks_[i] == epoch_) return false;
+    marks_[i] = epoch_;
+    return true;
+  }
+
+ private:
+  void Begin(size_t n) {
+    if (marks_.size() < n) marks_.resize(n, 0);
+    if (++epoch_ == 0) {  // wrapped: old marks could collide
+      std::fill(marks_.begin(), marks_.end(), 0);
+      epoch_ = 1;
+    }
+  }
+  std::vector<uint16_t> marks_;
+  uint16_t epoch_ = 0;
+};
 
 // ---------------------------------------------------------------------------
 // Any FAISS index, with engram ids, tombstones and filters.
@@ -546,7 +632,7 @@ class FaissIndex final : public IndexBase {
       if (spec_.hnsw_m > 0) {
         auto hnsw = std::make_unique<faiss::IndexHNSWFlat>(static_cast<int>(dim_), spec_.hnsw_m,
                                                            faiss::METRIC_INNER_PRODUCT);
-        UseDispatchedStorage(*hnsw);
+        UseInt8Storage(*hnsw);
         index = std::move(hnsw);
       } else {
         index.reset(faiss::index_factory(static_cast<int>(dim_), spec_.factory.c_str(),
@@ -563,6 +649,7 @@ class FaissIndex final : public IndexBase {
   void Init(std::unique_ptr<faiss::Index> index) {
     index_ = std::move(index);
     hnsw_ = dynamic_cast<faiss::IndexHNSW*>(index_.get());
+    hnsw_storage_ = hnsw_ ? dynamic_cast<const Int8FlatIP*>(hnsw_->storage) : nullptr;
     if (!index_->is_trained) {
       pending_ = std::make_unique<ScanIndex>("Flat", dim_, false);
       train_threshold_ = kDefaultTrainThreshold;
@@ -613,14 +700,13 @@ class FaissIndex final : public IndexBase {
       while (true) {
         distances.resize(fetch);
         labels.resize(fetch);
-        faiss::SearchParametersHNSW hnsw_params;
-        const faiss::SearchParameters* params = nullptr;
-        if (hnsw_ != nullptr) {
-          hnsw_params.efSearch = std::max<int>(hnsw_->hnsw.efSearch, static_cast<int>(fetch));
-          params = &hnsw_params;
+        if (hnsw_storage_ != nullptr) {
+          const size_t ef = std::max<size_t>(hnsw_->hnsw.efSearch, fetch);
+          SearchGraph(query.data(), fetch, ef, distances.data(), labels.data());
+        } else {
+          index_->search(1, query.data(), static_cast<faiss::Index::idx_t>(fetch),
+                         distances.data(), labels.data());
         }
-        index_->search(1, query.data(), static_cast<faiss::Index::idx_t>(fetch), distances.data(),
-                       labels.data(), params);
         hits.clear();
         bool exhausted = false;
         for (size_t j = 0; j < fetch && hits.size() < want; ++j) {
@@ -693,7 +779,7 @@ class FaissIndex final : public IndexBase {
     if (spec_.hnsw_m > 0) {
       auto* hnsw = dynamic_cast<faiss::IndexHNSWFlat*>(index.get());
       if (hnsw == nullptr) return Status::Corruption("vector index snapshot: expected an HNSW index");
-      UseDispatchedStorage(*hnsw);
+      UseInt8Storage(*hnsw);
     }
     ApplyParameters(*index);
     Init(std::move(index));
@@ -721,6 +807,122 @@ class FaissIndex final : public IndexBase {
     }
     if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(&index)) {
       if (spec_.nprobe > 0) ivf->nprobe = spec_.nprobe;
+    }
+  }
+
+  // HNSW search over FAISS's graph with int8 distances: greedy descent
+  // through the upper layers, a beam of width `ef` on layer 0, then the best
+  // candidates re-scored in fp32. Writes the best `fetch` labels with their
+  // fp32 scores, best first, padding with label -1.
+  void SearchGraph(const float* query, size_t fetch, size_t ef, float* scores,
+                   faiss::Index::idx_t* labels) const {
+    const faiss::HNSW& graph = hnsw_->hnsw;
+    const Int8FlatIP& store = *hnsw_storage_;
+    const kernels::DistanceKernels& kern = store.kernels();
+    const size_t stride = store.stride();
+    const int8_t* codes = store.int8_codes();
+    const float* code_scales = store.scales();
+    const size_t ntotal = static_cast<size_t>(store.ntotal);
+    std::fill(labels, labels + fetch, -1);
+    std::fill(scores, scores + fetch, -std::numeric_limits<float>::infinity());
+    if (ntotal == 0 || graph.entry_point < 0) return;
+
+    thread_local AlignedVector<int8_t> qcode;
+    qcode.resize(stride);
+    const float qscale = kernels::QuantizeInt8(query, dim_, qcode.data());
+    thread_local std::vector<int32_t> batch;
+    thread_local std::vector<int32_t> dots;
+    auto score_batch = [&]() {
+      dots.resize(batch.size());
+      kern.dot_i8_gather(qcode.data(), codes, stride, batch.data(), batch.size(), dots.data());
+    };
+    auto approx = [&](size_t i) { return static_cast<float>(dots[i]) * code_scales[batch[i]] * qscale; };
+
+    // Upper layers: move to the best neighbour until none is better.
+    int32_t current = graph.entry_point;
+    batch.assign(1, current);
+    score_batch();
+    float current_score = approx(0);
+    for (int level = graph.max_level; level >= 1; --level) {
+      for (bool moved = true; moved;) {
+        moved = false;
+        size_t begin = 0, end = 0;
+        graph.neighbor_range(current, level, &begin, &end);
+        batch.clear();
+        for (size_t j = begin; j < end && graph.neighbors[j] >= 0; ++j) batch.push_back(graph.neighbors[j]);
+        score_batch();
+        for (size_t i = 0; i < batch.size(); ++i) {
+          const float s = approx(i);
+          if (s > current_score) {
+            current_score = s;
+            current = batch[i];
+            moved = true;
+          }
+        }
+      }
+    }
+
+    // Layer 0: best-first beam search. `frontier` pops the best unexpanded
+    // node; `beam` keeps the ef best seen with the worst on top.
+    using Scored = std::pair<float, int32_t>;
+    struct Worse {
+      bool operator()(const Scored& a, const Scored& b) const { return a.first > b.first; }
+    };
+    thread_local std::vector<Scored> frontier_store, beam_store;
+    frontier_store.clear();
+    beam_store.clear();
+    std::priority_queue<Scored, std::vector<Scored>> frontier(std::less<Scored>(), std::move(frontier_store));
+    std::priority_queue<Scored, std::vector<Scored>, Worse> beam(Worse(), std::move(beam_store));
+    VisitedMarks& visited = VisitedMarks::ForThisThread(ntotal);
+    visited.Visit(current);
+    frontier.emplace(current_score, current);
+    beam.emplace(current_score, current);
+    while (!frontier.empty()) {
+      const auto [score, node] = frontier.top();
+      if (beam.size() >= ef && score < beam.top().first) break;
+      frontier.pop();
+      size_t begin = 0, end = 0;
+      graph.neighbor_range(node, 0, &begin, &end);
+      batch.clear();
+      for (size_t j = begin; j < end; ++j) {
+        const int32_t v = graph.neighbors[j];
+        if (v < 0) break;
+        if (visited.Visit(v)) batch.push_back(v);
+      }
+      if (batch.empty()) continue;
+      score_batch();
+      for (size_t i = 0; i < batch.size(); ++i) {
+        const float s = approx(i);
+        if (beam.size() < ef || s > beam.top().first) {
+          frontier.emplace(s, batch[i]);
+          beam.emplace(s, batch[i]);
+          if (beam.size() > ef) beam.pop();
+        }
+      }
+    }
+
+    // Re-score the best candidates in fp32. int8 scores are close but can
+    // swap near-ties, so keep several times more than will be returned.
+    std::vector<Scored> candidates;
+    candidates.reserve(beam.size());
+    while (!beam.empty()) {
+      candidates.push_back(beam.top());
+      beam.pop();
+    }
+    std::reverse(candidates.begin(), candidates.end());  // best first
+    const size_t rerank = std::min(candidates.size(), std::max(fetch * kRerankFactor, kRerankMin));
+    candidates.resize(rerank);
+    const float* xb = store.get_xb();
+    for (const Scored& c : candidates) {
+      __builtin_prefetch(xb + static_cast<size_t>(c.second) * dim_);
+    }
+    for (Scored& c : candidates) c.first = kern.dot_f32(query, xb + static_cast<size_t>(c.second) * dim_, dim_);
+    std::sort(candidates.begin(), candidates.end(), [](const Scored& a, const Scored& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    });
+    for (size_t i = 0; i < std::min(fetch, candidates.size()); ++i) {
+      scores[i] = candidates[i].first;
+      labels[i] = candidates[i].second;
     }
   }
 
@@ -811,6 +1013,7 @@ class FaissIndex final : public IndexBase {
   const IndexSpec spec_;
   std::unique_ptr<faiss::Index> index_;
   faiss::IndexHNSW* hnsw_ = nullptr;  // index_ when it is an HNSW, else null
+  const Int8FlatIP* hnsw_storage_ = nullptr;  // hnsw_'s storage when engram's HNSW<M>
   std::vector<uint64_t> label_to_id_;
   std::vector<uint8_t> dead_;  // per label: 1 = removed or replaced
   size_t dead_count_ = 0;

@@ -121,6 +121,17 @@ TEST(DistanceKernelsTest, DispatchedAvx2MatchesPortable) {
       portable.dot_i8_rows(qcode.data(), codes.data(), n, stride, ia.data());
       avx2->dot_i8_rows(qcode.data(), codes.data(), n, stride, ib.data());
       EXPECT_EQ(ia, ib) << "dim " << dim;
+      // Gathered rows (reversed, one repeated) score like the dense scan.
+      std::vector<int32_t> idx;
+      for (size_t i = n; i-- > 0;) idx.push_back(static_cast<int32_t>(i));
+      idx.push_back(0);
+      std::vector<int32_t> ga(idx.size()), gb(idx.size());
+      portable.dot_i8_gather(qcode.data(), codes.data(), stride, idx.data(), idx.size(), ga.data());
+      avx2->dot_i8_gather(qcode.data(), codes.data(), stride, idx.data(), idx.size(), gb.data());
+      for (size_t i = 0; i < idx.size(); ++i) {
+        EXPECT_EQ(ga[i], ia[idx[i]]) << "dim " << dim << " gathered row " << idx[i];
+        EXPECT_EQ(gb[i], ia[idx[i]]) << "dim " << dim << " gathered row " << idx[i];
+      }
     }
   }
   // Dispatch picks AVX2 on a CPU that has it (unless forced to portable).
