@@ -52,21 +52,14 @@ Router::Router() {
   plans_[multi.name] = multi;
 
   RoutePlan temporal = KindPlan("temporal");
-  temporal.temporal_weight = 0.2f;
+  temporal.temporal_weight = 0.3f;
   plans_[temporal.name] = temporal;
 
   RoutePlan persona = KindPlan("persona");
-  persona.speaker_weight = 0.2f;
-  persona.session_quota = 2;
-  persona.session_penalty = 0.9f;
   plans_[persona.name] = persona;
 
   RoutePlan open = KindPlan("open");
   open.speaker_weight = 0.15f;
-  open.graph_hops = 1;
-  open.graph_weight = 0.1f;
-  open.session_quota = 2;
-  open.session_penalty = 0.9f;
   plans_[open.name] = open;
 
   RoutePlan unanswerable = KindPlan("unanswerable");
