@@ -261,7 +261,8 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     }
     ranked.insert(ranked.end(), extra.begin(), extra.end());
     std::sort(ranked.begin(), ranked.end(), by_score);
-    steps->push_back("neighbours: " + std::to_string(added) + " turns added around the top " + std::to_string(seeds));
+    steps->push_back("neighbours: " + std::to_string(added) + " turns added around the top " + std::to_string(seeds) +
+                     (plan.neighbour_dialogue ? " (question -> reply, statement -> what it answers)" : ""));
   }
 
   // Session diversity.

@@ -1,0 +1,428 @@
+// Router: query analysis, route selection, the rerankers the default plans
+// rely on, and context packing, over a small hand-built TenantMemory.
+#include "router/router.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/time_format.h"
+#include "common/utf8.h"
+#include "router/query_analysis.h"
+#include "tiers/graph_tier.h"
+#include "tiers/tenant_memory.h"
+
+namespace engram {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+constexpr size_t kDim = 512;
+
+TimeMs Iso(const char* text) {
+  auto t = ParseIsoTime(text);
+  EXPECT_TRUE(t.ok()) << text;
+  return t.ok() ? *t : 0;
+}
+
+// ---------------------------------------------------------------------------
+// Query analysis
+
+class QueryAnalysisTest : public ::testing::Test {
+ protected:
+  QueryAnalysis Analyze(const std::string& question, const RecallOptions& options = {}) {
+    return AnalyzeQuery(question, participants_, graph_, options, anchor_);
+  }
+  std::vector<std::string> participants_{"Caroline", "Melanie"};
+  GraphTier graph_;
+  TimeMs anchor_ = Iso("2023-08-15T12:00:00Z");
+};
+
+TEST_F(QueryAnalysisTest, NamedParticipantIsTheTarget) {
+  EXPECT_THAT(Analyze("What does Melanie paint?").targets, ElementsAre("Melanie"));
+  EXPECT_THAT(Analyze("What is Caroline's favourite book?").targets, ElementsAre("Caroline"));
+  EXPECT_THAT(Analyze("What did they talk about?").targets, IsEmpty());
+}
+
+TEST_F(QueryAnalysisTest, FirstPersonIsTheAskingUser) {
+  RecallOptions options;
+  options.asking_user = "Dana";
+  EXPECT_THAT(Analyze("What seat do I prefer?", options).targets, ElementsAre("Dana"));
+  EXPECT_THAT(Analyze("Where is my hotel?", options).targets, ElementsAre("Dana"));
+  // Without a known asking user, "I" names nobody.
+  EXPECT_THAT(Analyze("What seat do I prefer?").targets, IsEmpty());
+}
+
+TEST_F(QueryAnalysisTest, SecondPersonIsTheAgent) {
+  RecallOptions options;
+  options.agent_name = "Guide";
+  EXPECT_THAT(Analyze("What did you recommend for Sintra?", options).targets, ElementsAre("Guide"));
+  EXPECT_THAT(Analyze("What did you recommend for Sintra?").targets, IsEmpty());
+}
+
+TEST_F(QueryAnalysisTest, MonthIsATimeConstraint) {
+  QueryAnalysis a = Analyze("What did Melanie paint in May 2023?");
+  EXPECT_EQ(a.from_ms, Iso("2023-05-01T00:00:00Z"));
+  EXPECT_EQ(a.to_ms, Iso("2023-06-01T00:00:00Z"));
+  EXPECT_EQ(a.kind, QuestionKind::kTemporal);
+}
+
+TEST_F(QueryAnalysisTest, LastYearIsRelativeToTheLatestTurn) {
+  QueryAnalysis a = Analyze("Where did Caroline travel last year?");
+  EXPECT_EQ(a.from_ms, Iso("2022-01-01T00:00:00Z"));
+  EXPECT_EQ(a.to_ms, Iso("2023-01-01T00:00:00Z"));
+}
+
+TEST_F(QueryAnalysisTest, NoTimeWordsNoConstraint) {
+  QueryAnalysis a = Analyze("What does Melanie paint?");
+  EXPECT_EQ(a.from_ms, 0);
+  EXPECT_EQ(a.to_ms, 0);
+}
+
+TEST_F(QueryAnalysisTest, Kinds) {
+  QueryAnalysis when = Analyze("When did Caroline go to the support group?");
+  EXPECT_EQ(when.kind, QuestionKind::kTemporal);
+  EXPECT_TRUE(when.asks_when);
+  EXPECT_EQ(Analyze("Would Caroline likely pursue writing as a career?").kind, QuestionKind::kOpen);
+  EXPECT_EQ(Analyze("What do Caroline and Melanie both like to do?").kind, QuestionKind::kMultiHop);
+  EXPECT_EQ(Analyze("How many children does Melanie have?").kind, QuestionKind::kMultiHop);
+  EXPECT_EQ(Analyze("What is Melanie's favorite food?").kind, QuestionKind::kPersona);
+  EXPECT_EQ(Analyze("What did Melanie paint?").kind, QuestionKind::kSingleFact);
+  // Every kind has a cue or is the default.
+  EXPECT_FALSE(when.cues.empty());
+}
+
+// ---------------------------------------------------------------------------
+// Routing over a small memory
+
+// One session between Caroline and Melanie plus a second session, with event
+// units and persona facts. Every document gets its own basis vector, so a
+// query vector equal to a document's basis vector finds exactly that one.
+class RouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto m = TenantMemory::Create("t", Options{}, kDim);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    memory_ = std::move(*m);
+    const TimeMs s1 = Iso("2023-05-08T13:00:00Z");
+    const TimeMs s2 = Iso("2023-07-20T09:00:00Z");
+    Add("s1", "Caroline", "Hey Melanie! What did you paint last week?", s1, "D1:1");
+    Add("s1", "Melanie", "A sunset over the lake, with purple clouds.", s1 + 1000, "D1:2");
+    Add("s1", "Caroline", "I went to a support group yesterday, it was powerful.", s1 + 2000, "D1:3",
+        {Unit("Caroline went to a support group.", "Caroline", s1 - kMsPerDay)});
+    Add("s1", "Melanie", "That is brave of you. My kids love swimming in the lake.", s1 + 3000, "D1:4");
+    Add("s2", "Melanie", "I painted a horse for my daughter last month.", s2, "D2:1");
+    Add("s2", "Caroline", "I painted a horse too, years ago, for a school show.", s2 + 1000, "D2:2");
+    Add("s2", "Melanie", "We are camping this weekend near the mountains.", s2 + 2000, "D2:3");
+    Extraction facts;
+    PersonaFact f;
+    f.subject = "Melanie";
+    f.attribute = "likes";
+    f.value = "painting";
+    f.source_ids = {"D1:2"};
+    facts.facts.push_back(f);
+    memory_->ApplyEnrichment(seqs_.at("D1:2"), facts);
+  }
+
+  static EventUnit Unit(const std::string& text, const std::string& subject, TimeMs when) {
+    EventUnit u;
+    u.text = text;
+    u.subject = subject;
+    u.event_from_ms = when;
+    u.event_to_ms = when + kMsPerDay;
+    return u;
+  }
+
+  void Add(const std::string& session, const std::string& speaker, const std::string& text, TimeMs time,
+           const std::string& id, std::vector<EventUnit> units = {}) {
+    Turn turn;
+    turn.session = session;
+    turn.speaker = speaker;
+    turn.text = text;
+    turn.time_ms = time;
+    turn.source_id = id;
+    Extraction x;
+    for (auto& u : units) {
+      u.source_ids = {id};
+      x.units.push_back(u);
+    }
+    uint64_t seq = ++next_seq_;
+    seqs_[id] = seq;
+    std::vector<uint64_t> ids;
+    std::vector<float> vectors;
+    for (const MemoryDoc* d : memory_->ApplyTurn(seq, turn, x)) {
+      ids.push_back(d->id);
+      std::vector<float> v(kDim, 0.0f);
+      v[basis_of_.size() % kDim] = 1.0f;
+      basis_of_[d->id] = basis_of_.size();
+      vectors.insert(vectors.end(), v.begin(), v.end());
+    }
+    ASSERT_TRUE(memory_->vectors().Add(ids, vectors).ok());
+  }
+
+  // A query vector pointing at the turn with `id`.
+  std::vector<float> Towards(const std::string& id) const {
+    std::vector<float> v(kDim, 0.0f);
+    v[basis_of_.at(DocId(seqs_.at(id), 0)) % kDim] = 1.0f;
+    return v;
+  }
+
+  std::vector<std::string> Ids(const RecallResult& r) const {
+    std::vector<std::string> ids;
+    for (const auto& h : r.hits) ids.push_back(h.source_ids.front());
+    return ids;
+  }
+
+  Router router_;
+  std::unique_ptr<TenantMemory> memory_;
+  std::map<std::string, uint64_t> seqs_;
+  std::map<uint64_t, size_t> basis_of_;
+  uint64_t next_seq_ = 0;
+};
+
+TEST_F(RouterTest, AutoPicksThePlanOfTheQuestionKind) {
+  RecallOptions options;  // route = "auto"
+  auto r = router_.Recall(*memory_, "When did Caroline go to the support group?", Towards("D1:3"), options);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->route.name, "temporal");
+  EXPECT_EQ(r->route.question_kind, "temporal");
+  EXPECT_THAT(r->route.targets, ElementsAre("Caroline"));
+  ASSERT_FALSE(r->hits.empty());
+  EXPECT_EQ(r->hits.front().source_ids.front(), "D1:3");
+}
+
+TEST_F(RouterTest, ExplicitRouteOverridesTheKind) {
+  RecallOptions options;
+  options.route = "hybrid";
+  auto r = router_.Recall(*memory_, "When did Caroline go to the support group?", Towards("D1:3"), options);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->route.name, "hybrid");
+  EXPECT_EQ(r->route.question_kind, "temporal");  // still analysed, but not used to route
+  options.route = "multi_hop";
+  r = router_.Recall(*memory_, "When did Caroline go to the support group?", Towards("D1:3"), options);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->route.name, "multi_hop");
+}
+
+TEST_F(RouterTest, UnknownRouteIsInvalidArgument) {
+  RecallOptions options;
+  options.route = "fastest";
+  auto r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D1:2"), options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument());
+  EXPECT_THAT(r.status().message(), HasSubstr("fastest"));
+  EXPECT_THAT(r.status().message(), HasSubstr("hybrid"));
+}
+
+TEST_F(RouterTest, HybridIsPlainWeightedFusion) {
+  RecallOptions options;
+  options.route = "hybrid";
+  auto r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D2:3"), options);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->route.weights.at("bm25"), 0.7f);
+  EXPECT_EQ(r->route.weights.at("vector"), 0.3f);
+  for (const auto& h : r->hits) {
+    for (const auto& [signal, value] : h.signals) {
+      EXPECT_TRUE(signal == "bm25" || signal == "vector") << signal << " in hybrid hit " << h.source_ids.front();
+    }
+    // The score is the weighted sum of the two normalised signals.
+    float expected = 0.7f * (h.signals.count("bm25") ? h.signals.at("bm25") : 0.0f) +
+                     0.3f * (h.signals.count("vector") ? h.signals.at("vector") : 0.0f);
+    EXPECT_NEAR(h.score, expected, 1e-5f);
+  }
+  // The caller's weights apply to "hybrid".
+  options.lexical_weight = 0.0f;
+  options.vector_weight = 1.0f;
+  r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D2:3"), options);
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(r->hits.empty());
+  EXPECT_EQ(r->hits.front().source_ids.front(), "D2:3");
+}
+
+TEST_F(RouterTest, TheReplyToAMatchingQuestionIsRecalled) {
+  // "paint" only matches Caroline's question (D1:1) and the session-2 turns;
+  // Melanie's answer (D1:2) shares no word with the question and its vector
+  // is unrelated. The dialogue neighbour rule brings it in.
+  RecallOptions options;
+  auto r = router_.Recall(*memory_, "What did Melanie paint last week?", Towards("D2:3"), options);
+  ASSERT_TRUE(r.ok());
+  auto ids = Ids(*r);
+  auto it = std::find(ids.begin(), ids.end(), "D1:2");
+  ASSERT_NE(it, ids.end()) << "the answer after the question turn is missing";
+  const Hit& answer = r->hits[static_cast<size_t>(it - ids.begin())];
+  EXPECT_GT(answer.signals.at("neighbour"), 0.0f);
+  EXPECT_EQ(answer.signals.at("speaker"), 1.0f);  // by Melanie, the target
+  bool explained = std::any_of(r->route.steps.begin(), r->route.steps.end(),
+                               [](const std::string& s) { return s.rfind("neighbours:", 0) == 0; });
+  EXPECT_TRUE(explained);
+  // The plain BM25 route has no such expansion.
+  options.route = "bm25";
+  r = router_.Recall(*memory_, "What did Melanie paint last week?", {}, options);
+  ASSERT_TRUE(r.ok());
+  for (const auto& h : r->hits) EXPECT_EQ(h.signals.count("neighbour"), 0u);
+}
+
+TEST_F(RouterTest, AStatementLendsToWhatItAnswersNotToWhatFollows) {
+  // D1:3 is a statement: the turn before it (D1:2) is what it follows up;
+  // the turn after it (D1:4) is a new topic and inherits nothing.
+  RecallOptions options;
+  options.route = "single_fact";
+  auto r = router_.Recall(*memory_, "Which support group did she go to?", Towards("D1:3"), options);
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(r->hits.empty());
+  EXPECT_EQ(r->hits.front().source_ids.front(), "D1:3");
+  for (const auto& h : r->hits) {
+    if (h.source_ids.front() == "D1:2") EXPECT_GT(h.signals.count("neighbour"), 0u);
+    if (h.source_ids.front() == "D1:4") EXPECT_EQ(h.signals.count("neighbour"), 0u);
+  }
+  auto ids = Ids(*r);
+  EXPECT_NE(std::find(ids.begin(), ids.end(), "D1:2"), ids.end());
+}
+
+TEST_F(RouterTest, TheTargetsOwnTurnRanksFirstAmongEqualMatches) {
+  // D2:1 (Melanie) and D2:2 (Caroline) both say "painted a horse".
+  RecallOptions options;
+  options.route = "single_fact";
+  auto r = router_.Recall(*memory_, "What did Caroline paint a horse for?", Towards("D1:4"), options);
+  ASSERT_TRUE(r.ok());
+  auto ids = Ids(*r);
+  auto caroline = std::find(ids.begin(), ids.end(), "D2:2");
+  auto melanie = std::find(ids.begin(), ids.end(), "D2:1");
+  ASSERT_NE(caroline, ids.end());
+  ASSERT_NE(melanie, ids.end());
+  EXPECT_LT(caroline, melanie);
+  options.route = "single_fact";
+  r = router_.Recall(*memory_, "What did Melanie paint a horse for?", Towards("D1:4"), options);
+  ASSERT_TRUE(r.ok());
+  ids = Ids(*r);
+  EXPECT_LT(std::find(ids.begin(), ids.end(), "D2:1"), std::find(ids.begin(), ids.end(), "D2:2"));
+}
+
+TEST_F(RouterTest, BM25SkipsTheTargetNameAndSaysSo) {
+  RecallOptions options;
+  auto r = router_.Recall(*memory_, "What kind of clouds did Melanie paint?", Towards("D2:3"), options);
+  ASSERT_TRUE(r.ok());
+  bool content_step = false;
+  for (const auto& s : r->route.steps) {
+    if (s.find("bm25: content words") == 0) {
+      content_step = true;
+      EXPECT_THAT(s, Not(HasSubstr("Melanie")));
+      EXPECT_THAT(s, Not(HasSubstr("kind")));
+      EXPECT_THAT(s, HasSubstr("clouds"));
+    }
+  }
+  EXPECT_TRUE(content_step);
+  ASSERT_FALSE(r->hits.empty());
+  EXPECT_EQ(r->hits.front().source_ids.front(), "D1:2");
+}
+
+TEST_F(RouterTest, TimeConstraintFavoursDocumentsInRange) {
+  RecallOptions options;
+  options.route = "temporal";
+  // "painted" matches D2:1 and D2:2 (July) and D1:1 (May, "paint").
+  auto r = router_.Recall(*memory_, "What did they paint in July 2023?", Towards("D1:4"), options);
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(r->hits.empty());
+  const Hit& top = r->hits.front();
+  EXPECT_EQ(top.session, "s2");
+  EXPECT_EQ(top.signals.at("temporal"), 1.0f);
+  EXPECT_EQ(r->route.from_ms, Iso("2023-07-01T00:00:00Z"));
+}
+
+TEST_F(RouterTest, FiltersApplyToEveryRoute) {
+  for (const char* route : {"auto", "hybrid", "multi_hop", "temporal"}) {
+    RecallOptions options;
+    options.route = route;
+    options.speaker = "Caroline";
+    auto r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D1:2"), options);
+    ASSERT_TRUE(r.ok()) << route;
+    for (const auto& h : r->hits) EXPECT_EQ(h.speaker, "Caroline") << route << " " << h.source_ids.front();
+  }
+}
+
+TEST_F(RouterTest, PlansAreInspectableAndReplaceable) {
+  const RoutePlan* temporal = router_.FindPlan("temporal");
+  ASSERT_NE(temporal, nullptr);
+  EXPECT_GT(temporal->temporal_weight, 0.0f);
+  EXPECT_EQ(router_.FindPlan("nonsense"), nullptr);
+  for (const char* name : {"hybrid", "bm25", "vector", "single_fact", "multi_hop", "temporal", "persona", "open",
+                           "unanswerable"}) {
+    EXPECT_NE(router_.FindPlan(name), nullptr) << name;
+  }
+  RoutePlan only_vectors = *router_.FindPlan("single_fact");
+  only_vectors.lexical_weight = 0;
+  only_vectors.vector_weight = 1;
+  only_vectors.neighbour_seeds = 0;
+  only_vectors.speaker_weight = 0;
+  router_.SetPlan(only_vectors);
+  RecallOptions options;
+  options.route = "single_fact";
+  auto r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D2:3"), options);
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(r->hits.empty());
+  EXPECT_EQ(r->hits.front().source_ids.front(), "D2:3");
+  EXPECT_EQ(r->route.weights.at("bm25"), 0.0f);
+}
+
+// ---------------------------------------------------------------------------
+// Context packing
+
+TEST_F(RouterTest, ContextNeverExceedsTheBudgetAndEveryItemHasProvenance) {
+  RecallOptions options;
+  for (size_t budget : {0u, 10u, 25u, 40u, 80u, 150u, 400u, 2000u}) {
+    auto ctx = router_.RecallContext(*memory_, "What did Melanie paint?", Towards("D1:2"), budget, options);
+    ASSERT_TRUE(ctx.ok()) << ctx.status().ToString();
+    EXPECT_LE(ctx->tokens, budget);
+    EXPECT_LE(ApproxTokens(ctx->text), budget) << ctx->text;
+    size_t items = 0;
+    for (const auto& section : ctx->sections) {
+      EXPECT_FALSE(section.items.empty()) << "empty section " << section.name;
+      for (const auto& item : section.items) {
+        ++items;
+        ASSERT_FALSE(item.source_ids.empty()) << section.name << ": " << item.text;
+        for (const auto& id : item.source_ids) {
+          EXPECT_NE(memory_->SeqOfSource(id), 0u) << section.name << " item cites unknown turn '" << id << "'";
+          // The rendering names the item's sources.
+          EXPECT_THAT(ctx->text, HasSubstr(id));
+        }
+      }
+    }
+    if (budget == 0) EXPECT_EQ(items, 0u);
+    if (budget >= 400) EXPECT_GT(items, 3u);
+  }
+}
+
+TEST_F(RouterTest, ContextHasTheEvidenceAndThePersonaOfTheTarget) {
+  RecallOptions options;  // working memory: the latest session, s2
+  auto ctx = router_.RecallContext(*memory_, "What did Melanie paint last week?", Towards("D1:2"), 2000, options);
+  ASSERT_TRUE(ctx.ok());
+  std::vector<std::string> names;
+  for (const auto& s : ctx->sections) names.push_back(s.name);
+  EXPECT_THAT(names, Contains("evidence"));
+  EXPECT_THAT(names, Contains("persona"));
+  EXPECT_THAT(ctx->text, HasSubstr("Melanie likes: painting"));
+  EXPECT_THAT(ctx->text, HasSubstr("A sunset over the lake"));
+  EXPECT_EQ(ctx->route.question_kind, "temporal");  // "last week"
+  // Evidence never repeats a turn the working-memory section already shows.
+  std::set<std::string> working, evidence;
+  for (const auto& s : ctx->sections) {
+    for (const auto& h : s.items) {
+      if (s.name == "working") working.insert(h.source_ids.front());
+      if (s.name == "evidence") EXPECT_TRUE(evidence.insert(h.source_ids.front()).second);
+    }
+  }
+  for (const auto& id : evidence) EXPECT_EQ(working.count(id), 0u) << id;
+}
+
+}  // namespace
+}  // namespace engram
