@@ -221,6 +221,72 @@ TEST(VectorIndexTest, HnswRecallOn5kClusteredVectors) {
   EXPECT_GE(recall / nq, 0.9);
 }
 
+// 512-d, the embedder's size: HNSW walks its graph over 512-byte int8 codes
+// and re-scores the best candidates in fp32. Several graph layers, two add
+// batches, near-tie neighbours (sigma 0.03 in every dimension).
+TEST(VectorIndexTest, HnswInt8WalkAt512dMatchesOracle) {
+  const size_t dim = 512, n = 10000, k = 10, nq = 40;
+  // Queries come from the same mixture (same centres) as the data.
+  auto data = MakeVectors(n + nq, dim, 31, /*clusters=*/100, /*sigma=*/0.03f);
+  const std::vector<float> queries(data.end() - nq * dim, data.end());
+  data.resize(n * dim);
+  const auto ids = MakeIds(n);
+  auto index = MustCreate("HNSW32,efSearch=64,efConstruction=40", dim);
+  ASSERT_TRUE(index->Add(std::span(ids).first(n / 2), std::span(data).first(n / 2 * dim)).ok());
+  ASSERT_TRUE(index->Add(std::span(ids).subspan(n / 2), std::span(data).subspan(n / 2 * dim)).ok());
+  const VectorFilter quarter = [](uint64_t id) { return (id / 7) % 4 == 1; };
+  double recall = 0, filtered_recall = 0;
+  for (size_t qi = 0; qi < nq; ++qi) {
+    const float* q = queries.data() + qi * dim;
+    const auto got = MustSearch(*index, q, k);
+    const auto truth = BruteForce(data, ids, dim, q, k);
+    ASSERT_EQ(got.size(), k);
+    recall += RecallAt(got, truth);
+    // Scores are exact fp32 inner products (not int8 estimates), best first.
+    for (size_t i = 0; i < k; ++i) {
+      const size_t row = (got[i].id - 1000) / 7;
+      double exact = 0;
+      for (size_t j = 0; j < dim; ++j) exact += double{q[j]} * data[row * dim + j];
+      EXPECT_NEAR(got[i].score, exact, 1e-5);
+      if (i > 0) EXPECT_GE(got[i - 1].score, got[i].score);
+    }
+    const auto filtered = MustSearch(*index, q, k, quarter);
+    ASSERT_EQ(filtered.size(), k);
+    for (const auto& h : filtered) EXPECT_TRUE(quarter(h.id)) << h.id;
+    filtered_recall += RecallAt(filtered, BruteForce(data, ids, dim, q, k, quarter));
+  }
+  RecordProperty("recall_at_10", std::to_string(recall / nq));
+  EXPECT_GE(recall / nq, 0.95);
+  EXPECT_GE(filtered_recall / nq, 0.9);
+
+  // Removing each query's best hit: it never returns, the rest still do.
+  std::vector<uint64_t> removed;
+  for (size_t qi = 0; qi < nq; ++qi) removed.push_back(MustSearch(*index, queries.data() + qi * dim, 1)[0].id);
+  ASSERT_TRUE(index->Remove(removed).ok());
+  const std::set<uint64_t> removed_set(removed.begin(), removed.end());
+  for (size_t qi = 0; qi < nq; ++qi) {
+    const auto got = MustSearch(*index, queries.data() + qi * dim, k);
+    ASSERT_EQ(got.size(), k);
+    for (const auto& h : got) EXPECT_FALSE(removed_set.count(h.id)) << h.id;
+  }
+
+  // The snapshot restores the same graph and the same int8 codes.
+  auto bytes = index->Serialize();
+  ASSERT_TRUE(bytes.ok());
+  auto copy = VectorIndex::Deserialize(*bytes);
+  ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+  for (size_t qi = 0; qi < nq; ++qi) {
+    const float* q = queries.data() + qi * dim;
+    const auto a = MustSearch(*index, q, k, quarter);
+    const auto b = MustSearch(**copy, q, k, quarter);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].id, b[i].id);
+      EXPECT_EQ(a[i].score, b[i].score);
+    }
+  }
+}
+
 TEST(VectorIndexTest, IvfBecomesExactWithAllListsProbedAfterTraining) {
   const size_t dim = 32, n = 1500, k = 10;  // trains at 1024 vectors
   const auto data = MakeVectors(n, dim, 31, 10, 0.1f);
