@@ -81,6 +81,7 @@ std::string LexicalQuery(std::string_view query, const std::vector<std::string>&
     out.push_back(' ');
     content = content || (!word.empty() && word != "of");
   }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
   return content ? out : std::string(query);
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "common/time_format.h"
@@ -124,15 +125,22 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
     for (const auto& id : h.source_ids) ids += (ids.empty() ? "" : ",") + id;
     return "- [" + when + "] " + h.speaker + ": " + h.text + " (" + ids + ")\n";
   };
+  // Sections are packed in rendering order, but working memory and persona
+  // facts may take at most a share of the budget each, so the recalled
+  // evidence (the answer, usually) always has most of it.
+  const size_t working_cap = budget_tokens / 4;  // 25%
+  const size_t persona_cap = budget_tokens / 5;  // 20%
   size_t used = 0;
   std::string text;
-  auto try_add = [&](ContextSection& section, const std::string& header, const Hit& h) {
+  std::map<std::string, size_t> section_used;
+  auto try_add = [&](ContextSection& section, const std::string& header, const Hit& h, size_t cap) {
     std::string line = line_of(h);
     size_t cost = ApproxTokens(line) + (section.items.empty() ? ApproxTokens(header) : 0);
-    if (used + cost > budget_tokens) return false;
+    if (used + cost > budget_tokens || section_used[section.name] + cost > cap) return false;
     if (section.items.empty()) text += header;
     text += line;
     used += cost;
+    section_used[section.name] += cost;
     section.items.push_back(h);
     return true;
   };
@@ -150,7 +158,7 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
       h.speaker = st.turn.speaker;
       h.session = st.turn.session;
       h.time_ms = st.turn.time_ms;
-      if (!try_add(working, "## Recent conversation\n", h)) break;
+      if (!try_add(working, "## Recent conversation\n", h, working_cap)) break;
     }
   }
 
@@ -177,7 +185,7 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
       h.speaker = f.subject;
       h.time_ms = f.valid_from_ms;
       h.score = f.confidence;
-      if (persona.items.size() >= 8 || !try_add(persona, "## Known facts about the people\n", h)) break;
+      if (persona.items.size() >= 8 || !try_add(persona, "## Known facts about the people\n", h, persona_cap)) break;
     }
   }
 
@@ -187,8 +195,8 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
   for (const auto& h : working.items) shown.insert(h.source_ids.front());
   for (const auto& h : recalled->hits) {
     if (shown.count(h.source_ids.front())) continue;
-    if (!try_add(evidence, "## Relevant memories\n", h)) break;
-    shown.insert(h.source_ids.front());
+    // A long hit that does not fit leaves room for shorter ones after it.
+    if (try_add(evidence, "## Relevant memories\n", h, budget_tokens)) shown.insert(h.source_ids.front());
   }
 
   // Related facts from the graph around the question's participants.
@@ -205,7 +213,7 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
       h.source_ids = r->source_ids;
       h.text = r->subject + " " + r->relation + " " + r->object;
       h.time_ms = r->time_ms;
-      if (!try_add(related, "## Related facts\n", h)) break;
+      if (!try_add(related, "## Related facts\n", h, budget_tokens)) break;
     }
   }
 

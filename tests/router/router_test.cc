@@ -398,6 +398,12 @@ TEST_F(RouterTest, ContextNeverExceedsTheBudgetAndEveryItemHasProvenance) {
       }
     }
     if (budget == 0) EXPECT_EQ(items, 0u);
+    // Working memory and persona facts never crowd the evidence out.
+    if (budget >= 40) {
+      bool has_evidence = std::any_of(ctx->sections.begin(), ctx->sections.end(),
+                                      [](const ContextSection& s) { return s.name == "evidence"; });
+      EXPECT_TRUE(has_evidence) << "budget " << budget << ":\n" << ctx->text;
+    }
     if (budget >= 400) EXPECT_GT(items, 3u);
   }
 }
