@@ -114,6 +114,24 @@ QueryAnalysis AnalyzeQuery(std::string_view question, const std::vector<std::str
     if (std::find(a.entities.begin(), a.entities.end(), name) == a.entities.end()) a.entities.push_back(name);
   }
 
+  // What type of thing the answer is, from a plural noun naming a kind of
+  // entity ("what countries has she visited", "which books").
+  for (const auto& w : words) {
+    if (w == "countries" || w == "cities" || w == "places" || w == "states" || w == "towns" ||
+        w == "destinations" || w == "locations") {
+      a.has_answer_type = true;
+      a.answer_type = EntityType::kPlace;
+    } else if (w == "books" || w == "movies" || w == "films" || w == "shows" || w == "games" || w == "novels" ||
+               w == "series") {
+      a.has_answer_type = true;
+      a.answer_type = EntityType::kThing;
+    }
+    if (a.has_answer_type) {
+      a.cues.push_back(std::string("answer is a ") + EntityTypeName(a.answer_type) + " ('" + w + "')");
+      break;
+    }
+  }
+
   // When.
   for (const TimeMention& m : FindTimeExpressions(question, anchor_ms)) {
     a.from_ms = m.from_ms;

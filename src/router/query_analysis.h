@@ -25,6 +25,10 @@ struct QueryAnalysis {
   std::vector<std::string> entities;  // graph entities mentioned
   TimeMs from_ms = 0, to_ms = 0;      // time constraint; 0, 0 = none
   bool asks_when = false;             // the answer is a time
+  // The question asks for things of one entity type ("what countries",
+  // "which books"): turns that mention such entities may hold the answer.
+  bool has_answer_type = false;
+  EntityType answer_type = EntityType::kOther;
   std::vector<std::string> cues;      // why the kind was chosen, in words
 };
 

@@ -11,7 +11,7 @@ namespace engram {
 namespace {
 
 struct Scored {
-  float lexical = 0, vector = 0, speaker = 0, temporal = 0, recency = 0, graph = 0;
+  float lexical = 0, vector = 0, speaker = 0, temporal = 0, recency = 0, graph = 0, answer_type = 0;
   float fused = 0;
 };
 
@@ -159,6 +159,28 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
                      std::to_string(seeds.size()) + " seeds, " + std::to_string(graph_score.size()) + " turns");
   }
 
+  // Turns by a target that name an entity of the asked-for type.
+  if (plan.answer_type_weight > 0 && analysis.has_answer_type) {
+    size_t marked = 0;
+    for (const Entity& e : memory.graph().entities()) {
+      if (e.type != analysis.answer_type) continue;
+      for (const auto& src : e.source_ids) {
+        uint64_t seq = memory.SeqOfSource(src);
+        const MemoryDoc* turn = memory.TurnDoc(seq);
+        if (turn == nullptr || !keep(turn->id)) continue;
+        bool by_target = analysis.targets.empty() ||
+                         std::any_of(analysis.targets.begin(), analysis.targets.end(), [&](const std::string& n) {
+                           return AsciiLower(n) == AsciiLower(turn->speaker);
+                         });
+        if (!by_target) continue;
+        docs[turn->id].answer_type = 1.0f;
+        ++marked;
+      }
+    }
+    steps->push_back(std::string("answer type ") + EntityTypeName(analysis.answer_type) + ": " +
+                     std::to_string(marked) + " turns name one");
+  }
+
   // Two kinds of score. Relevance (BM25, vector, graph, temporal fit) belongs
   // to a document and is what neighbours inherit. Priors (speaker, recency)
   // belong to a turn: a reply next to a matching turn inherits its
@@ -169,7 +191,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     if (d == nullptr) continue;
     if (plan.temporal_weight > 0) s.temporal = TemporalFit(*d, analysis);
     s.fused = plan.lexical_weight * s.lexical + plan.vector_weight * s.vector + plan.graph_weight * s.graph +
-              plan.temporal_weight * s.temporal;
+              plan.temporal_weight * s.temporal + plan.answer_type_weight * s.answer_type;
     if (d->is_unit) s.fused *= plan.unit_factor;
   }
 
@@ -302,6 +324,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     put("temporal", t.s.temporal);
     put("recency", t.s.recency);
     put("graph", t.s.graph);
+    put("answer_type", t.s.answer_type);
     put("neighbour", t.neighbour);
     out.push_back(std::move(h));
   }

@@ -39,6 +39,9 @@ struct RoutePlan {
   float temporal_weight = 0.0f;  // the document's time fits the question's time range
   float recency_weight = 0.0f;   // newer documents first, all else equal
   float graph_weight = 0.0f;     // the turn supports a relation near the question's entities
+  // The turn (by a target) mentions an entity of the type the question asks
+  // for ("what countries ..." -> turns naming places).
+  float answer_type_weight = 0.0f;
   int graph_hops = 0;            // 0 = no graph expansion
   size_t graph_fanout = 16;      // edges followed per entity
   size_t graph_max_edges = 64;
@@ -63,7 +66,7 @@ struct RoutePlan {
 
   std::map<std::string, float> Weights() const {
     return {{"bm25", lexical_weight},     {"vector", vector_weight},   {"speaker", speaker_weight},
-            {"temporal", temporal_weight}, {"recency", recency_weight}, {"graph", graph_weight},
+            {"temporal", temporal_weight}, {"recency", recency_weight}, {"graph", graph_weight}, {"answer_type", answer_type_weight},
             {"neighbour", neighbour_factor}, {"unit", unit_factor}};
   }
 };

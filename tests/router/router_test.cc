@@ -89,6 +89,16 @@ TEST_F(QueryAnalysisTest, NoTimeWordsNoConstraint) {
   EXPECT_EQ(a.to_ms, 0);
 }
 
+TEST_F(QueryAnalysisTest, PluralKindNounsSetTheAnswerType) {
+  auto places = Analyze("What countries has Melanie visited?");
+  EXPECT_TRUE(places.has_answer_type);
+  EXPECT_EQ(places.answer_type, EntityType::kPlace);
+  auto things = Analyze("Which books did Caroline recommend?");
+  EXPECT_TRUE(things.has_answer_type);
+  EXPECT_EQ(things.answer_type, EntityType::kThing);
+  EXPECT_FALSE(Analyze("Where did Melanie go camping?").has_answer_type);
+}
+
 TEST_F(QueryAnalysisTest, Kinds) {
   QueryAnalysis when = Analyze("When did Caroline go to the support group?");
   EXPECT_EQ(when.kind, QuestionKind::kTemporal);
@@ -324,6 +334,27 @@ TEST_F(RouterTest, BM25SkipsTheTargetNameAndSaysSo) {
   EXPECT_TRUE(content_step);
   ASSERT_FALSE(r->hits.empty());
   EXPECT_EQ(r->hits.front().source_ids.front(), "D1:2");
+}
+
+TEST_F(RouterTest, AListOfPlacesFavoursTheTargetsTurnsThatNamePlaces) {
+  // The evidence shares no word with the question; the graph knows it names a place.
+  Add("s9", "Caroline", "The tapas there were the best I've ever had.", Iso("2023-07-01T10:00:00Z"), "D9:1");
+  Add("s9", "Melanie", "We flew back from Lisbon yesterday.", Iso("2023-07-01T10:01:00Z"), "D9:2");
+  memory_->graph().AddEntity(Entity{"Spain", EntityType::kPlace, {}, {"D9:1"}});
+  memory_->graph().AddEntity(Entity{"Lisbon", EntityType::kPlace, {}, {"D9:2"}});
+  RecallOptions options;
+  options.k = 50;
+  options.route = "multi_hop";
+  auto r = router_.Recall(*memory_, "What countries has Caroline been to?", Towards("D1:4"), options);
+  ASSERT_TRUE(r.ok());
+  const Hit* caroline = nullptr;
+  for (const auto& h : r->hits) {
+    if (h.source_ids.front() == "D9:1") caroline = &h;
+    // Melanie's place is not Caroline's answer.
+    if (h.source_ids.front() == "D9:2") EXPECT_EQ(h.signals.count("answer_type"), 0u);
+  }
+  ASSERT_NE(caroline, nullptr);
+  EXPECT_EQ(caroline->signals.at("answer_type"), 1.0f);
 }
 
 TEST_F(RouterTest, TimeConstraintFavoursDocumentsInRange) {
