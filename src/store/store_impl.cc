@@ -1,12 +1,10 @@
 #include "store/store_impl.h"
 
-#include <set>
-#include <unordered_set>
-
 #include <chrono>
 #include <cmath>
-#include <thread>
 #include <cstring>
+#include <set>
+#include <thread>
 
 #include "common/logging.h"
 #include "common/sha256.h"
@@ -131,7 +129,6 @@ namespace {
 
 // A new turn on its way into the log, with what was derived from it.
 struct PendingTurn {
-  size_t index;  // position in the caller's batch
   Turn turn;
   Extraction extraction;
   uint64_t seq = 0;
@@ -287,7 +284,7 @@ Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, st
         continue;
       }
     }
-    PendingTurn p{i, turn, {}, ++next};
+    PendingTurn p{turn, {}, ++next};
     if (p.turn.source_id.empty()) {
       // "auto:<seq>", unless a caller already used that id for another turn.
       std::string id = "auto:" + std::to_string(p.seq);
