@@ -23,6 +23,7 @@ using nlohmann::json;
 struct RecallTally {
   std::map<size_t, double> sum;  // k -> sum of per-question recall
   size_t questions = 0;
+  size_t flagged_unanswerable = 0;  // the router said "may not hold the answer"
 };
 
 struct RouteReport {
@@ -44,6 +45,7 @@ json TallyJson(const RecallTally& t, const std::vector<size_t>& ks) {
     j["R@" + std::to_string(k)] = t.questions ? 100.0 * t.sum.at(k) / static_cast<double>(t.questions) : 0.0;
   }
   j["questions"] = t.questions;
+  j["flagged_unanswerable"] = t.questions ? 100.0 * t.flagged_unanswerable / static_cast<double>(t.questions) : 0.0;
   return j;
 }
 
@@ -145,6 +147,7 @@ int RunEvalLocomo(const std::string& file, const std::string& ks_text, bool as_j
         const std::set<std::string> evidence(q.evidence.begin(), q.evidence.end());
         for (RecallTally* t : {&report.overall, &report.by_category[q.category]}) {
           ++t->questions;
+          if (result->route.likely_unanswerable) ++t->flagged_unanswerable;
           for (size_t k : ks) {
             size_t found = 0;
             for (size_t i = 0; i < std::min(k, ranked.size()); ++i) found += evidence.count(ranked[i]);
@@ -192,7 +195,8 @@ int RunEvalLocomo(const std::string& file, const std::string& ks_text, bool as_j
     auto row = [&](const std::string& name, const RecallTally& t) {
       std::printf("  %-14s", name.c_str());
       for (size_t k : ks) std::printf("  %6.1f", t.questions ? 100.0 * t.sum.at(k) / t.questions : 0.0);
-      std::printf("   (%zu)\n", t.questions);
+      std::printf("   (%zu, %.0f%% flagged unanswerable)\n", t.questions,
+                  t.questions ? 100.0 * t.flagged_unanswerable / t.questions : 0.0);
     };
     row("overall", rep.overall);
     for (const auto& [cat, t] : rep.by_category) {

@@ -15,8 +15,13 @@ namespace {
 using nlohmann::json;
 
 json RouteToJson(const RouteInfo& r) {
-  json j = {{"name", r.name},       {"question_kind", r.question_kind}, {"targets", r.targets},
-            {"entities", r.entities}, {"graph_expansion", r.graph_expansion}, {"weights", r.weights},
+  json j = {{"name", r.name},
+            {"question_kind", r.question_kind},
+            {"targets", r.targets},
+            {"entities", r.entities},
+            {"graph_expansion", r.graph_expansion},
+            {"likely_unanswerable", r.likely_unanswerable},
+            {"weights", r.weights},
             {"steps", r.steps}};
   if (r.from_ms != 0 || r.to_ms != 0) j["time_range"] = {FormatIsoTime(r.from_ms), FormatIsoTime(r.to_ms)};
   return j;

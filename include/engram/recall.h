@@ -64,6 +64,10 @@ struct RouteInfo {
   std::vector<std::string> entities; // entities mentioned
   TimeMs from_ms = 0, to_ms = 0;     // time constraint (0, 0 = none)
   bool graph_expansion = false;
+  // The question names a participant, but none of the best hits is by or
+  // about them: the memory may not hold the answer (an agent should say so
+  // rather than answer from someone else's memory).
+  bool likely_unanswerable = false;
   std::map<std::string, float> weights;
   std::vector<std::string> steps;    // what ran, in order, in words
 };

@@ -48,6 +48,32 @@ RoutePlan KindPlan(const char* name) {
   return p;
 }
 
+// Adversarial questions ask about one participant what only another one
+// did. When none of the hits that match the question best on content (BM25
+// and vector, before the speaker prior lifts the target's own turns) was
+// said by the participant asked about, say so.
+bool LikelyUnanswerable(const QueryAnalysis& analysis, const RoutePlan& plan, const std::vector<Hit>& hits) {
+  if (analysis.targets.empty() || hits.empty()) return false;
+  auto signal = [](const Hit& h, const char* name) {
+    auto it = h.signals.find(name);
+    return it == h.signals.end() ? 0.0f : it->second;
+  };
+  std::vector<std::pair<float, const Hit*>> by_content;
+  for (const auto& h : hits) {
+    float content = plan.lexical_weight * signal(h, "bm25") + plan.vector_weight * signal(h, "vector");
+    if (content > 0) by_content.emplace_back(content, &h);  // listed for the prior alone: no evidence
+  }
+  std::stable_sort(by_content.begin(), by_content.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  constexpr size_t kTop = 3;
+  for (size_t i = 0; i < std::min(kTop, by_content.size()); ++i) {
+    for (const auto& target : analysis.targets) {
+      if (AsciiLower(by_content[i].second->speaker) == AsciiLower(target)) return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 Router::Router() {
@@ -137,6 +163,11 @@ Result<RecallResult> Router::Recall(const TenantMemory& memory, std::string_view
   auto hits = ExecuteRoute(memory, query, query_vector, plan, analysis, options, &route.steps);
   if (!hits.ok()) return hits.status();
   result.hits = std::move(*hits);
+  route.likely_unanswerable = LikelyUnanswerable(analysis, plan, result.hits);
+  if (route.likely_unanswerable) {
+    route.steps.push_back("answerability: none of the best hits was said by " + analysis.targets.front() +
+                          "; the memory may not hold the answer");
+  }
   return result;
 }
 

@@ -357,6 +357,28 @@ TEST_F(RouterTest, AListOfPlacesFavoursTheTargetsTurnsThatNamePlaces) {
   EXPECT_EQ(caroline->signals.at("answer_type"), 1.0f);
 }
 
+TEST_F(RouterTest, EvidenceOnlyFromSomeoneElseIsFlaggedLikelyUnanswerable) {
+  Add("s9", "Caroline", "The tapas in Seville were the best I've ever had.", Iso("2023-07-01T10:00:00Z"), "D9:1");
+  RecallOptions options;
+  options.route = "single_fact";
+  options.k = 3;
+  // Asked about Melanie, but only Caroline ever talked about tapas.
+  auto r = router_.Recall(*memory_, "What did Melanie think of the tapas in Seville?", Towards("D9:1"), options);
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(r->hits.empty());
+  EXPECT_EQ(r->hits.front().source_ids.front(), "D9:1");
+  // Melanie's own turns may still be listed (the speaker prior lifts them),
+  // but none of them matches the question on content.
+  EXPECT_TRUE(r->route.likely_unanswerable);
+  bool explained = false;
+  for (const auto& step : r->route.steps) explained |= step.find("answerability") == 0;
+  EXPECT_TRUE(explained);
+  // Asked about Caroline, the same evidence answers it.
+  r = router_.Recall(*memory_, "What did Caroline think of the tapas in Seville?", Towards("D9:1"), options);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->route.likely_unanswerable);
+}
+
 TEST_F(RouterTest, TimeConstraintFavoursDocumentsInRange) {
   RecallOptions options;
   options.route = "temporal";
