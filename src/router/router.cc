@@ -8,6 +8,7 @@
 #include "common/time_format.h"
 #include "common/utf8.h"
 #include "router/route_executor.h"
+#include "router/tier_search.h"
 
 namespace engram {
 namespace {
@@ -213,14 +214,7 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
   if (plan == nullptr || plan->include_working) {
     const std::string& session = options.session.empty() ? memory.working().latest_session() : options.session;
     for (const auto& st : memory.working().Session(memory.tenant(), session)) {
-      Hit h;
-      h.kind = "turn";
-      h.tier = Tier::kWorking;
-      h.source_ids = {st.turn.source_id};
-      h.text = st.turn.text;
-      h.speaker = st.turn.speaker;
-      h.session = st.turn.session;
-      h.time_ms = st.turn.time_ms;
+      Hit h = TurnHit(st, Tier::kWorking);
       if (!try_add(working, "## Recent conversation\n", h, working_cap)) break;
     }
   }
@@ -240,14 +234,7 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
     std::stable_sort(facts.begin(), facts.end(),
                      [](const PersonaFact& a, const PersonaFact& b) { return a.confidence > b.confidence; });
     for (const auto& f : facts) {
-      Hit h;
-      h.kind = "fact";
-      h.tier = Tier::kPersona;
-      h.source_ids = f.source_ids;
-      h.text = f.subject + " " + f.attribute + ": " + f.value;
-      h.speaker = f.subject;
-      h.time_ms = f.valid_from_ms;
-      h.score = f.confidence;
+      Hit h = FactHit(f);
       if (persona.items.size() >= 8 || !try_add(persona, "## Known facts about the people\n", h, persona_cap)) break;
     }
   }
@@ -270,12 +257,7 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
     GraphExpansion x = memory.graph().Expand(seeds, 1, 8, 16);
     for (const Relation* r : x.relations) {
       if (r->relation == "mentioned_with") continue;
-      Hit h;
-      h.kind = "relation";
-      h.tier = Tier::kGraph;
-      h.source_ids = r->source_ids;
-      h.text = r->subject + " " + r->relation + " " + r->object;
-      h.time_ms = r->time_ms;
+      Hit h = RelationHit(*r);
       if (!try_add(related, "## Related facts\n", h, budget_tokens)) break;
     }
   }

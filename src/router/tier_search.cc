@@ -31,6 +31,41 @@ bool PassesFilters(const RecallOptions& o, std::string_view speaker, TimeMs t) {
 
 }  // namespace
 
+Hit TurnHit(const StoredTurn& st, Tier tier) {
+  Hit h;
+  h.kind = "turn";
+  h.tier = tier;
+  h.source_ids = {st.turn.source_id};
+  h.text = st.turn.text;
+  h.speaker = st.turn.speaker;
+  h.session = st.turn.session;
+  h.time_ms = st.turn.time_ms;
+  return h;
+}
+
+Hit FactHit(const PersonaFact& f) {
+  Hit h;
+  h.kind = "fact";
+  h.tier = Tier::kPersona;
+  h.source_ids = f.source_ids;
+  h.text = f.subject + " " + f.attribute + ": " + f.value;
+  h.speaker = f.subject;
+  h.time_ms = f.valid_from_ms;
+  h.score = f.confidence;
+  return h;
+}
+
+Hit RelationHit(const Relation& r) {
+  Hit h;
+  h.kind = "relation";
+  h.tier = Tier::kGraph;
+  h.source_ids = r.source_ids;
+  h.text = r.subject + " " + r.relation + " " + r.object;
+  h.speaker = r.subject;
+  h.time_ms = r.time_ms;
+  return h;
+}
+
 bool WantsTier(const RecallOptions& options, Tier tier) {
   if (options.tiers.empty()) return tier == Tier::kEpisodic;
   return std::find(options.tiers.begin(), options.tiers.end(), tier) != options.tiers.end();
@@ -42,16 +77,9 @@ void AddTierHits(const TenantMemory& memory, std::string_view query, const Recal
   const std::set<std::string> query_terms(q.begin(), q.end());
   if (WantsTier(options, Tier::kPersona)) {
     for (const auto& f : memory.persona().Query({}, 0, false)) {
-      std::string text = f.subject + " " + f.attribute + " " + f.value;
-      float s = Overlap(query_terms, text);
+      Hit h = FactHit(f);
+      float s = Overlap(query_terms, h.text);
       if (s <= 0 || !PassesFilters(options, f.subject, f.valid_from_ms)) continue;
-      Hit h;
-      h.kind = "fact";
-      h.tier = Tier::kPersona;
-      h.source_ids = f.source_ids;
-      h.text = text;
-      h.speaker = f.subject;
-      h.time_ms = f.valid_from_ms;
       h.score = s * f.confidence;
       h.signals["overlap"] = s;
       h.signals["confidence"] = f.confidence;
@@ -61,16 +89,9 @@ void AddTierHits(const TenantMemory& memory, std::string_view query, const Recal
   if (WantsTier(options, Tier::kGraph)) {
     for (const auto& r : memory.graph().relations()) {
       if (r.relation == "mentioned_with") continue;
-      std::string text = r.subject + " " + r.relation + " " + r.object;
-      float s = Overlap(query_terms, text);
+      Hit h = RelationHit(r);
+      float s = Overlap(query_terms, h.text);
       if (s <= 0 || !PassesFilters(options, r.subject, r.time_ms)) continue;
-      Hit h;
-      h.kind = "relation";
-      h.tier = Tier::kGraph;
-      h.source_ids = r.source_ids;
-      h.text = text;
-      h.speaker = r.subject;
-      h.time_ms = r.time_ms;
       h.score = s;
       h.signals["overlap"] = s;
       hits->push_back(std::move(h));
@@ -80,14 +101,7 @@ void AddTierHits(const TenantMemory& memory, std::string_view query, const Recal
     const std::string& session = options.session.empty() ? memory.working().latest_session() : options.session;
     for (const auto& st : memory.working().Session(memory.tenant(), session)) {
       if (!PassesFilters(options, st.turn.speaker, st.turn.time_ms)) continue;
-      Hit h;
-      h.kind = "turn";
-      h.tier = Tier::kWorking;
-      h.source_ids = {st.turn.source_id};
-      h.text = st.turn.text;
-      h.speaker = st.turn.speaker;
-      h.session = st.turn.session;
-      h.time_ms = st.turn.time_ms;
+      Hit h = TurnHit(st, Tier::kWorking);
       // Working memory is returned first: it is what was just said.
       h.score = 1e6f + static_cast<float>(st.seq % 1000000) * 1e-6f;
       h.signals["working"] = 1;

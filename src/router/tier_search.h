@@ -15,6 +15,11 @@ namespace engram {
 
 bool WantsTier(const RecallOptions& options, Tier tier);
 
+// A hit for a stored turn, persona fact or relation of the given tier (score 0).
+Hit TurnHit(const StoredTurn& turn, Tier tier);
+Hit FactHit(const PersonaFact& fact);
+Hit RelationHit(const Relation& relation);
+
 // Appends the hits of every non-episodic tier in options.tiers to *hits and
 // re-sorts them by score, keeping at most options.k.
 void AddTierHits(const TenantMemory& memory, std::string_view query, const RecallOptions& options,
