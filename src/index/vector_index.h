@@ -6,8 +6,10 @@
 //           AVX2/FMA kernel (Debian's libfaiss is built without AVX2).
 //   "Int8"  exact scan over int8 codes (one scale per vector), the best
 //           candidates re-scored in fp32; ~4x less memory traffic per query.
-//   "HNSW<M>[,efSearch=<n>][,efConstruction=<n>]"  FAISS IndexHNSWFlat over
-//           inner product, its distances computed by engram's kernels.
+//   "HNSW<M>[,efSearch=<n>][,efConstruction=<n>]"  a FAISS HNSW graph over
+//           inner product, built and searched over int8 codes of the vectors
+//           (engram's kernels; 4x less memory traffic per visited node), the
+//           best candidates re-scored in fp32, so scores are exact.
 //   anything else index_factory accepts ("IVF1024,Flat", "IVF256,SQ8", ...),
 //           optionally with ",nprobe=<n>"; vectors are searched exactly until
 //           enough have arrived to train the index.
@@ -23,7 +25,8 @@
 // shared for Search/Serialize, exclusive for Add/Remove).
 // A single Search never starts an OpenMP team (FAISS calls are pinned to the
 // calling thread), so many concurrent searches do not oversubscribe cores;
-// Add on HNSW uses FAISS's OpenMP threads for a batch.
+// Add on HNSW uses FAISS's OpenMP threads for a batch. HNSW searches keep
+// per-thread scratch buffers (2 bytes per indexed vector for visited marks).
 #pragma once
 
 #include <cstddef>
