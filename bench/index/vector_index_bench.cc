@@ -10,7 +10,7 @@
 // the same mixture, so neighbours are close together as with real
 // embeddings. 1M cases are opt-in: ENGRAM_BENCH_LARGE=1 (fp32 1M = 2 GB per
 // copy; the run needs ~10 GB). ENGRAM_BENCH_HNSW overrides the HNSW
-// description (default "HNSW32,efConstruction=40,efSearch=128");
+// description (default "HNSW32,efConstruction=64,efSearch=128");
 // ENGRAM_BENCH_EF_SWEEP=a,b,c re-measures the built HNSW graph with each
 // efSearch; ENGRAM_BENCH_DATA=lowdim switches to low-intrinsic-dimension data.
 #include <benchmark/benchmark.h>
@@ -263,7 +263,7 @@ void BM_PlainAvx2Loop(benchmark::State& state) {
 
 std::string HnswDescription() {
   const char* env = std::getenv("ENGRAM_BENCH_HNSW");
-  return env ? env : "HNSW32,efConstruction=40,efSearch=128";
+  return env ? env : "HNSW32,efConstruction=64,efSearch=128";
 }
 
 // The description without its efSearch option.
