@@ -868,11 +868,8 @@ class FaissIndex final : public IndexBase {
     struct Worse {
       bool operator()(const Scored& a, const Scored& b) const { return a.first > b.first; }
     };
-    thread_local std::vector<Scored> frontier_store, beam_store;
-    frontier_store.clear();
-    beam_store.clear();
-    std::priority_queue<Scored, std::vector<Scored>> frontier(std::less<Scored>(), std::move(frontier_store));
-    std::priority_queue<Scored, std::vector<Scored>, Worse> beam(Worse(), std::move(beam_store));
+    std::priority_queue<Scored> frontier;
+    std::priority_queue<Scored, std::vector<Scored>, Worse> beam;
     VisitedMarks& visited = VisitedMarks::ForThisThread(ntotal);
     visited.Visit(current);
     frontier.emplace(current_score, current);
