@@ -428,7 +428,7 @@ TEST_F(MemoryCliTest, EvalLocomoPrintsTheReport) {
   EXPECT_EQ(c["route"], "bm25");
   std::vector<std::string> keys;
   for (const auto& [k, v] : c["overall"].items()) keys.push_back(k);
-  EXPECT_EQ(keys, (std::vector<std::string>{"R@1", "R@3", "questions"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"R@1", "R@3", "flagged_unanswerable", "questions"}));
   ASSERT_TRUE(c["compare"]["hybrid"].is_object()) << c.dump(2);
   EXPECT_EQ(c["compare"]["hybrid"]["questions"], 4);
 
