@@ -272,7 +272,7 @@ TEST_F(CliTest, StoreProblemsMapToExitCodes) {
 }
 
 TEST_F(CliTest, IngestsLocomoJson) {
-  const std::string fixture = std::string(ENGRAM_TEST_DATA_DIR) + "/locomo_tiny.json";
+  const std::string fixture = std::string(ENGRAM_TEST_DATA_DIR) + "/fixture_locomo_format.json";
   RunResult r = Ingest(fixture, {"--format", "locomo"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
 

@@ -384,7 +384,7 @@ TEST_F(MemoryCliTest, RebuildAndReindexKeepRecallTheSame) {
 TEST_F(MemoryCliTest, EvalLocomoPrintsTheReport) {
   // Our own LoCoMo-format fixture: 2 conversations, 6 questions, 2 of them
   // without valid evidence (none given; an id not in the conversation).
-  RunResult r = Run({"eval", "locomo", "--json", DataFile("locomo_eval_tiny.json")});
+  RunResult r = Run({"eval", "locomo", "--json", DataFile("fixture_locomo_format_eval.json")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = ParseJson(r);
   EXPECT_EQ(j["questions"], 4);
@@ -422,7 +422,7 @@ TEST_F(MemoryCliTest, EvalLocomoPrintsTheReport) {
 
   // Chosen cut-offs and a second route to compare.
   RunResult custom = Run({"eval", "locomo", "--json", "--k", "3,1", "--route", "bm25,hybrid",
-                          DataFile("locomo_eval_tiny.json")});
+                          DataFile("fixture_locomo_format_eval.json")});
   ASSERT_EQ(custom.exit_code, 0) << custom.err;
   json c = ParseJson(custom);
   EXPECT_EQ(c["route"], "bm25");
@@ -432,7 +432,7 @@ TEST_F(MemoryCliTest, EvalLocomoPrintsTheReport) {
   ASSERT_TRUE(c["compare"]["hybrid"].is_object()) << c.dump(2);
   EXPECT_EQ(c["compare"]["hybrid"]["questions"], 4);
 
-  EXPECT_EQ(Run({"eval", "locomo", "--k", "0", DataFile("locomo_eval_tiny.json")}).exit_code, 1);
+  EXPECT_EQ(Run({"eval", "locomo", "--k", "0", DataFile("fixture_locomo_format_eval.json")}).exit_code, 1);
 }
 
 }  // namespace
