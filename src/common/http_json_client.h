@@ -81,6 +81,18 @@ struct HttpJsonClientOptions {
   int max_backoff_ms = 30000;
 };
 
+// Client options from a public options struct with timeout_ms, max_retries
+// and initial_backoff_ms (HttpEmbedderOptions, LlmExtractorOptions).
+template <typename PublicOptions>
+HttpJsonClientOptions ClientOptionsFrom(const PublicOptions& options, std::string api_key) {
+  HttpJsonClientOptions out;
+  out.api_key = std::move(api_key);
+  out.timeout_ms = options.timeout_ms;
+  out.max_retries = options.max_retries;
+  out.initial_backoff_ms = options.initial_backoff_ms;
+  return out;
+}
+
 class HttpJsonClient {
  public:
   // `url` is the full endpoint, e.g. "http://127.0.0.1:8080/v1/embeddings".

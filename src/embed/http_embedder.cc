@@ -161,11 +161,7 @@ Result<std::unique_ptr<Embedder>> NewHttpEmbedder(const HttpEmbedderOptions& opt
   const std::string& api_key = endpoint->api_key;
   if (options.max_batch == 0) return Status::InvalidArgument("HttpEmbedder: max_batch must be at least 1");
 
-  HttpJsonClientOptions client_options;
-  client_options.api_key = api_key;
-  client_options.timeout_ms = options.timeout_ms;
-  client_options.max_retries = options.max_retries;
-  client_options.initial_backoff_ms = options.initial_backoff_ms;
+  const HttpJsonClientOptions client_options = ClientOptionsFrom(options, api_key);
   Result<std::unique_ptr<HttpJsonClient>> client =
       HttpJsonClient::Create(JoinEndpoint(url, "/embeddings"), client_options);
   if (!client.ok()) return client.status().WithContext("HttpEmbedder");

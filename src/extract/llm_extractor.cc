@@ -396,11 +396,7 @@ Result<std::unique_ptr<Extractor>> NewLlmExtractor(const LlmExtractorOptions& op
   const std::string& url = endpoint->url;
   const std::string& model = endpoint->model;
   const std::string& api_key = endpoint->api_key;
-  HttpJsonClientOptions client_options;
-  client_options.api_key = api_key;
-  client_options.timeout_ms = options.timeout_ms;
-  client_options.max_retries = options.max_retries;
-  client_options.initial_backoff_ms = options.initial_backoff_ms;
+  const HttpJsonClientOptions client_options = ClientOptionsFrom(options, api_key);
   Result<std::unique_ptr<HttpJsonClient>> client =
       HttpJsonClient::Create(JoinEndpoint(url, "/chat/completions"), client_options);
   if (!client.ok()) return client.status().WithContext("LlmExtractor");
