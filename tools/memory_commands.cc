@@ -288,7 +288,7 @@ std::string HitsToJson(const RecallResult& result, int indent) {
 void AddMemoryCommands(CLI::App& app, int* exit_code) {
   struct Args {
     std::string store, tenant, speaker, as_of, entity, format = "json", route = "auto", embedder = "use-lite", input;
-    size_t k = 10, budget = 0;
+    size_t k = 10, budget = 0, sentences = 3;
     int hops = 1;
     bool json = false, explain = false, history = false;
     std::vector<std::string> words, tiers;
@@ -344,9 +344,9 @@ void AddMemoryCommands(CLI::App& app, int* exit_code) {
   auto* summaries = app.add_subcommand("summaries", "an extractive summary of every session of a tenant");
   summaries->add_option("--store", a->store, "store folder")->required();
   summaries->add_option("--tenant", a->tenant, "tenant")->required();
-  summaries->add_option("--sentences", a->k, "statements per session (default 3)");
+  summaries->add_option("--sentences", a->sentences, "statements per session (default 3)");
   summaries->add_flag("--json", a->json, "print JSON");
-  summaries->callback([=]() { *exit_code = RunSummaries(a->store, a->tenant, a->k == 10 ? 3 : a->k, a->json); });
+  summaries->callback([=]() { *exit_code = RunSummaries(a->store, a->tenant, a->sentences, a->json); });
 
   auto* rebuild = app.add_subcommand("rebuild", "throw the derived indexes away and rebuild them from the log");
   rebuild->add_option("--store", a->store, "store folder")->required();
