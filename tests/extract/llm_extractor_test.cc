@@ -18,6 +18,7 @@
 #include "common/time_format.h"
 #include "common/utf8.h"
 #include "testing/local_http_server.h"
+#include "testing/scoped_env.h"
 
 namespace engram {
 namespace {
@@ -469,32 +470,7 @@ TEST(LlmExtractorTest, BadTurnIsRejectedBeforeAnyRequest) {
   EXPECT_EQ(server.requests(), 0);
 }
 
-class ScopedEnv {
- public:
-  explicit ScopedEnv(std::vector<std::pair<std::string, std::string>> vars) {
-    for (auto& [name, value] : vars) {
-      const char* old = std::getenv(name.c_str());
-      saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
-      if (value.empty()) {
-        unsetenv(name.c_str());
-      } else {
-        setenv(name.c_str(), value.c_str(), 1);
-      }
-    }
-  }
-  ~ScopedEnv() {
-    for (auto& [name, old] : saved_) {
-      if (old) {
-        setenv(name.c_str(), old->c_str(), 1);
-      } else {
-        unsetenv(name.c_str());
-      }
-    }
-  }
-
- private:
-  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
-};
+using testing::ScopedEnv;
 
 TEST(LlmExtractorTest, ReadsUrlModelAndKeyFromEnvironment) {
   FakeChatServer server;
