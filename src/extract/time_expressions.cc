@@ -315,16 +315,7 @@ class Matcher {
       size_t k = i + 1;
       if (W(k) == "of") ++k;
       if (int m = MonthAt(k); m > 0) {
-        size_t after = optional_comma(k + 1);
-        if (after < toks_.size() && Year(toks_[after])) {
-          int y = Year(toks_[after]);
-          if (!ValidDay(y, m, d)) return i;
-          *r = Day(DaysFromCivil(y, m, d));
-          r->absolute = true;
-          return after + 1;
-        }
-        if (!have_anchor_) return i;
-        return ResolveDayMonth(i, d, m, r) ? k + 1 : i;
+        return DayMonthMaybeYear(i, k, d, m, r);
       }
       return i;
     }
@@ -332,16 +323,7 @@ class Matcher {
       // <Month> <day>[th][,] [<year>]
       size_t k = i + 1;
       if (int d = DayOfMonth(W(k)); d > 0 && !(k < toks_.size() && Year(toks_[k]))) {
-        size_t after = optional_comma(k + 1);
-        if (after < toks_.size() && Year(toks_[after])) {
-          int y = Year(toks_[after]);
-          if (!ValidDay(y, m, d)) return i;
-          *r = Day(DaysFromCivil(y, m, d));
-          r->absolute = true;
-          return after + 1;
-        }
-        if (!have_anchor_) return i;
-        return ResolveDayMonth(i, d, m, r) ? k + 1 : i;
+        return DayMonthMaybeYear(i, k, d, m, r);
       }
       // <Month>[,] [of] <year>
       size_t after = optional_comma(k);
@@ -386,6 +368,22 @@ class Matcher {
       }
     }
     return i;
+  }
+
+  // Day d of month m whose last token is at k: with a year after it (and an
+  // optional comma) an absolute date, else resolved near the anchor. Returns
+  // the token after the expression, or i when there is none.
+  size_t DayMonthMaybeYear(size_t i, size_t k, int d, int m, Range* r) {
+    size_t after = W(k + 1) == "," ? k + 2 : k + 1;
+    if (after < toks_.size() && Year(toks_[after])) {
+      int y = Year(toks_[after]);
+      if (!ValidDay(y, m, d)) return i;
+      *r = Day(DaysFromCivil(y, m, d));
+      r->absolute = true;
+      return after + 1;
+    }
+    if (!have_anchor_) return i;
+    return ResolveDayMonth(i, d, m, r) ? k + 1 : i;
   }
 
   bool ResolveDayMonth(size_t i, int d, int m, Range* r) {
