@@ -20,14 +20,14 @@ int Fail(const Status& status) {
   return ExitCodeFor(status);
 }
 
-Result<std::unique_ptr<Store>> OpenStore(const std::string& path, bool log_only, bool create_if_missing) {
+Result<std::unique_ptr<Store>> OpenStore(const std::string& path, bool log_only, bool create_if_missing,
+                                         bool read_only) {
   Options options;
+  options.read_only = read_only;
   options.log_only = log_only;
   options.create_if_missing = create_if_missing;
-  auto store = Store::Open(options, path);
-  if (!store.ok() && store.status().IsNotFound() && !create_if_missing) return store.status();
-  if (!store.ok()) return Status(store.status()).WithContext("cannot open store '" + path + "'");
-  return store;
+  // The library's open errors name the store already.
+  return Store::Open(options, path);
 }
 
 }  // namespace engram::cli

@@ -98,7 +98,8 @@ int RunIngest(const std::string& store_path, const std::string& format, bool syn
 }
 
 int RunStats(const std::string& store_path, const std::string& tenant, bool as_json) {
-  auto store = OpenStore(store_path, /*log_only=*/true, /*create_if_missing=*/false);
+  auto store = OpenStore(store_path, /*log_only=*/true, /*create_if_missing=*/false,
+                         /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
   std::vector<std::string> tenants;
   if (tenant.empty()) {
@@ -136,7 +137,8 @@ int RunStats(const std::string& store_path, const std::string& tenant, bool as_j
 }
 
 int RunExport(const std::string& store_path, const std::string& tenant) {
-  auto store = OpenStore(store_path, /*log_only=*/true, /*create_if_missing=*/false);
+  auto store = OpenStore(store_path, /*log_only=*/true, /*create_if_missing=*/false,
+                         /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
   auto turns = (*store)->ScanTurns(tenant);
   if (!turns.ok()) return Fail(turns.status());

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   engram::cli::AddLogCommands(app, &exit_code);
   engram::cli::AddMemoryCommands(app, &exit_code);
   engram::cli::AddEvalCommand(app, &exit_code);
+  engram::cli::AddRepairCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

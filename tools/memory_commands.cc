@@ -57,7 +57,7 @@ Result<TimeMs> ParseTimeArg(const std::string& text) {
 int RunRecall(const std::string& store_path, const std::string& tenant, size_t k, bool as_json, bool explain,
               const std::string& route, size_t budget, const std::vector<std::string>& tiers,
               const std::string& speaker, const std::string& session, const std::string& query) {
-  auto store = OpenStore(store_path, false, false);
+  auto store = OpenStore(store_path, false, false, /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
   RecallOptions options;
   options.k = k;
@@ -139,7 +139,7 @@ int RunProfile(const std::string& store_path, const std::string& tenant, const s
                const std::string& as_of, bool history, bool as_json) {
   auto t = ParseTimeArg(as_of);
   if (!t.ok()) return Fail(t.status().WithContext("--as-of"));
-  auto store = OpenStore(store_path, false, false);
+  auto store = OpenStore(store_path, false, false, /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
   auto facts = (*store)->Profile(tenant, speaker, *t, history);
   if (!facts.ok()) return Fail(facts.status());
@@ -171,7 +171,7 @@ std::string DotQuote(const std::string& s) {
 
 int RunGraph(const std::string& store_path, const std::string& tenant, const std::string& entity, int hops,
              const std::string& format) {
-  auto store = OpenStore(store_path, false, false);
+  auto store = OpenStore(store_path, false, false, /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
   auto view = (*store)->Graph(tenant, entity, hops, 500);
   if (!view.ok()) return Fail(view.status());
@@ -243,7 +243,7 @@ int RunEmbed(const std::string& which, const std::string& input, std::vector<std
 }
 
 int RunSummaries(const std::string& store_path, const std::string& tenant, size_t sentences, bool as_json) {
-  auto store = OpenStore(store_path, false, false);
+  auto store = OpenStore(store_path, false, false, /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
   auto summaries = (*store)->Summaries(tenant, sentences);
   if (!summaries.ok()) return Fail(summaries.status());

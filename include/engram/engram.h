@@ -6,6 +6,7 @@
 #include "engram/logging.h"
 #include "engram/options.h"
 #include "engram/recall.h"
+#include "engram/repair.h"
 #include "engram/status.h"
 #include "engram/store.h"
 #include "engram/types.h"

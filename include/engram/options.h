@@ -21,6 +21,12 @@ struct Options {
   // Longest tenant, session, speaker or source id, in bytes. Default 1 KiB.
   size_t max_id_bytes = 1024;
 
+  // Open without writing anything: no lock is taken, so it works while
+  // another process has the store open for writing (it sees what that
+  // process had written when this one opened), and on a read-only folder or
+  // a full disk. Every write fails with FailedPrecondition. Default false.
+  bool read_only = false;
+
   // Open only the event log: no embedder is loaded and no index is built.
   // Observe, GetTurn, ScanTurns, ListTenants, ForgetTenant and Stats work;
   // Recall does not. The derived indexes catch up the next time the store is

@@ -29,6 +29,7 @@ class [[nodiscard]] Status {
     kFailedPrecondition = 6,   // e.g. a store built by a different embedder
     kUnavailable = 7,          // a remote endpoint is down or overloaded
     kInternal = 8,             // a bug in engram
+    kAlreadyExists = 9,        // e.g. a store where a new one was to be made
   };
 
   // An OK status holds no allocation.
@@ -47,6 +48,7 @@ class [[nodiscard]] Status {
   static Status FailedPrecondition(std::string_view msg) { return Status(Code::kFailedPrecondition, msg); }
   static Status Unavailable(std::string_view msg) { return Status(Code::kUnavailable, msg); }
   static Status Internal(std::string_view msg) { return Status(Code::kInternal, msg); }
+  static Status AlreadyExists(std::string_view msg) { return Status(Code::kAlreadyExists, msg); }
 
   bool ok() const { return state_ == nullptr; }
   explicit operator bool() const { return ok(); }

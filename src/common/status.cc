@@ -13,6 +13,7 @@ const char* CodeName(Status::Code code) {
     case Status::Code::kNotSupported: return "NotSupported";
     case Status::Code::kFailedPrecondition: return "FailedPrecondition";
     case Status::Code::kUnavailable: return "Unavailable";
+    case Status::Code::kAlreadyExists: return "AlreadyExists";
     case Status::Code::kInternal: return "Internal";
   }
   return "Unknown";

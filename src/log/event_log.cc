@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -10,6 +11,8 @@
 #include <rocksdb/write_batch.h>
 
 #include "common/logging.h"
+#include "log/log_file_check.h"
+#include "log/store_folder.h"
 
 namespace engram::log {
 namespace {
@@ -66,21 +69,86 @@ void LogBatch::DeleteRange(Cf cf, std::string_view begin, std::string_view end) 
 size_t LogBatch::Count() const { return batch_->Count(); }
 size_t LogBatch::ByteSize() const { return batch_->GetDataSize(); }
 
-Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const LogOptions& options) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    if (!options.create_if_missing) return Status::NotFound("store '" + path + "' does not exist");
+namespace {
+
+std::string SalvageAdvice(const std::string& path) {
+  return "nothing was changed; 'engram check --store " + path + "' reports what is damaged and 'engram salvage --store " +
+         path + " --out NEW_DIR' copies every readable turn to a new store";
+}
+
+// Names the damaged log-format files of the store (RocksDB's corruption
+// messages do not), e.g. "000012.log at byte 4096: checksum mismatch".
+std::string DescribeDamagedLogs(const StoreFolder& folder) {
+  std::string out;
+  std::vector<std::string> files = folder.wal_files;
+  files.insert(files.end(), folder.manifests.begin(), folder.manifests.end());
+  for (const auto& name : files) {
+    auto report = CheckLogFile(folder.path + "/" + name);
+    if (!report.ok() || report->ok()) continue;
+    const LogFileDamage& d = report->damage.front();
+    if (!out.empty()) out += "; ";
+    out += name + " at byte " + std::to_string(d.offset) + ": " + d.reason;
+    if (report->damage.size() > 1) out += " (and " + std::to_string(report->damage.size() - 1) + " more)";
+  }
+  return out;
+}
+
+Status OpenError(const rocksdb::Status& s, const StoreFolder& folder) {
+  const std::string& path = folder.path;
+  const std::string what = s.ToString();
+  if (s.IsIOError() && what.find("lock") != std::string::npos) {
+    if (what.find("current process") != std::string::npos) {
+      return Status::FailedPrecondition("store '" + path + "' is already open in this process");
+    }
+    std::string holder = LockHolder(path);
+    return Status::FailedPrecondition("store '" + path + "' is in use by another process" +
+                                      (holder.empty() ? std::string() : " (" + holder + ")") +
+                                      "; stop it, or use a read-only command");
+  }
+  if (s.IsCorruption()) {
+    std::string damaged = DescribeDamagedLogs(folder);
+    return Status::Corruption("store '" + path + "' is damaged (" + (damaged.empty() ? what : damaged + "; " + what) +
+                              "); " + SalvageAdvice(path));
+  }
+  return FromRocks(s, "cannot open store '" + path + "'");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const LogOptions& given) {
+  LogOptions options = given;
+  if (options.salvage) options.read_only = true;
+  auto folder = InspectStoreFolder(path);
+  if (!folder.ok()) return folder.status();
+  const bool has_store = !folder->current_manifest.empty();
+  if (!folder->exists) {
+    if (!options.create_if_missing || options.read_only) return Status::NotFound("store '" + path + "' does not exist");
+    std::error_code ec;
     std::filesystem::create_directories(path, ec);
     if (ec) return Status::IOError("cannot create store folder '" + path + "': " + ec.message());
-  } else if (!std::filesystem::is_directory(path, ec)) {
-    return Status::InvalidArgument("store path '" + path + "' is not a folder");
-  } else if (!options.create_if_missing && !std::filesystem::exists(path + "/CURRENT", ec)) {
+  } else if (has_store && !folder->current_valid) {
+    return Status::Corruption("store '" + path + "' is damaged: its CURRENT file names '" + folder->current_manifest +
+                              "', which does not exist; " + SalvageAdvice(path));
+  } else if (!has_store && folder->HasData()) {
+    // The remains of a store without its CURRENT file: creating a new store
+    // here would delete every old table and log file.
+    return Status::Corruption("store '" + path + "' is damaged: it holds " + std::to_string(folder->table_files.size()) +
+                              " table files and " + std::to_string(folder->wal_files.size()) +
+                              " log files but no CURRENT file; " + SalvageAdvice(path));
+  } else if (!has_store && (!options.create_if_missing || options.read_only)) {
     return Status::NotFound("'" + path + "' holds no store");
   }
 
   rocksdb::Options db_options;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
+  db_options.create_if_missing = !has_store;
+  db_options.create_missing_column_families = !options.read_only;
+  // Any damage inside a write-ahead log fails the open (RocksDB's default,
+  // point-in-time recovery, silently drops everything after it); a log that
+  // merely ends inside a record, as a crash mid-write leaves it, is still
+  // recovered up to its last whole record.
+  db_options.wal_recovery_mode = options.salvage ? rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords
+                                                 : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  db_options.paranoid_checks = !options.salvage;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 2;
   db_options.IncreaseParallelism(2);
@@ -111,21 +179,42 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const 
 
   std::unique_ptr<EventLog> log(new EventLog());
   log->path_ = path;
+  log->read_only_ = options.read_only;
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
-  if (!s.ok()) return FromRocks(s, "cannot open store '" + path + "'");
+  rocksdb::Status s;
+  if (options.read_only) {
+    // Column families a store opened read-only does not have yet (an old
+    // store) cannot be created; every read of them finds nothing.
+    std::vector<rocksdb::ColumnFamilyDescriptor> present;
+    for (const auto& d : descriptors) {
+      if (std::find(existing.begin(), existing.end(), d.name) != existing.end()) present.push_back(d);
+    }
+    s = rocksdb::DB::OpenForReadOnly(db_options, path, present, &handles, &raw);
+    if (s.ok()) {
+      std::vector<rocksdb::ColumnFamilyHandle*> by_cf(descriptors.size(), nullptr);
+      for (auto* h : handles) {
+        for (size_t i = 0; i < descriptors.size(); ++i) {
+          if (descriptors[i].name == h->GetName()) by_cf[i] = h;
+        }
+      }
+      handles = std::move(by_cf);
+    }
+  } else {
+    s = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
+  }
+  if (!s.ok()) return OpenError(s, *folder);
   log->db_.reset(raw);
   log->cfs_ = std::move(handles);
 
   // Format version: written once by the first open, checked by every other.
   auto version = log->Get(Cf::kMeta, "format_version");
   if (!version.ok()) return version.status();
-  if (!version->has_value()) {
+  if (!version->has_value() && !options.read_only) {
     LogBatch batch = log->NewBatch();
     batch.Put(Cf::kMeta, "format_version", std::to_string(kFormatVersion));
     ENGRAM_RETURN_IF_ERROR(log->Write(batch, /*sync=*/true));
-  } else {
+  } else if (version->has_value()) {
     int stored = 0;
     try {
       stored = std::stoi(**version);
@@ -142,20 +231,37 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const 
   return log;
 }
 
+Status EventLog::RepairFolder(const std::string& path) {
+  rocksdb::Options db_options;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.paranoid_checks = false;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
+    descriptors.emplace_back(kCfNames[i], rocksdb::ColumnFamilyOptions());
+  }
+  return FromRocks(rocksdb::RepairDB(path, db_options, descriptors, rocksdb::ColumnFamilyOptions()),
+                   "repair the copy of store '" + path + "'");
+}
+
 EventLog::~EventLog() {
   if (db_) {
-    for (auto* h : cfs_) db_->DestroyColumnFamilyHandle(h);
+    for (auto* h : dropped_cfs_) db_->DestroyColumnFamilyHandle(h);
+    for (auto* h : cfs_) {
+      if (h != nullptr) db_->DestroyColumnFamilyHandle(h);
+    }
     db_->Close();
   }
 }
 
 Status EventLog::Write(LogBatch& batch, bool sync) {
+  if (read_only_) return Status::FailedPrecondition("store '" + path_ + "' is open read-only");
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   return FromRocks(db_->Write(wo, batch.batch_.get()), "write to store '" + path_ + "'");
 }
 
 Result<std::optional<std::string>> EventLog::Get(Cf cf, std::string_view key, const LogSnapshot* snapshot) const {
+  if (cfs_[static_cast<int>(cf)] == nullptr) return std::optional<std::string>();  // read-only, absent CF
   rocksdb::ReadOptions ro;
   if (snapshot) ro.snapshot = snapshot->get();
   std::string value;
@@ -168,6 +274,7 @@ Result<std::optional<std::string>> EventLog::Get(Cf cf, std::string_view key, co
 Status EventLog::Scan(Cf cf, std::string_view begin, std::string_view end,
                       const std::function<bool(std::string_view, std::string_view)>& fn,
                       const LogSnapshot* snapshot) const {
+  if (cfs_[static_cast<int>(cf)] == nullptr) return Status::OK();  // read-only, absent CF
   rocksdb::ReadOptions ro;
   if (snapshot) ro.snapshot = snapshot->get();
   rocksdb::Slice upper(end.data(), end.size());
@@ -185,9 +292,52 @@ std::shared_ptr<const LogSnapshot> EventLog::Snapshot() const {
 }
 
 Status EventLog::Flush() {
+  if (read_only_) return Status::OK();
   rocksdb::FlushOptions fo;
   ENGRAM_RETURN_IF_ERROR(FromRocks(db_->Flush(fo, cfs_), "flush"));
   return FromRocks(db_->SyncWAL(), "sync WAL");
+}
+
+Status EventLog::EraseRange(std::string_view begin, std::string_view end) {
+  if (read_only_) return Status::FailedPrecondition("store '" + path_ + "' is open read-only");
+  // Flushing every column family makes the write-ahead logs written so far
+  // obsolete; RocksDB deletes them (engram keeps no archive of them).
+  rocksdb::FlushOptions fo;
+  ENGRAM_RETURN_IF_ERROR(FromRocks(db_->Flush(fo, cfs_), "flush"));
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  co.exclusive_manual_compaction = false;
+  rocksdb::Slice b(begin.data(), begin.size()), e(end.data(), end.size());
+  for (auto* cf : cfs_) {
+    if (cf == nullptr) continue;
+    ENGRAM_RETURN_IF_ERROR(FromRocks(db_->CompactRange(co, cf, &b, &e), "compact"));
+  }
+  // Replaced tables and obsolete logs are deleted in the background;
+  // re-enabling file deletions deletes them now, before this returns.
+  ENGRAM_RETURN_IF_ERROR(FromRocks(db_->DisableFileDeletions(), "disable file deletions"));
+  ENGRAM_RETURN_IF_ERROR(FromRocks(db_->EnableFileDeletions(/*force=*/false), "delete obsolete files"));
+  return FromRocks(db_->SyncWAL(), "sync WAL");
+}
+
+Status EventLog::DropAll(Cf cf) {
+  if (read_only_) return Status::FailedPrecondition("store '" + path_ + "' is open read-only");
+  // Dropping the column family deletes its files without reading them (a
+  // compaction of damaged blocks would fail); an empty one takes its place.
+  rocksdb::ColumnFamilyHandle*& handle = cfs_[static_cast<int>(cf)];
+  rocksdb::ColumnFamilyDescriptor descriptor;
+  ENGRAM_RETURN_IF_ERROR(FromRocks(handle->GetDescriptor(&descriptor), "describe column family"));
+  ENGRAM_RETURN_IF_ERROR(FromRocks(db_->DropColumnFamily(handle), std::string("drop ") + CfName(cf)));
+  rocksdb::ColumnFamilyHandle* fresh = nullptr;
+  ENGRAM_RETURN_IF_ERROR(
+      FromRocks(db_->CreateColumnFamily(descriptor.options, CfName(cf), &fresh), std::string("create ") + CfName(cf)));
+  // Readers may still hold the old handle; it is destroyed at close.
+  dropped_cfs_.push_back(handle);
+  handle = fresh;
+  return Status::OK();
+}
+
+Status EventLog::VerifyChecksums() {
+  return FromRocks(db_->VerifyChecksum(), "verify table checksums of store '" + path_ + "'");
 }
 
 }  // namespace engram::log

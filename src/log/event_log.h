@@ -43,6 +43,12 @@ const char* CfName(Cf cf);
 
 struct LogOptions {
   bool create_if_missing = true;
+  // Open without writing a byte (RocksDB's read-only open: no lock, the
+  // write-ahead log replayed in memory). Write fails with FailedPrecondition.
+  bool read_only = false;
+  // Read-only, skipping every damaged write-ahead log record instead of
+  // failing (for salvaging what can be read). Implies read_only.
+  bool salvage = false;
   size_t block_cache_bytes = 64u << 20;
 };
 
@@ -71,6 +77,11 @@ class LogSnapshot;
 class EventLog {
  public:
   static Result<std::unique_ptr<EventLog>> Open(const std::string& path, const LogOptions& options);
+
+  // Rebuilds the MANIFEST and CURRENT of the store folder at `path` from
+  // its table and log files (RocksDB's repair). It rewrites the folder: run
+  // it only on a copy.
+  static Status RepairFolder(const std::string& path);
   ~EventLog();
 
   // An empty batch for this log.
@@ -92,13 +103,32 @@ class EventLog {
   // Flushes memtables and syncs the WAL (used before closing).
   Status Flush();
 
+  // Makes deleted data in [begin, end) of every column family unreadable on
+  // disk: flushes the memtables (the write-ahead logs that held the data
+  // become obsolete and are deleted), then compacts the range down to the
+  // bottom level so no table file keeps a shadowed copy.
+  Status EraseRange(std::string_view begin, std::string_view end);
+
+  // Deletes everything in `cf` without reading it (the column family is
+  // dropped and created again empty). For column families of derived data
+  // only, e.g. to get rid of damaged table blocks. Not safe beside writers
+  // of `cf`: the caller serialises writers.
+  Status DropAll(Cf cf);
+
+  // Verifies the checksum of every block of every table file.
+  Status VerifyChecksums();
+
+  bool read_only() const { return read_only_; }
+
   const std::string& path() const { return path_; }
 
  private:
   EventLog() = default;
   std::string path_;
+  bool read_only_ = false;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;  // owned by db_, destroyed in ~EventLog
+  std::vector<rocksdb::ColumnFamilyHandle*> dropped_cfs_;  // replaced by DropAll, destroyed in ~EventLog
 };
 
 }  // namespace engram::log

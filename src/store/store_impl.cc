@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "common/crc32c.h"
 #include "common/logging.h"
 #include "common/sha256.h"
 #include "common/utf8.h"
@@ -46,6 +47,7 @@ StoreImpl::~StoreImpl() {
 Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, const std::string& path) {
   log::LogOptions log_options;
   log_options.create_if_missing = options.create_if_missing;
+  log_options.read_only = options.read_only;
   log_options.block_cache_bytes = options.block_cache_bytes;
   auto log = log::EventLog::Open(path, log_options);
   if (!log.ok()) return log.status();
@@ -62,7 +64,7 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, const std
     }
     store->embedder_hash_ = Sha256Hex(store->embedder_->identity()).substr(0, 16);
     ENGRAM_RETURN_IF_ERROR(store->CheckEmbedderIdentity());
-    if (options.enrichment_extractor) store->StartEnrichment();
+    if (options.enrichment_extractor && !options.read_only) store->StartEnrichment();
   }
   return std::unique_ptr<Store>(std::move(store));
 }
@@ -77,30 +79,19 @@ Status StoreImpl::CheckEmbedderIdentity() {
                                       "', not '" + identity +
                                       "'; open it with that embedder, or re-embed it (engram reindex --store DIR)");
   }
+  if (log_->read_only()) {
+    if (stored->has_value()) return Status::FailedPrecondition("re-embedding needs a store opened for writing");
+    return Status::OK();  // no embedder has built this store yet
+  }
   // First open, or a re-embed: record the identity and drop vector snapshots
-  // made by another embedder (the embedding cache is keyed by identity).
+  // and cached vectors made by another embedder (dropped without reading
+  // them, so a damaged snapshot or cache never blocks a re-embed).
+  if (stored->has_value()) {
+    ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kSnapshots));
+    ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kEmbeddings));
+  }
   log::LogBatch batch = log_->NewBatch();
   batch.Put(Cf::kMeta, "embedder", identity);
-  if (stored->has_value()) {
-    ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kSnapshots, {}, {}, [&](std::string_view key, std::string_view) {
-      batch.Delete(Cf::kSnapshots, key);
-      return true;
-    }));
-    // Vectors cached for the old embedder are never read again.
-    Status write;
-    ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kEmbeddings, {}, {}, [&](std::string_view key, std::string_view) {
-      std::string_view rest = key, tenant;
-      if (log::GetTenant(&rest, &tenant) && rest.substr(0, embedder_hash_.size()) != embedder_hash_) {
-        batch.Delete(Cf::kEmbeddings, key);
-      }
-      if (batch.Count() >= 10000) {
-        write = log_->Write(batch, false);
-        batch = log_->NewBatch();
-      }
-      return write.ok();
-    }));
-    ENGRAM_RETURN_IF_ERROR(write);
-  }
   return log_->Write(batch, /*sync=*/true);
 }
 
@@ -184,6 +175,17 @@ Result<std::vector<float>> EmbedParallel(Embedder& embedder, const std::vector<s
 
 }  // namespace
 
+namespace {
+
+bool AllFinite(const float* v, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(v[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string StoreImpl::EmbeddingKey(std::string_view tenant, std::string_view text) const {
   std::string key = log::TenantPrefix(tenant);
   key.append(embedder_hash_);
@@ -201,8 +203,13 @@ Result<std::vector<float>> StoreImpl::EmbedCached(std::string_view tenant, const
   std::vector<std::pair<size_t, size_t>> repeats;         // (row, missing index)
   for (size_t i = 0; i < texts.size(); ++i) {
     auto cached = log_->Get(Cf::kEmbeddings, EmbeddingKey(tenant, texts[i]));
-    if (!cached.ok()) return cached.status();
-    if (cached->has_value() && (*cached)->size() == dim * sizeof(float)) {
+    if (!cached.ok()) {
+      // The cache is derived: an unreadable entry is embedded again.
+      Log().warn("embedding cache entry unreadable, embedding again: {}", cached.status().ToString());
+      cached = std::optional<std::string>();
+    }
+    if (cached->has_value() && (*cached)->size() == dim * sizeof(float) &&
+        AllFinite(reinterpret_cast<const float*>((*cached)->data()), dim)) {
       std::memcpy(out.data() + i * dim, (*cached)->data(), dim * sizeof(float));
       continue;
     }
@@ -248,6 +255,7 @@ Result<uint64_t> StoreImpl::DerivedUpTo(std::string_view tenant) {
 
 Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, std::span<const Turn> turns,
                                                      const WriteOptions& wo) {
+  ENGRAM_RETURN_IF_ERROR(RequireWritable("Observe"));
   ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   for (size_t i = 0; i < turns.size(); ++i) {
     Status s = ValidateTurn(turns[i], options_);
@@ -428,31 +436,54 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
       snapshot.get()));
   ENGRAM_RETURN_IF_ERROR(decode);
 
-  // Derived records, grouped by the turn they came from.
+  // Derived records, grouped by the turn they came from. They are derived
+  // from the log: a record that does not decode is dropped and its turn
+  // derived again (and the repair written back), never a lasting failure.
   std::unordered_map<uint64_t, Extraction> derived;
   std::unordered_map<uint64_t, Extraction> enrichment;
-  ENGRAM_RETURN_IF_ERROR(log_->Scan(
+  std::set<uint64_t> damaged;  // turns whose derived records are dropped and derived again
+  bool derived_unreadable = false;
+  Status scan = log_->Scan(
       Cf::kDerived, prefix, end,
       [&](std::string_view key, std::string_view value) {
         if (key.size() != prefix.size() + 13) {
-          decode = Status::Corruption("derived record key has " + std::to_string(key.size()) + " bytes");
-          return false;
+          if (key.size() >= prefix.size() + 8) damaged.insert(log::DecodeFixed64BE(key.data() + prefix.size()));
+          return true;
         }
         uint64_t seq = log::DecodeFixed64BE(key.data() + prefix.size());
+        if (damaged.count(seq)) return true;
         auto kind = static_cast<DerivedKind>(key[prefix.size() + 8]);
         uint32_t n = log::DecodeFixed32BE(key.data() + prefix.size() + 9);
         Extraction& x = n >= kEnrichmentBase ? enrichment[seq] : derived[seq];
+        Status d;
         switch (kind) {
-          case DerivedKind::kUnit: decode = DecodeUnit(value, &x.units.emplace_back()); break;
-          case DerivedKind::kFact: decode = DecodeFact(value, &x.facts.emplace_back()); break;
-          case DerivedKind::kEntity: decode = DecodeEntity(value, &x.entities.emplace_back()); break;
-          case DerivedKind::kRelation: decode = DecodeRelation(value, &x.relations.emplace_back()); break;
-          default: decode = Status::Corruption("derived record of unknown kind"); break;
+          case DerivedKind::kUnit: d = DecodeUnit(value, &x.units.emplace_back()); break;
+          case DerivedKind::kFact: d = DecodeFact(value, &x.facts.emplace_back()); break;
+          case DerivedKind::kEntity: d = DecodeEntity(value, &x.entities.emplace_back()); break;
+          case DerivedKind::kRelation: d = DecodeRelation(value, &x.relations.emplace_back()); break;
+          default: d = Status::Corruption("derived record of unknown kind " + std::to_string(int(kind))); break;
         }
-        return decode.ok();
+        if (!d.ok()) {
+          Log().warn("tenant '{}': derived record of turn {} does not decode ({}); deriving the turn again", tenant,
+                     seq, d.ToString());
+          damaged.insert(seq);
+        }
+        return true;
       },
-      snapshot.get()));
-  ENGRAM_RETURN_IF_ERROR(decode);
+      snapshot.get());
+  if (!scan.ok()) {
+    // The table blocks holding derived records are unreadable: derive every
+    // turn again in memory (the damaged blocks cannot be overwritten in
+    // place; `engram check` and `engram salvage` deal with the files).
+    Log().warn("tenant '{}': derived records unreadable ({}); deriving every turn again", tenant, scan.ToString());
+    derived_unreadable = true;
+    derived.clear();
+    enrichment.clear();
+  }
+  for (uint64_t seq : damaged) {
+    derived.erase(seq);
+    enrichment.erase(seq);
+  }
 
   // Turns written in log_only mode have no derivations yet: derive them now,
   // in one batch of their own.
@@ -466,11 +497,15 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
       if (std::find(participants.begin(), participants.end(), turn.speaker) == participants.end()) {
         participants.push_back(turn.speaker);
       }
-      if (seq > *upto && !derived.count(seq)) {
+      const bool redo = derived_unreadable || damaged.count(seq) > 0;
+      if (redo || (seq > *upto && !derived.count(seq))) {
         ExtractionInput input{turn, participants, last_speaker[turn.session]};
         Extraction x = ExtractOrEmpty(*extractor_, input);
-        EncodeExtraction(tenant, seq, x, 1,
-                         [&](const std::string& k, const std::string& v) { catch_up.Put(Cf::kDerived, k, v); });
+        if (!derived_unreadable) {
+          if (redo) catch_up.DeleteRange(Cf::kDerived, log::TurnKey(tenant, seq), log::TurnKey(tenant, seq + 1));
+          EncodeExtraction(tenant, seq, x, 1,
+                           [&](const std::string& k, const std::string& v) { catch_up.Put(Cf::kDerived, k, v); });
+        }
         derived[seq] = std::move(x);
       }
       last_speaker[turn.session] = turn.speaker;
@@ -491,16 +526,21 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
     }
   }
 
-  // The vector index: its snapshot if it is current, else rebuilt from the
-  // (cached) embeddings.
+  // The vector index: its snapshot if it is current and intact, else
+  // rebuilt from the (cached) embeddings.
   uint64_t covered = 0;
   auto snap = log_->Get(Cf::kSnapshots, prefix + "vectors", snapshot.get());
-  if (!snap.ok()) return snap.status();
-  if (snap->has_value() && (*snap)->size() > 8) {
-    covered = log::DecodeFixed64BE((*snap)->data());
-    auto index = VectorIndex::Deserialize(std::string_view(**snap).substr(8));
-    if (index.ok() && (*index)->description() == options_.vector_index && (*index)->dim() == embedder_->dim() &&
-        covered <= memory->last_seq()) {
+  if (!snap.ok()) {
+    Log().warn("tenant '{}': vector index snapshot unreadable ({}); rebuilding the index", tenant,
+               snap.status().ToString());
+  } else if (snap->has_value()) {
+    auto index = DecodeVectorSnapshot(**snap, &covered);
+    if (!index.ok()) {
+      Log().warn("tenant '{}': vector index snapshot ignored ({}); rebuilding the index", tenant,
+                 index.status().ToString());
+      covered = 0;
+    } else if ((*index)->description() == options_.vector_index && (*index)->dim() == embedder_->dim() &&
+               covered <= memory->last_seq()) {
       memory->ReplaceVectors(std::move(*index));
     } else {
       covered = 0;
@@ -522,7 +562,7 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
     if (!vectors.ok()) return vectors.status();
     ENGRAM_RETURN_IF_ERROR(memory->vectors().Add(std::span<const uint64_t>(todo_ids.data() + start, n), *vectors));
     if (catch_up.ByteSize() > (8u << 20)) {
-      ENGRAM_RETURN_IF_ERROR(log_->Write(catch_up, false));
+      if (!options_.read_only) ENGRAM_RETURN_IF_ERROR(log_->Write(catch_up, false));
       catch_up = log_->NewBatch();
     }
   }
@@ -531,9 +571,43 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
     log::PutFixed64BE(&bytes, memory->last_seq());
     catch_up.Put(Cf::kMeta, DerivedUpToKey(tenant), bytes);
   }
-  if (catch_up.Count() > 0) ENGRAM_RETURN_IF_ERROR(log_->Write(catch_up, false));
+  if (catch_up.Count() > 0 && !options_.read_only) ENGRAM_RETURN_IF_ERROR(log_->Write(catch_up, false));
   snapshot_seq_[tenant] = covered;
   return memory;
+}
+
+namespace {
+
+// A vector snapshot value: covered seq (u64 BE), "ECRC", CRC-32C of the
+// index bytes (u32 BE), the index bytes. Older snapshots lack the checksum.
+constexpr std::string_view kSnapshotCrcTag = "ECRC";
+
+}  // namespace
+
+std::string EncodeVectorSnapshot(uint64_t covered_seq, std::string_view index_bytes) {
+  std::string value;
+  log::PutFixed64BE(&value, covered_seq);
+  value.append(kSnapshotCrcTag);
+  log::PutFixed32BE(&value, Crc32c(index_bytes));
+  value.append(index_bytes);
+  return value;
+}
+
+Result<std::unique_ptr<VectorIndex>> DecodeVectorSnapshot(std::string_view value, uint64_t* covered_seq) {
+  if (value.size() < 8) return Status::Corruption("vector snapshot of " + std::to_string(value.size()) + " bytes");
+  *covered_seq = log::DecodeFixed64BE(value.data());
+  std::string_view rest = value.substr(8);
+  if (rest.substr(0, kSnapshotCrcTag.size()) == kSnapshotCrcTag) {
+    if (rest.size() < kSnapshotCrcTag.size() + 4) return Status::Corruption("vector snapshot truncated");
+    uint32_t expected = log::DecodeFixed32BE(rest.data() + kSnapshotCrcTag.size());
+    rest.remove_prefix(kSnapshotCrcTag.size() + 4);
+    if (Crc32c(rest) != expected) return Status::Corruption("vector snapshot checksum mismatch");
+  }
+  try {
+    return VectorIndex::Deserialize(rest);
+  } catch (const std::exception& e) {
+    return Status::Corruption(std::string("vector snapshot does not decode: ") + e.what());
+  }
 }
 
 Status StoreImpl::SaveSnapshot(TenantMemory& memory) {
@@ -541,9 +615,7 @@ Status StoreImpl::SaveSnapshot(TenantMemory& memory) {
   if (snapshot_seq_[memory.tenant()] >= memory.last_seq()) return Status::OK();
   auto bytes = memory.vectors().Serialize();
   if (!bytes.ok()) return bytes.status();
-  std::string value;
-  log::PutFixed64BE(&value, memory.last_seq());
-  value.append(*bytes);
+  std::string value = EncodeVectorSnapshot(memory.last_seq(), *bytes);
   log::LogBatch batch = log_->NewBatch();
   batch.Put(Cf::kSnapshots, log::TenantPrefix(memory.tenant()) + "vectors", value);
   ENGRAM_RETURN_IF_ERROR(log_->Write(batch, /*sync=*/false));
@@ -552,6 +624,7 @@ Status StoreImpl::SaveSnapshot(TenantMemory& memory) {
 }
 
 Status StoreImpl::SaveSnapshots() {
+  if (options_.read_only) return Status::OK();
   std::lock_guard<std::mutex> lock(write_mutex_);
   std::shared_lock<std::shared_mutex> tlock(tenants_mutex_);
   for (auto& [name, memory] : tenants_) ENGRAM_RETURN_IF_ERROR(SaveSnapshot(*memory));
@@ -650,8 +723,9 @@ Result<TenantStats> StoreImpl::GetTenantStats(std::string_view tenant) {
 }
 
 Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const WriteOptions& wo) {
+  ENGRAM_RETURN_IF_ERROR(RequireWritable("ForgetTenant"));
   ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
-  std::lock_guard<std::mutex> lock(write_mutex_);
+  std::unique_lock<std::mutex> lock(write_mutex_);
   ForgetReport report;
   const std::string begin = log::TenantPrefix(tenant), end = log::TenantPrefixEnd(tenant);
   log::LogBatch batch = log_->NewBatch();
@@ -703,7 +777,23 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Writ
     }
     snapshot_seq_.erase(std::string(tenant));
   }
+  lock.unlock();
+  // The deletes above hide the tenant; erasing rewrites the files that still
+  // hold its bytes (and drops the write-ahead logs that held them).
+  Status erased = log_->EraseRange(begin, end);
+  if (!erased.ok()) {
+    return erased.WithContext("tenant '" + std::string(tenant) +
+                              "' is forgotten but its bytes are not yet erased from disk; forget it again to retry");
+  }
   return report;
+}
+
+Status StoreImpl::RequireWritable(const char* what) const {
+  if (options_.read_only) {
+    return Status::FailedPrecondition(std::string(what) + " needs a writable store; '" + log_->path() +
+                                      "' was opened read-only");
+  }
+  return Status::OK();
 }
 
 Status StoreImpl::RequireIndexes(const char* what) const {
@@ -819,6 +909,7 @@ Result<std::vector<SessionSummary>> StoreImpl::Summaries(std::string_view tenant
 
 Status StoreImpl::Rebuild() {
   ENGRAM_RETURN_IF_ERROR(RequireIndexes("Rebuild"));
+  ENGRAM_RETURN_IF_ERROR(RequireWritable("Rebuild"));
   auto tenants = ListTenants();
   if (!tenants.ok()) return tenants.status();
   std::lock_guard<std::mutex> lock(write_mutex_);
@@ -827,12 +918,27 @@ Status StoreImpl::Rebuild() {
     std::unique_lock<std::shared_mutex> tlock(tenants_mutex_);
     tenants_.clear();
     snapshot_seq_.clear();
-    log::LogBatch batch = log_->NewBatch();
-    ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kSnapshots, {}, {}, [&](std::string_view key, std::string_view) {
-      batch.Delete(Cf::kSnapshots, key);
-      return true;
-    }));
-    ENGRAM_RETURN_IF_ERROR(log_->Write(batch, /*sync=*/true));
+    ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kSnapshots));
+    // Derived records and cached embeddings are reused, unless they cannot
+    // be read: then they are dropped (without reading the damaged blocks)
+    // and derived or embedded again below.
+    auto readable = [&](Cf cf) {
+      return log_->Scan(cf, {}, {}, [](std::string_view, std::string_view) { return true; }).ok();
+    };
+    if (!readable(Cf::kDerived)) {
+      Log().warn("derived records unreadable; deriving every turn again");
+      ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kDerived));
+      log::LogBatch batch = log_->NewBatch();
+      ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kMeta, "derived/", "derived0", [&](std::string_view key, std::string_view) {
+        batch.Delete(Cf::kMeta, key);
+        return true;
+      }));
+      ENGRAM_RETURN_IF_ERROR(log_->Write(batch, /*sync=*/true));
+    }
+    if (!readable(Cf::kEmbeddings)) {
+      Log().warn("embedding cache unreadable; embedding every turn again");
+      ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kEmbeddings));
+    }
   }
   for (const auto& t : *tenants) {
     auto memory = MemoryLocked(t);

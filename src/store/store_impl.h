@@ -25,6 +25,11 @@
 
 namespace engram {
 
+// The stored form of a tenant's vector index: the seq it covers and the
+// index bytes under a CRC-32C. Decoding fails with Corruption on any damage.
+std::string EncodeVectorSnapshot(uint64_t covered_seq, std::string_view index_bytes);
+Result<std::unique_ptr<VectorIndex>> DecodeVectorSnapshot(std::string_view value, uint64_t* covered_seq);
+
 class StoreImpl final : public Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const Options& options, const std::string& path);
@@ -80,6 +85,7 @@ class StoreImpl final : public Store {
   // The query's vector (timed into *embed_us).
   Result<std::vector<float>> EmbedQuery(std::string_view query, int64_t* embed_us);
   Status RequireIndexes(const char* what) const;
+  Status RequireWritable(const char* what) const;
 
   // Background enrichment (store_enrichment.cc).
   void StartEnrichment();
