@@ -6,7 +6,7 @@ pkgs=(build-essential cmake pkg-config git ca-certificates
       libfaiss-dev librocksdb-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
       libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libcpp-httplib-dev
       libstemmer-dev libicu-dev libeigen3-dev libopenblas-dev libssl-dev
-      nodejs npm)
+      rocksdb-tools nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -257,6 +257,9 @@ Status EventLog::Write(LogBatch& batch, bool sync) {
   if (read_only_) return Status::FailedPrecondition("store '" + path_ + "' is open read-only");
   rocksdb::WriteOptions wo;
   wo.sync = sync;
+  // A batch may hold writes to a derived column family that DropAll
+  // replaced since (a damaged cache dropped mid-load); they are moot.
+  wo.ignore_missing_column_families = true;
   return FromRocks(db_->Write(wo, batch.batch_.get()), "write to store '" + path_ + "'");
 }
 

@@ -204,8 +204,11 @@ Result<std::vector<float>> StoreImpl::EmbedCached(std::string_view tenant, const
   for (size_t i = 0; i < texts.size(); ++i) {
     auto cached = log_->Get(Cf::kEmbeddings, EmbeddingKey(tenant, texts[i]));
     if (!cached.ok()) {
-      // The cache is derived: an unreadable entry is embedded again.
-      Log().warn("embedding cache entry unreadable, embedding again: {}", cached.status().ToString());
+      // The cache is derived: an unreadable entry is embedded again, and a
+      // writable store drops the damaged cache at once (without reading
+      // it, before a compaction trips over it and stops writes).
+      Log().warn("embedding cache unreadable, embedding again: {}", cached.status().ToString());
+      if (!options_.read_only) ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kEmbeddings));
       cached = std::optional<std::string>();
     }
     if (cached->has_value() && (*cached)->size() == dim * sizeof(float) &&
@@ -472,11 +475,14 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
       },
       snapshot.get());
   if (!scan.ok()) {
-    // The table blocks holding derived records are unreadable: derive every
-    // turn again in memory (the damaged blocks cannot be overwritten in
-    // place; `engram check` and `engram salvage` deal with the files).
+    // The table blocks holding derived records are unreadable. Derived
+    // records are dropped for every tenant at once (without reading the
+    // damaged blocks, before a compaction trips over them and stops
+    // writes) and derived again as each tenant is loaded. Read-only, they
+    // are derived again in memory only.
     Log().warn("tenant '{}': derived records unreadable ({}); deriving every turn again", tenant, scan.ToString());
-    derived_unreadable = true;
+    derived_unreadable = options_.read_only;
+    if (!options_.read_only) ENGRAM_RETURN_IF_ERROR(DropDerivedRecords());
     derived.clear();
     enrichment.clear();
   }
@@ -533,6 +539,10 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
   if (!snap.ok()) {
     Log().warn("tenant '{}': vector index snapshot unreadable ({}); rebuilding the index", tenant,
                snap.status().ToString());
+    if (!options_.read_only) {
+      ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kSnapshots));
+      snapshot_seq_.clear();
+    }
   } else if (snap->has_value()) {
     auto index = DecodeVectorSnapshot(**snap, &covered);
     if (!index.ok()) {
@@ -621,6 +631,23 @@ Status StoreImpl::SaveSnapshot(TenantMemory& memory) {
   ENGRAM_RETURN_IF_ERROR(log_->Write(batch, /*sync=*/false));
   snapshot_seq_[memory.tenant()] = memory.last_seq();
   return Status::OK();
+}
+
+Status StoreImpl::DropDerivedRecords() {
+  ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kDerived));
+  {
+    // Loaded tenants are loaded again (and derived again) on next use.
+    std::unique_lock<std::shared_mutex> tlock(tenants_mutex_);
+    tenants_.clear();
+    snapshot_seq_.clear();
+  }
+  // Every tenant's turns count as not derived yet.
+  log::LogBatch batch = log_->NewBatch();
+  ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kMeta, "derived/", "derived0", [&](std::string_view key, std::string_view) {
+    batch.Delete(Cf::kMeta, key);
+    return true;
+  }));
+  return log_->Write(batch, /*sync=*/true);
 }
 
 Status StoreImpl::SaveSnapshots() {
@@ -927,13 +954,7 @@ Status StoreImpl::Rebuild() {
     };
     if (!readable(Cf::kDerived)) {
       Log().warn("derived records unreadable; deriving every turn again");
-      ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kDerived));
-      log::LogBatch batch = log_->NewBatch();
-      ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kMeta, "derived/", "derived0", [&](std::string_view key, std::string_view) {
-        batch.Delete(Cf::kMeta, key);
-        return true;
-      }));
-      ENGRAM_RETURN_IF_ERROR(log_->Write(batch, /*sync=*/true));
+      ENGRAM_RETURN_IF_ERROR(DropDerivedRecords());
     }
     if (!readable(Cf::kEmbeddings)) {
       Log().warn("embedding cache unreadable; embedding every turn again");

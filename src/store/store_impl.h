@@ -79,6 +79,10 @@ class StoreImpl final : public Store {
   std::string EmbeddingKey(std::string_view tenant, std::string_view text) const;
   // Writes the vector index snapshot of every loaded tenant that changed.
   Status SaveSnapshots();
+  // Drops every derived record without reading it (damaged tables); every
+  // tenant derives its turns again when it is next loaded. Caller holds
+  // write_mutex_.
+  Status DropDerivedRecords();
   Status SaveSnapshot(TenantMemory& memory);
   Result<uint64_t> DerivedUpTo(std::string_view tenant);
 

@@ -1,0 +1,155 @@
+// When ForgetTenant returns, no byte of the tenant remains in any file of
+// the store folder. Table files are compressed, so they are searched after
+// decompression: `sst_dump --command=raw` (rocksdb-tools) prints every
+// entry of every block, live or shadowed, in hex. Every other file (logs,
+// MANIFEST, info logs) is searched byte by byte. The same search finds the
+// other tenant's marker, so it is not blind.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "engram/engram.h"
+#include "testing/hash_embedder.h"
+#include "testing/temp_dir.h"
+
+namespace engram {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Hex(std::string_view bytes) {
+  static const char* const kDigits = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Every file of `store` as searchable text: table files decompressed to a
+// hex dump of every entry, other files as they are.
+std::vector<std::pair<std::string, std::string>> StoreContents(const std::string& store, const std::string& scratch) {
+  std::vector<std::pair<std::string, std::string>> out;
+  fs::create_directories(scratch);
+  for (const auto& e : fs::directory_iterator(store)) {
+    const std::string name = e.path().filename().string();
+    if (e.path().extension() != ".sst") {
+      out.emplace_back(name, ReadFile(e.path().string()));
+      continue;
+    }
+    const std::string copy = scratch + "/" + name;
+    std::error_code ec;  // a background compaction may delete a table meanwhile: then it holds nothing
+    if (!fs::copy_file(e.path(), copy, fs::copy_options::overwrite_existing, ec)) continue;
+    const std::string cmd = "sst_dump --file=" + copy + " --command=raw >/dev/null 2>&1";
+    int rc = std::system(cmd.c_str());
+    EXPECT_EQ(rc, 0) << cmd << " (sst_dump comes with Debian's rocksdb-tools)";
+    const std::string dump = scratch + "/" + e.path().stem().string() + "_dump.txt";
+    std::string text = ReadFile(dump);
+    EXPECT_NE(text.find("Data Block"), std::string::npos) << "no data blocks in the dump of " << name;
+    out.emplace_back(name + " (decompressed)", std::move(text));
+  }
+  return out;
+}
+
+// Files that hold `raw` (as bytes, or hex-encoded in a table dump).
+std::vector<std::string> FilesHolding(const std::vector<std::pair<std::string, std::string>>& contents,
+                                      const std::string& raw) {
+  std::vector<std::string> found;
+  const std::string hex = Hex(raw);
+  for (const auto& [name, text] : contents) {
+    if (text.find(raw) != std::string::npos || text.find(hex) != std::string::npos) found.push_back(name);
+  }
+  return found;
+}
+
+Turn MakeTurn(const std::string& speaker, const std::string& text, const std::string& id) {
+  Turn t;
+  t.speaker = speaker;
+  t.text = text;
+  t.source_id = id;
+  t.session = "s1";
+  t.time_ms = 1700000000000;
+  return t;
+}
+
+class ErasureTest : public ::testing::Test {
+ protected:
+  Options StoreOptions() {
+    Options o;
+    o.embedder = std::make_shared<testing::HashEmbedder>();
+    return o;
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(ErasureTest, ForgetTenantLeavesNoByteOfItInAnyFile) {
+  const std::string path = dir_.Sub("store");
+  const std::string kGone = "Quillfeather-7Q3 lives on Vexmoor Lane";  // unique to the forgotten tenant
+  const std::string kKept = "Brindlewick-9K2 works at Osterfell";      // the other tenant's
+  {
+    auto store = Store::Open(StoreOptions(), path);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    for (int round = 0; round < 3; ++round) {
+      for (int i = 0; i < 30; ++i) {
+        const std::string n = std::to_string(round) + "." + std::to_string(i);
+        ASSERT_TRUE((*store)->Observe("maya", MakeTurn("Maya", kGone + " (" + n + ")", "m" + n), {.sync = true}).ok());
+        ASSERT_TRUE((*store)->Observe("omar", MakeTurn("Omar", kKept + " (" + n + ")", "o" + n)).ok());
+      }
+      ASSERT_TRUE((*store)->Recall("maya", "where does she live").ok());
+      // Spread the data over table files, flushed memtables and the log.
+      if (round == 0) ASSERT_TRUE((*store)->Rebuild().ok());
+    }
+  }
+  auto store = Store::Open(StoreOptions(), path);  // the log replayed into new tables
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Recall("maya", "Vexmoor").ok());
+
+  // Before: the search finds both tenants (it would find what it looks for).
+  auto before = StoreContents(path, dir_.Sub("dump-before"));
+  EXPECT_FALSE(FilesHolding(before, "Quillfeather-7Q3").empty());
+  EXPECT_FALSE(FilesHolding(before, "Brindlewick-9K2").empty());
+
+  auto report = (*store)->ForgetTenant("maya", {.sync = true});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->removed["turns"], 90u);
+
+  auto after = StoreContents(path, dir_.Sub("dump-after"));
+  for (const std::string& needle : {std::string("Quillfeather-7Q3"), std::string("Vexmoor")}) {
+    auto holding = FilesHolding(after, needle);
+    EXPECT_TRUE(holding.empty()) << "'" << needle << "' still in " << holding.front();
+  }
+  // No key of the tenant either (its prefix: u16 length 4, then "maya").
+  const std::string maya_prefix = Hex(std::string("\0\4maya", 6));
+  for (const auto& [name, text] : after) {
+    if (name.find("(decompressed)") == std::string::npos) continue;
+    EXPECT_EQ(text.find("HEX    " + maya_prefix), std::string::npos) << "a key of the tenant in " << name;
+  }
+  // The other tenant is intact, on disk and through the API.
+  EXPECT_FALSE(FilesHolding(after, "Brindlewick-9K2").empty());
+  auto omar = (*store)->ScanTurns("omar");
+  ASSERT_TRUE(omar.ok());
+  EXPECT_EQ(omar->size(), 90u);
+  EXPECT_TRUE((*store)->ScanTurns("maya")->empty());
+  store->reset();
+
+  // And after a reopen (which writes a new MANIFEST and log) still nothing.
+  auto reopened = Store::Open(StoreOptions(), path);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_TRUE((*reopened)->ScanTurns("maya")->empty());
+  reopened->reset();
+  auto later = StoreContents(path, dir_.Sub("dump-later"));
+  EXPECT_TRUE(FilesHolding(later, "Quillfeather-7Q3").empty());
+}
+
+}  // namespace
+}  // namespace engram
