@@ -112,6 +112,28 @@ TEST(OpenTest, ReadOnlyOpenWorksWhileAnotherProcessHoldsTheStore) {
   }
 }
 
+TEST(OpenTest, AStoreOnAReadOnlyFileSystemCanBeRead) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for a read-only bind mount";
+  testing::TempDir dir;
+  const std::string path = dir.Sub("rw/store"), mounted = dir.Sub("ro");
+  {
+    StoreHolder writer(path, 12);  // writes, then closes when it goes out of scope
+    ASSERT_TRUE(writer.ok());
+  }
+  fs::create_directories(mounted);
+  ASSERT_EQ(std::system(("mount --bind -o ro " + dir.Sub("rw") + " " + mounted).c_str()), 0);
+  {
+    Options ro = TestOptions();
+    ro.read_only = true;
+    auto store = Store::Open(ro, mounted + "/store");
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ((*store)->ScanTurns("maya")->size(), 12u);
+    EXPECT_TRUE((*store)->Recall("maya", "greyhound").ok());
+    EXPECT_FALSE(Store::Open(TestOptions(), mounted + "/store").ok());  // a writable open cannot work there
+  }
+  EXPECT_EQ(std::system(("umount " + mounted).c_str()), 0);
+}
+
 TEST(OpenTest, ASecondWritableOpenInTheSameProcessSaysSo) {
   testing::TempDir dir;
   auto first = Store::Open(TestOptions(), dir.Sub("store"));
