@@ -11,6 +11,8 @@
 See ``docs/python.md``.
 """
 
+from typing import Callable, Optional
+
 from . import _engram
 from ._engram import (Corruption, Error, FailedPrecondition, Internal, InvalidArgument, IOError, NotFound,
                       NotSupported, Unavailable)
@@ -36,7 +38,7 @@ def set_log_level(level: str) -> None:
     _engram.set_log_level(_LOG_LEVELS[level])
 
 
-def set_log_handler(handler) -> None:
+def set_log_handler(handler: Optional[Callable[[str, str], None]]) -> None:
     """Where engram's messages go: ``handler(level: str, message: str)``,
     called from the thread that logs (with the GIL). None restores the
     default (standard error)."""

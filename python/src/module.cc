@@ -4,6 +4,7 @@
 //
 // Every store call releases the GIL while engram works, so Python threads
 // observe and recall in parallel; Python embedders re-acquire it.
+#include <chrono>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -242,7 +243,34 @@ void BindStore(py::module_& m) {
            [](PyStore& s, int timeout_ms) {
              ThrowIfError(s.Call([&](Store& st) { return st.WaitForEnrichment(timeout_ms); }));
            }, "timeout_ms"_a)
-      .def("rebuild", [](PyStore& s) { ThrowIfError(s.Call([](Store& st) { return st.Rebuild(); })); });
+      .def("rebuild", [](PyStore& s) { ThrowIfError(s.Call([](Store& st) { return st.Rebuild(); })); })
+      // For bench/python: the same calls timed in C++, without Python in the
+      // loop, so the binding's overhead is measured in one process and run.
+      .def("_time_recall",
+           [](PyStore& s, const std::string& tenant, const std::vector<std::string>& questions,
+              const PyRecallOptions& o) {
+             return s.Call([&](Store& st) {
+               std::vector<double> us;
+               for (const std::string& q : questions) {
+                 auto t0 = std::chrono::steady_clock::now();
+                 ThrowIfError(st.Recall(tenant, q, o.options).status());
+                 us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+               }
+               return us;
+             });
+           }, "tenant"_a, "questions"_a, "options"_a,
+           "Microseconds of each Recall(tenant, question) called from C++ (benchmarks only).")
+      .def("_time_observe_batch",
+           [](PyStore& s, const std::string& tenant, std::vector<TurnTuple> tuples, bool sync) {
+             std::vector<Turn> turns;
+             for (TurnTuple& t : tuples) turns.push_back(ToTurn(std::move(t)));
+             return s.Call([&](Store& st) {
+               auto t0 = std::chrono::steady_clock::now();
+               ThrowIfError(st.ObserveBatch(tenant, turns, Durability(sync)).status());
+               return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+             });
+           }, "tenant"_a, "turns"_a, "sync"_a,
+           "Microseconds of one ObserveBatch called from C++, turns already converted (benchmarks only).");
 }
 
 py::dict TurnDict(const Turn& turn) {
