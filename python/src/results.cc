@@ -2,6 +2,7 @@
 
 #include <datetime.h>
 
+#include <initializer_list>
 #include <string>
 
 #include <pybind11/stl.h>
@@ -17,7 +18,7 @@ namespace {
 // The registered classes. Heap-allocated and never freed: they must outlive
 // every converter call, including ones during interpreter shutdown.
 struct ResultClasses {
-  py::object tier;  // engram.Tier, called with the tier's name
+  py::object tiers[4];  // the members of engram.Tier, by Tier value
   py::object hit, route_info, recall_result, context_section, context, stored_turn, event_unit,
       persona_fact, entity, relation, graph_view, session_summary, tenant_stats, forget_report;
   py::object utc_epoch;  // datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -38,6 +39,21 @@ py::object Lookup(const py::dict& classes, const char* name) {
   return classes[name];
 }
 
+// The converters pass fields by position (much cheaper than keywords), so
+// the dataclass must declare exactly these fields in this order.
+py::object LookupDataclass(const py::dict& classes, const char* name, std::initializer_list<const char*> fields) {
+  py::object cls = Lookup(classes, name);
+  py::list declared = py::module_::import("dataclasses").attr("fields")(cls);
+  std::string want, have;
+  for (const char* f : fields) want += std::string(want.empty() ? "" : ", ") + f;
+  for (py::handle f : declared) have += (have.empty() ? "" : ", ") + py::str(f.attr("name")).cast<std::string>();
+  if (want != have) {
+    throw StatusError(Status::Internal(std::string("result class ") + name + " declares (" + have +
+                                       "), the converter passes (" + want + ")"));
+  }
+  return cls;
+}
+
 py::list Strings(const std::vector<std::string>& values) {
   py::list out(values.size());
   for (size_t i = 0; i < values.size(); ++i) out[i] = py::str(values[i]);
@@ -53,13 +69,16 @@ py::dict Map(const std::map<std::string, V>& values) {
 
 constexpr TimeMs kMillisecondsPerDay = 86'400'000;
 
-py::object TierObject(Tier tier) { return Classes().tier(TierName(tier)); }
+py::object TierObject(Tier tier) {
+  auto index = static_cast<size_t>(tier);
+  return index < 4 ? Classes().tiers[index] : Classes().tiers[static_cast<size_t>(Tier::kEpisodic)];
+}
 
 py::object ToPython(const Hit& hit) {
-  return Classes().hit("kind"_a = hit.kind, "tier"_a = TierObject(hit.tier),
-                       "source_ids"_a = Strings(hit.source_ids), "text"_a = hit.text, "speaker"_a = hit.speaker,
-                       "session"_a = hit.session, "time"_a = ToDatetime(hit.time_ms), "score"_a = hit.score,
-                       "signals"_a = Map(hit.signals));
+  return Classes().hit(hit.kind, TierObject(hit.tier),
+                       Strings(hit.source_ids), hit.text, hit.speaker,
+                       hit.session, ToDatetime(hit.time_ms), hit.score,
+                       Map(hit.signals));
 }
 
 py::list Hits(const std::vector<Hit>& hits) {
@@ -69,23 +88,23 @@ py::list Hits(const std::vector<Hit>& hits) {
 }
 
 py::object ToPython(const RouteInfo& route) {
-  return Classes().route_info("name"_a = route.name, "question_kind"_a = route.question_kind,
-                              "targets"_a = Strings(route.targets), "entities"_a = Strings(route.entities),
-                              "since"_a = ToDatetime(route.from_ms), "until"_a = ToDatetime(route.to_ms),
-                              "graph_expansion"_a = route.graph_expansion,
-                              "likely_unanswerable"_a = route.likely_unanswerable, "weights"_a = Map(route.weights),
-                              "steps"_a = Strings(route.steps));
+  return Classes().route_info(route.name, route.question_kind,
+                              Strings(route.targets), Strings(route.entities),
+                              ToDatetime(route.from_ms), ToDatetime(route.to_ms),
+                              route.graph_expansion,
+                              route.likely_unanswerable, Map(route.weights),
+                              Strings(route.steps));
 }
 
 py::object ToPython(const Entity& entity) {
-  return Classes().entity("name"_a = entity.name, "type"_a = EntityTypeName(entity.type),
-                          "aliases"_a = Strings(entity.aliases), "source_ids"_a = Strings(entity.source_ids));
+  return Classes().entity(entity.name, EntityTypeName(entity.type),
+                          Strings(entity.aliases), Strings(entity.source_ids));
 }
 
 py::object ToPython(const Relation& relation) {
-  return Classes().relation("subject"_a = relation.subject, "relation"_a = relation.relation,
-                            "object"_a = relation.object, "time"_a = ToDatetime(relation.time_ms),
-                            "source_ids"_a = Strings(relation.source_ids));
+  return Classes().relation(relation.subject, relation.relation,
+                            relation.object, ToDatetime(relation.time_ms),
+                            Strings(relation.source_ids));
 }
 
 }  // namespace
@@ -94,21 +113,32 @@ void RegisterResultClasses(const py::dict& classes) {
   PyDateTime_IMPORT;
   if (PyDateTimeAPI == nullptr) throw py::error_already_set();
   auto* c = new ResultClasses();
-  c->tier = Lookup(classes, "Tier");
-  c->hit = Lookup(classes, "Hit");
-  c->route_info = Lookup(classes, "RouteInfo");
-  c->recall_result = Lookup(classes, "RecallResult");
-  c->context_section = Lookup(classes, "ContextSection");
-  c->context = Lookup(classes, "Context");
-  c->stored_turn = Lookup(classes, "StoredTurn");
-  c->event_unit = Lookup(classes, "EventUnit");
-  c->persona_fact = Lookup(classes, "PersonaFact");
-  c->entity = Lookup(classes, "Entity");
-  c->relation = Lookup(classes, "Relation");
-  c->graph_view = Lookup(classes, "GraphView");
-  c->session_summary = Lookup(classes, "SessionSummary");
-  c->tenant_stats = Lookup(classes, "TenantStats");
-  c->forget_report = Lookup(classes, "ForgetReport");
+  py::object tier = Lookup(classes, "Tier");
+  for (Tier t : {Tier::kWorking, Tier::kEpisodic, Tier::kPersona, Tier::kGraph}) {
+    c->tiers[static_cast<size_t>(t)] = tier(TierName(t));
+  }
+  c->hit = LookupDataclass(classes, "Hit",
+                           {"kind", "tier", "source_ids", "text", "speaker", "session", "time", "score", "signals"});
+  c->route_info = LookupDataclass(classes, "RouteInfo",
+                                  {"name", "question_kind", "targets", "entities", "since", "until",
+                                   "graph_expansion", "likely_unanswerable", "weights", "steps"});
+  c->recall_result = LookupDataclass(classes, "RecallResult", {"hits", "route", "embed_us", "search_us"});
+  c->context_section = LookupDataclass(classes, "ContextSection", {"name", "items"});
+  c->context = LookupDataclass(classes, "Context", {"sections", "text", "tokens", "route"});
+  c->stored_turn = LookupDataclass(classes, "StoredTurn", {"seq", "tenant", "session", "speaker", "text", "time", "id"});
+  c->event_unit = LookupDataclass(classes, "EventUnit",
+                                  {"text", "subject", "time", "event_from", "event_to", "source_ids"});
+  c->persona_fact = LookupDataclass(classes, "PersonaFact",
+                                    {"subject", "attribute", "value", "valid_from", "valid_to", "confidence",
+                                     "source_ids", "negated"});
+  c->entity = LookupDataclass(classes, "Entity", {"name", "type", "aliases", "source_ids"});
+  c->relation = LookupDataclass(classes, "Relation", {"subject", "relation", "object", "time", "source_ids"});
+  c->graph_view = LookupDataclass(classes, "GraphView", {"entities", "relations"});
+  c->session_summary = LookupDataclass(classes, "SessionSummary", {"session", "start", "end", "text", "source_ids"});
+  c->tenant_stats = LookupDataclass(classes, "TenantStats",
+                                    {"tenant", "sessions", "turns", "bytes", "units", "facts", "entities",
+                                     "relations"});
+  c->forget_report = LookupDataclass(classes, "ForgetReport", {"removed"});
   py::object utc = py::reinterpret_borrow<py::object>(PyDateTime_TimeZone_UTC);
   c->utc_epoch = py::reinterpret_steal<py::object>(
       PyDateTimeAPI->DateTime_FromDateAndTime(1970, 1, 1, 0, 0, 0, 0, utc.ptr(), PyDateTimeAPI->DateTimeType));
@@ -135,58 +165,58 @@ py::object ToDatetime(TimeMs ms) {
 }
 
 py::object ToPython(const StoredTurn& turn) {
-  return Classes().stored_turn("seq"_a = turn.seq, "tenant"_a = turn.tenant, "session"_a = turn.turn.session,
-                               "speaker"_a = turn.turn.speaker, "text"_a = turn.turn.text,
-                               "time"_a = ToDatetime(turn.turn.time_ms), "id"_a = turn.turn.source_id);
+  return Classes().stored_turn(turn.seq, turn.tenant, turn.turn.session,
+                               turn.turn.speaker, turn.turn.text,
+                               ToDatetime(turn.turn.time_ms), turn.turn.source_id);
 }
 
 py::object ToPython(const RecallResult& result) {
-  return Classes().recall_result("hits"_a = Hits(result.hits), "route"_a = ToPython(result.route),
-                                 "embed_us"_a = result.embed_us, "search_us"_a = result.search_us);
+  return Classes().recall_result(Hits(result.hits), ToPython(result.route),
+                                 result.embed_us, result.search_us);
 }
 
 py::object ToPython(const Context& context) {
   py::list sections(context.sections.size());
   for (size_t i = 0; i < context.sections.size(); ++i) {
-    sections[i] = Classes().context_section("name"_a = context.sections[i].name,
-                                            "items"_a = Hits(context.sections[i].items));
+    sections[i] = Classes().context_section(context.sections[i].name,
+                                            Hits(context.sections[i].items));
   }
-  return Classes().context("sections"_a = sections, "text"_a = context.text, "tokens"_a = context.tokens,
-                           "route"_a = ToPython(context.route));
+  return Classes().context(sections, context.text, context.tokens,
+                           ToPython(context.route));
 }
 
 py::object ToPython(const PersonaFact& fact) {
-  return Classes().persona_fact("subject"_a = fact.subject, "attribute"_a = fact.attribute, "value"_a = fact.value,
-                                "valid_from"_a = ToDatetime(fact.valid_from_ms),
-                                "valid_to"_a = ToDatetime(fact.valid_to_ms), "confidence"_a = fact.confidence,
-                                "source_ids"_a = Strings(fact.source_ids), "negated"_a = fact.negated);
+  return Classes().persona_fact(fact.subject, fact.attribute, fact.value,
+                                ToDatetime(fact.valid_from_ms),
+                                ToDatetime(fact.valid_to_ms), fact.confidence,
+                                Strings(fact.source_ids), fact.negated);
 }
 
 py::object ToPython(const GraphView& graph) {
   py::list entities(graph.entities.size()), relations(graph.relations.size());
   for (size_t i = 0; i < graph.entities.size(); ++i) entities[i] = ToPython(graph.entities[i]);
   for (size_t i = 0; i < graph.relations.size(); ++i) relations[i] = ToPython(graph.relations[i]);
-  return Classes().graph_view("entities"_a = entities, "relations"_a = relations);
+  return Classes().graph_view(entities, relations);
 }
 
 py::object ToPython(const EventUnit& unit) {
-  return Classes().event_unit("text"_a = unit.text, "subject"_a = unit.subject, "time"_a = ToDatetime(unit.time_ms),
-                              "event_from"_a = ToDatetime(unit.event_from_ms),
-                              "event_to"_a = ToDatetime(unit.event_to_ms), "source_ids"_a = Strings(unit.source_ids));
+  return Classes().event_unit(unit.text, unit.subject, ToDatetime(unit.time_ms),
+                              ToDatetime(unit.event_from_ms),
+                              ToDatetime(unit.event_to_ms), Strings(unit.source_ids));
 }
 
 py::object ToPython(const SessionSummary& summary) {
-  return Classes().session_summary("session"_a = summary.session, "start"_a = ToDatetime(summary.from_ms),
-                                   "end"_a = ToDatetime(summary.to_ms), "text"_a = summary.text,
-                                   "source_ids"_a = Strings(summary.source_ids));
+  return Classes().session_summary(summary.session, ToDatetime(summary.from_ms),
+                                   ToDatetime(summary.to_ms), summary.text,
+                                   Strings(summary.source_ids));
 }
 
 py::object ToPython(const TenantStats& stats) {
-  return Classes().tenant_stats("tenant"_a = stats.tenant, "sessions"_a = stats.sessions, "turns"_a = stats.turns,
-                                "bytes"_a = stats.bytes, "units"_a = stats.units, "facts"_a = stats.facts,
-                                "entities"_a = stats.entities, "relations"_a = stats.relations);
+  return Classes().tenant_stats(stats.tenant, stats.sessions, stats.turns,
+                                stats.bytes, stats.units, stats.facts,
+                                stats.entities, stats.relations);
 }
 
-py::object ToPython(const ForgetReport& report) { return Classes().forget_report("removed"_a = Map(report.removed)); }
+py::object ToPython(const ForgetReport& report) { return Classes().forget_report(Map(report.removed)); }
 
 }  // namespace engram::python
