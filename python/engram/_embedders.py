@@ -64,6 +64,7 @@ class FunctionEmbedder(Embedder):
         self.identity = identity or f"python:{getattr(fn, '__module__', '')}.{name}/{dim}"
 
     def embed(self, texts: list[str]) -> Any:
+        """Calls the wrapped function with ``texts``."""
         return self._fn(texts)
 
 
@@ -164,6 +165,7 @@ class LlmExtractor(Extractor):
 
 
 def extractor_handle(extractor: Any, option: str) -> _engram.ExtractorHandle:
+    """The C++ extractor for store option ``option``."""
     if isinstance(extractor, Extractor):
         return extractor._native
     raise TypeError(f"{option} must be an engram.Extractor (RuleBasedExtractor or LlmExtractor), "

@@ -89,6 +89,7 @@ def _turn_tuple(turn: Mapping[str, Any], tenant: str, where: str) -> tuple:
 
 
 def _tier_names(tiers: Optional[Iterable[Union[Tier, str]]]) -> List[str]:
+    """Tier names for the C++ core; one tier alone may be given bare."""
     if tiers is None:
         return []
     if isinstance(tiers, (str, Tier)):
@@ -100,6 +101,7 @@ def _recall_options(k: int, route: str, lexical_weight: Optional[float], vector_
                     tiers: Optional[Iterable[Union[Tier, str]]], speaker: str, session: str,
                     since: Optional[TimeLike], until: Optional[TimeLike], asking_user: str,
                     agent_name: str) -> _engram.RecallOptions:
+    """The C++ core's RecallOptions for ``Store.recall``'s keywords; None keeps a default."""
     if not isinstance(k, int) or isinstance(k, bool) or k < 0:
         raise _engram.InvalidArgument(f"k must be a non-negative int, not {k!r}")
     o = _engram.RecallOptions()
@@ -194,6 +196,7 @@ class Store:
         return f"engram.Store({self.path!r}, {state})"
 
     def _sync(self, sync: Optional[bool]) -> bool:
+        """A call's ``sync``, or the store's default when None."""
         return self._sync_default if sync is None else bool(sync)
 
     # --- writing ----------------------------------------------------------

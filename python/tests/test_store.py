@@ -216,5 +216,23 @@ class LifetimeTest(StoreTestCase):
                 store.recall("dana", "hi")
 
 
+
+class LoggingTest(StoreTestCase):
+    def tearDown(self):
+        engram.set_log_level("off")
+        engram.set_log_handler(None)
+        super().tearDown()
+
+    def test_handler_receives_engram_messages_at_the_level_set(self):
+        got = []
+        engram.set_log_handler(lambda level, message: got.append((level, message)))
+        engram.set_log_level("off")
+        self.open().close()
+        self.assertEqual(got, [])
+        engram.set_log_level("info")
+        self.open().close()
+        self.assertIn(("info", f"opened store {self.path}"), got)
+
+
 if __name__ == "__main__":
     unittest.main()
