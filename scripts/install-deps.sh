@@ -6,6 +6,7 @@ pkgs=(build-essential cmake pkg-config git ca-certificates
       libfaiss-dev librocksdb-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
       libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libcpp-httplib-dev
       libstemmer-dev libicu-dev libeigen3-dev libopenblas-dev libssl-dev
+      python3-dev pybind11-dev python3-numpy python3-pip python3-setuptools python3-wheel python3-venv
       rocksdb-tools nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
