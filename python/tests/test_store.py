@@ -219,7 +219,7 @@ class LifetimeTest(StoreTestCase):
         with self.open() as writer:
             writer.observe("dana", speaker="Dana", text="I moved to Lakewood.", id="d1")
             with self.open(read_only=True) as reader:
-                self.assertEqual([t.turn.text for t in reader.scan_turns("dana")], ["I moved to Lakewood."])
+                self.assertEqual([t.text for t in reader.scan_turns("dana")], ["I moved to Lakewood."])
                 with self.assertRaisesRegex(engram.FailedPrecondition, "read-only"):
                     reader.observe("dana", speaker="Dana", text="Hi.")
 
