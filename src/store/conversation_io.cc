@@ -95,6 +95,11 @@ std::string FormatTurnLine(std::string_view tenant, const Turn& turn) {
 Status ReadTurnsJsonl(const std::string& path, const std::function<Status(size_t, TenantTurn&&)>& fn) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError("cannot open '" + path + "'");
+  return ReadTurnsJsonl(in, path, fn);
+}
+
+Status ReadTurnsJsonl(std::istream& in, const std::string& path,
+                      const std::function<Status(size_t, TenantTurn&&)>& fn) {
   std::string line;
   size_t line_no = 0;
   while (std::getline(in, line)) {
@@ -145,6 +150,10 @@ std::vector<std::string> NormaliseLocomoEvidence(std::string_view raw) {
 Result<std::vector<LocomoConversation>> ReadLocomo(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError("cannot open '" + path + "'");
+  return ReadLocomo(in, path);
+}
+
+Result<std::vector<LocomoConversation>> ReadLocomo(std::istream& in, const std::string& path) {
   json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Status::InvalidArgument("'" + path + "' is not valid JSON");
   if (!doc.is_array()) return Status::InvalidArgument("'" + path + "': expected a list of LoCoMo samples");
