@@ -31,6 +31,11 @@ int Fail(const Status& status);
 // and tabs alone, for multi-line text.
 std::string Printable(std::string_view text, bool keep_lines = false);
 
+// JSON text (from nlohmann's dump, which escapes U+0000-U+001F only) with
+// U+007F and U+0080-U+009F escaped as well ("\u007f"), so JSON output
+// carries no control character raw either; it parses to the same values.
+std::string TerminalSafeJson(std::string json_text);
+
 // Numeric option checks: a value outside [min, max] is a usage error (exit
 // 2) naming the option, e.g. "--k: 0 is outside 1..1000".
 CLI::Validator InRange(int64_t min, int64_t max);

@@ -51,6 +51,27 @@ std::string Printable(std::string_view text, bool keep_lines) {
   return out;
 }
 
+std::string TerminalSafeJson(std::string json_text) {
+  // These bytes occur only inside JSON strings, so escaping them keeps the
+  // document's meaning.
+  std::string out;
+  out.reserve(json_text.size());
+  char escape[8];
+  for (size_t i = 0; i < json_text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(json_text[i]);
+    if (c == 0x7F) {
+      out += "\\u007f";
+    } else if (c == 0xC2 && i + 1 < json_text.size() && static_cast<unsigned char>(json_text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(json_text[i + 1]) <= 0x9F) {
+      std::snprintf(escape, sizeof escape, "\\u%04x", static_cast<unsigned char>(json_text[++i]));
+      out += escape;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
 CLI::Validator InRange(int64_t min, int64_t max) {
   const std::string range = std::to_string(min) + ".." + std::to_string(max);
   return CLI::Validator(

@@ -200,7 +200,7 @@ int RunEvalLocomo(const std::string& file, const std::string& ks_text, bool as_j
     }
   }
   if (as_json) {
-    std::cout << out.dump(2) << "\n";
+    std::cout << TerminalSafeJson(out.dump(2)) << "\n";
     return kExitOk;
   }
   std::printf("LoCoMo evidence recall (turn level): %zu questions, %zu excluded (no valid evidence)\n", asked,

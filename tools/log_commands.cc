@@ -158,7 +158,7 @@ int RunIngest(const std::string& store_path, const std::string& format, bool syn
   const IngestCounts& n = pending.counts();
   std::fprintf(stderr, "engram: ingested %s, %zu already stored, %zu rejected into %s\n",
                Plural(n.added, "new turn", "new turns").c_str(), n.already_stored, n.rejected,
-               store_path.c_str());
+               Printable(store_path).c_str());
   return exit_code;
 }
 
@@ -188,7 +188,7 @@ int RunStats(const std::string& store_path, const std::string& tenant, bool as_j
   if (as_json) {
     nlohmann::json out = {{"tenants", tenants.size()}, {"sessions", sessions}, {"turns", turns},
                           {"bytes", bytes}, {"by_tenant", per_tenant}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << TerminalSafeJson(out.dump(2)) << "\n";
   } else {
     std::printf("tenants   %zu\nsessions  %llu\nturns     %llu\nbytes     %llu\n", tenants.size(),
                 static_cast<unsigned long long>(sessions), static_cast<unsigned long long>(turns),
@@ -209,7 +209,7 @@ int RunExport(const std::string& store_path, const std::string& tenant) {
   if (!known.ok()) return Fail(known);
   auto turns = (*store)->ScanTurns(tenant);
   if (!turns.ok()) return Fail(turns.status());
-  for (const auto& st : *turns) std::cout << FormatTurnLine(tenant, st.turn) << "\n";
+  for (const auto& st : *turns) std::cout << TerminalSafeJson(FormatTurnLine(tenant, st.turn)) << "\n";
   std::cout.flush();
   if (!std::cout) return Fail(Status::IOError("cannot write to standard output"));
   return kExitOk;
@@ -226,7 +226,7 @@ int RunForget(const std::string& store_path, const std::string& tenant, bool as_
   if (!report.ok()) return Fail(report.status());
   if (as_json) {
     nlohmann::json out = {{"tenant", tenant}, {"removed", report->removed}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << TerminalSafeJson(out.dump(2)) << "\n";
   } else {
     std::printf("forgot tenant %s:\n", Printable(tenant).c_str());
     for (const auto& [kind, n] : report->removed) std::printf("  %-16s %llu\n", kind.c_str(), static_cast<unsigned long long>(n));

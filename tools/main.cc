@@ -92,6 +92,10 @@ int main(int argc, char** argv) {
   engram::cli::AddMemoryCommands(app, &exit_code);
   engram::cli::AddEvalCommand(app, &exit_code);
   app.footer("engram help COMMAND shows a command's options.");
+  // CLI11's messages echo what was typed: shown escaped, like all output.
+  app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
+    return "engram: " + engram::cli::Printable(CLI::FailureMessage::simple(failed, e), /*keep_lines=*/true);
+  });
   if (int early = engram::cli::PreParse(app, argc, argv); early >= 0) return early;
   try {
     app.parse(argc, argv);

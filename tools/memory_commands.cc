@@ -88,10 +88,9 @@ int RunRecall(const std::string& store_path, const std::string& tenant, size_t k
         for (const auto& h : s.items) items.push_back(HitToJson(h));
         sections.push_back({{"name", s.name}, {"items", items}});
       }
-      std::cout << json{{"sections", sections}, {"text", ctx->text}, {"tokens", ctx->tokens},
-                        {"route", RouteToJson(ctx->route)}}
-                       .dump(2)
-                << "\n";
+      const json out = {{"sections", sections}, {"text", ctx->text}, {"tokens", ctx->tokens},
+                        {"route", RouteToJson(ctx->route)}};
+      std::cout << TerminalSafeJson(out.dump(2)) << "\n";
     } else {
       std::cout << Printable(ctx->text, /*keep_lines=*/true);
     }
@@ -156,7 +155,7 @@ int RunProfile(const std::string& store_path, const std::string& tenant, const s
   if (as_json) {
     json out = json::array();
     for (const auto& f : *facts) out.push_back(FactToJson(f));
-    std::cout << json{{"tenant", tenant}, {"facts", out}}.dump(2) << "\n";
+    std::cout << TerminalSafeJson(json{{"tenant", tenant}, {"facts", out}}.dump(2)) << "\n";
     return kExitOk;
   }
   for (const auto& f : *facts) {
@@ -216,10 +215,9 @@ int RunGraph(const std::string& store_path, const std::string& tenant, const std
                          {"time", r.time_ms ? json(FormatIsoTime(r.time_ms)) : json(nullptr)},
                          {"source_ids", r.source_ids}});
   }
-  std::cout << json{{"tenant", tenant}, {"entity", entity}, {"hops", hops}, {"entities", entities},
-                    {"relations", relations}}
-                   .dump(2)
-            << "\n";
+  const json out = {{"tenant", tenant}, {"entity", entity}, {"hops", hops}, {"entities", entities},
+                    {"relations", relations}};
+  std::cout << TerminalSafeJson(out.dump(2)) << "\n";
   return kExitOk;
 }
 
@@ -270,7 +268,7 @@ int RunSummaries(const std::string& store_path, const std::string& tenant, size_
                      {"to", s.to_ms ? json(FormatIsoTime(s.to_ms)) : json(nullptr)}, {"text", s.text},
                      {"source_ids", s.source_ids}});
     }
-    std::cout << json{{"tenant", tenant}, {"sessions", out}}.dump(2) << "\n";
+    std::cout << TerminalSafeJson(json{{"tenant", tenant}, {"sessions", out}}.dump(2)) << "\n";
     return kExitOk;
   }
   for (const auto& s : *summaries) {
@@ -288,7 +286,7 @@ int RunRebuild(const std::string& store_path, bool reembed) {
   if (!store.ok()) return Fail(store.status());
   Status s = (*store)->Rebuild();
   if (!s.ok()) return Fail(s);
-  std::fprintf(stderr, "engram: rebuilt the derived indexes of %s from the log\n", store_path.c_str());
+  std::fprintf(stderr, "engram: rebuilt the derived indexes of %s from the log\n", Printable(store_path).c_str());
   return kExitOk;
 }
 
@@ -297,9 +295,9 @@ int RunRebuild(const std::string& store_path, bool reembed) {
 std::string HitsToJson(const RecallResult& result, int indent) {
   json hits = json::array();
   for (const auto& h : result.hits) hits.push_back(HitToJson(h));
-  return json{{"hits", hits}, {"route", RouteToJson(result.route)},
-              {"latency_us", {{"embed", result.embed_us}, {"search", result.search_us}}}}
-      .dump(indent);
+  const json out = {{"hits", hits}, {"route", RouteToJson(result.route)},
+                    {"latency_us", {{"embed", result.embed_us}, {"search", result.search_us}}}};
+  return TerminalSafeJson(out.dump(indent));
 }
 
 void AddMemoryCommands(CLI::App& app, int* exit_code) {

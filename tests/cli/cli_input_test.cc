@@ -153,25 +153,35 @@ TEST_F(CliInputTest, ControlCharactersArePrintedAsEscapes) {
   // U+009B is a C1 control (CSI): allowed in a tenant, escaped on output.
   const std::string c1_tenant = "csi\xc2\x9b" "31m";
   WriteFile(input, TurnLine("t", "id\x07", "I drink green tea\x1b]0;pwned\x07 every morning", "Eve\x1b[2J") +
-                       TurnLine(c1_tenant, "1", "hello"));
+                       TurnLine(c1_tenant, "1", "delete\x7f and csi\xc2\x9b here"));
   RunResult ingest = Ingest(input);
   ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
 
   RunResult recall = Run({"recall", "--store", store_, "--tenant", "t", "--k", "1", "green tea"});
   ASSERT_EQ(recall.exit_code, 0) << recall.err;
   EXPECT_FALSE(HasRawControl(recall.out)) << recall.out;
-  EXPECT_THAT(recall.out, HasSubstr("[id\\x07] Eve\\x1B[2J: I drink green tea\\x1B]0;pwned\\x07 every morning"));
+  EXPECT_THAT(recall.out, HasSubstr("[id\\x07] Eve\\x1B[2J: ")) << recall.out;
 
   RunResult stats = Run({"stats", "--store", store_});
   ASSERT_EQ(stats.exit_code, 0) << stats.err;
   EXPECT_THAT(stats.out, HasSubstr("csi\\u009B31m"));
   EXPECT_THAT(stats.out, Not(HasSubstr("\xc2\x9b")));
 
-  // JSON output escapes them as JSON does and keeps the exact value.
+  // JSON output escapes them (DEL and C1 too) and keeps the exact values.
   RunResult exported = Run({"export", "--store", store_, "--tenant", "t"});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
   EXPECT_FALSE(HasRawControl(exported.out));
   EXPECT_EQ(json::parse(exported.out)["speaker"], "Eve\x1b[2J");
+  RunResult c1_export = Run({"export", "--store", store_, "--tenant", c1_tenant});
+  ASSERT_EQ(c1_export.exit_code, 0) << c1_export.err;
+  EXPECT_FALSE(HasRawControl(c1_export.out)) << c1_export.out;
+  EXPECT_THAT(c1_export.out, Not(HasSubstr("\xc2\x9b")));
+  EXPECT_THAT(c1_export.out, HasSubstr("\\u007f"));
+  json c1_line = json::parse(c1_export.out);
+  EXPECT_EQ(c1_line["tenant"], c1_tenant);
+  EXPECT_EQ(c1_line["text"], "delete\x7f and csi\xc2\x9b here");
+  RunResult c1_stats = Run({"stats", "--store", store_, "--json"});
+  EXPECT_THAT(c1_stats.out, Not(HasSubstr("\xc2\x9b")));
 
   // A tenant typed with a control character is refused, and the message
   // shows it escaped.
@@ -179,6 +189,11 @@ TEST_F(CliInputTest, ControlCharactersArePrintedAsEscapes) {
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_THAT(refused.err, HasSubstr("control character U+001B"));
   EXPECT_FALSE(HasRawControl(refused.err)) << refused.err;
+  // So are the command-line parser's messages, which echo what was typed.
+  RunResult bad_k = Run({"recall", "--store", store_, "--tenant", "t", "--k", "\x1b[2J", "q"});
+  EXPECT_EQ(bad_k.exit_code, 2);
+  EXPECT_THAT(bad_k.err, HasSubstr("--k: '\\x1B[2J' is not a whole number"));
+  EXPECT_FALSE(HasRawControl(bad_k.err)) << bad_k.err;
 }
 
 TEST_F(CliInputTest, NumericOptionsOutsideTheirRangeAreUsageErrors) {
