@@ -194,7 +194,8 @@ int RunStats(const std::string& store_path, const std::string& tenant, bool as_j
                 static_cast<unsigned long long>(sessions), static_cast<unsigned long long>(turns),
                 static_cast<unsigned long long>(bytes));
     for (const auto& row : per_tenant) {
-      std::printf("  %-24s %6llu sessions %8llu turns %10llu bytes\n", Printable(row["tenant"].get<std::string>()).c_str(),
+      std::printf("  %-24s %6llu sessions %8llu turns %10llu bytes\n",
+                  Printable(row["tenant"].get<std::string>()).c_str(),
                   row["sessions"].get<unsigned long long>(), row["turns"].get<unsigned long long>(),
                   row["bytes"].get<unsigned long long>());
     }

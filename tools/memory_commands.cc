@@ -162,7 +162,8 @@ int RunProfile(const std::string& store_path, const std::string& tenant, const s
     std::string ids;
     for (const auto& id : f.source_ids) ids += (ids.empty() ? "" : ",") + id;
     std::printf("%-12s %-12s %-30s from %s%s%s  conf %.2f  [%s]\n", Printable(f.subject).c_str(),
-                Printable(f.attribute).c_str(), Printable(f.value).c_str(), f.valid_from_ms ? FormatIsoDate(f.valid_from_ms).c_str() : "?",
+                Printable(f.attribute).c_str(), Printable(f.value).c_str(),
+                f.valid_from_ms ? FormatIsoDate(f.valid_from_ms).c_str() : "?",
                 f.valid_to_ms ? " to " : "", f.valid_to_ms ? FormatIsoDate(f.valid_to_ms).c_str() : "",
                 f.confidence, Printable(ids).c_str());
   }
