@@ -40,7 +40,11 @@ std::string TerminalSafeJson(std::string json_text);
 // 2) naming the option, e.g. "--k: 0 is outside 1..1000".
 CLI::Validator InRange(int64_t min, int64_t max);
 
-// Opens the store at `path`; log_only skips the embedder and indexes.
+// The options every command opens its store with (the library's limits on
+// tenants and turns included, so input can be checked against them first).
+Options StoreOptions(bool log_only, bool create_if_missing);
+// Opens the store at `path` with StoreOptions; log_only skips the embedder
+// and indexes.
 Result<std::unique_ptr<Store>> OpenStore(const std::string& path, bool log_only, bool create_if_missing);
 
 // NotFound "no tenant 'X'; did you mean 'maya'?" when `tenant` has no turns

@@ -91,11 +91,15 @@ CLI::Validator InRange(int64_t min, int64_t max) {
       range, "InRange");
 }
 
-Result<std::unique_ptr<Store>> OpenStore(const std::string& path, bool log_only, bool create_if_missing) {
+Options StoreOptions(bool log_only, bool create_if_missing) {
   Options options;
   options.log_only = log_only;
   options.create_if_missing = create_if_missing;
-  auto store = Store::Open(options, path);
+  return options;
+}
+
+Result<std::unique_ptr<Store>> OpenStore(const std::string& path, bool log_only, bool create_if_missing) {
+  auto store = Store::Open(StoreOptions(log_only, create_if_missing), path);
   if (!store.ok() && store.status().IsNotFound() && !create_if_missing) return store.status();
   if (!store.ok()) return Status(store.status()).WithContext("cannot open store '" + path + "'");
   return store;
@@ -104,7 +108,7 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& path, bool log_only,
 Status RequireTenant(Store& store, const std::string& tenant) {
   // Not every read checks the tenant's form; a tenant that cannot exist gets
   // the rule it breaks, not "no tenant".
-  ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, Options()));
+  ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, StoreOptions(/*log_only=*/true, /*create_if_missing=*/false)));
   TurnFilter first;
   first.limit = 1;
   auto turns = store.ScanTurns(tenant, first);

@@ -140,12 +140,11 @@ int RunIngest(const std::string& store_path, const std::string& format, bool syn
     std::fprintf(stderr, "engram: '-' (standard input) may be given only once\n");
     return kExitUsage;
   }
-  Options options;  // the limits OpenStore opens the store with
   auto store = OpenStore(store_path, /*log_only=*/false, /*create_if_missing=*/true);
   if (!store.ok()) return Fail(store.status());
   WriteOptions wo;
   wo.sync = sync;
-  PendingBatch pending(**store, options, wo);
+  PendingBatch pending(**store, StoreOptions(/*log_only=*/false, /*create_if_missing=*/true), wo);
   Status s;
   for (const auto& file : files) {
     s = format == "locomo" ? IngestLocomo(file, pending) : IngestJsonl(file, pending);
