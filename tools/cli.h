@@ -25,6 +25,20 @@ int ExitCodeFor(const Status& status);
 // Prints "engram: <message>" to stderr and returns ExitCodeFor(status).
 int Fail(const Status& status);
 
+// Opens the store at `path`; log_only skips the embedder and indexes.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& path, bool log_only, bool create_if_missing);
+
+// Each command adds its subcommand to `app`; the callback stores the exit
+// code in *exit_code.
+void AddLogCommands(CLI::App& app, int* exit_code);
+void AddMemoryCommands(CLI::App& app, int* exit_code);
+void AddEvalCommand(CLI::App& app, int* exit_code);
+
+// JSON renderings shared by commands.
+std::string HitsToJson(const RecallResult& result, int indent);
+
+// --- Checks of input and output (cli_checks.cc) ----------------------------
+
 // `text` safe to print on a terminal: control characters (U+0000-U+001F,
 // U+007F, U+0080-U+009F) become visible escapes ("\n", "\t", "\r", "\x1B",
 // "\u009B"); everything else is left as it is. keep_lines leaves newlines
@@ -40,13 +54,6 @@ std::string TerminalSafeJson(std::string json_text);
 // 2) naming the option, e.g. "--k: 0 is outside 1..1000".
 CLI::Validator InRange(int64_t min, int64_t max);
 
-// The options every command opens its store with (the library's limits on
-// tenants and turns included, so input can be checked against them first).
-Options StoreOptions(bool log_only, bool create_if_missing);
-// Opens the store at `path` with StoreOptions; log_only skips the embedder
-// and indexes.
-Result<std::unique_ptr<Store>> OpenStore(const std::string& path, bool log_only, bool create_if_missing);
-
 // NotFound "no tenant 'X'; did you mean 'maya'?" when `tenant` has no turns
 // in `store` (the suggestion lists the closest known tenants, if any are
 // close). InvalidArgument for a tenant the library refuses.
@@ -54,14 +61,5 @@ Status RequireTenant(Store& store, const std::string& tenant);
 // Prints "engram: warning: no tenant 'X'..." to stderr when RequireTenant
 // fails, for commands whose empty result is still an answer.
 void WarnIfNoTenant(Store& store, const std::string& tenant);
-
-// Each command adds its subcommand to `app`; the callback stores the exit
-// code in *exit_code.
-void AddLogCommands(CLI::App& app, int* exit_code);
-void AddMemoryCommands(CLI::App& app, int* exit_code);
-void AddEvalCommand(CLI::App& app, int* exit_code);
-
-// JSON renderings shared by commands.
-std::string HitsToJson(const RecallResult& result, int indent);
 
 }  // namespace engram::cli

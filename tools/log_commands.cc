@@ -144,7 +144,7 @@ int RunIngest(const std::string& store_path, const std::string& format, bool syn
   if (!store.ok()) return Fail(store.status());
   WriteOptions wo;
   wo.sync = sync;
-  PendingBatch pending(**store, StoreOptions(/*log_only=*/false, /*create_if_missing=*/true), wo);
+  PendingBatch pending(**store, Options(), wo);  // OpenStore keeps the default limits
   Status s;
   for (const auto& file : files) {
     s = format == "locomo" ? IngestLocomo(file, pending) : IngestJsonl(file, pending);

@@ -74,6 +74,15 @@ int PreParse(CLI::App& app, int argc, char** argv) {
   return -1;
 }
 
+// The footer of `engram --help`, and CLI11's messages shown escaped (they
+// echo what was typed) after "engram: ", like the tool's own.
+void SetUpHelpAndErrors(CLI::App& app) {
+  app.footer("engram help COMMAND shows a command's options.");
+  app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
+    return "engram: " + Printable(CLI::FailureMessage::simple(failed, e), /*keep_lines=*/true);
+  });
+}
+
 }  // namespace
 }  // namespace engram::cli
 
@@ -91,13 +100,10 @@ int main(int argc, char** argv) {
   engram::cli::AddLogCommands(app, &exit_code);
   engram::cli::AddMemoryCommands(app, &exit_code);
   engram::cli::AddEvalCommand(app, &exit_code);
-  app.footer("engram help COMMAND shows a command's options.");
-  // CLI11's messages echo what was typed: shown escaped, like all output.
-  app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
-    return "engram: " + engram::cli::Printable(CLI::FailureMessage::simple(failed, e), /*keep_lines=*/true);
-  });
-  if (int early = engram::cli::PreParse(app, argc, argv); early >= 0) return early;
   try {
+    // Set after the commands are added, so they do not inherit the footer.
+    engram::cli::SetUpHelpAndErrors(app);
+    if (int early = engram::cli::PreParse(app, argc, argv); early >= 0) return early;
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
