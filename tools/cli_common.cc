@@ -16,7 +16,7 @@ int ExitCodeFor(const Status& status) {
 }
 
 int Fail(const Status& status) {
-  std::fprintf(stderr, "engram: %s\n", status.message().c_str());
+  std::fprintf(stderr, "engram: %s\n", Printable(status.message()).c_str());
   return ExitCodeFor(status);
 }
 

@@ -49,13 +49,39 @@ json TallyJson(const RecallTally& t, const std::vector<size_t>& ks) {
   return j;
 }
 
-std::vector<size_t> ParseKs(const std::string& text) {
-  std::vector<size_t> ks;
+constexpr int64_t kMaxCutoff = 1000;
+
+// Splits "1,5,10" at commas (empty parts are skipped).
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> parts;
   std::stringstream ss(text);
   std::string part;
   while (std::getline(ss, part, ',')) {
-    if (!part.empty()) ks.push_back(static_cast<size_t>(std::stoul(part)));
+    if (!part.empty()) parts.push_back(part);
   }
+  return parts;
+}
+
+// --k's check: at least one cut-off, each a whole number in 1..kMaxCutoff.
+CLI::Validator CutoffList() {
+  const CLI::Validator each = InRange(1, kMaxCutoff);
+  return CLI::Validator(
+      [each](std::string& text) -> std::string {
+        std::vector<std::string> parts = SplitCommas(text);
+        if (parts.empty()) return "expected comma-separated cut-offs in 1.." + std::to_string(kMaxCutoff);
+        for (std::string& part : parts) {
+          std::string error = each(part);
+          if (!error.empty()) return error;
+        }
+        return {};
+      },
+      "K[,K...]", "CutoffList");
+}
+
+// Sorted, distinct cut-offs of a list CutoffList accepted.
+std::vector<size_t> ParseKs(const std::string& text) {
+  std::vector<size_t> ks;
+  for (const auto& part : SplitCommas(text)) ks.push_back(static_cast<size_t>(std::stoull(part)));
   std::sort(ks.begin(), ks.end());
   ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
   return ks;
@@ -63,13 +89,7 @@ std::vector<size_t> ParseKs(const std::string& text) {
 
 int RunEvalLocomo(const std::string& file, const std::string& ks_text, bool as_json, const std::string& routes_text,
                   std::string store_path) {
-  std::vector<size_t> ks;
-  try {
-    ks = ParseKs(ks_text);
-  } catch (...) {
-    return Fail(Status::InvalidArgument("--k expects a comma-separated list of numbers, got '" + ks_text + "'"));
-  }
-  if (ks.empty() || ks.front() == 0) return Fail(Status::InvalidArgument("--k needs positive numbers"));
+  const std::vector<size_t> ks = ParseKs(ks_text);  // checked by CutoffList
   std::vector<std::string> routes;
   {
     std::stringstream ss(routes_text);
@@ -180,7 +200,7 @@ int RunEvalLocomo(const std::string& file, const std::string& ks_text, bool as_j
     }
   }
   if (as_json) {
-    std::cout << out.dump(2) << "\n";
+    std::cout << TerminalSafeJson(out.dump(2)) << "\n";
     return kExitOk;
   }
   std::printf("LoCoMo evidence recall (turn level): %zu questions, %zu excluded (no valid evidence)\n", asked,
@@ -223,7 +243,7 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   locomo->add_option("file", a->file, "locomo JSON (e.g. ../shared/data/locomo/locomo-dev5.json)")
       ->required()
       ->check(CLI::ExistingFile);
-  locomo->add_option("--k", a->ks, "cut-offs, comma-separated (default 1,5,10,25,50)");
+  locomo->add_option("--k", a->ks, "cut-offs, comma-separated (default 1,5,10,25,50)")->check(CutoffList());
   locomo->add_option("--route", a->routes, "routes to measure, comma-separated: auto (default), hybrid, bm25, vector");
   locomo->add_option("--store", a->store, "keep the ingested store in this folder (reused when it exists)");
   locomo->add_flag("--json", a->json, "print JSON");

@@ -1,23 +1,47 @@
 // ingest, stats, export, forget: the commands over the event log.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <unistd.h>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
 #include "store/conversation_io.h"
+#include "store/turn_validation.h"
 
 namespace engram::cli {
 namespace {
 
-// Turns of one tenant waiting to be written as one batch.
+// What an ingest did, for the closing report.
+struct IngestCounts {
+  size_t added = 0;           // turns new to the store
+  size_t already_stored = 0;  // turns whose (tenant, id) was stored before, or repeated in the input
+  size_t rejected = 0;        // lines or turns refused (the ingest stops at the first)
+};
+
+std::string Plural(size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// Turns of one tenant waiting to be written as one batch. Each turn is
+// checked when it is added, so a batch holds only turns the store accepts:
+// a bad turn is refused alone, after the turns before it are written.
 class PendingBatch {
  public:
-  PendingBatch(Store& store, WriteOptions wo) : store_(store), wo_(wo) {}
+  PendingBatch(Store& store, const Options& options, WriteOptions wo) : store_(store), options_(options), wo_(wo) {}
 
-  Status Add(TenantTurn&& tt) {
+  // `where` names the turn's origin in errors ("turns.jsonl:7").
+  Status Add(TenantTurn&& tt, const std::string& where) {
+    Status valid = ValidateTenant(tt.tenant, options_);
+    if (valid.ok()) valid = ValidateTurn(tt.turn, options_);
+    if (!valid.ok()) {
+      ++counts_.rejected;
+      ENGRAM_RETURN_IF_ERROR(Flush());
+      return valid.WithContext(where);
+    }
     if (!turns_.empty() && tt.tenant != tenant_) ENGRAM_RETURN_IF_ERROR(Flush());
     tenant_ = std::move(tt.tenant);
     turns_.push_back(std::move(tt.turn));
@@ -27,74 +51,114 @@ class PendingBatch {
 
   Status Flush() {
     if (turns_.empty()) return Status::OK();
-    auto seqs = store_.ObserveBatch(tenant_, turns_, wo_);
-    if (!seqs.ok()) {
-      // Say which line's turn was refused.
-      return seqs.status().WithContext("tenant '" + tenant_ + "'");
+    // Which turns the store already holds, to report new and repeated turns
+    // apart (ObserveBatch returns the stored sequence number for those).
+    std::vector<bool> stored_before(turns_.size(), false);
+    for (size_t i = 0; i < turns_.size(); ++i) {
+      if (turns_[i].source_id.empty()) continue;
+      auto existing = store_.GetTurnBySourceId(tenant_, turns_[i].source_id);
+      if (existing.ok()) {
+        stored_before[i] = true;
+      } else if (!existing.status().IsNotFound()) {
+        return existing.status();
+      }
     }
-    written_ += turns_.size();
+    auto seqs = store_.ObserveBatch(tenant_, turns_, wo_);
+    if (!seqs.ok()) return seqs.status().WithContext("tenant '" + tenant_ + "'");
+    std::unordered_set<uint64_t> added_seqs;
+    for (size_t i = 0; i < turns_.size(); ++i) {
+      // A repeat of an id earlier in the same batch gets the same sequence number.
+      if (!stored_before[i] && added_seqs.insert((*seqs)[i]).second) {
+        ++counts_.added;
+      } else {
+        ++counts_.already_stored;
+      }
+    }
     turns_.clear();
     Progress();
     return Status::OK();
   }
 
-  size_t written() const { return written_; }
+  const IngestCounts& counts() const { return counts_; }
+  void CountRejected() { ++counts_.rejected; }
 
  private:
   static constexpr size_t kMaxBatch = 256;
 
   void Progress() {
-    if (written_ - reported_ < 5000) return;
-    reported_ = written_;
+    const size_t done = counts_.added + counts_.already_stored;
+    if (done - reported_ < 5000) return;
+    reported_ = done;
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::fprintf(stderr, "engram: ingested %zu turns (%.0f turns/s)\n", written_, written_ / std::max(s, 1e-9));
+    std::fprintf(stderr, "engram: read %zu turns (%.0f turns/s)\n", done, done / std::max(s, 1e-9));
   }
 
   Store& store_;
+  const Options options_;
   WriteOptions wo_;
   std::string tenant_;
   std::vector<Turn> turns_;
-  size_t written_ = 0, reported_ = 0;
+  IngestCounts counts_;
+  size_t reported_ = 0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
+// The name used for `file` in messages: "-" is standard input.
+std::string DisplayName(const std::string& file) { return file == "-" ? "<stdin>" : file; }
+
+Status IngestLocomo(const std::string& file, PendingBatch& pending) {
+  auto convs = file == "-" ? ReadLocomo(std::cin, DisplayName(file)) : ReadLocomo(file);
+  if (!convs.ok()) {
+    if (convs.status().IsInvalidArgument()) pending.CountRejected();
+    return convs.status();
+  }
+  for (auto& conv : *convs) {
+    for (auto& turn : conv.turns) {
+      const std::string where = DisplayName(file) + ": sample '" + conv.sample_id + "' turn '" + turn.source_id + "'";
+      ENGRAM_RETURN_IF_ERROR(pending.Add(TenantTurn{conv.sample_id, std::move(turn)}, where));
+    }
+  }
+  return Status::OK();
+}
+
+Status IngestJsonl(const std::string& file, PendingBatch& pending) {
+  bool refused_by_store = false;
+  auto add = [&](size_t line_no, TenantTurn&& tt) {
+    Status s = pending.Add(std::move(tt), DisplayName(file) + ":" + std::to_string(line_no));
+    refused_by_store = !s.ok();
+    return s;
+  };
+  Status s = file == "-" ? ReadTurnsJsonl(std::cin, DisplayName(file), add) : ReadTurnsJsonl(file, add);
+  // A line that does not parse is rejected by the reader, before Add.
+  if (!s.ok() && !refused_by_store && s.IsInvalidArgument()) pending.CountRejected();
+  return s;
+}
+
 int RunIngest(const std::string& store_path, const std::string& format, bool sync,
               const std::vector<std::string>& files) {
+  if (std::count(files.begin(), files.end(), "-") > 1) {
+    std::fprintf(stderr, "engram: '-' (standard input) may be given only once\n");
+    return kExitUsage;
+  }
   auto store = OpenStore(store_path, /*log_only=*/false, /*create_if_missing=*/true);
   if (!store.ok()) return Fail(store.status());
   WriteOptions wo;
   wo.sync = sync;
-  PendingBatch pending(**store, wo);
+  PendingBatch pending(**store, Options(), wo);  // OpenStore keeps the default limits
+  Status s;
   for (const auto& file : files) {
-    Status s;
-    if (format == "locomo") {
-      auto convs = ReadLocomo(file);
-      if (!convs.ok()) return Fail(convs.status());
-      for (auto& conv : *convs) {
-        for (auto& turn : conv.turns) {
-          s = pending.Add(TenantTurn{conv.sample_id, std::move(turn)});
-          if (!s.ok()) break;
-        }
-        if (!s.ok()) break;
-      }
-    } else {
-      // Each line is checked before it joins the batch; a bad line flushes
-      // the lines before it (they stay stored), then stops the ingest.
-      size_t current_line = 0;
-      s = ReadTurnsJsonl(file, [&](size_t line_no, TenantTurn&& tt) {
-        current_line = line_no;
-        return pending.Add(std::move(tt));
-      });
-      if (!s.ok() && s.IsInvalidArgument() && current_line > 0 && s.message().find(file + ":") != 0) {
-        s = s.WithContext(file + ": batch ending at line " + std::to_string(current_line));
-      }
-    }
+    s = format == "locomo" ? IngestLocomo(file, pending) : IngestJsonl(file, pending);
+    // The turns before a bad one stay stored.
     Status flushed = pending.Flush();
-    if (!s.ok()) return Fail(s);
-    if (!flushed.ok()) return Fail(flushed);
+    if (s.ok()) s = flushed;
+    if (!s.ok()) break;
   }
-  std::fprintf(stderr, "engram: ingested %zu turns into %s\n", pending.written(), store_path.c_str());
-  return kExitOk;
+  int exit_code = s.ok() ? kExitOk : Fail(s);
+  const IngestCounts& n = pending.counts();
+  std::fprintf(stderr, "engram: ingested %s, %zu already stored, %zu rejected into %s\n",
+               Plural(n.added, "new turn", "new turns").c_str(), n.already_stored, n.rejected,
+               Printable(store_path).c_str());
+  return exit_code;
 }
 
 int RunStats(const std::string& store_path, const std::string& tenant, bool as_json) {
@@ -107,6 +171,8 @@ int RunStats(const std::string& store_path, const std::string& tenant, bool as_j
     if (!all.ok()) return Fail(all.status());
     tenants = std::move(*all);
   } else {
+    Status known = RequireTenant(**store, tenant);
+    if (!known.ok()) return Fail(known);
     tenants.push_back(tenant);
   }
   nlohmann::json per_tenant = nlohmann::json::array();
@@ -122,13 +188,14 @@ int RunStats(const std::string& store_path, const std::string& tenant, bool as_j
   if (as_json) {
     nlohmann::json out = {{"tenants", tenants.size()}, {"sessions", sessions}, {"turns", turns},
                           {"bytes", bytes}, {"by_tenant", per_tenant}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << TerminalSafeJson(out.dump(2)) << "\n";
   } else {
     std::printf("tenants   %zu\nsessions  %llu\nturns     %llu\nbytes     %llu\n", tenants.size(),
                 static_cast<unsigned long long>(sessions), static_cast<unsigned long long>(turns),
                 static_cast<unsigned long long>(bytes));
     for (const auto& row : per_tenant) {
-      std::printf("  %-24s %6llu sessions %8llu turns %10llu bytes\n", row["tenant"].get<std::string>().c_str(),
+      std::printf("  %-24s %6llu sessions %8llu turns %10llu bytes\n",
+                  Printable(row["tenant"].get<std::string>()).c_str(),
                   row["sessions"].get<unsigned long long>(), row["turns"].get<unsigned long long>(),
                   row["bytes"].get<unsigned long long>());
     }
@@ -140,9 +207,11 @@ int RunExport(const std::string& store_path, const std::string& tenant) {
   auto store = OpenStore(store_path, /*log_only=*/true, /*create_if_missing=*/false,
                          /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
+  Status known = RequireTenant(**store, tenant);
+  if (!known.ok()) return Fail(known);
   auto turns = (*store)->ScanTurns(tenant);
   if (!turns.ok()) return Fail(turns.status());
-  for (const auto& st : *turns) std::cout << FormatTurnLine(tenant, st.turn) << "\n";
+  for (const auto& st : *turns) std::cout << TerminalSafeJson(FormatTurnLine(tenant, st.turn)) << "\n";
   std::cout.flush();
   if (!std::cout) return Fail(Status::IOError("cannot write to standard output"));
   return kExitOk;
@@ -153,13 +222,15 @@ int RunForget(const std::string& store_path, const std::string& tenant, bool as_
   if (!store.ok()) return Fail(store.status());
   WriteOptions wo;
   wo.sync = true;
+  Status known = RequireTenant(**store, tenant);
+  if (!known.ok()) return Fail(known);
   auto report = (*store)->ForgetTenant(tenant, wo);
   if (!report.ok()) return Fail(report.status());
   if (as_json) {
     nlohmann::json out = {{"tenant", tenant}, {"removed", report->removed}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << TerminalSafeJson(out.dump(2)) << "\n";
   } else {
-    std::printf("forgot tenant %s:\n", tenant.c_str());
+    std::printf("forgot tenant %s:\n", Printable(tenant).c_str());
     for (const auto& [kind, n] : report->removed) std::printf("  %-16s %llu\n", kind.c_str(), static_cast<unsigned long long>(n));
   }
   return kExitOk;
@@ -179,7 +250,10 @@ void AddLogCommands(CLI::App& app, int* exit_code) {
   ingest->add_option("--store", args->store, "store folder")->required();
   ingest->add_option("--format", args->format, "jsonl (default) or locomo")->check(CLI::IsMember({"jsonl", "locomo"}));
   ingest->add_flag("--sync", args->sync, "fsync every batch before going on");
-  ingest->add_option("files", args->files, "input files")->required()->check(CLI::ExistingFile);
+  ingest->add_option("files", args->files, "input files; - reads standard input")
+      ->required()
+      ->check(CLI::Validator(
+          [](std::string& file) { return file == "-" ? std::string() : CLI::ExistingFile(file); }, "FILE or -"));
   ingest->callback([=]() { *exit_code = RunIngest(args->store, args->format, args->sync, args->files); });
 
   auto* stats = app.add_subcommand("stats", "what the store holds: tenants, sessions, turns, bytes");

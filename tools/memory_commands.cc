@@ -1,5 +1,6 @@
 // recall, profile, graph, embed, rebuild, reindex: the commands over the
 // memory tiers and indexes.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -13,6 +14,12 @@ namespace engram::cli {
 namespace {
 
 using nlohmann::json;
+
+// Upper bounds of the numeric options (a usage error beyond them).
+constexpr int64_t kMaxK = 1000;
+constexpr int64_t kMaxBudgetTokens = 1000000;
+constexpr int64_t kMaxHops = 10;  // Store::Graph's own limit
+constexpr int64_t kMaxSentences = 100;
 
 json RouteToJson(const RouteInfo& r) {
   json j = {{"name", r.name},
@@ -59,6 +66,7 @@ int RunRecall(const std::string& store_path, const std::string& tenant, size_t k
               const std::string& speaker, const std::string& session, const std::string& query) {
   auto store = OpenStore(store_path, false, false, /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
+  WarnIfNoTenant(**store, tenant);
   RecallOptions options;
   options.k = k;
   options.route = route;
@@ -80,12 +88,11 @@ int RunRecall(const std::string& store_path, const std::string& tenant, size_t k
         for (const auto& h : s.items) items.push_back(HitToJson(h));
         sections.push_back({{"name", s.name}, {"items", items}});
       }
-      std::cout << json{{"sections", sections}, {"text", ctx->text}, {"tokens", ctx->tokens},
-                        {"route", RouteToJson(ctx->route)}}
-                       .dump(2)
-                << "\n";
+      const json out = {{"sections", sections}, {"text", ctx->text}, {"tokens", ctx->tokens},
+                        {"route", RouteToJson(ctx->route)}};
+      std::cout << TerminalSafeJson(out.dump(2)) << "\n";
     } else {
-      std::cout << ctx->text;
+      std::cout << Printable(ctx->text, /*keep_lines=*/true);
     }
     return kExitOk;
   }
@@ -97,15 +104,15 @@ int RunRecall(const std::string& store_path, const std::string& tenant, size_t k
   }
   if (explain) {
     const RouteInfo& r = result->route;
-    std::printf("route %s (question kind %s)\n", r.name.c_str(), r.question_kind.c_str());
+    std::printf("route %s (question kind %s)\n", Printable(r.name).c_str(), Printable(r.question_kind).c_str());
     if (!r.targets.empty()) {
       std::printf("  about:");
-      for (const auto& t : r.targets) std::printf(" %s", t.c_str());
+      for (const auto& t : r.targets) std::printf(" %s", Printable(t).c_str());
       std::printf("\n");
     }
     if (!r.entities.empty()) {
       std::printf("  entities:");
-      for (const auto& e : r.entities) std::printf(" %s", e.c_str());
+      for (const auto& e : r.entities) std::printf(" %s", Printable(e).c_str());
       std::printf("\n");
     }
     if (r.from_ms != 0 || r.to_ms != 0) {
@@ -116,7 +123,7 @@ int RunRecall(const std::string& store_path, const std::string& tenant, size_t k
       if (w != 0) std::printf(" %s=%.2f", name.c_str(), w);
     }
     std::printf("\n");
-    for (const auto& step : r.steps) std::printf("  - %s\n", step.c_str());
+    for (const auto& step : r.steps) std::printf("  - %s\n", Printable(step).c_str());
     std::printf("  embed %lld us, search %lld us\n\n", static_cast<long long>(result->embed_us),
                 static_cast<long long>(result->search_us));
   }
@@ -124,9 +131,10 @@ int RunRecall(const std::string& store_path, const std::string& tenant, size_t k
   for (const auto& h : result->hits) {
     std::string ids;
     for (const auto& id : h.source_ids) ids += (ids.empty() ? "" : ",") + id;
-    std::printf("%2d. %.3f [%s] %s: %s\n", ++rank, h.score, ids.c_str(), h.speaker.c_str(), h.text.c_str());
+    std::printf("%2d. %.3f [%s] %s: %s\n", ++rank, h.score, Printable(ids).c_str(), Printable(h.speaker).c_str(),
+                Printable(h.text).c_str());
     if (explain) {
-      std::printf("      %s %s %s |", h.kind.c_str(), TierName(h.tier),
+      std::printf("      %s %s %s |", Printable(h.kind).c_str(), TierName(h.tier),
                   h.time_ms != 0 ? FormatIsoTime(h.time_ms).c_str() : "-");
       for (const auto& [name, v] : h.signals) std::printf(" %s=%.3f", name.c_str(), v);
       std::printf("\n");
@@ -141,30 +149,36 @@ int RunProfile(const std::string& store_path, const std::string& tenant, const s
   if (!t.ok()) return Fail(t.status().WithContext("--as-of"));
   auto store = OpenStore(store_path, false, false, /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
+  WarnIfNoTenant(**store, tenant);
   auto facts = (*store)->Profile(tenant, speaker, *t, history);
   if (!facts.ok()) return Fail(facts.status());
   if (as_json) {
     json out = json::array();
     for (const auto& f : *facts) out.push_back(FactToJson(f));
-    std::cout << json{{"tenant", tenant}, {"facts", out}}.dump(2) << "\n";
+    std::cout << TerminalSafeJson(json{{"tenant", tenant}, {"facts", out}}.dump(2)) << "\n";
     return kExitOk;
   }
   for (const auto& f : *facts) {
     std::string ids;
     for (const auto& id : f.source_ids) ids += (ids.empty() ? "" : ",") + id;
-    std::printf("%-12s %-12s %-30s from %s%s%s  conf %.2f  [%s]\n", f.subject.c_str(), f.attribute.c_str(),
-                f.value.c_str(), f.valid_from_ms ? FormatIsoDate(f.valid_from_ms).c_str() : "?",
+    std::printf("%-12s %-12s %-30s from %s%s%s  conf %.2f  [%s]\n", Printable(f.subject).c_str(),
+                Printable(f.attribute).c_str(), Printable(f.value).c_str(),
+                f.valid_from_ms ? FormatIsoDate(f.valid_from_ms).c_str() : "?",
                 f.valid_to_ms ? " to " : "", f.valid_to_ms ? FormatIsoDate(f.valid_to_ms).c_str() : "",
-                f.confidence, ids.c_str());
+                f.confidence, Printable(ids).c_str());
   }
   return kExitOk;
 }
 
+// A DOT string literal; a newline becomes a space and other control
+// characters visible escapes, so none reaches the output raw.
 std::string DotQuote(const std::string& s) {
+  std::string line = s;
+  std::replace(line.begin(), line.end(), '\n', ' ');
   std::string out = "\"";
-  for (char c : s) {
+  for (char c : Printable(line)) {
     if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c == '\n' ? ' ' : c);
+    out.push_back(c);
   }
   return out + "\"";
 }
@@ -173,6 +187,7 @@ int RunGraph(const std::string& store_path, const std::string& tenant, const std
              const std::string& format) {
   auto store = OpenStore(store_path, false, false, /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
+  WarnIfNoTenant(**store, tenant);
   auto view = (*store)->Graph(tenant, entity, hops, 500);
   if (!view.ok()) return Fail(view.status());
   if (format == "dot") {
@@ -201,10 +216,9 @@ int RunGraph(const std::string& store_path, const std::string& tenant, const std
                          {"time", r.time_ms ? json(FormatIsoTime(r.time_ms)) : json(nullptr)},
                          {"source_ids", r.source_ids}});
   }
-  std::cout << json{{"tenant", tenant}, {"entity", entity}, {"hops", hops}, {"entities", entities},
-                    {"relations", relations}}
-                   .dump(2)
-            << "\n";
+  const json out = {{"tenant", tenant}, {"entity", entity}, {"hops", hops}, {"entities", entities},
+                    {"relations", relations}};
+  std::cout << TerminalSafeJson(out.dump(2)) << "\n";
   return kExitOk;
 }
 
@@ -245,6 +259,7 @@ int RunEmbed(const std::string& which, const std::string& input, std::vector<std
 int RunSummaries(const std::string& store_path, const std::string& tenant, size_t sentences, bool as_json) {
   auto store = OpenStore(store_path, false, false, /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
+  WarnIfNoTenant(**store, tenant);
   auto summaries = (*store)->Summaries(tenant, sentences);
   if (!summaries.ok()) return Fail(summaries.status());
   if (as_json) {
@@ -254,11 +269,12 @@ int RunSummaries(const std::string& store_path, const std::string& tenant, size_
                      {"to", s.to_ms ? json(FormatIsoTime(s.to_ms)) : json(nullptr)}, {"text", s.text},
                      {"source_ids", s.source_ids}});
     }
-    std::cout << json{{"tenant", tenant}, {"sessions", out}}.dump(2) << "\n";
+    std::cout << TerminalSafeJson(json{{"tenant", tenant}, {"sessions", out}}.dump(2)) << "\n";
     return kExitOk;
   }
   for (const auto& s : *summaries) {
-    std::printf("%s (%s): %s\n", s.session.c_str(), s.from_ms ? FormatIsoDate(s.from_ms).c_str() : "?", s.text.c_str());
+    std::printf("%s (%s): %s\n", Printable(s.session).c_str(), s.from_ms ? FormatIsoDate(s.from_ms).c_str() : "?",
+                Printable(s.text).c_str());
   }
   return kExitOk;
 }
@@ -271,7 +287,7 @@ int RunRebuild(const std::string& store_path, bool reembed) {
   if (!store.ok()) return Fail(store.status());
   Status s = (*store)->Rebuild();
   if (!s.ok()) return Fail(s);
-  std::fprintf(stderr, "engram: rebuilt the derived indexes of %s from the log\n", store_path.c_str());
+  std::fprintf(stderr, "engram: rebuilt the derived indexes of %s from the log\n", Printable(store_path).c_str());
   return kExitOk;
 }
 
@@ -280,9 +296,9 @@ int RunRebuild(const std::string& store_path, bool reembed) {
 std::string HitsToJson(const RecallResult& result, int indent) {
   json hits = json::array();
   for (const auto& h : result.hits) hits.push_back(HitToJson(h));
-  return json{{"hits", hits}, {"route", RouteToJson(result.route)},
-              {"latency_us", {{"embed", result.embed_us}, {"search", result.search_us}}}}
-      .dump(indent);
+  const json out = {{"hits", hits}, {"route", RouteToJson(result.route)},
+                    {"latency_us", {{"embed", result.embed_us}, {"search", result.search_us}}}};
+  return TerminalSafeJson(out.dump(indent));
 }
 
 void AddMemoryCommands(CLI::App& app, int* exit_code) {
@@ -299,9 +315,10 @@ void AddMemoryCommands(CLI::App& app, int* exit_code) {
   auto* recall = app.add_subcommand("recall", "what the store remembers for a question");
   recall->add_option("--store", a->store, "store folder")->required();
   recall->add_option("--tenant", a->tenant, "tenant")->required();
-  recall->add_option("--k", a->k, "hits to return (default 10)");
+  recall->add_option("--k", a->k, "hits to return (default 10)")->check(InRange(1, kMaxK));
   recall->add_option("--route", a->route, "auto (default), hybrid, bm25, vector, or a question kind");
-  recall->add_option("--budget", a->budget, "pack a prompt-ready context of at most this many tokens");
+  recall->add_option("--budget", a->budget, "pack a prompt-ready context of at most this many tokens")
+      ->check(InRange(1, kMaxBudgetTokens));
   recall->add_option("--tier", a->tiers, "tiers to search (repeatable): episodic (default), persona, graph, working")
       ->check(CLI::IsMember({"episodic", "persona", "graph", "working"}));
   recall->add_option("--speaker", a->speaker, "only what this participant said");
@@ -329,7 +346,7 @@ void AddMemoryCommands(CLI::App& app, int* exit_code) {
   graph->add_option("--store", a->store, "store folder")->required();
   graph->add_option("--tenant", a->tenant, "tenant")->required();
   graph->add_option("--entity", a->entity, "start here (default: the whole graph)");
-  graph->add_option("--hops", a->hops, "hops from the entity (default 1)");
+  graph->add_option("--hops", a->hops, "hops from the entity (default 1)")->check(InRange(0, kMaxHops));
   graph->add_option("--format", a->format, "json (default) or dot")->check(CLI::IsMember({"json", "dot"}));
   graph->callback([=]() { *exit_code = RunGraph(a->store, a->tenant, a->entity, a->hops, a->format); });
 
@@ -344,7 +361,8 @@ void AddMemoryCommands(CLI::App& app, int* exit_code) {
   auto* summaries = app.add_subcommand("summaries", "an extractive summary of every session of a tenant");
   summaries->add_option("--store", a->store, "store folder")->required();
   summaries->add_option("--tenant", a->tenant, "tenant")->required();
-  summaries->add_option("--sentences", a->sentences, "statements per session (default 3)");
+  summaries->add_option("--sentences", a->sentences, "statements per session (default 3)")
+      ->check(InRange(1, kMaxSentences));
   summaries->add_flag("--json", a->json, "print JSON");
   summaries->callback([=]() { *exit_code = RunSummaries(a->store, a->tenant, a->sentences, a->json); });
 

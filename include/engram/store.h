@@ -13,6 +13,9 @@
 //
 // Every record belongs to one tenant. Nothing a call does for tenant A can
 // read or change tenant B's data.
+// A tenant name is 1 to Options::max_id_bytes bytes of valid UTF-8 with no
+// control characters (U+0000-U+001F, U+007F), so it can be typed and
+// printed; every call given another tenant fails with InvalidArgument.
 #pragma once
 
 #include <cstdint>
@@ -71,8 +74,9 @@ class Store {
   // Records one turn and everything derived from it in one atomic write and
   // returns its sequence number. Observing a turn whose (tenant, source_id)
   // is already stored returns the stored sequence number and changes nothing.
-  // Bad input (empty tenant or speaker, invalid UTF-8, text over
-  // Options::max_text_bytes) is InvalidArgument and writes nothing.
+  // Bad input (empty tenant or speaker, a tenant with a control character,
+  // invalid UTF-8, text over Options::max_text_bytes) is InvalidArgument and
+  // writes nothing.
   virtual Result<uint64_t> Observe(std::string_view tenant, const Turn& turn,
                                    const WriteOptions& write_options = {}) = 0;
 

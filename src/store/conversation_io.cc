@@ -37,6 +37,24 @@ Status GetString(const json& obj, const char* field, bool required, std::string*
   return Status::OK();
 }
 
+// The "session_<N>" keys of a LoCoMo conversation in numeric order, whatever
+// the gaps between the numbers ("session_<N>_date_time" and other keys are
+// not sessions).
+std::vector<std::string> LocomoSessionKeys(const json& conversation) {
+  static constexpr std::string_view kPrefix = "session_";
+  std::vector<std::pair<unsigned long long, std::string>> numbered;
+  for (const auto& [key, value] : conversation.items()) {
+    if (!key.starts_with(kPrefix) || key.size() == kPrefix.size() || key.size() > kPrefix.size() + 9) continue;
+    const std::string_view digits = std::string_view(key).substr(kPrefix.size());
+    if (!std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); })) continue;
+    numbered.emplace_back(std::stoull(std::string(digits)), key);
+  }
+  std::sort(numbered.begin(), numbered.end());
+  std::vector<std::string> keys;
+  for (auto& [n, key] : numbered) keys.push_back(std::move(key));
+  return keys;
+}
+
 }  // namespace
 
 Result<TenantTurn> ParseTurnLine(std::string_view line) {
@@ -77,6 +95,11 @@ std::string FormatTurnLine(std::string_view tenant, const Turn& turn) {
 Status ReadTurnsJsonl(const std::string& path, const std::function<Status(size_t, TenantTurn&&)>& fn) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError("cannot open '" + path + "'");
+  return ReadTurnsJsonl(in, path, fn);
+}
+
+Status ReadTurnsJsonl(std::istream& in, const std::string& path,
+                      const std::function<Status(size_t, TenantTurn&&)>& fn) {
   std::string line;
   size_t line_no = 0;
   while (std::getline(in, line)) {
@@ -127,6 +150,10 @@ std::vector<std::string> NormaliseLocomoEvidence(std::string_view raw) {
 Result<std::vector<LocomoConversation>> ReadLocomo(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError("cannot open '" + path + "'");
+  return ReadLocomo(in, path);
+}
+
+Result<std::vector<LocomoConversation>> ReadLocomo(std::istream& in, const std::string& path) {
   json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Status::InvalidArgument("'" + path + "' is not valid JSON");
   if (!doc.is_array()) return Status::InvalidArgument("'" + path + "': expected a list of LoCoMo samples");
@@ -144,16 +171,7 @@ Result<std::vector<LocomoConversation>> ReadLocomo(const std::string& path) {
       conv.speaker_a = c.value("speaker_a", "");
       conv.speaker_b = c.value("speaker_b", "");
       std::set<std::string> dia_ids;
-      for (int s = 1;; ++s) {
-        const std::string key = "session_" + std::to_string(s);
-        if (!c.contains(key)) {
-          // Sessions are numbered from 1 without gaps in LoCoMo; stop at the first missing one
-          // unless a later one exists.
-          bool later = false;
-          for (int t = s + 1; t < s + 50 && !later; ++t) later = c.contains("session_" + std::to_string(t));
-          if (!later) break;
-          continue;
-        }
+      for (const std::string& key : LocomoSessionKeys(c)) {
         TimeMs time = 0;
         if (c.contains(key + "_date_time")) {
           auto t = ParseLocomoTime(c[key + "_date_time"].get<std::string>());

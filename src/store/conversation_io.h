@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <istream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,10 @@ std::string FormatTurnLine(std::string_view tenant, const Turn& turn);
 // stops the read. A malformed line stops it with InvalidArgument
 // "FILE:LINE: ...".
 Status ReadTurnsJsonl(const std::string& path, const std::function<Status(size_t, TenantTurn&&)>& fn);
+// The same over an open stream (e.g. standard input); `path` names it in
+// messages.
+Status ReadTurnsJsonl(std::istream& in, const std::string& path,
+                      const std::function<Status(size_t, TenantTurn&&)>& fn);
 
 // A LoCoMo conversation: its turns (a tenant named by sample_id, dia_id as
 // source id, session date strings as times) and its questions.
@@ -54,6 +59,8 @@ struct LocomoConversation {
 // text and gets " [shares a photo of <blip_caption>]" appended, so the image
 // content is searchable.
 Result<std::vector<LocomoConversation>> ReadLocomo(const std::string& path);
+// The same over an open stream; `path` names it in messages.
+Result<std::vector<LocomoConversation>> ReadLocomo(std::istream& in, const std::string& path);
 
 // LoCoMo evidence ids as written ("D8:6; D9:17", "D:11:26", "D30:05") split
 // and normalised to "D<s>:<t>" form.

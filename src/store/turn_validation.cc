@@ -1,5 +1,6 @@
 #include "store/turn_validation.h"
 
+#include <cstdio>
 #include <string>
 
 #include "common/utf8.h"
@@ -20,7 +21,19 @@ Status ValidateId(std::string_view value, std::string_view what, bool required, 
 
 Status ValidateTenant(std::string_view tenant, const Options& options) {
   if (tenant.size() > 0xFFFF) return Status::InvalidArgument("tenant is longer than 65535 bytes");
-  return ValidateId(tenant, "tenant", /*required=*/true, options);
+  ENGRAM_RETURN_IF_ERROR(ValidateId(tenant, "tenant", /*required=*/true, options));
+  // A tenant is typed on command lines and printed in reports: one with a
+  // control character could be written but never named again.
+  for (size_t i = 0; i < tenant.size(); ++i) {
+    const auto c = static_cast<unsigned char>(tenant[i]);
+    if (c < 0x20 || c == 0x7F) {
+      char code[8];
+      std::snprintf(code, sizeof code, "U+%04X", c);
+      return Status::InvalidArgument("tenant has control character " + std::string(code) + " at byte " +
+                                     std::to_string(i) + "; tenants may not contain U+0000-U+001F or U+007F");
+    }
+  }
+  return Status::OK();
 }
 
 Status ValidateTurn(const Turn& turn, const Options& options) {

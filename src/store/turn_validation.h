@@ -9,6 +9,9 @@
 
 namespace engram {
 
+// A tenant is 1 to Options::max_id_bytes bytes of valid UTF-8 without
+// control characters (U+0000-U+001F, U+007F); anything else is
+// InvalidArgument naming the problem.
 Status ValidateTenant(std::string_view tenant, const Options& options);
 Status ValidateTurn(const Turn& turn, const Options& options);
 

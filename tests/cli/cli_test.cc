@@ -107,9 +107,11 @@ TEST_F(CliTest, IngestThenExportRoundTripsEveryFieldByteExact) {
             "Ünïcödé 中文 😀, \"quoted\", back\\slash,\nnew line,\ttab, \x01 control");
   EXPECT_EQ(second["time"].get<std::string>(), "2023-05-08T13:56:01.250Z");
 
-  // An export of an unknown tenant is empty, not an error.
+  // An export of an unknown tenant is an error naming it, so a typo is not
+  // mistaken for an empty tenant.
   RunResult none = Export("nobody");
-  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(none.exit_code, 1) << none.err;
+  EXPECT_THAT(none.err, HasSubstr("no tenant 'nobody'"));
   EXPECT_EQ(none.out, "");
 }
 

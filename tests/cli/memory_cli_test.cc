@@ -187,10 +187,12 @@ TEST_F(MemoryCliTest, RecallProblemsExitOne) {
   EXPECT_EQ(missing.exit_code, 1) << missing.err;
   EXPECT_FALSE(std::filesystem::exists(dir_.Sub("absent"))) << "recall creates no store";
   EXPECT_EQ(Run({"recall", "--store", SharedStore(), "question without tenant"}).exit_code, 2);
-  // A tenant with no data remembers nothing; that is not an error.
+  // A tenant with no data remembers nothing; that is not an error, but the
+  // tool says so on stderr.
   RunResult nobody = Run({"recall", "--store", SharedStore(), "--tenant", "nobody", "--json", "Where?"});
   ASSERT_EQ(nobody.exit_code, 0) << nobody.err;
   EXPECT_TRUE(ParseJson(nobody)["hits"].empty());
+  EXPECT_THAT(nobody.err, HasSubstr("warning: no tenant 'nobody'"));
 }
 
 TEST_F(MemoryCliTest, ProfileJsonShowsCurrentFactsHistoryAndAsOf) {
@@ -432,7 +434,8 @@ TEST_F(MemoryCliTest, EvalLocomoPrintsTheReport) {
   ASSERT_TRUE(c["compare"]["hybrid"].is_object()) << c.dump(2);
   EXPECT_EQ(c["compare"]["hybrid"]["questions"], 4);
 
-  EXPECT_EQ(Run({"eval", "locomo", "--k", "0", DataFile("fixture_locomo_format_eval.json")}).exit_code, 1);
+  EXPECT_EQ(Run({"eval", "locomo", "--k", "0", DataFile("fixture_locomo_format_eval.json")}).exit_code, 2)
+      << "a cut-off outside 1..1000 is a usage error";
 }
 
 }  // namespace

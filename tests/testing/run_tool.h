@@ -37,12 +37,13 @@ inline void WriteFile(const std::string& path, const std::string& content) {
   out << content;
 }
 
-// Runs `tool` with `args`, standard input from /dev/null.
-inline RunResult RunTool(const std::string& tool, const std::string& scratch, const std::vector<std::string>& args) {
+// Runs `tool` with `args`, standard input from the file `stdin_path`.
+inline RunResult RunTool(const std::string& tool, const std::string& scratch, const std::vector<std::string>& args,
+                         const std::string& stdin_path = "/dev/null") {
   const std::string out_path = scratch + "/stdout", err_path = scratch + "/stderr";
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 0, stdin_path.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   std::vector<std::string> argv_strings = {tool};
