@@ -18,8 +18,8 @@ nlohmann::json ProblemsToJson(const std::vector<StoreProblem>& problems) {
 
 void PrintProblems(const std::vector<StoreProblem>& problems) {
   for (const auto& p : problems) {
-    std::printf("  %s%s%s%s\n", p.data_loss_risk ? "DAMAGED  " : "derived  ", p.file.c_str(), p.file.empty() ? "" : ": ",
-                p.what.c_str());
+    std::printf("  %s%s%s%s\n", p.data_loss_risk ? "DAMAGED  " : "derived  ", Printable(p.file).c_str(),
+                p.file.empty() ? "" : ": ", Printable(p.what).c_str());
   }
 }
 
@@ -34,7 +34,7 @@ int RunCheck(const std::string& store_path, bool as_json) {
                           {"table_files", report->table_files}, {"tenants", report->tenants},
                           {"turns", report->turns},          {"derived_records", report->derived_records},
                           {"problems", ProblemsToJson(report->problems)}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << TerminalSafeJson(out.dump(2)) << "\n";
   } else {
     std::printf("store          %s\nlog files      %llu (%llu records verified)\ntable files    %llu\n"
                 "tenants        %llu\nturns          %llu\nderived        %llu\n",
@@ -76,13 +76,13 @@ int RunSalvage(const std::string& store_path, const std::string& out_path, bool 
                           {"lost_turns", report->lost_turns},
                           {"unreadable_regions", report->unreadable_regions},
                           {"problems", ProblemsToJson(report->problems)}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << TerminalSafeJson(out.dump(2)) << "\n";
   } else {
     std::printf("copied %llu turns of %zu tenants from %s to %s\n",
                 static_cast<unsigned long long>(report->turns_copied), report->turns_by_tenant.size(),
-                report->from.c_str(), report->to.c_str());
+                Printable(report->from).c_str(), Printable(report->to).c_str());
     for (const auto& [t, n] : report->turns_by_tenant) {
-      std::printf("  %-24s %8llu turns\n", t.c_str(), static_cast<unsigned long long>(n));
+      std::printf("  %-24s %8llu turns\n", Printable(t).c_str(), static_cast<unsigned long long>(n));
     }
     if (report->repaired_manifest) std::printf("the store's MANIFEST was unusable and was rebuilt in a copy\n");
     if (report->unreadable_regions > 0) {
@@ -90,7 +90,7 @@ int RunSalvage(const std::string& store_path, const std::string& out_path, bool 
     }
     if (!report->lost_turns.empty()) {
       std::printf("%zu turn(s) known by their source id could not be read:\n", report->lost_turns.size());
-      for (const auto& id : report->lost_turns) std::printf("  %s\n", id.c_str());
+      for (const auto& id : report->lost_turns) std::printf("  %s\n", Printable(id).c_str());
     }
     if (!report->problems.empty()) {
       std::printf("problems:\n");

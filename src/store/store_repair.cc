@@ -336,11 +336,19 @@ Result<SalvageReport> SalvageStore(const std::string& from, const std::string& t
       batch.clear();
       return Status::OK();
     };
+    Status written;
     for (auto& [seq, turn] : turns) {
       batch.push_back(std::move(turn));
-      if (batch.size() >= 256) ENGRAM_RETURN_IF_ERROR(flush());
+      if (batch.size() >= 256 && written.ok()) written = flush();
     }
-    ENGRAM_RETURN_IF_ERROR(flush());
+    if (written.ok()) written = flush();
+    if (written.IsInvalidArgument()) {
+      // A tenant or turn that today's rules refuse (written by an older
+      // engram): reported, the rest of the store is still copied.
+      report.problems.push_back({"", written.message(), true});
+    } else if (!written.ok()) {
+      return written;
+    }
     for (const auto& [seq, id] : source_ids[tenant]) {
       if (!turns.count(seq)) report.lost_turns.push_back(tenant + " / " + id);
     }
