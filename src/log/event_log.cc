@@ -1,9 +1,14 @@
 #include "log/event_log.h"
 
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/options_util.h>
@@ -20,6 +25,10 @@ static_assert(sizeof(kCfNames) / sizeof(kCfNames[0]) == static_cast<size_t>(Cf::
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::OK();
+  if (s.IsNoSpace()) {
+    return Status::IOError(std::string(what) + ": no space left on device; the store stays readable and writes " +
+                           "resume once space is freed (" + s.ToString() + ")");
+  }
   std::string msg = std::string(what) + ": " + s.ToString();
   if (s.IsNotFound()) return Status::NotFound(msg);
   if (s.IsCorruption()) return Status::Corruption(msg);
@@ -27,6 +36,47 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.IsNotSupported()) return Status::NotSupported(msg);
   return Status::IOError(msg);
 }
+
+// RocksDB's messages go to engram's logger. Its default, a LOG file in the
+// store folder, shares the store's disk: on a full disk one failed log line
+// leaves that file's writer in an error state and the next line aborts the
+// process (an assertion compiled into librocksdb 7.8).
+class RocksLogger final : public rocksdb::Logger {
+ public:
+  RocksLogger() : Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char line[2048];
+    std::vsnprintf(line, sizeof(line), format, ap);
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+      Log().error("rocksdb: {}", line);
+    } else {
+      Log().warn("rocksdb: {}", line);
+    }
+  }
+};
+
+// After a failed write RocksDB would poll for free space and resume by itself
+// (every 5 s), refusing a manual DB::Resume() meanwhile. EventLog::Write
+// resumes instead, at once, when the next write comes.
+class ResumeOnNextWrite final : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status, bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
+// Why a write after an earlier failed one was refused.
+Status ResumeFailed(const rocksdb::Status& s, const std::string& what) {
+  if (s.severity() >= rocksdb::Status::Severity::kFatalError) {
+    // RocksDB treats an I/O error other than ENOSPC on its WAL as fatal.
+    return FromRocks(s, what + " (an earlier I/O error stopped writes until the store is reopened)");
+  }
+  return FromRocks(s, what + " (resuming after an earlier failed write)");
+}
+
+bool NeedsResume(const rocksdb::Status& s) { return !s.ok() && !s.IsInvalidArgument() && !s.IsNotSupported(); }
 
 }  // namespace
 
@@ -82,8 +132,14 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const 
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  db_options.keep_log_file_num = 2;
+  db_options.info_log = std::make_shared<RocksLogger>();
+  db_options.listeners.push_back(std::make_shared<ResumeOnNextWrite>());
   db_options.IncreaseParallelism(2);
+  std::unique_ptr<rocksdb::Env> env;
+  if (options.file_system) {
+    env = rocksdb::NewCompositeEnv(options.file_system);
+    db_options.env = env.get();
+  }
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -111,6 +167,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const 
 
   std::unique_ptr<EventLog> log(new EventLog());
   log->path_ = path;
+  log->env_ = std::move(env);
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status s = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
@@ -150,9 +207,32 @@ EventLog::~EventLog() {
 }
 
 Status EventLog::Write(LogBatch& batch, bool sync) {
+  // After a failed write (a full disk, an I/O error) RocksDB refuses every
+  // write until it is resumed. Resuming flushes the memtables and starts a
+  // new WAL, so nothing is ever appended to a WAL whose append failed; while
+  // the disk is still full resuming fails, and this write with it.
+  const std::string what = "write to store '" + path_ + "'";
+  if (write_failed_.load()) {
+    rocksdb::Status resumed = db_->Resume();
+    if (!resumed.ok()) return ResumeFailed(resumed, what);
+    write_failed_ = false;
+  }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return FromRocks(db_->Write(wo, batch.batch_.get()), "write to store '" + path_ + "'");
+  rocksdb::Status s = db_->Write(wo, batch.batch_.get());
+  if (NeedsResume(s)) {
+    // The error may be an earlier one of a background flush or compaction
+    // (RocksDB then refuses writes without trying them): resume and retry
+    // once. A write whose WAL append failed was not applied, so the retry
+    // cannot apply it twice.
+    write_failed_ = true;
+    if (db_->Resume().ok()) {
+      write_failed_ = false;
+      s = db_->Write(wo, batch.batch_.get());
+      if (NeedsResume(s)) write_failed_ = true;
+    }
+  }
+  return FromRocks(s, what);
 }
 
 Result<std::optional<std::string>> EventLog::Get(Cf cf, std::string_view key, const LogSnapshot* snapshot) const {
@@ -185,9 +265,16 @@ std::shared_ptr<const LogSnapshot> EventLog::Snapshot() const {
 }
 
 Status EventLog::Flush() {
+  if (write_failed_.load()) {
+    rocksdb::Status resumed = db_->Resume();
+    if (!resumed.ok()) return ResumeFailed(resumed, "flush store '" + path_ + "'");
+    write_failed_ = false;
+  }
   rocksdb::FlushOptions fo;
-  ENGRAM_RETURN_IF_ERROR(FromRocks(db_->Flush(fo, cfs_), "flush"));
-  return FromRocks(db_->SyncWAL(), "sync WAL");
+  rocksdb::Status s = db_->Flush(fo, cfs_);
+  if (s.ok()) s = db_->SyncWAL();
+  if (NeedsResume(s)) write_failed_ = true;
+  return FromRocks(s, "flush store '" + path_ + "'");
 }
 
 }  // namespace engram::log

@@ -7,6 +7,7 @@
 // fsync. Write with sync = true blocks until the WAL is on stable storage.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +21,8 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Env;
+class FileSystem;
 class Snapshot;
 class WriteBatch;
 }  // namespace rocksdb
@@ -44,6 +47,9 @@ const char* CfName(Cf cf);
 struct LogOptions {
   bool create_if_missing = true;
   size_t block_cache_bytes = 64u << 20;
+  // The file system the log's files go through; nullptr (default): the OS's.
+  // Tests pass one that injects faults.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 // A set of writes applied atomically by EventLog::Write.
@@ -75,6 +81,9 @@ class EventLog {
 
   // An empty batch for this log.
   LogBatch NewBatch() const { return LogBatch(cfs_.data()); }
+  // Applies the batch atomically. A failed write (full disk: an IOError
+  // saying "no space left on device") leaves the log readable; the next
+  // write first resumes the log and succeeds once the disk has space again.
   Status Write(LogBatch& batch, bool sync);
 
   // The value under `key`, or nullopt when absent.
@@ -97,8 +106,10 @@ class EventLog {
  private:
   EventLog() = default;
   std::string path_;
+  std::unique_ptr<rocksdb::Env> env_;  // around LogOptions::file_system; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;  // owned by db_, destroyed in ~EventLog
+  std::atomic<bool> write_failed_{false};          // a write failed; resume before the next
 };
 
 }  // namespace engram::log
