@@ -377,7 +377,9 @@ IOStatus FaultInjectionFs::RenameFile(const std::string& s, const std::string& t
   std::lock_guard<std::mutex> lock(mutex_);
   IOStatus st = CheckLocked(kRename, s);
   if (!st.ok()) return st;
-  PendingRename pending{s, t};
+  PendingRename pending;
+  pending.from = s;
+  pending.to = t;
   pending.replaced = ReadWholeFile(t, &pending.old_contents);
   if (pending.replaced) {
     if (auto it = files_.find(t); it != files_.end()) pending.old_contents.resize(it->second.synced_size);

@@ -5,8 +5,8 @@
 // log::LogOptions::file_system, and arm faults:
 //
 //   auto fs = std::make_shared<testing::FaultInjectionFs>();
-//   fs->InjectFault({.ops = FaultOp::kAppend, .path_contains = ".log",
-//                    .kind = FaultKind::kNoSpace, .nth = 1, .sticky = true});
+//   // every WAL append from the 3rd on fails with ENOSPC
+//   fs->InjectFault(FaultRule::From(kAppend, FaultKind::kNoSpace, 3, ".log"));
 //
 // Power loss. The file system tracks, per file written through it, the size
 // at its last successful Sync/Fsync, the files created since their folder was
@@ -79,6 +79,29 @@ struct FaultRule {
   // probability, drawn from a generator seeded with `seed`.
   double probability = 0;
   uint64_t seed = 0;
+
+  // The nth matching operation fails, only it.
+  static FaultRule Once(uint32_t ops, FaultKind kind, uint64_t nth = 1, std::string path_contains = "") {
+    FaultRule r;
+    r.ops = ops;
+    r.kind = kind;
+    r.nth = nth;
+    r.path_contains = std::move(path_contains);
+    return r;
+  }
+  // The nth matching operation and every later one fail.
+  static FaultRule From(uint32_t ops, FaultKind kind, uint64_t nth = 1, std::string path_contains = "") {
+    FaultRule r = Once(ops, kind, nth, std::move(path_contains));
+    r.sticky = true;
+    return r;
+  }
+  // Each matching operation fails with probability p.
+  static FaultRule Randomly(uint32_t ops, FaultKind kind, double p, uint64_t seed) {
+    FaultRule r = Once(ops, kind);
+    r.probability = p;
+    r.seed = seed;
+    return r;
+  }
 };
 
 enum class PowerLossModel {
@@ -96,7 +119,7 @@ class FaultInjectionFs : public rocksdb::FileSystemWrapper {
   // --- Faults -------------------------------------------------------------
   void InjectFault(const FaultRule& rule);
   // A full disk: every Append fails with ENOSPC until ClearFaults().
-  void SetDiskFull() { InjectFault({.ops = kAppend, .kind = FaultKind::kNoSpace, .nth = 1, .sticky = true}); }
+  void SetDiskFull() { InjectFault(FaultRule::From(kAppend, FaultKind::kNoSpace)); }
   void ClearFaults();
   // How many operations the armed rules have failed so far.
   uint64_t faults_injected() const { return faults_injected_.load(); }

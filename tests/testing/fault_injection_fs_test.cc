@@ -111,7 +111,7 @@ TEST_F(FaultInjectionFsTest, ARenameFollowedByFolderSyncSurvives) {
 TEST_F(FaultInjectionFsTest, TheNthMatchingOperationFailsAndOnlyIt) {
   auto log = Create("000001.log");
   auto sst = Create("000002.sst");
-  fs_->InjectFault({.ops = kAppend, .path_contains = ".log", .kind = FaultKind::kNoSpace, .nth = 2});
+  fs_->InjectFault(FaultRule::Once(kAppend, FaultKind::kNoSpace, 2, ".log"));
   Append(*sst, "x");  // another path: not counted
   Append(*log, "1");
   auto second = log->Append("2", IOOptions(), nullptr);
@@ -122,7 +122,7 @@ TEST_F(FaultInjectionFsTest, TheNthMatchingOperationFailsAndOnlyIt) {
 
 TEST_F(FaultInjectionFsTest, AStickyFaultFailsEveryLaterOperationUntilCleared) {
   auto file = Create("a");
-  fs_->InjectFault({.ops = kSync, .kind = FaultKind::kIoError, .nth = 1, .sticky = true});
+  fs_->InjectFault(FaultRule::From(kSync, FaultKind::kIoError));
   for (int i = 0; i < 3; ++i) {
     auto s = file->Sync(IOOptions(), nullptr);
     EXPECT_TRUE(s.IsIOError() && !s.IsNoSpace()) << s.ToString();
