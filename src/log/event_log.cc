@@ -25,10 +25,7 @@ static_assert(sizeof(kCfNames) / sizeof(kCfNames[0]) == static_cast<size_t>(Cf::
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::OK();
-  if (s.IsNoSpace()) {
-    return Status::IOError(std::string(what) + ": no space left on device; the store stays readable and writes " +
-                           "resume once space is freed (" + s.ToString() + ")");
-  }
+  if (s.IsNoSpace()) return Status::IOError(std::string(what) + ": no space left on device (" + s.ToString() + ")");
   std::string msg = std::string(what) + ": " + s.ToString();
   if (s.IsNotFound()) return Status::NotFound(msg);
   if (s.IsCorruption()) return Status::Corruption(msg);
@@ -223,8 +220,9 @@ Status EventLog::Write(LogBatch& batch, bool sync) {
   if (NeedsResume(s)) {
     // The error may be an earlier one of a background flush or compaction
     // (RocksDB then refuses writes without trying them): resume and retry
-    // once. A write whose WAL append failed was not applied, so the retry
-    // cannot apply it twice.
+    // once. A failed write was not applied to the memtables, and a copy of
+    // it that reached the old WAL holds the same keys and values, so the
+    // retry cannot change what the log holds beyond this one batch.
     write_failed_ = true;
     if (db_->Resume().ok()) {
       write_failed_ = false;
@@ -232,6 +230,7 @@ Status EventLog::Write(LogBatch& batch, bool sync) {
       if (NeedsResume(s)) write_failed_ = true;
     }
   }
+  if (s.IsNoSpace()) return FromRocks(s, what + " (the store stays readable; writes resume once the disk has space)");
   return FromRocks(s, what);
 }
 

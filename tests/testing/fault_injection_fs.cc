@@ -98,20 +98,20 @@ class FaultWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
   }
   IOStatus Sync(const IOOptions& o, IODebugContext* dbg) override {
     IOStatus s = fs_->Check(kSync, path_);
-    if (s.ok()) s = FSWritableFileOwnerWrapper::Sync(o, dbg);
+    if (s.ok() && fs_->real_syncs()) s = FSWritableFileOwnerWrapper::Sync(o, dbg);
     if (s.ok()) fs_->OnSync(path_);
     return s;
   }
   IOStatus Fsync(const IOOptions& o, IODebugContext* dbg) override {
     IOStatus s = fs_->Check(kSync, path_);
-    if (s.ok()) s = FSWritableFileOwnerWrapper::Fsync(o, dbg);
+    if (s.ok() && fs_->real_syncs()) s = FSWritableFileOwnerWrapper::Fsync(o, dbg);
     if (s.ok()) fs_->OnSync(path_);
     return s;
   }
   // Can fail, but never makes anything durable.
   IOStatus RangeSync(uint64_t offset, uint64_t nbytes, const IOOptions& o, IODebugContext* dbg) override {
     IOStatus s = fs_->Check(kSync, path_);
-    return s.ok() ? FSWritableFileOwnerWrapper::RangeSync(offset, nbytes, o, dbg) : s;
+    return s.ok() && fs_->real_syncs() ? FSWritableFileOwnerWrapper::RangeSync(offset, nbytes, o, dbg) : s;
   }
 
  private:
@@ -173,14 +173,14 @@ class FaultDirectory : public rocksdb::FSDirectoryWrapper {
       : FSDirectoryWrapper(std::move(target)), fs_(fs), path_(std::move(path)) {}
   IOStatus Fsync(const IOOptions& o, IODebugContext* dbg) override {
     IOStatus s = fs_->Check(kDirSync, path_);
-    if (s.ok()) s = FSDirectoryWrapper::Fsync(o, dbg);
+    if (s.ok() && fs_->real_syncs()) s = FSDirectoryWrapper::Fsync(o, dbg);
     if (s.ok()) fs_->OnDirSync(path_);
     return s;
   }
   IOStatus FsyncWithDirOptions(const IOOptions& o, IODebugContext* dbg,
                                const rocksdb::DirFsyncOptions& options) override {
     IOStatus s = fs_->Check(kDirSync, path_);
-    if (s.ok()) s = FSDirectoryWrapper::FsyncWithDirOptions(o, dbg, options);
+    if (s.ok() && fs_->real_syncs()) s = FSDirectoryWrapper::FsyncWithDirOptions(o, dbg, options);
     if (s.ok()) fs_->OnDirSync(path_);
     return s;
   }
@@ -192,7 +192,8 @@ class FaultDirectory : public rocksdb::FSDirectoryWrapper {
 
 }  // namespace
 
-FaultInjectionFs::FaultInjectionFs(std::shared_ptr<rocksdb::FileSystem> base) : FileSystemWrapper(std::move(base)) {}
+FaultInjectionFs::FaultInjectionFs(std::shared_ptr<rocksdb::FileSystem> base, bool real_syncs)
+    : FileSystemWrapper(std::move(base)), real_syncs_(real_syncs) {}
 
 void FaultInjectionFs::InjectFault(const FaultRule& rule) {
   std::lock_guard<std::mutex> lock(mutex_);

@@ -111,7 +111,12 @@ enum class PowerLossModel {
 
 class FaultInjectionFs : public rocksdb::FileSystemWrapper {
  public:
-  explicit FaultInjectionFs(std::shared_ptr<rocksdb::FileSystem> base = rocksdb::FileSystem::Default());
+  // With real_syncs false (default), Sync/Fsync and folder fsyncs are only
+  // recorded, not passed to the OS: durability is what this class models,
+  // and tests run many times faster without real fsyncs.
+  explicit FaultInjectionFs(std::shared_ptr<rocksdb::FileSystem> base = rocksdb::FileSystem::Default(),
+                            bool real_syncs = false);
+  bool real_syncs() const { return real_syncs_; }
 
   static const char* kClassName() { return "EngramFaultInjectionFs"; }
   const char* Name() const override { return kClassName(); }
@@ -210,6 +215,7 @@ class FaultInjectionFs : public rocksdb::FileSystemWrapper {
   std::atomic<uint64_t> mutating_ops_{0};
   std::atomic<uint64_t> faults_injected_{0};
   std::atomic<bool> power_lost_{false};
+  const bool real_syncs_;
 };
 
 }  // namespace engram::testing
