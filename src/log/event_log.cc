@@ -214,6 +214,7 @@ Status EventLog::Write(LogBatch& batch, bool sync) {
     if (!resumed.ok()) return ResumeFailed(resumed, what);
     write_failed_ = false;
   }
+  KeepAMemtableNonEmpty();
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   rocksdb::Status s = db_->Write(wo, batch.batch_.get());
@@ -232,6 +233,20 @@ Status EventLog::Write(LogBatch& batch, bool sync) {
   }
   if (s.IsNoSpace()) return FromRocks(s, what + " (the store stays readable; writes resume once the disk has space)");
   return FromRocks(s, what);
+}
+
+void EventLog::KeepAMemtableNonEmpty() {
+  // DB::Resume() starts a new WAL only by flushing a memtable that holds
+  // data. With every memtable empty (just after opening or a flush) it would
+  // keep the WAL whose append failed, and the next append to that WAL aborts
+  // the process (an assertion in librocksdb 7.8). An unlogged key in the meta
+  // memtable keeps one memtable non-empty; it is never read.
+  uint64_t entries = 0;
+  auto* meta = cfs_[static_cast<int>(Cf::kMeta)];
+  if (db_->GetIntProperty(meta, "rocksdb.num-entries-active-mem-table", &entries) && entries > 0) return;
+  rocksdb::WriteOptions unlogged;
+  unlogged.disableWAL = true;
+  db_->Put(unlogged, meta, "memtable_anchor", "").PermitUncheckedError();
 }
 
 Result<std::optional<std::string>> EventLog::Get(Cf cf, std::string_view key, const LogSnapshot* snapshot) const {

@@ -105,6 +105,7 @@ class EventLog {
 
  private:
   EventLog() = default;
+  void KeepAMemtableNonEmpty();
   std::string path_;
   std::unique_ptr<rocksdb::Env> env_;  // around LogOptions::file_system; outlives db_
   std::unique_ptr<rocksdb::DB> db_;

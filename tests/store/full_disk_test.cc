@@ -185,6 +185,28 @@ TEST_F(FullDiskTest, AFullDiskDuringFlushIsAnErrorAndWritesResume) {
   ExpectReadsWork(*store);
 }
 
+// Just after opening every memtable is empty, so resuming flushes nothing;
+// the log must still never append to the WAL whose append failed.
+TEST_F(FullDiskTest, AFullDiskOnTheFirstWriteAfterOpeningIsAnErrorToo) {
+  {
+    auto store = Open();
+    ObserveOk(*store, 0, 3);
+  }
+  auto store = Open();
+  fs_->InjectFault(FaultRule::From(testing::kAppend, FaultKind::kNoSpace, 1, ".log"));
+  for (int i = 0; i < 3; ++i) {
+    auto seq = store->Observe(kTenant, MakeTurn(80 + i), sync_);
+    ASSERT_FALSE(seq.ok());
+    ExpectNoSpace(seq.status());
+  }
+  ExpectReadsWork(*store);
+  fs_->ClearFaults();
+  ObserveOk(*store, 3, 5);
+  store.reset();
+  store = Open();
+  ExpectReadsWork(*store);
+}
+
 TEST_F(FullDiskTest, ASingleFailedWalAppendIsRetriedAndTheWriteSucceeds) {
   auto store = Open();
   ObserveOk(*store, 0, 2);

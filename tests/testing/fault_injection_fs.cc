@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -221,7 +223,10 @@ IOStatus FaultInjectionFs::CheckLocked(FaultOp op, const std::string& path) {
   if (op != kRead) {
     uint64_t n = ++mutating_ops_;
     if (power_loss_at_ != 0 && n >= power_loss_at_) power_lost_ = true;
-    if (power_lost_) return IOStatus::IOError("fault injection: power lost before " + std::string(OpName(op)), path);
+    if (power_lost_) {
+      if (std::getenv("ENGRAM_FAULT_TRACE") != nullptr) std::fprintf(stderr, "power lost: %s of '%s'\n", OpName(op), path.c_str());
+      return IOStatus::IOError("fault injection: power lost before " + std::string(OpName(op)), path);
+    }
   }
   for (ArmedRule& armed : rules_) {
     const FaultRule& rule = armed.rule;
@@ -237,6 +242,7 @@ IOStatus FaultInjectionFs::CheckLocked(FaultOp op, const std::string& path) {
     if (!fail) continue;
     ++faults_injected_;
     const std::string what = "fault injection: " + std::string(OpName(op)) + " of '" + path + "'";
+    if (std::getenv("ENGRAM_FAULT_TRACE") != nullptr) std::fprintf(stderr, "%s\n", what.c_str());
     if (rule.kind == FaultKind::kNoSpace) return IOStatus::NoSpace(what);
     return IOStatus::IOError(what);
   }
