@@ -227,6 +227,7 @@ Status EventLog::Write(LogBatch& batch, bool sync) {
     write_failed_ = true;
     if (db_->Resume().ok()) {
       write_failed_ = false;
+      KeepAMemtableNonEmpty();  // resuming flushed them all
       s = db_->Write(wo, batch.batch_.get());
       if (NeedsResume(s)) write_failed_ = true;
     }
