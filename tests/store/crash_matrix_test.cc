@@ -13,8 +13,9 @@
 //   - every queued enrichment job completes exactly once.
 //
 // ENGRAM_CRASH_ROUNDS sets the rounds per operation (default 3); each test
-// prints one line of figures: rounds, rounds the fault hit, acknowledged
-// turns, lost turns (must be 0), and how failed forgets ended.
+// prints one line of figures: rounds, rounds the fault hit, turns the
+// operation had acknowledged, acknowledged turns found intact after reopening
+// (summed over rounds), lost turns (must be 0), and how failed forgets ended.
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -89,7 +90,8 @@ struct ExpectedTurn {
 struct Figures {
   int rounds = 0;     // the first one, which measures the operation, injects nothing
   int fault_hit = 0;
-  uint64_t acknowledged = 0;
+  uint64_t acknowledged = 0;  // turns acknowledged by the operation under fault
+  uint64_t checked = 0;       // acknowledged turns found intact after a reopen (all rounds)
   uint64_t lost = 0;
   int forget_ok = 0, forget_failed_whole = 0, forget_failed_gone = 0;
 };
@@ -347,6 +349,7 @@ void CrashMatrixTest::Verify(Store& store, int round, const std::string& forget_
         EXPECT_EQ(got.session, e.turn.session) << where;
         EXPECT_EQ(got.time_ms, e.turn.time_ms) << where;
         if (e.certain && e.seq != 0) EXPECT_EQ(p->second->seq, e.seq) << where << ": " << it->first;
+        figures_.checked += e.certain;
       }
       if (!e.certain) {
         auto& g = groups[e.group];
@@ -413,10 +416,11 @@ TEST_P(CrashMatrixTest, AcknowledgedWritesSurviveFaultsAtEveryOperation) {
     RunRound(round);
     ++figures_.rounds;
   }
-  std::printf("crash matrix | %-10s | rounds %d | fault hit %d | acknowledged turns %llu | lost %llu | "
+  std::printf("crash matrix | %-10s | rounds %d | fault hit %d | acknowledged turns %llu | checked %llu | lost %llu | "
               "forget ok %d, failed+whole %d, failed+gone %d\n",
               OpName(GetParam()), figures_.rounds, figures_.fault_hit,
-              static_cast<unsigned long long>(figures_.acknowledged), static_cast<unsigned long long>(figures_.lost),
+              static_cast<unsigned long long>(figures_.acknowledged), static_cast<unsigned long long>(figures_.checked),
+              static_cast<unsigned long long>(figures_.lost),
               figures_.forget_ok, figures_.forget_failed_whole, figures_.forget_failed_gone);
   EXPECT_EQ(figures_.lost, 0u);
 }
