@@ -264,8 +264,9 @@ TEST_F(FullDiskTest, EnrichmentOnAFullDiskWaitsAndCompletesOnceSpaceIsBack) {
   // Jobs now fail to commit while the disk is full; they are kept.
   fs_->SetDiskFull();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  auto pending = store->PendingEnrichments();
+  auto pending = store->PendingEnrichments();  // reading the queue works on a full disk
   ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+  EXPECT_LE(*pending, 2u);
   fs_->ClearFaults();
   ASSERT_TRUE(store->WaitForEnrichment(20000).ok());
   auto units = store->EventUnits(kTenant);
@@ -331,7 +332,6 @@ TEST(RealFullDiskTest, FillsARealFileSystemThenResumesWhenSpaceIsFreed) {
   Options log_only;
   log_only.log_only = true;
   auto full = Store::Open(log_only, path);
-  std::printf("opening on a full disk: %s\n", full.status().ToString().c_str());
   if (full.ok()) {
     auto all = (*full)->ScanTurns(kTenant, {});
     ASSERT_TRUE(all.ok()) << all.status().ToString();
