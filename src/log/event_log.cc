@@ -1,10 +1,15 @@
 #include "log/event_log.h"
 
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
 
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/options_util.h>
@@ -23,6 +28,7 @@ static_assert(sizeof(kCfNames) / sizeof(kCfNames[0]) == static_cast<size_t>(Cf::
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::OK();
+  if (s.IsNoSpace()) return Status::IOError(std::string(what) + ": no space left on device (" + s.ToString() + ")");
   std::string msg = std::string(what) + ": " + s.ToString();
   if (s.IsNotFound()) return Status::NotFound(msg);
   if (s.IsCorruption()) return Status::Corruption(msg);
@@ -30,6 +36,47 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.IsNotSupported()) return Status::NotSupported(msg);
   return Status::IOError(msg);
 }
+
+// RocksDB's messages go to engram's logger. Its default, a LOG file in the
+// store folder, shares the store's disk: on a full disk one failed log line
+// leaves that file's writer in an error state and the next line aborts the
+// process (an assertion compiled into librocksdb 7.8).
+class RocksLogger final : public rocksdb::Logger {
+ public:
+  RocksLogger() : Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char line[2048];
+    std::vsnprintf(line, sizeof(line), format, ap);
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+      Log().error("rocksdb: {}", line);
+    } else {
+      Log().warn("rocksdb: {}", line);
+    }
+  }
+};
+
+// After a failed write RocksDB would poll for free space and resume by itself
+// (every 5 s), refusing a manual DB::Resume() meanwhile. EventLog::Write
+// resumes instead, at once, when the next write comes.
+class ResumeOnNextWrite final : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status, bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
+// Why a write after an earlier failed one was refused.
+Status ResumeFailed(const rocksdb::Status& s, const std::string& what) {
+  if (s.severity() >= rocksdb::Status::Severity::kFatalError) {
+    // RocksDB treats an I/O error other than ENOSPC on its WAL as fatal.
+    return FromRocks(s, what + " (an earlier I/O error stopped writes until the store is reopened)");
+  }
+  return FromRocks(s, what + " (resuming after an earlier failed write)");
+}
+
+bool NeedsResume(const rocksdb::Status& s) { return !s.ok() && !s.IsInvalidArgument() && !s.IsNotSupported(); }
 
 }  // namespace
 
@@ -150,8 +197,14 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const 
                                                  : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.paranoid_checks = !options.salvage;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  db_options.keep_log_file_num = 2;
+  db_options.info_log = std::make_shared<RocksLogger>();
+  db_options.listeners.push_back(std::make_shared<ResumeOnNextWrite>());
   db_options.IncreaseParallelism(2);
+  std::unique_ptr<rocksdb::Env> env;
+  if (options.file_system) {
+    env = rocksdb::NewCompositeEnv(options.file_system);
+    db_options.env = env.get();
+  }
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -180,6 +233,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const 
   std::unique_ptr<EventLog> log(new EventLog());
   log->path_ = path;
   log->read_only_ = options.read_only;
+  log->env_ = std::move(env);
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status s;
@@ -255,12 +309,53 @@ EventLog::~EventLog() {
 
 Status EventLog::Write(LogBatch& batch, bool sync) {
   if (read_only_) return Status::FailedPrecondition("store '" + path_ + "' is open read-only");
+  // After a failed write (a full disk, an I/O error) RocksDB refuses every
+  // write until it is resumed. Resuming flushes the memtables and starts a
+  // new WAL, so nothing is ever appended to a WAL whose append failed; while
+  // the disk is still full resuming fails, and this write with it.
+  const std::string what = "write to store '" + path_ + "'";
+  if (write_failed_.load()) {
+    rocksdb::Status resumed = db_->Resume();
+    if (!resumed.ok()) return ResumeFailed(resumed, what);
+    write_failed_ = false;
+  }
+  KeepAMemtableNonEmpty();
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   // A batch may hold writes to a derived column family that DropAll
   // replaced since (a damaged cache dropped mid-load); they are moot.
   wo.ignore_missing_column_families = true;
-  return FromRocks(db_->Write(wo, batch.batch_.get()), "write to store '" + path_ + "'");
+  rocksdb::Status s = db_->Write(wo, batch.batch_.get());
+  if (NeedsResume(s)) {
+    // The error may be an earlier one of a background flush or compaction
+    // (RocksDB then refuses writes without trying them): resume and retry
+    // once. A failed write was not applied to the memtables, and a copy of
+    // it that reached the old WAL holds the same keys and values, so the
+    // retry cannot change what the log holds beyond this one batch.
+    write_failed_ = true;
+    if (db_->Resume().ok()) {
+      write_failed_ = false;
+      KeepAMemtableNonEmpty();  // resuming flushed them all
+      s = db_->Write(wo, batch.batch_.get());
+      if (NeedsResume(s)) write_failed_ = true;
+    }
+  }
+  if (s.IsNoSpace()) return FromRocks(s, what + " (the store stays readable; writes resume once the disk has space)");
+  return FromRocks(s, what);
+}
+
+void EventLog::KeepAMemtableNonEmpty() {
+  // DB::Resume() starts a new WAL only by flushing a memtable that holds
+  // data. With every memtable empty (just after opening or a flush) it would
+  // keep the WAL whose append failed, and the next append to that WAL aborts
+  // the process (an assertion in librocksdb 7.8). An unlogged key in the meta
+  // memtable keeps one memtable non-empty; it is never read.
+  uint64_t entries = 0;
+  auto* meta = cfs_[static_cast<int>(Cf::kMeta)];
+  if (db_->GetIntProperty(meta, "rocksdb.num-entries-active-mem-table", &entries) && entries > 0) return;
+  rocksdb::WriteOptions unlogged;
+  unlogged.disableWAL = true;
+  db_->Put(unlogged, meta, "memtable_anchor", "").PermitUncheckedError();
 }
 
 Result<std::optional<std::string>> EventLog::Get(Cf cf, std::string_view key, const LogSnapshot* snapshot) const {
@@ -296,24 +391,32 @@ std::shared_ptr<const LogSnapshot> EventLog::Snapshot() const {
 
 Status EventLog::Flush() {
   if (read_only_) return Status::OK();
+  if (write_failed_.load()) {
+    rocksdb::Status resumed = db_->Resume();
+    if (!resumed.ok()) return ResumeFailed(resumed, "flush store '" + path_ + "'");
+    write_failed_ = false;
+  }
   rocksdb::FlushOptions fo;
-  ENGRAM_RETURN_IF_ERROR(FromRocks(db_->Flush(fo, cfs_), "flush"));
-  return FromRocks(db_->SyncWAL(), "sync WAL");
+  rocksdb::Status s = db_->Flush(fo, cfs_);
+  if (s.ok()) s = db_->SyncWAL();
+  if (NeedsResume(s)) write_failed_ = true;
+  return FromRocks(s, "flush store '" + path_ + "'");
 }
 
 Status EventLog::EraseRange(std::string_view begin, std::string_view end) {
   if (read_only_) return Status::FailedPrecondition("store '" + path_ + "' is open read-only");
   // Flushing every column family makes the write-ahead logs written so far
   // obsolete; RocksDB deletes them (engram keeps no archive of them).
-  rocksdb::FlushOptions fo;
-  ENGRAM_RETURN_IF_ERROR(FromRocks(db_->Flush(fo, cfs_), "flush"));
+  ENGRAM_RETURN_IF_ERROR(Flush());
   rocksdb::CompactRangeOptions co;
   co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   co.exclusive_manual_compaction = false;
   rocksdb::Slice b(begin.data(), begin.size()), e(end.data(), end.size());
   for (auto* cf : cfs_) {
     if (cf == nullptr) continue;
-    ENGRAM_RETURN_IF_ERROR(FromRocks(db_->CompactRange(co, cf, &b, &e), "compact"));
+    rocksdb::Status s = db_->CompactRange(co, cf, &b, &e);
+    if (NeedsResume(s)) write_failed_ = true;  // a full disk: the next write resumes
+    ENGRAM_RETURN_IF_ERROR(FromRocks(s, "erase forgotten data from store '" + path_ + "'"));
   }
   // Replaced tables and obsolete logs are deleted in the background;
   // re-enabling file deletions deletes them now, before this returns.

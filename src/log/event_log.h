@@ -7,6 +7,7 @@
 // fsync. Write with sync = true blocks until the WAL is on stable storage.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +21,8 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Env;
+class FileSystem;
 class Snapshot;
 class WriteBatch;
 }  // namespace rocksdb
@@ -50,6 +53,9 @@ struct LogOptions {
   // failing (for salvaging what can be read). Implies read_only.
   bool salvage = false;
   size_t block_cache_bytes = 64u << 20;
+  // The file system the log's files go through; nullptr (default): the OS's.
+  // Tests pass one that injects faults.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 // A set of writes applied atomically by EventLog::Write.
@@ -86,6 +92,9 @@ class EventLog {
 
   // An empty batch for this log.
   LogBatch NewBatch() const { return LogBatch(cfs_.data()); }
+  // Applies the batch atomically. A failed write (full disk: an IOError
+  // saying "no space left on device") leaves the log readable; the next
+  // write first resumes the log and succeeds once the disk has space again.
   Status Write(LogBatch& batch, bool sync);
 
   // The value under `key`, or nullopt when absent.
@@ -124,11 +133,14 @@ class EventLog {
 
  private:
   EventLog() = default;
+  void KeepAMemtableNonEmpty();
   std::string path_;
   bool read_only_ = false;
+  std::unique_ptr<rocksdb::Env> env_;  // around LogOptions::file_system; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;  // owned by db_, destroyed in ~EventLog
   std::vector<rocksdb::ColumnFamilyHandle*> dropped_cfs_;  // replaced by DropAll, destroyed in ~EventLog
+  std::atomic<bool> write_failed_{false};          // a write failed; resume before the next
 };
 
 }  // namespace engram::log

@@ -45,7 +45,11 @@ StoreImpl::~StoreImpl() {
 }
 
 Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, const std::string& path) {
-  log::LogOptions log_options;
+  return Open(options, path, log::LogOptions{});
+}
+
+Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, const std::string& path,
+                                               log::LogOptions log_options) {
   log_options.create_if_missing = options.create_if_missing;
   log_options.read_only = options.read_only;
   log_options.block_cache_bytes = options.block_cache_bytes;

@@ -33,6 +33,11 @@ Result<std::unique_ptr<VectorIndex>> DecodeVectorSnapshot(std::string_view value
 class StoreImpl final : public Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const Options& options, const std::string& path);
+  // Same, with the event log opened with `log_options` (its create_if_missing
+  // and block_cache_bytes are taken from `options`). Tests use it to put a
+  // fault-injecting file system under the store.
+  static Result<std::unique_ptr<Store>> Open(const Options& options, const std::string& path,
+                                             log::LogOptions log_options);
   ~StoreImpl() override;
 
   Result<uint64_t> Observe(std::string_view tenant, const Turn& turn, const WriteOptions& wo) override;
