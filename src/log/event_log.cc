@@ -198,6 +198,9 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const 
   db_options.paranoid_checks = !options.salvage;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.info_log = std::make_shared<RocksLogger>();
+  // Everything engram writes is in the write-ahead log; the only unlogged
+  // key (the memtable anchor) is never read, so closing need not flush.
+  db_options.avoid_flush_during_shutdown = true;
   db_options.listeners.push_back(std::make_shared<ResumeOnNextWrite>());
   db_options.IncreaseParallelism(2);
   std::unique_ptr<rocksdb::Env> env;
@@ -432,10 +435,20 @@ Status EventLog::DropAll(Cf cf) {
   rocksdb::ColumnFamilyHandle*& handle = cfs_[static_cast<int>(cf)];
   rocksdb::ColumnFamilyDescriptor descriptor;
   ENGRAM_RETURN_IF_ERROR(FromRocks(handle->GetDescriptor(&descriptor), "describe column family"));
-  ENGRAM_RETURN_IF_ERROR(FromRocks(db_->DropColumnFamily(handle), std::string("drop ") + CfName(cf)));
   rocksdb::ColumnFamilyHandle* fresh = nullptr;
-  ENGRAM_RETURN_IF_ERROR(
-      FromRocks(db_->CreateColumnFamily(descriptor.options, CfName(cf), &fresh), std::string("create ") + CfName(cf)));
+  rocksdb::Status s = db_->DropColumnFamily(handle);
+  if (s.ok()) s = db_->CreateColumnFamily(descriptor.options, CfName(cf), &fresh);
+  if (!s.ok()) {
+    if (s.IsIOError()) {
+      // A failed MANIFEST write (a full disk). RocksDB's own error handler
+      // disables file deletions for such a failure and DB::Resume() relies on
+      // it (librocksdb 7.8 asserts it); column family changes do not go
+      // through that handler, so do what it does. The next write resumes.
+      db_->DisableFileDeletions().PermitUncheckedError();
+      write_failed_ = true;
+    }
+    return FromRocks(s, std::string("replace column family ") + CfName(cf) + " of store '" + path_ + "'");
+  }
   // Readers may still hold the old handle; it is destroyed at close.
   dropped_cfs_.push_back(handle);
   handle = fresh;
