@@ -21,7 +21,7 @@
 #include "engram/engram.h"
 #include "log/event_log.h"
 #include "log/key_codec.h"
-#include "testing/hash_embedder.h"
+#include "testing/test_embedder.h"
 #include "testing/temp_dir.h"
 #include "tiers/record_codec.h"
 
@@ -33,7 +33,7 @@ using ::testing::HasSubstr;
 
 Options TestOptions() {
   Options o;
-  o.embedder = std::make_shared<testing::HashEmbedder>();
+  o.embedder = std::make_shared<testing::TestEmbedder>();
   return o;
 }
 

@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "engram/engram.h"
-#include "testing/hash_embedder.h"
+#include "testing/test_embedder.h"
 #include "testing/temp_dir.h"
 
 namespace engram {
@@ -86,7 +86,7 @@ class ErasureTest : public ::testing::Test {
  protected:
   Options StoreOptions() {
     Options o;
-    o.embedder = std::make_shared<testing::HashEmbedder>();
+    o.embedder = std::make_shared<testing::TestEmbedder>();
     return o;
   }
   testing::TempDir dir_;

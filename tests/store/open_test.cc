@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "engram/engram.h"
-#include "testing/hash_embedder.h"
+#include "testing/test_embedder.h"
 #include "testing/temp_dir.h"
 
 namespace engram {
@@ -22,7 +22,7 @@ using ::testing::HasSubstr;
 
 Options TestOptions() {
   Options o;
-  o.embedder = std::make_shared<testing::HashEmbedder>();
+  o.embedder = std::make_shared<testing::TestEmbedder>();
   return o;
 }
 

@@ -20,7 +20,7 @@
 #include "engram/embedder.h"
 #include "engram/store.h"
 #include "store/conversation_io.h"
-#include "testing/hash_embedder.h"
+#include "testing/test_embedder.h"
 #include "testing/temp_dir.h"
 
 namespace engram {
@@ -249,8 +249,6 @@ void ExpectSameState(const TierState& want, const TierState& got, float toleranc
     }
   }
 }
-
-using engram::testing::HashEmbedder;
 
 class TiersStoreTest : public ::testing::Test {
  protected:
@@ -694,11 +692,11 @@ TEST_F(TiersStoreTest, AnotherEmbedderIsRefusedUnlessReembedding) {
     Ingest(*store, kTenant, LoadConversation());
   }
   Options hashed;
-  hashed.embedder = std::make_shared<HashEmbedder>();
+  hashed.embedder = std::make_shared<testing::TestEmbedder>(0, 16);
   auto refused = Store::Open(hashed, path());
   ASSERT_FALSE(refused.ok());
   EXPECT_TRUE(IsFailedPrecondition(refused.status())) << refused.status().ToString();
-  EXPECT_THAT(refused.status().message(), AllOf(HasSubstr("use-lite"), HasSubstr("test-hash/16"),
+  EXPECT_THAT(refused.status().message(), AllOf(HasSubstr("use-lite"), HasSubstr("test-word-hash/0/16"),
                                                HasSubstr("reindex")));
 
   // Nothing was lost by the refusal: the built-in embedder still opens it.
