@@ -6,6 +6,7 @@ pkgs=(build-essential cmake pkg-config git ca-certificates
       libfaiss-dev librocksdb-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
       libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libcpp-httplib-dev
       libstemmer-dev libicu-dev libeigen3-dev libopenblas-dev libssl-dev
+      clang-14 libclang-rt-14-dev llvm-14
       nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
