@@ -31,9 +31,10 @@ if [ ! -f "$build/CMakeCache.txt" ] || ! grep -q '^ENGRAM_BUILD_FUZZERS:BOOL=ON'
 fi
 targets=()
 for name in "${fuzzers[@]}"; do targets+=("${name}_fuzzer"); done
-cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target "${targets[@]}"
+cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target "${targets[@]}" >/dev/null
 
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"
+export LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export ASAN_SYMBOLIZER_PATH="${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer-14 || true)}"
 failed=()

@@ -2,7 +2,8 @@
 # Sanitizer runs (docs/testing.md), each in its own build folder, with clang-14:
 #
 #   asan  build-asan/: everything under AddressSanitizer + UndefinedBehavior-
-#         Sanitizer (any UB aborts), then the whole test suite
+#         Sanitizer (any UB aborts), then the whole test suite; leak
+#         suppressions in tests/sanitizers/lsan.supp
 #   tsan  build-tsan/: the library and the tests that run threads under
 #         ThreadSanitizer, suppressions in tests/sanitizers/tsan.supp
 #
@@ -58,6 +59,7 @@ for phase in "${phases[@]}"; do
       configure "$root/build-asan" address,undefined -DENGRAM_BUILD_FUZZERS=ON
       cmake --build "$root/build-asan" -j "$jobs"
       ASAN_OPTIONS="detect_leaks=1:check_initialization_order=1:strict_init_order=1" \
+      LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0" \
       UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
         ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs" --timeout 900 "${ctest_args[@]}"
       ;;
