@@ -9,8 +9,7 @@
 #
 #   scripts/sanitize.sh [asan|tsan]...   (default: both)
 #
-# Sanitized tests are slower; tests with many rounds read ENGRAM_SANITIZER
-# (set here) to run fewer. Extra arguments after "--" go to ctest.
+# Extra arguments after "--" go to both ctest runs.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/install-deps.sh"
@@ -46,7 +45,6 @@ configure() {  # configure <build dir> <sanitizers> [cmake options...]
     >/dev/null
 }
 
-export ENGRAM_SANITIZER=1
 export ASAN_SYMBOLIZER_PATH="${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer-14 || true)}"
 export TSAN_SYMBOLIZER_PATH="${ASAN_SYMBOLIZER_PATH}"
 
