@@ -27,7 +27,7 @@ if [ ! -f "$build/CMakeCache.txt" ] || ! grep -q '^ENGRAM_BUILD_FUZZERS:BOOL=ON'
   fi
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang-14 \
     -DCMAKE_CXX_COMPILER=clang++-14 "${launcher[@]}" -DENGRAM_SANITIZE=address,undefined \
-    -DENGRAM_BUILD_FUZZERS=ON -DENGRAM_BUILD_BENCHMARKS=OFF -DENGRAM_BUILD_EXAMPLES=OFF >/dev/null
+    -DENGRAM_BUILD_FUZZERS=ON -DENGRAM_BUILD_BENCHMARKS=OFF -DENGRAM_BUILD_EXAMPLES=OFF -DENGRAM_BUILD_PYTHON=OFF >/dev/null
 fi
 targets=()
 for name in "${fuzzers[@]}"; do targets+=("${name}_fuzzer"); done

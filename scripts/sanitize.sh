@@ -41,7 +41,8 @@ configure() {  # configure <build dir> <sanitizers> [cmake options...]
     launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   fi
   cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
-    "${launcher[@]}" -DENGRAM_SANITIZE="$sanitize" -DENGRAM_BUILD_BENCHMARKS=OFF -DENGRAM_BUILD_EXAMPLES=OFF "$@" \
+    "${launcher[@]}" -DENGRAM_SANITIZE="$sanitize" -DENGRAM_BUILD_BENCHMARKS=OFF -DENGRAM_BUILD_EXAMPLES=OFF \
+    -DENGRAM_BUILD_PYTHON=OFF "$@" \
     >/dev/null
 }
 
