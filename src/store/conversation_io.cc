@@ -196,8 +196,8 @@ Result<std::vector<LocomoConversation>> ParseLocomo(std::string_view json_text, 
         for (const json& q : sample["qa"]) {
           LocomoQuestion question;
           question.question = q.value("question", "");
-          // Read as int64, not int: nlohmann casts a float to the asked-for
-          // type, undefined behaviour when it does not fit.
+          // Only an integer: nlohmann would cast a float such as 1e300 to int,
+          // which is undefined behaviour.
           const json category = q.value("category", json(0));
           if (!category.is_number_integer() || category.get<int64_t>() < 0 || category.get<int64_t>() > 1000) {
             return Status::InvalidArgument(where + ": question category " + category.dump() +
