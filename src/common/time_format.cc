@@ -132,14 +132,20 @@ Result<TimeMs> ParseIsoTime(std::string_view text) {
       c.Eat(c.Peek());
       int64_t oh, om = 0;
       if (!c.Digits(2, &oh)) return BadTime(text, "expected zone offset hh:mm");
-      c.Eat(':');
-      c.Digits(2, &om);
+      // "+hh:mm", "+hhmm" or "+hh": minutes, when present, are two digits.
+      const bool colon = c.Eat(':');
+      if ((colon || !c.Done()) && !c.Digits(2, &om)) return BadTime(text, "expected zone offset hh:mm");
+      if (oh > 23 || om > 59) return BadTime(text, "zone offset out of range");
       offset_min = sign * (oh * 60 + om);
     }
   }
   if (!c.Done()) return BadTime(text, "unexpected trailing characters");
   int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  return ((days * 24 + h) * 60 + mi - offset_min) * 60'000 + s * 1000 + ms;
+  const TimeMs t = ((days * 24 + h) * 60 + mi - offset_min) * 60'000 + s * 1000 + ms;
+  // A leap second or a zone offset can move the UTC time out of the years
+  // 0000..9999 that FormatIsoTime writes in four digits.
+  if (t < kMinIsoTimeMs || t > kMaxIsoTimeMs) return BadTime(text, "outside the years 0000..9999 in UTC");
+  return t;
 }
 
 Result<TimeMs> ParseLocomoTime(std::string_view text) {
@@ -174,8 +180,13 @@ Result<TimeMs> ParseLocomoTime(std::string_view text) {
 }
 
 std::string FormatIsoTime(TimeMs t) {
-  int64_t days = t >= 0 ? t / kMsPerDay : -((-t + kMsPerDay - 1) / kMsPerDay);
-  int64_t rem = t - days * kMsPerDay;
+  // Floor division; written so that no step overflows, even for INT64_MIN.
+  int64_t days = t / kMsPerDay;
+  int64_t rem = t % kMsPerDay;
+  if (rem < 0) {
+    --days;
+    rem += kMsPerDay;
+  }
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);

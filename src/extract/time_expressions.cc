@@ -169,8 +169,13 @@ struct Range {
 
 class Matcher {
  public:
+  // An anchor outside the years 0000..9999 counts as unknown: ranges around
+  // it would overflow TimeMs.
   Matcher(std::string_view text, TimeMs anchor_ms)
-      : text_(text), toks_(Tokenize(text)), have_anchor_(anchor_ms != 0) {
+      : text_(text),
+        toks_(Tokenize(text)),
+        have_anchor_(anchor_ms != 0 && anchor_ms >= kMinIsoTimeMs && anchor_ms <= kMaxIsoTimeMs) {
+    if (!have_anchor_) anchor_ms = 0;
     int64_t day = anchor_ms >= 0 ? anchor_ms / kMsPerDay : (anchor_ms - kMsPerDay + 1) / kMsPerDay;
     today_ = day;
     int64_t y;

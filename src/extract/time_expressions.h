@@ -52,8 +52,9 @@ struct TimeMention {
 };
 
 // Every time expression in `text`, in text order, non-overlapping. Expressions
-// relative to the anchor are skipped when anchor_ms is 0 (unknown); absolute
-// ones are still found.
+// relative to the anchor are skipped when anchor_ms is 0 (unknown) or outside
+// the years 0000..9999 (kMinIsoTimeMs..kMaxIsoTimeMs); absolute ones are
+// still found.
 std::vector<TimeMention> FindTimeExpressions(std::string_view text, TimeMs anchor_ms);
 
 // The normalized form of [from_ms, to_ms) as described on TimeMention.

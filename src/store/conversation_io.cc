@@ -4,6 +4,7 @@
 #include <cctype>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -53,6 +54,13 @@ std::vector<std::string> LocomoSessionKeys(const json& conversation) {
   std::vector<std::string> keys;
   for (auto& [n, key] : numbered) keys.push_back(std::move(key));
   return keys;
+}
+
+// "05" -> "5", "000" -> "0". Done on the digits rather than by converting to
+// an int so that no number is too long.
+std::string WithoutLeadingZeros(const std::string& digits) {
+  const size_t first = digits.find_first_not_of('0');
+  return first == std::string::npos ? std::string("0") : digits.substr(first);
 }
 
 }  // namespace
@@ -134,7 +142,7 @@ std::vector<std::string> NormaliseLocomoEvidence(std::string_view raw) {
     }
     token.clear();
     if (digits_a.empty() || digits_b.empty()) return;
-    out.push_back("D" + std::to_string(std::stoi(digits_a)) + ":" + std::to_string(std::stoi(digits_b)));
+    out.push_back("D" + WithoutLeadingZeros(digits_a) + ":" + WithoutLeadingZeros(digits_b));
   };
   for (char c : raw) {
     if (c == ';' || c == ',' || std::isspace(static_cast<unsigned char>(c))) {
@@ -154,7 +162,15 @@ Result<std::vector<LocomoConversation>> ReadLocomo(const std::string& path) {
 }
 
 Result<std::vector<LocomoConversation>> ReadLocomo(std::istream& in, const std::string& path) {
-  json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::IOError("error reading '" + path + "'");
+  return ParseLocomo(text.view(), path);
+}
+
+Result<std::vector<LocomoConversation>> ParseLocomo(std::string_view json_text, std::string_view name) {
+  const std::string path(name);
+  json doc = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Status::InvalidArgument("'" + path + "' is not valid JSON");
   if (!doc.is_array()) return Status::InvalidArgument("'" + path + "': expected a list of LoCoMo samples");
   std::vector<LocomoConversation> out;
@@ -198,7 +214,14 @@ Result<std::vector<LocomoConversation>> ReadLocomo(std::istream& in, const std::
         for (const json& q : sample["qa"]) {
           LocomoQuestion question;
           question.question = q.value("question", "");
-          question.category = q.value("category", 0);
+          // Only an integer: nlohmann would cast a float such as 1e300 to int,
+          // which is undefined behaviour.
+          const json category = q.value("category", json(0));
+          if (!category.is_number_integer() || category.get<int64_t>() < 0 || category.get<int64_t>() > 1000) {
+            return Status::InvalidArgument(where + ": question category " + category.dump() +
+                                           " is not a small integer");
+          }
+          question.category = static_cast<int>(category.get<int64_t>());
           std::set<std::string> seen;
           for (const json& e : q.value("evidence", json::array())) {
             if (!e.is_string()) continue;

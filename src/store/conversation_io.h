@@ -62,8 +62,13 @@ Result<std::vector<LocomoConversation>> ReadLocomo(const std::string& path);
 // The same over an open stream; `path` names it in messages.
 Result<std::vector<LocomoConversation>> ReadLocomo(std::istream& in, const std::string& path);
 
+// The same from LoCoMo JSON text in memory; `name` (a file name) starts the
+// error messages.
+Result<std::vector<LocomoConversation>> ParseLocomo(std::string_view json_text, std::string_view name);
+
 // LoCoMo evidence ids as written ("D8:6; D9:17", "D:11:26", "D30:05") split
-// and normalised to "D<s>:<t>" form.
+// and normalised to "D<s>:<t>" form (decimal numbers without leading zeros,
+// of any length).
 std::vector<std::string> NormaliseLocomoEvidence(std::string_view raw);
 
 }  // namespace engram

@@ -1,5 +1,9 @@
 #include "tiers/record_codec.h"
 
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "log/key_codec.h"
@@ -14,12 +18,41 @@ Status Decode(std::string_view bytes, const char* what, Fn&& fn) {
   json j = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return Status::Corruption(std::string("derived ") + what + " record is not a JSON object");
   try {
-    fn(j);
+    Status s = fn(j);
+    if (!s.ok()) return Status::Corruption(std::string("derived ") + what + " record: " + s.message());
   } catch (const json::exception& e) {
     return Status::Corruption(std::string("derived ") + what + " record: " + e.what());
   }
   return Status::OK();
 }
+
+// nlohmann converts a JSON number to a narrower C++ type with a plain cast,
+// which is undefined for a float out of range; these read only values that
+// fit. An absent field leaves *out unchanged.
+Status GetInt64(const json& j, const char* field, int64_t* out) {
+  auto it = j.find(field);
+  if (it == j.end()) return Status::OK();
+  const bool fits = it->is_number_integer() &&
+                    (!it->is_number_unsigned() || it->get<uint64_t>() <= uint64_t{INT64_MAX});
+  if (!fits) return Status::Corruption(std::string("field '") + field + "' is not a 64-bit integer: " + it->dump());
+  *out = it->get<int64_t>();
+  return Status::OK();
+}
+
+Status GetFloat(const json& j, const char* field, float* out) {
+  auto it = j.find(field);
+  if (it == j.end()) return Status::OK();
+  const double v = it->is_number() ? it->get<double>() : std::nan("");
+  if (!std::isfinite(v) || std::fabs(v) > std::numeric_limits<float>::max()) {
+    return Status::Corruption(std::string("field '") + field + "' is not a float: " + it->dump());
+  }
+  *out = static_cast<float>(v);
+  return Status::OK();
+}
+
+// Invalid UTF-8 (which a turn never holds, but a buggy extractor could
+// produce) is written as U+FFFD rather than thrown as an exception.
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 }  // namespace
 
@@ -32,36 +65,35 @@ std::string DerivedKey(std::string_view tenant, uint64_t seq, DerivedKind kind, 
 }
 
 std::string EncodeUnit(const EventUnit& u) {
-  return json{{"text", u.text}, {"subject", u.subject}, {"time", u.time_ms}, {"from", u.event_from_ms},
-              {"to", u.event_to_ms}, {"src", u.source_ids}}
-      .dump();
+  return Dump(json{{"text", u.text}, {"subject", u.subject}, {"time", u.time_ms}, {"from", u.event_from_ms},
+              {"to", u.event_to_ms}, {"src", u.source_ids}});
 }
 
 std::string EncodeFact(const PersonaFact& f) {
-  return json{{"subject", f.subject}, {"attribute", f.attribute}, {"value", f.value}, {"from", f.valid_from_ms},
-              {"to", f.valid_to_ms}, {"confidence", f.confidence}, {"src", f.source_ids}, {"negated", f.negated}}
-      .dump();
+  return Dump(json{{"subject", f.subject}, {"attribute", f.attribute}, {"value", f.value}, {"from", f.valid_from_ms},
+              {"to", f.valid_to_ms}, {"confidence", f.confidence}, {"src", f.source_ids}, {"negated", f.negated}});
 }
 
 std::string EncodeEntity(const Entity& e) {
-  return json{{"name", e.name}, {"type", static_cast<int>(e.type)}, {"aliases", e.aliases}, {"src", e.source_ids}}
-      .dump();
+  return Dump(
+      json{{"name", e.name}, {"type", static_cast<int>(e.type)}, {"aliases", e.aliases}, {"src", e.source_ids}});
 }
 
 std::string EncodeRelation(const Relation& r) {
-  return json{{"subject", r.subject}, {"relation", r.relation}, {"object", r.object}, {"time", r.time_ms},
-              {"src", r.source_ids}}
-      .dump();
+  return Dump(json{{"subject", r.subject}, {"relation", r.relation}, {"object", r.object}, {"time", r.time_ms},
+              {"src", r.source_ids}});
 }
 
 Status DecodeUnit(std::string_view bytes, EventUnit* u) {
   return Decode(bytes, "unit", [&](const json& j) {
     u->text = j.at("text").get<std::string>();
     u->subject = j.value("subject", "");
-    u->time_ms = j.value("time", int64_t{0});
-    u->event_from_ms = j.value("from", int64_t{0});
-    u->event_to_ms = j.value("to", int64_t{0});
+    u->time_ms = u->event_from_ms = u->event_to_ms = 0;
+    ENGRAM_RETURN_IF_ERROR(GetInt64(j, "time", &u->time_ms));
+    ENGRAM_RETURN_IF_ERROR(GetInt64(j, "from", &u->event_from_ms));
+    ENGRAM_RETURN_IF_ERROR(GetInt64(j, "to", &u->event_to_ms));
     u->source_ids = j.value("src", std::vector<std::string>{});
+    return Status::OK();
   });
 }
 
@@ -70,22 +102,27 @@ Status DecodeFact(std::string_view bytes, PersonaFact* f) {
     f->subject = j.at("subject").get<std::string>();
     f->attribute = j.at("attribute").get<std::string>();
     f->value = j.at("value").get<std::string>();
-    f->valid_from_ms = j.value("from", int64_t{0});
-    f->valid_to_ms = j.value("to", int64_t{0});
-    f->confidence = j.value("confidence", 1.0f);
+    f->valid_from_ms = f->valid_to_ms = 0;
+    f->confidence = 1.0f;
+    ENGRAM_RETURN_IF_ERROR(GetInt64(j, "from", &f->valid_from_ms));
+    ENGRAM_RETURN_IF_ERROR(GetInt64(j, "to", &f->valid_to_ms));
+    ENGRAM_RETURN_IF_ERROR(GetFloat(j, "confidence", &f->confidence));
     f->source_ids = j.value("src", std::vector<std::string>{});
     f->negated = j.value("negated", false);
+    return Status::OK();
   });
 }
 
 Status DecodeEntity(std::string_view bytes, Entity* e) {
   return Decode(bytes, "entity", [&](const json& j) {
     e->name = j.at("name").get<std::string>();
-    int type = j.value("type", static_cast<int>(EntityType::kOther));
+    int64_t type = static_cast<int>(EntityType::kOther);
+    ENGRAM_RETURN_IF_ERROR(GetInt64(j, "type", &type));
     e->type = type >= 0 && type <= static_cast<int>(EntityType::kOther) ? static_cast<EntityType>(type)
                                                                           : EntityType::kOther;
     e->aliases = j.value("aliases", std::vector<std::string>{});
     e->source_ids = j.value("src", std::vector<std::string>{});
+    return Status::OK();
   });
 }
 
@@ -94,8 +131,10 @@ Status DecodeRelation(std::string_view bytes, Relation* r) {
     r->subject = j.at("subject").get<std::string>();
     r->relation = j.at("relation").get<std::string>();
     r->object = j.at("object").get<std::string>();
-    r->time_ms = j.value("time", int64_t{0});
+    r->time_ms = 0;
+    ENGRAM_RETURN_IF_ERROR(GetInt64(j, "time", &r->time_ms));
     r->source_ids = j.value("src", std::vector<std::string>{});
+    return Status::OK();
   });
 }
 

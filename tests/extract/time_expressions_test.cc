@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 
 #include "common/time_format.h"
@@ -148,6 +149,19 @@ TEST(TimeExpressionsTest, SpansPointIntoTheTextAndDoNotOverlap) {
   EXPECT_EQ(text.substr(found[2].begin, found[2].end - found[2].begin), "May 2, 2023");
   for (size_t i = 1; i < found.size(); ++i) EXPECT_LE(found[i - 1].end, found[i].begin);
   for (const auto& m : found) EXPECT_LT(m.from_ms, m.to_ms);
+}
+
+TEST(TimeExpressionsTest, AnchorsOutsideTheFourDigitYearsCountAsUnknown) {
+  // A turn's time comes from the caller; relative expressions around an
+  // anchor near the ends of TimeMs would overflow.
+  const std::string text = "last summer, 2 years ago, next month, and on 2023-05-07";
+  for (TimeMs anchor : {std::numeric_limits<TimeMs>::max(), std::numeric_limits<TimeMs>::min(), kMaxIsoTimeMs + 1,
+                        kMinIsoTimeMs - 1}) {
+    auto found = FindTimeExpressions(text, anchor);
+    ASSERT_EQ(found.size(), 1u) << anchor;
+    EXPECT_EQ(found[0].normalized, "2023-05-07") << anchor;
+  }
+  EXPECT_EQ(FindTimeExpressions(text, kMaxIsoTimeMs).size(), 4u) << "the last millisecond of 9999 is an anchor";
 }
 
 TEST(TimeExpressionsTest, CurlyApostrophesAndUtf8DoNotConfuseTheScanner) {

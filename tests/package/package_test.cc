@@ -41,6 +41,15 @@ int Sh(const std::string& command, const std::string& log) {
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
+// The value of `key` in a build tree's CMakeCache.txt ("" when absent).
+std::string CacheValue(const std::string& build_dir, const std::string& key) {
+  std::ifstream in(build_dir + "/CMakeCache.txt");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(key + ":", 0) == 0) return line.substr(line.find('=') + 1);
+  }
+  return "";
+}
+
 TEST(PackageTest, InstalledPackageBuildsAndRunsAConsumer) {
   const std::string tool = ENGRAM_TOOL_PATH;
   if (tool.empty()) GTEST_SKIP() << "needs the build tree of the engram tool (ENGRAM_BUILD_TOOLS=OFF)";
@@ -55,8 +64,12 @@ TEST(PackageTest, InstalledPackageBuildsAndRunsAConsumer) {
   EXPECT_TRUE(std::filesystem::exists(prefix + "/include/engram/store.h"));
   EXPECT_TRUE(std::filesystem::exists(prefix + "/bin/engram")) << "the tool is installed too";
 
+  // The consumer uses engram's compilers, as a user must for a sanitizer
+  // build of engram (its runtime is the compiler's own).
   ASSERT_EQ(Sh("cmake -S " + Quote(consumer_src) + " -B " + Quote(consumer_build) +
-                   " -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + Quote(prefix),
+                   " -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + Quote(prefix) +
+                   " -DCMAKE_C_COMPILER=" + Quote(CacheValue(build_dir, "CMAKE_C_COMPILER")) +
+                   " -DCMAKE_CXX_COMPILER=" + Quote(CacheValue(build_dir, "CMAKE_CXX_COMPILER")),
                log),
             0)
       << ReadFile(log);

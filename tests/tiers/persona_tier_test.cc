@@ -47,6 +47,9 @@ const PersonaFact* Find(const std::vector<PersonaFact>& facts, const std::string
   }
   return nullptr;
 }
+// The result points into `facts`, so a temporary would leave it dangling.
+const PersonaFact* Find(std::vector<PersonaFact>&& facts, const std::string& attribute,
+                        const std::string& value) = delete;
 
 TEST(PersonaTierTest, SingleValuedAttributesAreSingleValued) {
   for (const char* a : {"home", "occupation", "works_at", "diet", "relationship_status"}) {
@@ -152,7 +155,8 @@ TEST(PersonaTierTest, NegatedFactWithEmptyValueClosesAnyOpenValueOfThatAttribute
   EXPECT_THAT(Values(tier.Query("Jon", 0, false)), ElementsAre("occupation=engineer"))
       << "only works_at closes, not the other attributes";
   EXPECT_THAT(Values(tier.Query("Ann", 0, false)), ElementsAre("works_at=Google")) << "only Jon's facts close";
-  const PersonaFact* spotify = Find(tier.Query("Jon", 0, true), "works_at", "Spotify");
+  const std::vector<PersonaFact> jon_history = tier.Query("Jon", 0, true);
+  const PersonaFact* spotify = Find(jon_history, "works_at", "Spotify");
   ASSERT_NE(spotify, nullptr);
   EXPECT_EQ(spotify->valid_to_ms, kT2);
   EXPECT_THAT(Values(tier.Query("Jon", kT2 - 1, false)), ElementsAre("works_at=Spotify", "occupation=engineer"));
