@@ -106,6 +106,10 @@ bool StoreImpl::RunOneEnrichment(bool* retry_later) {
                extraction.status().ToString());
     if (attempts >= options_.enrichment_max_attempts) return drop(extraction.status().ToString());
     std::lock_guard<std::mutex> lock(write_mutex_);
+    // The tenant may have been forgotten (and its job removed) meanwhile:
+    // writing the job back would bring a forgotten tenant's name back.
+    auto still = log_->Get(Cf::kQueue, key);
+    if (!still.ok() || !still->has_value()) return true;
     log::LogBatch batch = log_->NewBatch();
     batch.Put(Cf::kQueue, key, EncodeEnrichmentJob(tenant, attempts));
     Status w = log_->Write(batch, false);
