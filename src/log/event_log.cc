@@ -411,6 +411,22 @@ Status EventLog::EraseRange(std::string_view begin, std::string_view end) {
   // Flushing every column family makes the write-ahead logs written so far
   // obsolete; RocksDB deletes them (engram keeps no archive of them).
   ENGRAM_RETURN_IF_ERROR(Flush());
+  // A compaction whose output cannot be written aborts the process in
+  // librocksdb 7.8 (a debug assertion); refuse to start one that the disk
+  // has no room for. Its output is never larger than its input.
+  std::vector<rocksdb::LiveFileMetaData> files;
+  db_->GetLiveFilesMetaData(&files);
+  uint64_t needed = 16u << 20;
+  for (const auto& f : files) {
+    if (f.largestkey >= begin && f.smallestkey < end) needed += f.size;
+  }
+  std::error_code ec;
+  const std::filesystem::space_info space = std::filesystem::space(path_, ec);
+  if (!ec && space.available < needed) {
+    return Status::IOError("erase forgotten data from store '" + path_ + "': no space left on device (" +
+                           std::to_string(space.available >> 20) + " MiB free, the erasure needs " +
+                           std::to_string(needed >> 20) + " MiB)");
+  }
   rocksdb::CompactRangeOptions co;
   co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   co.exclusive_manual_compaction = false;

@@ -5,6 +5,7 @@
 // MANIFEST, info logs) is searched byte by byte. The same search finds the
 // other tenant's marker, so it is not blind.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -149,6 +150,46 @@ TEST_F(ErasureTest, ForgetTenantLeavesNoByteOfItInAnyFile) {
   reopened->reset();
   auto later = StoreContents(path, dir_.Sub("dump-later"));
   EXPECT_TRUE(FilesHolding(later, "Quillfeather-7Q3").empty());
+}
+
+TEST_F(ErasureTest, ForgettingOnAFullDiskFailsCleanlyAndSucceedsOnceSpaceIsBack) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a small file system";
+  const std::string mnt = dir_.Sub("small");
+  fs::create_directories(mnt);
+  ASSERT_EQ(std::system(("mount -t tmpfs -o size=24m tmpfs " + mnt).c_str()), 0);
+  {
+    const std::string path = mnt + "/store";
+    auto store = Store::Open(StoreOptions(), path);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    for (int i = 0; i < 200; ++i) {
+      const std::string n = std::to_string(i);
+      ASSERT_TRUE((*store)->Observe("maya", MakeTurn("Maya", "Quillfeather-7Q3 note " + n, "m" + n)).ok());
+      ASSERT_TRUE((*store)->Observe("omar", MakeTurn("Omar", "Brindlewick-9K2 note " + n, "o" + n)).ok());
+    }
+    ASSERT_TRUE((*store)->Rebuild().ok());
+    // Fill the disk but for a few hundred KiB.
+    {
+      std::ofstream filler(mnt + "/filler", std::ios::binary);
+      const std::string block(1 << 16, 'x');
+      while (fs::space(mnt).available > (256u << 10) && filler.write(block.data(), block.size())) {
+      }
+    }
+    auto full = (*store)->ForgetTenant("maya", {.sync = true});
+    ASSERT_FALSE(full.ok());
+    EXPECT_EQ(full.status().code(), Status::Code::kIOError) << full.status().ToString();
+    EXPECT_NE(full.status().message().find("no space left on device"), std::string::npos) << full.status().ToString();
+    EXPECT_EQ((*store)->ScanTurns("omar")->size(), 200u);  // reads work on the full disk
+
+    fs::remove(mnt + "/filler");
+    auto report = (*store)->ForgetTenant("maya", {.sync = true});
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_TRUE((*store)->ScanTurns("maya")->empty());
+    EXPECT_EQ((*store)->ScanTurns("omar")->size(), 200u);
+    auto contents = StoreContents(path, dir_.Sub("dump"));
+    EXPECT_TRUE(FilesHolding(contents, "Quillfeather-7Q3").empty());
+    EXPECT_FALSE(FilesHolding(contents, "Brindlewick-9K2").empty());
+  }
+  EXPECT_EQ(std::system(("umount " + mnt).c_str()), 0);
 }
 
 }  // namespace
