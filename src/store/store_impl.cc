@@ -759,7 +759,18 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Writ
   std::unique_lock<std::mutex> lock(write_mutex_);
   ForgetReport report;
   const std::string begin = log::TenantPrefix(tenant), end = log::TenantPrefixEnd(tenant);
+  // Each key gets its own delete, so the erasure compaction below finds no
+  // range deletion and writes no output for the tenant's range at all (an
+  // output holding only a dropped range deletion is what librocksdb 7.8
+  // asserts on when writing it fails). Very large tenants fall back to one
+  // range deletion per column family, so the batch stays bounded.
+  constexpr uint64_t kMaxPointDeletes = 1u << 20;
   log::LogBatch batch = log_->NewBatch();
+  log::LogBatch ranges = log_->NewBatch();
+  uint64_t keys = 0;
+  auto remove = [&](Cf cf, std::string_view key) {
+    if (++keys <= kMaxPointDeletes) batch.Delete(cf, key);
+  };
   struct CfKind {
     Cf cf;
     const char* kind;
@@ -767,16 +778,19 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Writ
   for (CfKind ck : {CfKind{Cf::kTurns, "turns"}, CfKind{Cf::kSourceIds, "source_ids"},
                     CfKind{Cf::kEmbeddings, "vectors"}, CfKind{Cf::kSnapshots, "index_snapshots"}}) {
     uint64_t n = 0;
-    ENGRAM_RETURN_IF_ERROR(log_->Scan(ck.cf, begin, end, [&](std::string_view, std::string_view) {
+    ENGRAM_RETURN_IF_ERROR(log_->Scan(ck.cf, begin, end, [&](std::string_view key, std::string_view) {
       ++n;
+      remove(ck.cf, key);
       return true;
     }));
     report.removed[ck.kind] = n;
-    batch.DeleteRange(ck.cf, begin, end);
+    ranges.DeleteRange(ck.cf, begin, end);
   }
   const char* kinds[] = {"units", "facts", "entities", "relations"};
   for (const char* k : kinds) report.removed[k] = 0;
+  ranges.DeleteRange(Cf::kDerived, begin, end);
   ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kDerived, begin, end, [&](std::string_view key, std::string_view) {
+    remove(Cf::kDerived, key);
     switch (static_cast<DerivedKind>(key[begin.size() + 8])) {
       case DerivedKind::kUnit: ++report.removed["units"]; break;
       case DerivedKind::kFact: ++report.removed["facts"]; break;
@@ -785,20 +799,20 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Writ
     }
     return true;
   }));
-  batch.DeleteRange(Cf::kDerived, begin, end);
-  batch.Delete(Cf::kMeta, DerivedUpToKey(tenant));
+  log::LogBatch& chosen = keys <= kMaxPointDeletes ? batch : ranges;
+  chosen.Delete(Cf::kMeta, DerivedUpToKey(tenant));
   uint64_t jobs = 0;
   ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kQueue, {}, {}, [&](std::string_view key, std::string_view value) {
     std::string job_tenant;
     int attempts = 0;
     if (DecodeEnrichmentJob(value, &job_tenant, &attempts) && job_tenant == tenant) {
-      batch.Delete(Cf::kQueue, key);
+      chosen.Delete(Cf::kQueue, key);
       ++jobs;
     }
     return true;
   }));
   report.removed["enrichment_jobs"] = jobs;
-  ENGRAM_RETURN_IF_ERROR(log_->Write(batch, wo.sync));
+  ENGRAM_RETURN_IF_ERROR(log_->Write(chosen, wo.sync));
   {
     std::unique_lock<std::shared_mutex> tlock(tenants_mutex_);
     auto it = tenants_.find(std::string(tenant));
