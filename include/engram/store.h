@@ -60,6 +60,15 @@ struct TenantStats {
   uint64_t relations = 0;
 };
 
+// The store's loaded tenant state against Options::memory_budget_bytes.
+struct MemoryUsage {
+  uint64_t loaded_tenants = 0;
+  uint64_t loaded_bytes = 0;  // estimated heap bytes of the loaded tenants' state
+  uint64_t budget_bytes = 0;  // 0 = unlimited
+  uint64_t loads = 0;         // tenants loaded since the store was opened
+  uint64_t unloads = 0;       // tenants unloaded to stay within the budget
+};
+
 class Store {
  public:
   // Opens (or creates) the store in folder `path`. Fails with NotSupported
@@ -93,6 +102,10 @@ class Store {
 
   virtual Result<std::vector<std::string>> ListTenants() = 0;
   virtual Result<TenantStats> GetTenantStats(std::string_view tenant) = 0;
+
+  // How much memory the loaded tenants hold, and how often tenants were
+  // loaded and unloaded to stay within Options::memory_budget_bytes.
+  virtual MemoryUsage GetMemoryUsage() = 0;
 
   // Removes every record and index entry of `tenant` and reports what it
   // removed. Other tenants are untouched.

@@ -6,6 +6,8 @@
 #include <limits>
 #include <utility>
 
+#include "common/heap_bytes.h"
+
 namespace engram {
 namespace {
 
@@ -455,6 +457,21 @@ Result<std::unique_ptr<LexicalIndex>> LexicalIndex::Deserialize(std::string_view
   }
   if (r.remaining() != 0) return Status::Corruption("lexical index image: trailing bytes");
   return index;
+}
+
+size_t LexicalIndex::MemoryBytes() const {
+  size_t n = sizeof(*this);
+  n += heap::HashTable(term_ids_, sizeof(std::pair<const std::string, uint32_t>), /*caches_hash=*/true);
+  for (const auto& [term, id] : term_ids_) n += heap::Of(term);
+  n += heap::Of(term_text_);
+  n += heap::Buffer(postings_);
+  for (const auto& p : postings_) n += heap::Buffer(p);
+  n += heap::Buffer(df_);
+  n += heap::Buffer(docs_);
+  for (const auto& d : docs_) n += heap::Buffer(d.terms);
+  n += heap::Buffer(lengths_);
+  n += heap::HashTable(slots_, sizeof(std::pair<const uint64_t, uint32_t>), /*caches_hash=*/false);
+  return n;
 }
 
 }  // namespace engram

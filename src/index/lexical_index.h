@@ -78,6 +78,10 @@ class LexicalIndex {
   // Number of live documents.
   size_t size() const;
 
+  // Heap bytes the index holds (terms, postings, documents, id map): an
+  // estimate from container capacities, O(terms + documents).
+  size_t MemoryBytes() const;
+
   // True when `id` is indexed.
   bool Contains(uint64_t id) const;
 

@@ -93,23 +93,22 @@ class LogSnapshot {
   const rocksdb::Snapshot* snap_;
 };
 
-LogBatch::LogBatch(rocksdb::ColumnFamilyHandle* const* cfs)
-    : batch_(std::make_unique<rocksdb::WriteBatch>()), cfs_(cfs) {}
+LogBatch::LogBatch(const EventLog* log) : batch_(std::make_unique<rocksdb::WriteBatch>()), log_(log) {}
 LogBatch::~LogBatch() = default;
 LogBatch::LogBatch(LogBatch&&) noexcept = default;
 LogBatch& LogBatch::operator=(LogBatch&&) noexcept = default;
 
 void LogBatch::Put(Cf cf, std::string_view key, std::string_view value) {
-  batch_->Put(cfs_[static_cast<int>(cf)], rocksdb::Slice(key.data(), key.size()),
+  batch_->Put(log_->Handle(cf), rocksdb::Slice(key.data(), key.size()),
               rocksdb::Slice(value.data(), value.size()));
 }
 
 void LogBatch::Delete(Cf cf, std::string_view key) {
-  batch_->Delete(cfs_[static_cast<int>(cf)], rocksdb::Slice(key.data(), key.size()));
+  batch_->Delete(log_->Handle(cf), rocksdb::Slice(key.data(), key.size()));
 }
 
 void LogBatch::DeleteRange(Cf cf, std::string_view begin, std::string_view end) {
-  batch_->DeleteRange(cfs_[static_cast<int>(cf)], rocksdb::Slice(begin.data(), begin.size()),
+  batch_->DeleteRange(log_->Handle(cf), rocksdb::Slice(begin.data(), begin.size()),
                       rocksdb::Slice(end.data(), end.size()));
 }
 
@@ -354,19 +353,30 @@ void EventLog::KeepAMemtableNonEmpty() {
   // the process (an assertion in librocksdb 7.8). An unlogged key in the meta
   // memtable keeps one memtable non-empty; it is never read.
   uint64_t entries = 0;
-  auto* meta = cfs_[static_cast<int>(Cf::kMeta)];
+  auto* meta = Handle(Cf::kMeta);
   if (db_->GetIntProperty(meta, "rocksdb.num-entries-active-mem-table", &entries) && entries > 0) return;
   rocksdb::WriteOptions unlogged;
   unlogged.disableWAL = true;
   db_->Put(unlogged, meta, "memtable_anchor", "").PermitUncheckedError();
 }
 
+rocksdb::ColumnFamilyHandle* EventLog::Handle(Cf cf) const {
+  std::shared_lock<std::shared_mutex> lock(handles_mutex_);
+  return cfs_[static_cast<int>(cf)];
+}
+
+std::vector<rocksdb::ColumnFamilyHandle*> EventLog::Handles() const {
+  std::shared_lock<std::shared_mutex> lock(handles_mutex_);
+  return cfs_;
+}
+
 Result<std::optional<std::string>> EventLog::Get(Cf cf, std::string_view key, const LogSnapshot* snapshot) const {
-  if (cfs_[static_cast<int>(cf)] == nullptr) return std::optional<std::string>();  // read-only, absent CF
+  rocksdb::ColumnFamilyHandle* handle = Handle(cf);
+  if (handle == nullptr) return std::optional<std::string>();  // read-only, absent CF
   rocksdb::ReadOptions ro;
   if (snapshot) ro.snapshot = snapshot->get();
   std::string value;
-  rocksdb::Status s = db_->Get(ro, cfs_[static_cast<int>(cf)], rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::Status s = db_->Get(ro, handle, rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, std::string("read ") + CfName(cf));
   return std::optional<std::string>(std::move(value));
@@ -375,12 +385,13 @@ Result<std::optional<std::string>> EventLog::Get(Cf cf, std::string_view key, co
 Status EventLog::Scan(Cf cf, std::string_view begin, std::string_view end,
                       const std::function<bool(std::string_view, std::string_view)>& fn,
                       const LogSnapshot* snapshot) const {
-  if (cfs_[static_cast<int>(cf)] == nullptr) return Status::OK();  // read-only, absent CF
+  rocksdb::ColumnFamilyHandle* handle = Handle(cf);
+  if (handle == nullptr) return Status::OK();  // read-only, absent CF
   rocksdb::ReadOptions ro;
   if (snapshot) ro.snapshot = snapshot->get();
   rocksdb::Slice upper(end.data(), end.size());
   if (!end.empty()) ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[static_cast<int>(cf)]));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handle));
   for (it->Seek(rocksdb::Slice(begin.data(), begin.size())); it->Valid(); it->Next()) {
     rocksdb::Slice k = it->key(), v = it->value();
     if (!fn(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) break;
@@ -400,7 +411,7 @@ Status EventLog::Flush() {
     write_failed_ = false;
   }
   rocksdb::FlushOptions fo;
-  rocksdb::Status s = db_->Flush(fo, cfs_);
+  rocksdb::Status s = db_->Flush(fo, Handles());
   if (s.ok()) s = db_->SyncWAL();
   if (NeedsResume(s)) write_failed_ = true;
   return FromRocks(s, "flush store '" + path_ + "'");
@@ -431,7 +442,7 @@ Status EventLog::EraseRange(std::string_view begin, std::string_view end) {
   co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   co.exclusive_manual_compaction = false;
   rocksdb::Slice b(begin.data(), begin.size()), e(end.data(), end.size());
-  for (auto* cf : cfs_) {
+  for (auto* cf : Handles()) {
     if (cf == nullptr) continue;
     rocksdb::Status s = db_->CompactRange(co, cf, &b, &e);
     if (NeedsResume(s)) write_failed_ = true;  // a full disk: the next write resumes
@@ -448,6 +459,8 @@ Status EventLog::DropAll(Cf cf) {
   if (read_only_) return Status::FailedPrecondition("store '" + path_ + "' is open read-only");
   // Dropping the column family deletes its files without reading them (a
   // compaction of damaged blocks would fail); an empty one takes its place.
+  // Exclusive: every other user of the handles waits for the swap.
+  std::unique_lock<std::shared_mutex> lock(handles_mutex_);
   rocksdb::ColumnFamilyHandle*& handle = cfs_[static_cast<int>(cf)];
   rocksdb::ColumnFamilyDescriptor descriptor;
   ENGRAM_RETURN_IF_ERROR(FromRocks(handle->GetDescriptor(&descriptor), "describe column family"));

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <shared_mutex>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,6 +60,8 @@ struct LogOptions {
 };
 
 // A set of writes applied atomically by EventLog::Write.
+class EventLog;
+
 class LogBatch {
  public:
   ~LogBatch();
@@ -72,9 +75,9 @@ class LogBatch {
 
  private:
   friend class EventLog;
-  explicit LogBatch(rocksdb::ColumnFamilyHandle* const* cfs);
+  explicit LogBatch(const EventLog* log);
   std::unique_ptr<rocksdb::WriteBatch> batch_;
-  rocksdb::ColumnFamilyHandle* const* cfs_;  // the log's handles, indexed by Cf
+  const EventLog* log_;  // gives the column family handles
 };
 
 // A consistent point-in-time view for reads.
@@ -91,7 +94,7 @@ class EventLog {
   ~EventLog();
 
   // An empty batch for this log.
-  LogBatch NewBatch() const { return LogBatch(cfs_.data()); }
+  LogBatch NewBatch() const { return LogBatch(this); }
   // Applies the batch atomically. A failed write (full disk: an IOError
   // saying "no space left on device") leaves the log readable; the next
   // write first resumes the log and succeeds once the disk has space again.
@@ -120,8 +123,9 @@ class EventLog {
 
   // Deletes everything in `cf` without reading it (the column family is
   // dropped and created again empty). For column families of derived data
-  // only, e.g. to get rid of damaged table blocks. Not safe beside writers
-  // of `cf`: the caller serialises writers.
+  // only, e.g. to get rid of damaged table blocks. Safe beside readers and
+  // writers: a batch that was filled before the drop loses its writes to
+  // `cf` (they are moot), nothing else.
   Status DropAll(Cf cf);
 
   // Verifies the checksum of every block of every table file.
@@ -132,12 +136,17 @@ class EventLog {
   const std::string& path() const { return path_; }
 
  private:
+  friend class LogBatch;
   EventLog() = default;
   void KeepAMemtableNonEmpty();
+  // The current handle of `cf` (DropAll replaces handles while others read).
+  rocksdb::ColumnFamilyHandle* Handle(Cf cf) const;
+  std::vector<rocksdb::ColumnFamilyHandle*> Handles() const;
   std::string path_;
   bool read_only_ = false;
   std::unique_ptr<rocksdb::Env> env_;  // around LogOptions::file_system; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
+  mutable std::shared_mutex handles_mutex_;        // guards cfs_ and dropped_cfs_
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;  // owned by db_, destroyed in ~EventLog
   std::vector<rocksdb::ColumnFamilyHandle*> dropped_cfs_;  // replaced by DropAll, destroyed in ~EventLog
   std::atomic<bool> write_failed_{false};          // a write failed; resume before the next

@@ -94,7 +94,7 @@ bool StoreImpl::RunOneEnrichment(bool* retry_later) {
   ExtractionInput input;
   input.turn = turn->turn;
   {
-    std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
+    std::shared_lock<RwMutex> lock((*memory)->mutex());
     input.participants = (*memory)->participants();
   }
 
@@ -120,15 +120,19 @@ bool StoreImpl::RunOneEnrichment(bool* retry_later) {
   Extraction& x = *extraction;
   if (x.units.size() > kMaxUnitsPerTurn) x.units.resize(kMaxUnitsPerTurn);
 
-  std::lock_guard<std::mutex> lock(write_mutex_);
+  std::shared_ptr<TenantCache::Slot> slot = tenants_.GetSlot(tenant);
+  std::unique_lock<std::mutex> tenant_lock(slot->writer);
+  std::unique_lock<std::mutex> lock(write_mutex_);
   // The tenant may have been forgotten (and its job removed) meanwhile.
   auto still = log_->Get(Cf::kQueue, key);
   if (!still.ok() || !still->has_value()) return true;
-  auto current = MemoryLocked(tenant);
+  lock.unlock();
+  auto current = tenants_.GetLocked(*slot);
   if (!current.ok()) {
     *retry_later = true;
     return true;
   }
+  lock.lock();
   log::LogBatch batch = log_->NewBatch();
   EncodeExtraction(tenant, seq, x, kEnrichmentBase,
                    [&](const std::string& k, const std::string& v) { batch.Put(Cf::kDerived, k, v); });
@@ -147,11 +151,15 @@ bool StoreImpl::RunOneEnrichment(bool* retry_later) {
     *retry_later = true;
     return true;
   }
-  std::unique_lock<std::shared_mutex> mlock((*current)->mutex());
-  std::vector<uint64_t> ids;
-  for (const MemoryDoc* d : (*current)->ApplyEnrichment(seq, x)) ids.push_back(d->id);
-  Status add = (*current)->vectors().Add(ids, *vectors);
-  if (!add.ok()) Log().error("vector index add failed after enrichment: {}", add.ToString());
+  lock.unlock();
+  {
+    std::unique_lock<RwMutex> mlock((*current)->mutex());
+    std::vector<uint64_t> ids;
+    for (const MemoryDoc* d : (*current)->ApplyEnrichment(seq, x)) ids.push_back(d->id);
+    Status add = (*current)->vectors().Add(ids, *vectors);
+    if (!add.ok()) Log().error("vector index add failed after enrichment: {}", add.ToString());
+  }
+  tenants_.Charge(*slot);
   return true;
 }
 

@@ -36,7 +36,15 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options, const std::st
 }
 
 StoreImpl::StoreImpl(const Options& options, std::unique_ptr<log::EventLog> log)
-    : options_(options), log_(std::move(log)) {}
+    : options_(options),
+      log_(std::move(log)),
+      tenants_(
+          options.memory_budget_bytes, [this](const std::string& tenant) { return LoadMemory(tenant); },
+          [this](TenantMemory& memory) {
+            // Saving makes the next load cheap; a failure only makes it slower.
+            Status s = SaveSnapshot(memory);
+            if (!s.ok()) Log().warn("tenant '{}': index snapshot not saved on unload: {}", memory.tenant(), s.ToString());
+          }) {}
 
 StoreImpl::~StoreImpl() {
   StopEnrichment();
@@ -271,13 +279,17 @@ Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, st
   if (turns.empty()) return std::vector<uint64_t>();
 
   std::vector<uint64_t> seqs(turns.size(), 0);
-  std::lock_guard<std::mutex> lock(write_mutex_);
+  // The tenant's writer lock first: loading its memory (seconds for a large
+  // tenant) holds up only this tenant, never the write mutex.
+  std::shared_ptr<TenantCache::Slot> slot = tenants_.GetSlot(tenant);
+  std::unique_lock<std::mutex> tenant_lock(slot->writer);
   std::shared_ptr<TenantMemory> memory;
   if (!options_.log_only) {
-    auto m = MemoryLocked(tenant);
+    auto m = tenants_.GetLocked(*slot);
     if (!m.ok()) return m.status();
     memory = *m;
   }
+  std::unique_lock<std::mutex> lock(write_mutex_);
 
   // Which turns are new (idempotency on tenant + source id).
   std::vector<PendingTurn> pending;
@@ -366,6 +378,7 @@ Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, st
   }
   ENGRAM_RETURN_IF_ERROR(log_->Write(batch, wo.sync));
   last_seq_ = next;
+  lock.unlock();  // other tenants' writers go on; this tenant's wait for tenant_lock
   if (options_.enrichment_extractor) {
     std::lock_guard<std::mutex> elock(enrichment_mutex_);
     ++enrichment_wakeups_;
@@ -373,24 +386,22 @@ Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, st
   }
 
   if (memory != nullptr) {
-    std::unique_lock<std::shared_mutex> mlock(memory->mutex());
-    std::vector<uint64_t> ids;
-    for (const auto& p : pending) {
-      for (const MemoryDoc* d : memory->ApplyTurn(p.seq, p.turn, p.extraction)) ids.push_back(d->id);
+    {
+      std::unique_lock<RwMutex> mlock(memory->mutex());
+      std::vector<uint64_t> ids;
+      for (const auto& p : pending) {
+        for (const MemoryDoc* d : memory->ApplyTurn(p.seq, p.turn, p.extraction)) ids.push_back(d->id);
+      }
+      Status s = memory->vectors().Add(ids, vectors);
+      if (!s.ok()) Log().error("vector index add failed (the log is intact; engram rebuild repairs it): {}", s.ToString());
     }
-    Status s = memory->vectors().Add(ids, vectors);
-    if (!s.ok()) Log().error("vector index add failed (the log is intact; engram rebuild repairs it): {}", s.ToString());
+    tenants_.Charge(*slot);
   }
   return seqs;
 }
 
 Result<std::shared_ptr<TenantMemory>> StoreImpl::Memory(std::string_view tenant) {
-  {
-    std::shared_lock<std::shared_mutex> lock(tenants_mutex_);
-    auto it = tenants_.find(std::string(tenant));
-    if (it != tenants_.end()) return it->second;
-  }
-  std::lock_guard<std::mutex> lock(write_mutex_);
+  if (auto loaded = tenants_.Find(tenant)) return loaded;
   // A read of a tenant with no turns gets an empty memory that is not kept,
   // so asking about arbitrary names does not grow the store's footprint.
   bool any = false;
@@ -404,21 +415,20 @@ Result<std::shared_ptr<TenantMemory>> StoreImpl::Memory(std::string_view tenant)
     if (!empty.ok()) return empty.status();
     return std::shared_ptr<TenantMemory>(std::move(*empty));
   }
-  return MemoryLocked(tenant);
+  std::shared_ptr<TenantCache::Slot> slot = tenants_.GetSlot(tenant);
+  std::lock_guard<std::mutex> tenant_lock(slot->writer);
+  return tenants_.GetLocked(*slot);
 }
 
-Result<std::shared_ptr<TenantMemory>> StoreImpl::MemoryLocked(std::string_view tenant) {
-  {
-    std::shared_lock<std::shared_mutex> lock(tenants_mutex_);
-    auto it = tenants_.find(std::string(tenant));
-    if (it != tenants_.end()) return it->second;
-  }
-  auto loaded = LoadMemory(std::string(tenant));
-  if (!loaded.ok()) return loaded.status();
-  std::unique_lock<std::shared_mutex> lock(tenants_mutex_);
-  auto& slot = tenants_[std::string(tenant)];
-  slot = std::move(*loaded);
-  return slot;
+MemoryUsage StoreImpl::GetMemoryUsage() {
+  TenantCache::Usage u = tenants_.usage();
+  MemoryUsage out;
+  out.loaded_tenants = u.loaded_tenants;
+  out.loaded_bytes = u.loaded_bytes;
+  out.budget_bytes = u.budget_bytes;
+  out.loads = u.loads;
+  out.unloads = u.unloads;
+  return out;
 }
 
 Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& tenant) {
@@ -486,7 +496,10 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
     // are derived again in memory only.
     Log().warn("tenant '{}': derived records unreadable ({}); deriving every turn again", tenant, scan.ToString());
     derived_unreadable = options_.read_only;
-    if (!options_.read_only) ENGRAM_RETURN_IF_ERROR(DropDerivedRecords());
+    if (!options_.read_only) {
+      std::lock_guard<std::mutex> lock(write_mutex_);
+      ENGRAM_RETURN_IF_ERROR(DropDerivedRecords());
+    }
     derived.clear();
     enrichment.clear();
   }
@@ -545,6 +558,7 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
                snap.status().ToString());
     if (!options_.read_only) {
       ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kSnapshots));
+      std::lock_guard<std::mutex> lock(snapshot_mutex_);
       snapshot_seq_.clear();
     }
   } else if (snap->has_value()) {
@@ -586,7 +600,10 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
     catch_up.Put(Cf::kMeta, DerivedUpToKey(tenant), bytes);
   }
   if (catch_up.Count() > 0 && !options_.read_only) ENGRAM_RETURN_IF_ERROR(log_->Write(catch_up, false));
-  snapshot_seq_[tenant] = covered;
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mutex_);
+    snapshot_seq_[tenant] = covered;
+  }
   return memory;
 }
 
@@ -625,24 +642,29 @@ Result<std::unique_ptr<VectorIndex>> DecodeVectorSnapshot(std::string_view value
 }
 
 Status StoreImpl::SaveSnapshot(TenantMemory& memory) {
-  std::shared_lock<std::shared_mutex> lock(memory.mutex());
-  if (snapshot_seq_[memory.tenant()] >= memory.last_seq()) return Status::OK();
+  std::shared_lock<RwMutex> lock(memory.mutex());
+  {
+    std::lock_guard<std::mutex> slock(snapshot_mutex_);
+    auto it = snapshot_seq_.find(memory.tenant());
+    if (it != snapshot_seq_.end() && it->second >= memory.last_seq()) return Status::OK();
+  }
   auto bytes = memory.vectors().Serialize();
   if (!bytes.ok()) return bytes.status();
   std::string value = EncodeVectorSnapshot(memory.last_seq(), *bytes);
   log::LogBatch batch = log_->NewBatch();
   batch.Put(Cf::kSnapshots, log::TenantPrefix(memory.tenant()) + "vectors", value);
   ENGRAM_RETURN_IF_ERROR(log_->Write(batch, /*sync=*/false));
+  std::lock_guard<std::mutex> slock(snapshot_mutex_);
   snapshot_seq_[memory.tenant()] = memory.last_seq();
   return Status::OK();
 }
 
 Status StoreImpl::DropDerivedRecords() {
   ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kDerived));
+  // Loaded tenants are loaded again (and derived again) on next use.
+  tenants_.Clear();
   {
-    // Loaded tenants are loaded again (and derived again) on next use.
-    std::unique_lock<std::shared_mutex> tlock(tenants_mutex_);
-    tenants_.clear();
+    std::lock_guard<std::mutex> lock(snapshot_mutex_);
     snapshot_seq_.clear();
   }
   // Every tenant's turns count as not derived yet.
@@ -656,10 +678,12 @@ Status StoreImpl::DropDerivedRecords() {
 
 Status StoreImpl::SaveSnapshots() {
   if (options_.read_only) return Status::OK();
-  std::lock_guard<std::mutex> lock(write_mutex_);
-  std::shared_lock<std::shared_mutex> tlock(tenants_mutex_);
-  for (auto& [name, memory] : tenants_) ENGRAM_RETURN_IF_ERROR(SaveSnapshot(*memory));
-  return Status::OK();
+  Status first;
+  tenants_.ForEachLoaded([&](TenantMemory& memory) {
+    Status s = SaveSnapshot(memory);
+    if (first.ok() && !s.ok()) first = s;
+  });
+  return first;
 }
 
 Result<StoredTurn> StoreImpl::GetTurn(std::string_view tenant, uint64_t seq) {
@@ -756,6 +780,8 @@ Result<TenantStats> StoreImpl::GetTenantStats(std::string_view tenant) {
 Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const WriteOptions& wo) {
   ENGRAM_RETURN_IF_ERROR(RequireWritable("ForgetTenant"));
   ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
+  std::shared_ptr<TenantCache::Slot> slot = tenants_.GetSlot(tenant);
+  std::unique_lock<std::mutex> tenant_lock(slot->writer);
   std::unique_lock<std::mutex> lock(write_mutex_);
   ForgetReport report;
   const std::string begin = log::TenantPrefix(tenant), end = log::TenantPrefixEnd(tenant);
@@ -813,16 +839,17 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Writ
   }));
   report.removed["enrichment_jobs"] = jobs;
   ENGRAM_RETURN_IF_ERROR(log_->Write(chosen, wo.sync));
+  if (auto loaded = tenants_.Find(tenant)) {
+    std::shared_lock<RwMutex> mlock(loaded->mutex());
+    report.removed["index_entries"] = loaded->doc_count();
+  }
+  tenants_.Drop(*slot);  // readers still holding it keep it alive until they finish
   {
-    std::unique_lock<std::shared_mutex> tlock(tenants_mutex_);
-    auto it = tenants_.find(std::string(tenant));
-    if (it != tenants_.end()) {
-      report.removed["index_entries"] = it->second->doc_count();
-      tenants_.erase(it);  // readers still holding it keep it alive until they finish
-    }
+    std::lock_guard<std::mutex> slock(snapshot_mutex_);
     snapshot_seq_.erase(std::string(tenant));
   }
   lock.unlock();
+  tenant_lock.unlock();
   // The deletes above hide the tenant; erasing rewrites the files that still
   // hold its bytes (and drops the write-ahead logs that held them).
   Status erased = log_->EraseRange(begin, end);
@@ -873,7 +900,7 @@ Result<RecallResult> StoreImpl::Recall(std::string_view tenant, std::string_view
     qvec = std::move(*v);
   }
   auto start = std::chrono::steady_clock::now();
-  std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
+  std::shared_lock<RwMutex> lock((*memory)->mutex());
   Result<RecallResult> result = RecallResult{};
   if (WantsTier(options, Tier::kEpisodic)) {
     result = router_.Recall(**memory, query, qvec, options);
@@ -896,7 +923,7 @@ Result<Context> StoreImpl::RecallContext(std::string_view tenant, std::string_vi
   int64_t embed_us = 0;
   auto qvec = EmbedQuery(question, &embed_us);
   if (!qvec.ok()) return qvec.status();
-  std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
+  std::shared_lock<RwMutex> lock((*memory)->mutex());
   return router_.RecallContext(**memory, question, *qvec, budget_tokens, options);
 }
 
@@ -906,7 +933,7 @@ Result<std::vector<PersonaFact>> StoreImpl::Profile(std::string_view tenant, std
   ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   auto memory = Memory(tenant);
   if (!memory.ok()) return memory.status();
-  std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
+  std::shared_lock<RwMutex> lock((*memory)->mutex());
   return (*memory)->persona().Query(speaker, as_of_ms, include_history);
 }
 
@@ -916,7 +943,7 @@ Result<GraphView> StoreImpl::Graph(std::string_view tenant, std::string_view ent
   if (hops < 0 || hops > 10) return Status::InvalidArgument("hops " + std::to_string(hops) + " is outside 0..10");
   auto memory = Memory(tenant);
   if (!memory.ok()) return memory.status();
-  std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
+  std::shared_lock<RwMutex> lock((*memory)->mutex());
   if (!entity.empty() && (*memory)->graph().Resolve(entity).empty()) {
     return Status::NotFound("tenant '" + std::string(tenant) + "' has no entity '" + std::string(entity) + "'");
   }
@@ -928,7 +955,7 @@ Result<std::vector<EventUnit>> StoreImpl::EventUnits(std::string_view tenant) {
   ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   auto memory = Memory(tenant);
   if (!memory.ok()) return memory.status();
-  std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
+  std::shared_lock<RwMutex> lock((*memory)->mutex());
   return (*memory)->units();
 }
 
@@ -937,7 +964,7 @@ Result<std::vector<StoredTurn>> StoreImpl::WorkingMemory(std::string_view tenant
   ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   auto memory = Memory(tenant);
   if (!memory.ok()) return memory.status();
-  std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
+  std::shared_lock<RwMutex> lock((*memory)->mutex());
   return (*memory)->working().Session(tenant, session);
 }
 
@@ -946,7 +973,7 @@ Result<std::vector<SessionSummary>> StoreImpl::Summaries(std::string_view tenant
   ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   auto memory = Memory(tenant);
   if (!memory.ok()) return memory.status();
-  std::shared_lock<std::shared_mutex> lock((*memory)->mutex());
+  std::shared_lock<RwMutex> lock((*memory)->mutex());
   std::vector<SessionSummary> out;
   for (const auto& session : (*memory)->sessions()) out.push_back(SummariseSession(**memory, session, max_sentences));
   return out;
@@ -957,12 +984,14 @@ Status StoreImpl::Rebuild() {
   ENGRAM_RETURN_IF_ERROR(RequireWritable("Rebuild"));
   auto tenants = ListTenants();
   if (!tenants.ok()) return tenants.status();
-  std::lock_guard<std::mutex> lock(write_mutex_);
   {
     // Throw every derived index away: in memory and its snapshots.
-    std::unique_lock<std::shared_mutex> tlock(tenants_mutex_);
-    tenants_.clear();
-    snapshot_seq_.clear();
+    std::lock_guard<std::mutex> lock(write_mutex_);
+    tenants_.Clear();
+    {
+      std::lock_guard<std::mutex> slock(snapshot_mutex_);
+      snapshot_seq_.clear();
+    }
     ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kSnapshots));
     // Derived records and cached embeddings are reused, unless they cannot
     // be read: then they are dropped (without reading the damaged blocks)
@@ -980,7 +1009,9 @@ Status StoreImpl::Rebuild() {
     }
   }
   for (const auto& t : *tenants) {
-    auto memory = MemoryLocked(t);
+    std::shared_ptr<TenantCache::Slot> slot = tenants_.GetSlot(t);
+    std::lock_guard<std::mutex> tenant_lock(slot->writer);
+    auto memory = tenants_.GetLocked(*slot);
     if (!memory.ok()) return memory.status();
     ENGRAM_RETURN_IF_ERROR(SaveSnapshot(**memory));
   }

@@ -1,9 +1,12 @@
 // StoreImpl: the Store behind engram's public API.
 //
-// Write path: validate -> under the write mutex: idempotency check, rule-based
-// extraction, embedding (cache first), sequence numbers, ONE log WriteBatch ->
-// apply to the in-memory tiers and indexes. Readers take only the per-tenant
-// shared lock of the memory they read and never wait for the fsync.
+// Write path: validate -> the tenant's writer lock (loading its memory when
+// needed, without blocking other tenants) -> under the write mutex:
+// idempotency check, rule-based extraction, embedding (cache first),
+// sequence numbers, ONE log WriteBatch -> apply to the in-memory tiers and
+// indexes under the memory's exclusive lock (after the write mutex is
+// released). Readers take only the shared lock of the memory they read and
+// never wait for the fsync; a waiting writer holds new readers back.
 #pragma once
 
 #include <atomic>
@@ -21,6 +24,7 @@
 #include "engram/store.h"
 #include "log/event_log.h"
 #include "router/router.h"
+#include "store/tenant_cache.h"
 #include "tiers/tenant_memory.h"
 
 namespace engram {
@@ -48,6 +52,7 @@ class StoreImpl final : public Store {
   Result<std::vector<StoredTurn>> ScanTurns(std::string_view tenant, const TurnFilter& filter) override;
   Result<std::vector<std::string>> ListTenants() override;
   Result<TenantStats> GetTenantStats(std::string_view tenant) override;
+  MemoryUsage GetMemoryUsage() override;
   Result<ForgetReport> ForgetTenant(std::string_view tenant, const WriteOptions& wo) override;
 
   Result<RecallResult> Recall(std::string_view tenant, std::string_view query, const RecallOptions& options) override;
@@ -70,11 +75,11 @@ class StoreImpl final : public Store {
   Result<std::vector<uint64_t>> ObserveImpl(std::string_view tenant, std::span<const Turn> turns,
                                             const WriteOptions& wo);
 
-  // The tenant's memory, loaded from the log on first use. Caller holds
-  // write_mutex_ (loading may write derivations the log does not have yet).
-  Result<std::shared_ptr<TenantMemory>> MemoryLocked(std::string_view tenant);
-  // Same, taking write_mutex_ itself when the tenant is not loaded yet.
+  // The tenant's memory for reading, loaded from the log on first use (an
+  // empty one, not kept, for a tenant with no turns).
   Result<std::shared_ptr<TenantMemory>> Memory(std::string_view tenant);
+  // Loads a tenant's memory from the log. Called by tenants_ under the
+  // tenant's writer lock (it may write derivations the log lacks yet).
   Result<std::unique_ptr<TenantMemory>> LoadMemory(const std::string& tenant);
 
   // Vectors of `texts` from the tenant's embedding cache, embedding (and
@@ -86,7 +91,7 @@ class StoreImpl final : public Store {
   Status SaveSnapshots();
   // Drops every derived record without reading it (damaged tables); every
   // tenant derives its turns again when it is next loaded. Caller holds
-  // write_mutex_.
+  // write_mutex_ (so no write of derived records interleaves).
   Status DropDerivedRecords();
   Status SaveSnapshot(TenantMemory& memory);
   Result<uint64_t> DerivedUpTo(std::string_view tenant);
@@ -110,11 +115,11 @@ class StoreImpl final : public Store {
   std::shared_ptr<Embedder> embedder_;    // null in log_only mode
   std::shared_ptr<Extractor> extractor_;  // null in log_only mode
   std::string embedder_hash_;             // 8 bytes of sha256(identity), in embedding keys
-  std::mutex write_mutex_;                // serialises writers: sequence numbers follow commit order
+  std::mutex write_mutex_;                // serialises log writes: sequence numbers follow commit order
   uint64_t last_seq_ = 0;                 // guarded by write_mutex_
 
-  std::shared_mutex tenants_mutex_;       // guards the map; each memory has its own lock
-  std::unordered_map<std::string, std::shared_ptr<TenantMemory>> tenants_;
+  TenantCache tenants_;                   // loaded memories, within Options::memory_budget_bytes
+  std::mutex snapshot_mutex_;             // guards snapshot_seq_
   std::unordered_map<std::string, uint64_t> snapshot_seq_;  // tenant -> seq its saved snapshot covers
 
   std::thread enrichment_thread_;

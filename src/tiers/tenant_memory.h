@@ -9,16 +9,17 @@
 // Document ids encode where a document comes from: seq << 8 | slot, slot 0
 // for the turn itself and 1..255 for its event units.
 //
-// Thread safety: callers hold mutex() shared to read and exclusive to apply.
+// Thread safety: callers hold mutex() shared to read and exclusive to apply
+// (a writer-preferring lock: a waiting writer holds back new readers).
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "common/rw_mutex.h"
 #include "engram/options.h"
 #include "engram/types.h"
 #include "index/lexical_index.h"
@@ -50,7 +51,7 @@ class TenantMemory {
  public:
   static Result<std::unique_ptr<TenantMemory>> Create(std::string tenant, const Options& options, size_t dim);
 
-  std::shared_mutex& mutex() const { return mutex_; }
+  RwMutex& mutex() const { return mutex_; }
 
   // Applies a turn and what was derived from it. Returns the documents it
   // added (turn first, then units) so the caller can attach vectors.
@@ -76,6 +77,10 @@ class TenantMemory {
   std::string LastSpeaker(const std::string& session) const;
   uint64_t last_seq() const { return last_seq_; }
   size_t doc_count() const { return docs_.size(); }
+  // Heap bytes held by this tenant's state (documents, indexes, tiers): an
+  // estimate from container capacities, O(documents + terms). Callers hold
+  // mutex() shared.
+  size_t MemoryBytes() const;
   const std::string& tenant() const { return tenant_; }
 
   LexicalIndex& lexical() { return *lexical_; }
@@ -96,7 +101,7 @@ class TenantMemory {
   std::vector<const MemoryDoc*> ApplyDerived(uint64_t seq, const MemoryDoc& turn_doc, const Extraction& x,
                                              uint32_t first_slot);
 
-  mutable std::shared_mutex mutex_;
+  mutable RwMutex mutex_;
   std::string tenant_;
   std::unordered_map<uint64_t, MemoryDoc> docs_;
   std::unordered_map<std::string, std::vector<uint64_t>> session_turns_;

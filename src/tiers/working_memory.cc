@@ -1,5 +1,6 @@
 #include "tiers/working_memory.h"
 
+#include "common/heap_bytes.h"
 #include "common/utf8.h"
 
 namespace engram {
@@ -23,6 +24,18 @@ std::vector<StoredTurn> WorkingMemory::Session(std::string_view tenant, std::str
   if (it == sessions_.end()) return out;
   for (const auto& e : it->second.turns) out.push_back(StoredTurn{e.seq, std::string(tenant), e.turn});
   return out;
+}
+
+size_t WorkingMemory::MemoryBytes() const {
+  size_t n = heap::HashTable(sessions_, sizeof(std::pair<const std::string, SessionTurns>), /*caches_hash=*/true) +
+             heap::Of(latest_session_);
+  for (const auto& [name, s] : sessions_) {
+    n += heap::Of(name) + heap::Deque(s.turns);
+    for (const Entry& e : s.turns) {
+      n += heap::Of(e.turn.session) + heap::Of(e.turn.speaker) + heap::Of(e.turn.text) + heap::Of(e.turn.source_id);
+    }
+  }
+  return n;
 }
 
 }  // namespace engram

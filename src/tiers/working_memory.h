@@ -25,6 +25,8 @@ class WorkingMemory {
   // The session of the most recent turn ("" when empty).
   const std::string& latest_session() const { return latest_session_; }
   void Clear() { sessions_.clear(); latest_session_.clear(); }
+  // Heap bytes held (an estimate from capacities).
+  size_t MemoryBytes() const;
 
  private:
   struct Entry {
