@@ -1,6 +1,6 @@
 // CRC-32C (Castagnoli), the checksum RocksDB's log files and engram's own
-// snapshot values use. Software table implementation: it checks files and
-// snapshots, not hot paths.
+// snapshot values use. Uses the SSE4.2 crc32 instruction when the CPU has it
+// (several GB/s), else a byte-at-a-time table.
 //
 // Thread safety: pure functions.
 #pragma once

@@ -436,6 +436,11 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
   if (!created.ok()) return created.status();
   std::unique_ptr<TenantMemory> memory = std::move(*created);
   auto snapshot = log_->Snapshot();
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point started = Clock::now();
+  auto ms_since = [](Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+  };
 
   // Turns, in log order.
   std::vector<std::pair<uint64_t, Turn>> turns;
@@ -535,6 +540,8 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
     }
   }
 
+  const int64_t read_ms = ms_since(started);
+  const Clock::time_point tiers_started = Clock::now();
   std::vector<std::string> texts;
   std::vector<uint64_t> ids;
   for (const auto& [seq, turn] : turns) {
@@ -549,6 +556,8 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
     }
   }
 
+  const int64_t tiers_ms = ms_since(tiers_started);
+  const Clock::time_point vectors_started = Clock::now();
   // The vector index: its snapshot if it is current and intact, else
   // rebuilt from the (cached) embeddings.
   uint64_t covered = 0;
@@ -604,6 +613,8 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
     std::lock_guard<std::mutex> lock(snapshot_mutex_);
     snapshot_seq_[tenant] = covered;
   }
+  Log().debug("tenant '{}' loaded: {} turns in {} ms (log {} ms, tiers {} ms, vectors {} ms, {} embedded)", tenant,
+              turns.size(), ms_since(started), read_ms, tiers_ms, ms_since(vectors_started), todo_ids.size());
   return memory;
 }
 
