@@ -7,6 +7,7 @@
 
 #include "common/time_format.h"
 #include "common/utf8.h"
+#include "router/fact_relevance.h"
 #include "router/route_executor.h"
 #include "router/tier_search.h"
 
@@ -219,22 +220,27 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
     }
   }
 
-  // Persona facts of the question's targets (everyone when none).
+  // Persona facts of the question's targets (everyone when none), in the
+  // order the question wants them: the facts it asks about first, the
+  // current value (or, for a question about the past, the value valid then)
+  // before others; every line says since when it holds or when it ended.
+  const FactQuestion fact_question =
+      ReadFactQuestion(question, ctx.route.from_ms, ctx.route.to_ms, memory.last_time());
   ContextSection persona{"persona", {}};
   if (plan == nullptr || plan->include_persona) {
     std::vector<PersonaFact> facts;
     if (ctx.route.targets.empty()) {
-      facts = memory.persona().Query({}, 0, false);
+      facts = memory.persona().Query({}, 0, /*include_history=*/true);
     } else {
       for (const auto& t : ctx.route.targets) {
-        auto f = memory.persona().Query(t, 0, false);
+        auto f = memory.persona().Query(t, 0, /*include_history=*/true);
         facts.insert(facts.end(), f.begin(), f.end());
       }
     }
-    std::stable_sort(facts.begin(), facts.end(),
-                     [](const PersonaFact& a, const PersonaFact& b) { return a.confidence > b.confidence; });
-    for (const auto& f : facts) {
-      Hit h = FactHit(f);
+    for (const RankedFact& r : RankFacts(facts, fact_question)) {
+      Hit h = FactHit(*r.fact);
+      h.text = FactLine(*r.fact);
+      h.signals["match"] = r.match;
       if (persona.items.size() >= 8 || !try_add(persona, "## Known facts about the people\n", h, persona_cap)) break;
     }
   }
@@ -255,9 +261,15 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
   seeds.insert(seeds.end(), ctx.route.entities.begin(), ctx.route.entities.end());
   if (!seeds.empty()) {
     GraphExpansion x = memory.graph().Expand(seeds, 1, 8, 16);
+    std::vector<std::pair<float, const Relation*>> ranked;
     for (const Relation* r : x.relations) {
-      if (r->relation == "mentioned_with") continue;
+      if (r->relation != "mentioned_with") ranked.emplace_back(FactMatch(fact_question, r->relation, r->object), r);
+    }
+    // Relations the question asks about first, nearest first otherwise.
+    std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (const auto& [match, r] : ranked) {
       Hit h = RelationHit(*r);
+      h.signals["match"] = match;
       if (!try_add(related, "## Related facts\n", h, budget_tokens)) break;
     }
   }

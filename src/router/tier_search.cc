@@ -5,6 +5,7 @@
 
 #include "common/utf8.h"
 #include "index/text_analyzer.h"
+#include "router/fact_relevance.h"
 
 namespace engram {
 namespace {
@@ -75,13 +76,27 @@ void AddTierHits(const TenantMemory& memory, std::string_view query, const Recal
                  std::vector<Hit>* hits) {
   auto q = Analyzer().Terms(query);
   const std::set<std::string> query_terms(q.begin(), q.end());
+  // Facts and relations are matched to the question by what they are about
+  // (attribute and relation names through their cue words, and values),
+  // not only by the words they share with it.
+  const FactQuestion fq = ReadFactQuestion(query, options.from_ms, options.to_ms, memory.last_time());
+  auto relevance = [&](float match, float overlap) { return std::max(match, overlap); };
   if (WantsTier(options, Tier::kPersona)) {
-    for (const auto& f : memory.persona().Query({}, 0, false)) {
+    const std::vector<PersonaFact> facts = memory.persona().Query({}, 0, /*include_history=*/true);
+    for (const RankedFact& r : RankFacts(facts, fq)) {
+      const PersonaFact& f = *r.fact;
       Hit h = FactHit(f);
-      float s = Overlap(query_terms, h.text);
+      float overlap = Overlap(query_terms, h.text);
+      float s = relevance(r.match, overlap);
       if (s <= 0 || !PassesFilters(options, f.subject, f.valid_from_ms)) continue;
-      h.score = s * f.confidence;
-      h.signals["overlap"] = s;
+      h.text = FactLine(f);
+      // The preferred time (the current value, for a question about now)
+      // outranks the others of equal relevance.
+      const float time_factor = r.time_rank == 0 ? 1.0f : 0.5f;
+      h.score = s * time_factor * f.confidence;
+      h.signals["match"] = r.match;
+      h.signals["overlap"] = overlap;
+      h.signals["current"] = f.valid_to_ms == 0 ? 1.0f : 0.0f;
       h.signals["confidence"] = f.confidence;
       hits->push_back(std::move(h));
     }
@@ -90,10 +105,13 @@ void AddTierHits(const TenantMemory& memory, std::string_view query, const Recal
     for (const auto& r : memory.graph().relations()) {
       if (r.relation == "mentioned_with") continue;
       Hit h = RelationHit(r);
-      float s = Overlap(query_terms, h.text);
+      float overlap = Overlap(query_terms, h.text);
+      float match = FactMatch(fq, r.relation, r.object);
+      float s = relevance(match, overlap);
       if (s <= 0 || !PassesFilters(options, r.subject, r.time_ms)) continue;
       h.score = s;
-      h.signals["overlap"] = s;
+      h.signals["match"] = match;
+      h.signals["overlap"] = overlap;
       hits->push_back(std::move(h));
     }
   }

@@ -1,0 +1,200 @@
+#include "router/fact_relevance.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "common/time_format.h"
+#include "common/utf8.h"
+#include "index/text_analyzer.h"
+
+namespace engram {
+namespace {
+
+const TextAnalyzer& Analyzer() {
+  static const TextAnalyzer analyzer;
+  return analyzer;
+}
+
+std::set<std::string> TermsOf(std::string_view text) {
+  auto terms = Analyzer().Terms(text);
+  return {terms.begin(), terms.end()};
+}
+
+// Cue words per attribute or relation name (the words people use in a
+// question about it). Names not listed match through their own words
+// ("volunteers_at" -> "volunteers").
+const std::map<std::string, std::string, std::less<>>& CueText() {
+  static const auto* cues = new std::map<std::string, std::string, std::less<>>{
+      {"home", "live lives living lived home house moved move moving city town country based reside address "
+               "where stay staying"},
+      {"lives_in", "live lives living lived home moved move city town country based reside where"},
+      {"lived_in", "live lived living home moved before used city town where"},
+      {"occupation", "job work works working occupation profession career employed employment role position "
+                     "retired"},
+      {"works_as", "job work works working occupation profession career role position"},
+      {"works_at", "work works working job employer company firm workplace employed office"},
+      {"volunteers_at", "volunteer volunteers volunteering"},
+      {"pet", "pet pets dog dogs puppy cat cats kitten animal animals"},
+      {"pet_of", "pet pets dog puppy cat kitten animal owner"},
+      {"owns", "own owns have has got bought pet dog cat car"},
+      {"diet", "diet eat eats eating food vegan vegetarian meat pescatarian"},
+      {"hobby", "hobby hobbies sport sports free time weekend weekends enjoy fun play plays pastime"},
+      {"likes", "like likes love loves enjoy enjoys favourite favorite fan into"},
+      {"dislikes", "dislike dislikes hate hates avoid can't stand"},
+      {"relationship_status", "partner married marry engaged single dating relationship wife husband girlfriend "
+                              "boyfriend spouse divorced"},
+      {"partner_of", "partner married wife husband girlfriend boyfriend spouse engaged dating"},
+      {"family", "family kids children child son daughter parents mother father sister brother"},
+      {"age", "old age birthday born"},
+      {"school", "school study studies studying university college student degree class"},
+      {"attended", "attend attended went event school university"},
+      {"visited", "visit visited trip travel travelled traveled went been"},
+      {"member_of", "member club team group band join joined"},
+  };
+  return *cues;
+}
+
+const std::set<std::string>& CueTerms(std::string_view name) {
+  static std::map<std::string, std::set<std::string>, std::less<>> cache;
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(name);
+  if (it != cache.end()) return it->second;
+  std::string words;
+  if (auto c = CueText().find(name); c != CueText().end()) {
+    words = c->second;
+  } else {
+    words = std::string(name);
+    std::replace(words.begin(), words.end(), '_', ' ');
+  }
+  return cache.emplace(std::string(name), TermsOf(words)).first->second;
+}
+
+bool HasAny(const std::string& lower, std::initializer_list<std::string_view> phrases) {
+  return std::any_of(phrases.begin(), phrases.end(), [&](std::string_view p) {
+    size_t at = lower.find(p);
+    while (at != std::string::npos) {
+      const bool start = at == 0 || !std::isalnum(static_cast<unsigned char>(lower[at - 1]));
+      const size_t end = at + p.size();
+      const bool stop = end >= lower.size() || !std::isalnum(static_cast<unsigned char>(lower[end]));
+      if (start && stop) return true;
+      at = lower.find(p, at + 1);
+    }
+    return false;
+  });
+}
+
+// Phrases whose words would match the wrong fact ("do for a living" is about
+// a job, not about where someone lives), read as the word they mean.
+std::string ReplacePhrases(std::string lower) {
+  static const std::pair<std::string_view, std::string_view> kPhrases[] = {
+      {"for a living", "job"}, {"make a living", "job"}, {"earn a living", "job"}, {"living situation", "home"}};
+  for (const auto& [phrase, word] : kPhrases) {
+    for (size_t at = lower.find(phrase); at != std::string::npos; at = lower.find(phrase, at + word.size())) {
+      lower.replace(at, phrase.size(), word);
+    }
+  }
+  return lower;
+}
+
+}  // namespace
+
+FactQuestion ReadFactQuestion(std::string_view question, TimeMs from_ms, TimeMs to_ms, TimeMs anchor_ms) {
+  FactQuestion q;
+  const std::string lower = ReplacePhrases(AsciiLower(question));
+  q.terms = TermsOf(lower);
+  const bool present = HasAny(lower, {"now", "currently", "current", "still", "these days", "nowadays",
+                                      "at the moment", "today", "at present", "presently", "anymore",
+                                      "any more", "no longer"});
+  // Past tense alone ("when did she adopt her dog?") asks about an event,
+  // not about a superseded value: only these cues prefer the history.
+  const bool past = HasAny(lower, {"used to", "use to", "before", "previously", "formerly", "originally", "at first",
+                                   "back then", "back when", "earlier", "first", "former", "prior"});
+  const bool ended_constraint = to_ms != 0 && anchor_ms != 0 && to_ms <= anchor_ms;
+  if (present) {
+    q.focus = TimeFocus::kPresent;
+  } else if (ended_constraint) {
+    q.focus = TimeFocus::kPast;
+    q.as_of_ms = from_ms + (to_ms - from_ms) / 2;
+  } else if (past) {
+    q.focus = TimeFocus::kPast;
+  } else if (HasAny(lower, {"does", "do", "is", "are", "has", "have"}) &&
+             !HasAny(lower, {"did", "was", "were", "had"})) {
+    q.focus = TimeFocus::kPresent;  // present tense
+  }
+  return q;
+}
+
+float FactMatch(const FactQuestion& q, std::string_view name, std::string_view value) {
+  float score = 0;
+  const auto& cues = CueTerms(name);
+  for (const auto& t : q.terms) {
+    if (cues.count(t)) {
+      score = 1.0f;
+      break;
+    }
+  }
+  if (!value.empty()) {
+    const auto value_terms = TermsOf(value);
+    size_t shared = 0;
+    for (const auto& t : value_terms) shared += q.terms.count(t);
+    if (shared > 0 && !value_terms.empty()) {
+      const float v = 0.6f * static_cast<float>(shared) / static_cast<float>(value_terms.size());
+      score = std::min(1.0f, score + v);
+    }
+  }
+  return score;
+}
+
+std::string ValidityLabel(TimeMs from_ms, TimeMs to_ms) {
+  auto date = [](TimeMs t) { return FormatIsoDate(t); };
+  if (to_ms != 0) return (from_ms != 0 ? date(from_ms) : std::string("unknown")) + " to " + date(to_ms);
+  if (from_ms != 0) return "since " + date(from_ms);
+  return "";
+}
+
+bool ValidAt(TimeMs from_ms, TimeMs to_ms, TimeMs t) { return from_ms <= t && (to_ms == 0 || t < to_ms); }
+
+int TimePreference(const FactQuestion& q, TimeMs from_ms, TimeMs to_ms) {
+  const bool open = to_ms == 0;
+  switch (q.focus) {
+    case TimeFocus::kPast:
+      if (q.as_of_ms != 0) return ValidAt(from_ms, to_ms, q.as_of_ms) ? 0 : open ? 2 : 1;
+      return open ? 1 : 0;
+    case TimeFocus::kPresent:
+    case TimeFocus::kAny:
+      return open ? 0 : 1;
+  }
+  return 0;
+}
+
+std::vector<RankedFact> RankFacts(const std::vector<PersonaFact>& facts, const FactQuestion& q) {
+  std::vector<RankedFact> out;
+  for (const auto& f : facts) {
+    RankedFact r{&f, FactMatch(q, f.attribute, f.value), TimePreference(q, f.valid_from_ms, f.valid_to_ms)};
+    // History is shown only where the question asks about it.
+    if (f.valid_to_ms != 0 && r.match == 0) continue;
+    out.push_back(r);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const RankedFact& a, const RankedFact& b) {
+    if (a.match != b.match) return a.match > b.match;
+    if (a.time_rank != b.time_rank) return a.time_rank < b.time_rank;
+    if (a.fact->valid_to_ms != b.fact->valid_to_ms) return a.fact->valid_to_ms > b.fact->valid_to_ms;
+    if (a.fact->confidence != b.fact->confidence) return a.fact->confidence > b.fact->confidence;
+    return a.fact->valid_from_ms > b.fact->valid_from_ms;
+  });
+  return out;
+}
+
+std::string FactLine(const PersonaFact& f) {
+  std::string text = f.subject + " " + f.attribute + ": " + f.value;
+  std::string label = ValidityLabel(f.valid_from_ms, f.valid_to_ms);
+  if (f.valid_to_ms != 0) label += ", no longer true";
+  if (!label.empty()) text += " (" + label + ")";
+  return text;
+}
+
+}  // namespace engram

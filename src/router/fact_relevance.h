@@ -1,0 +1,68 @@
+// Fact relevance: which persona facts and graph relations a question asks
+// about, and whether it asks about now or about a past time.
+//
+// Attribute and relation names are matched to the words people use for them
+// ("where does she live" -> home / lives_in, "what does he do" ->
+// occupation, "her dog" -> pet), through a small lexicon of cue words,
+// compared as analysed (stemmed, case-folded) terms. A fact's value named in
+// the question ("is she still vegan?") counts too.
+//
+// Thread safety: pure functions over immutable tables.
+#pragma once
+
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engram/types.h"
+
+namespace engram {
+
+enum class TimeFocus {
+  kAny,      // no tense cue: current facts first, history after
+  kPresent,  // "now", "currently", "still", "these days", present tense
+  kPast,     // "used to", "before", "previously", "in 2023", past tense
+};
+
+struct FactQuestion {
+  std::set<std::string> terms;  // the question's analysed terms
+  TimeFocus focus = TimeFocus::kAny;
+  // For kPast with an explicit time ("in 2023"): the moment asked about.
+  TimeMs as_of_ms = 0;
+};
+
+// from_ms/to_ms: the question's time constraint from query analysis (0, 0:
+// none); a constraint that ends before `anchor_ms` (the latest turn) makes
+// the question one about the past.
+FactQuestion ReadFactQuestion(std::string_view question, TimeMs from_ms, TimeMs to_ms, TimeMs anchor_ms);
+
+// How well `name` (an attribute or relation) and `value` match the question,
+// in [0, 1]: 1 for a cue word of the attribute, 0.6 for the value alone,
+// up to 1 for both, 0 for neither.
+float FactMatch(const FactQuestion& q, std::string_view name, std::string_view value);
+
+// "since 2024-08-01" for an open fact, "2024-01-05 to 2024-05-30" for a
+// closed one ("" when the start is unknown and it is open).
+std::string ValidityLabel(TimeMs from_ms, TimeMs to_ms);
+
+// 0 for the time the question prefers (the current value for a question
+// about now, the value valid then for one about the past), higher for less.
+int TimePreference(const FactQuestion& q, TimeMs from_ms, TimeMs to_ms);
+
+struct RankedFact {
+  const PersonaFact* fact;
+  float match;    // FactMatch
+  int time_rank;  // TimePreference
+};
+
+// Facts in the order a question wants them: best match first, then the
+// preferred time, then the most recently ended, the most confident, the
+// newest. Facts no longer valid are kept only when they match the question.
+std::vector<RankedFact> RankFacts(const std::vector<PersonaFact>& facts, const FactQuestion& q);
+
+// "Maya home: Lakewood (since 2024-08-01)", or with "2023-01-10 to
+// 2024-08-01, no longer true" for a fact that was closed.
+std::string FactLine(const PersonaFact& f);
+
+}  // namespace engram

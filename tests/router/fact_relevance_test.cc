@@ -1,0 +1,118 @@
+// Fact relevance: questions are read for what they ask about (attribute and
+// relation names through the words people use) and for when (now, or a
+// past time), and facts are ranked accordingly.
+#include "router/fact_relevance.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "common/time_format.h"
+
+namespace engram {
+namespace {
+
+using ::testing::HasSubstr;
+
+TimeMs Iso(const char* text) {
+  auto t = ParseIsoTime(text);
+  EXPECT_TRUE(t.ok()) << text;
+  return t.ok() ? *t : 0;
+}
+
+const TimeMs kNow = Iso("2024-10-01T12:00:00Z");
+
+FactQuestion Read(const std::string& q) { return ReadFactQuestion(q, 0, 0, kNow); }
+
+PersonaFact Fact(const char* attribute, const char* value, const char* from, const char* to = nullptr) {
+  PersonaFact f;
+  f.subject = "Maya";
+  f.attribute = attribute;
+  f.value = value;
+  f.valid_from_ms = Iso(from);
+  f.valid_to_ms = to ? Iso(to) : 0;
+  f.source_ids = {std::string("D:") + value};
+  return f;
+}
+
+TEST(FactRelevanceTest, QuestionsAboutNowAndAboutThePast) {
+  EXPECT_EQ(Read("Where does Maya live now?").focus, TimeFocus::kPresent);
+  EXPECT_EQ(Read("Is Maya still vegan?").focus, TimeFocus::kPresent);
+  EXPECT_EQ(Read("What does Maya do these days?").focus, TimeFocus::kPresent);
+  EXPECT_EQ(Read("Where does Maya work?").focus, TimeFocus::kPresent);  // present tense
+  EXPECT_EQ(Read("Does she play tennis anymore?").focus, TimeFocus::kPresent);
+  EXPECT_EQ(Read("Where did Maya live before she moved?").focus, TimeFocus::kPast);
+  EXPECT_EQ(Read("What job did Maya use to have?").focus, TimeFocus::kPast);
+  EXPECT_EQ(Read("Where did Maya work previously?").focus, TimeFocus::kPast);
+  // Past tense about an event is not a question about a superseded value.
+  EXPECT_EQ(Read("When did Maya adopt her dog?").focus, TimeFocus::kAny);
+  // A time constraint that ended before the latest turn: the value then.
+  FactQuestion q = ReadFactQuestion("Where was Maya living in 2023?", Iso("2023-01-01T00:00:00Z"),
+                                    Iso("2024-01-01T00:00:00Z"), kNow);
+  EXPECT_EQ(q.focus, TimeFocus::kPast);
+  EXPECT_GE(q.as_of_ms, Iso("2023-01-01T00:00:00Z"));
+  EXPECT_LT(q.as_of_ms, Iso("2024-01-01T00:00:00Z"));
+}
+
+TEST(FactRelevanceTest, NamesMatchTheWordsPeopleUse) {
+  EXPECT_EQ(FactMatch(Read("Where does Maya live now?"), "home", "Lakewood"), 1.0f);
+  EXPECT_EQ(FactMatch(Read("Which city is she in?"), "lives_in", "Lakewood"), 1.0f);
+  EXPECT_EQ(FactMatch(Read("What does Maya do for a living?"), "occupation", "nurse"), 1.0f);
+  EXPECT_EQ(FactMatch(Read("What does Maya do for a living?"), "home", "Lakewood"), 0.0f);
+  EXPECT_EQ(FactMatch(Read("Who is her employer?"), "works_at", "Acme"), 1.0f);
+  EXPECT_EQ(FactMatch(Read("What is her dog called?"), "pet", "a greyhound"), 1.0f);
+  EXPECT_EQ(FactMatch(Read("What does Maya eat?"), "diet", "vegan"), 1.0f);
+  EXPECT_EQ(FactMatch(Read("What does she do in her free time?"), "hobby", "tennis"), 1.0f);
+  EXPECT_EQ(FactMatch(Read("Is Maya married?"), "relationship_status", "engaged"), 1.0f);
+  // The value alone matches less than the attribute.
+  EXPECT_GT(FactMatch(Read("Is Maya vegan?"), "likes", "vegan food"), 0.0f);
+  EXPECT_LT(FactMatch(Read("Is Maya vegan?"), "likes", "vegan food"), 1.0f);
+  // Unrelated questions do not match.
+  EXPECT_EQ(FactMatch(Read("Where does Maya live?"), "diet", "vegan"), 0.0f);
+  EXPECT_EQ(FactMatch(Read("What is her dog called?"), "occupation", "nurse"), 0.0f);
+}
+
+TEST(FactRelevanceTest, PresentQuestionsGetTheCurrentValueFirst) {
+  std::vector<PersonaFact> facts = {
+      Fact("home", "Denver", "2023-01-10T00:00:00Z", "2024-02-01T00:00:00Z"),
+      Fact("diet", "vegan", "2024-05-01T00:00:00Z"),
+      Fact("home", "Boulder", "2024-02-01T00:00:00Z", "2024-08-01T00:00:00Z"),
+      Fact("home", "Lakewood", "2024-08-01T00:00:00Z"),
+  };
+  auto ranked = RankFacts(facts, Read("Where does Maya live now?"));
+  ASSERT_EQ(ranked.size(), 4u);
+  EXPECT_EQ(ranked[0].fact->value, "Lakewood");
+  EXPECT_EQ(ranked[1].fact->value, "Boulder");  // the most recently ended next
+  EXPECT_EQ(ranked[2].fact->value, "Denver");
+  EXPECT_EQ(ranked[3].fact->value, "vegan");  // current, but not asked about
+
+  auto past = RankFacts(facts, Read("Where did Maya live before she moved?"));
+  ASSERT_GE(past.size(), 3u);
+  EXPECT_NE(past[0].fact->value, "Lakewood");
+  EXPECT_EQ(past[0].fact->valid_to_ms != 0, true);
+
+  FactQuestion in_2023 = ReadFactQuestion("Where did Maya live in 2023?", Iso("2023-01-01T00:00:00Z"),
+                                          Iso("2024-01-01T00:00:00Z"), kNow);
+  auto then = RankFacts(facts, in_2023);
+  ASSERT_FALSE(then.empty());
+  EXPECT_EQ(then[0].fact->value, "Denver");
+
+  // History that the question does not ask about is left out.
+  auto diet = RankFacts(facts, Read("What does Maya eat?"));
+  ASSERT_FALSE(diet.empty());
+  EXPECT_EQ(diet[0].fact->value, "vegan");
+  for (const auto& r : diet) EXPECT_EQ(r.fact->valid_to_ms, 0) << r.fact->value;
+}
+
+TEST(FactRelevanceTest, LinesCarryTheirValidity) {
+  EXPECT_EQ(FactLine(Fact("home", "Lakewood", "2024-08-01T00:00:00Z")), "Maya home: Lakewood (since 2024-08-01)");
+  EXPECT_EQ(FactLine(Fact("home", "Denver", "2023-01-10T00:00:00Z", "2024-02-01T00:00:00Z")),
+            "Maya home: Denver (2023-01-10 to 2024-02-01, no longer true)");
+  EXPECT_EQ(ValidityLabel(0, 0), "");
+  EXPECT_THAT(ValidityLabel(0, Iso("2024-02-01T00:00:00Z")), HasSubstr("to 2024-02-01"));
+}
+
+}  // namespace
+}  // namespace engram
