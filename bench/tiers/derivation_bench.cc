@@ -1,12 +1,11 @@
-// Cost of deriving one more turn into a tenant's tiers, by tenant size.
+// Cost of deriving turns into a tenant's tiers, by tenant size.
 //
-// BM_ApplyTurn/<turns>: a tenant is grown (untimed) to <turns> turns of a
-// synthetic two-speaker conversation, then each iteration applies one more
-// turn with TenantMemory::ApplyTurn (working memory, BM25 index, persona
-// facts, entities, relations; no embedding and no vector index add). The
-// time per iteration is the marginal write cost at that size; a cold load
-// costs the sum of it over the tenant's turns.
-//
+// BM_ColdLoad/<turns>: a new tenant applies <turns> turns, as a cold load
+// does after reading the log (one iteration; time per turn in the counters).
+// BM_ApplyTurn/<turns>: at that size, each iteration applies one more turn
+// with TenantMemory::ApplyTurn (working memory, BM25 index, persona facts,
+// entities, relations; no embedding and no vector index add): the marginal
+// write cost. p50_us and p99_us are percentiles of the single turns.
 // BM_ExpandSpeaker/<turns>: one graph expansion from a speaker (2 hops,
 // fan-out 8, at most 32 edges, as a graph-routed Recall asks), at that size.
 // A speaker node holds an edge to most entities of most turns.
@@ -17,11 +16,19 @@
 // a few hundred values, single-valued facts (home, occupation) that change,
 // negations (with and without a value) and subjects in other cases.
 //
-// The benchmarks share one growing tenant (a size smaller than the current
-// one starts over), so run them in order, without random interleaving:
+// The benchmarks share one tenant: BM_ColdLoad builds it, the others grow it
+// to their size if needed (a size smaller than the current one starts over).
+// They are registered size by size, so run them in order, without random
+// interleaving:
 //
 //   derivation_bench --benchmark_repetitions=5
+//   derivation_bench --benchmark_filter='ApplyTurn|Expand' --benchmark_repetitions=5  # no cold loads
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -180,7 +187,10 @@ struct GrowingTenant {
 
   void Reset() {
     auto m = TenantMemory::Create("bench-tenant", Options{}, /*dim=*/8);
-    if (!m.ok()) std::abort();
+    if (!m.ok()) {
+      std::fprintf(stderr, "TenantMemory::Create: %s\n", m.status().ToString().c_str());
+      std::abort();
+    }
     memory = std::move(*m);
     turns = 0;
   }
@@ -201,19 +211,56 @@ GrowingTenant& Shared() {
   return tenant;
 }
 
+// CPU time of this process, in seconds (the machine may be shared, so wall
+// time alone can mislead).
+double CpuSeconds() {
+  return static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
+}
+
+void BM_ColdLoad(benchmark::State& state) {
+  GrowingTenant& tenant = Shared();
+  const auto turns = static_cast<uint64_t>(state.range(0));
+  double wall = 0, cpu = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = CpuSeconds();
+    tenant.Reset();
+    tenant.GrowTo(turns);
+    cpu += CpuSeconds() - cpu_start;
+    wall += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  const double applied = static_cast<double>(turns) * static_cast<double>(state.iterations());
+  state.SetItemsProcessed(static_cast<int64_t>(applied));
+  state.counters["us_per_turn"] = wall * 1e6 / applied;
+  state.counters["cpu_us_per_turn"] = cpu * 1e6 / applied;
+}
+
+double Percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  auto at = values.begin() + static_cast<std::ptrdiff_t>(p * static_cast<double>(values.size() - 1));
+  std::nth_element(values.begin(), at, values.end());
+  return *at;
+}
+
 void BM_ApplyTurn(benchmark::State& state) {
   GrowingTenant& tenant = Shared();
   tenant.GrowTo(static_cast<uint64_t>(state.range(0)));
   std::vector<SyntheticTurn> next;
   for (int64_t i = 0; i < kMeasuredTurns; ++i) next.push_back(MakeTurn(tenant.turns + static_cast<uint64_t>(i)));
+  std::vector<double> micros;
+  micros.reserve(next.size());
   size_t i = 0;
   for (auto _ : state) {
     const SyntheticTurn& t = next[i++];
     ++tenant.turns;
+    const auto start = std::chrono::steady_clock::now();
     auto added = tenant.memory->ApplyTurn(tenant.turns, t.turn, t.extraction);
+    micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
     benchmark::DoNotOptimize(added.data());
   }
   state.SetItemsProcessed(state.iterations());
+  state.counters["p50_us"] = Percentile(micros, 0.5);
+  state.counters["p99_us"] = Percentile(micros, 0.99);
   state.counters["tenant_turns"] = static_cast<double>(tenant.turns);
   state.counters["facts"] = static_cast<double>(tenant.memory->persona().all().size());
   state.counters["relations"] = static_cast<double>(tenant.memory->graph().relations().size());
@@ -235,10 +282,15 @@ void BM_ExpandSpeaker(benchmark::State& state) {
 }  // namespace
 }  // namespace engram
 
-// Registered size by size (ApplyTurn then ExpandSpeaker at each size) so the
-// shared tenant only grows.
+// Registered size by size (a cold load, then ApplyTurn and ExpandSpeaker on
+// the tenant it built). A cold load runs once even with repetitions.
 int main(int argc, char** argv) {
   for (int64_t n : {10000, 100000, 300000, 1000000}) {
+    benchmark::RegisterBenchmark("BM_ColdLoad", engram::BM_ColdLoad)
+        ->Arg(n)
+        ->Iterations(1)
+        ->Repetitions(1)
+        ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("BM_ApplyTurn", engram::BM_ApplyTurn)
         ->Arg(n)
         ->Iterations(engram::kMeasuredTurns)
