@@ -2,29 +2,36 @@
 
 #include <algorithm>
 #include <deque>
-#include <set>
+#include <unordered_set>
+#include <utility>
 
 #include "common/utf8.h"
 
 namespace engram {
 namespace {
 
-void AddUnique(std::vector<std::string>* list, const std::string& value) {
-  if (std::find(list->begin(), list->end(), value) == list->end()) list->push_back(value);
-}
+constexpr size_t kNone = static_cast<size_t>(-1);
+constexpr std::string_view kMentionedWith = "mentioned_with";
 
 }  // namespace
 
 std::string GraphTier::Key(std::string_view name) { return AsciiLower(name); }
 
-size_t GraphTier::EnsureEntity(std::string_view name, EntityType type) {
+size_t GraphTier::Find(std::string_view name) const {
   auto it = by_key_.find(Key(name));
+  return it == by_key_.end() ? kNone : it->second;
+}
+
+size_t GraphTier::EnsureEntity(std::string_view name, EntityType type) {
+  std::string key = Key(name);
+  auto it = by_key_.find(key);
   if (it != by_key_.end()) return it->second;
   Entity e;
   e.name = std::string(name);
   e.type = type;
   entities_.push_back(std::move(e));
-  by_key_.emplace(Key(name), entities_.size() - 1);
+  entity_state_.emplace_back();
+  by_key_.emplace(std::move(key), entities_.size() - 1);
   return entities_.size() - 1;
 }
 
@@ -32,72 +39,101 @@ void GraphTier::AddEntity(const Entity& entity) {
   if (entity.name.empty()) return;
   size_t i = EnsureEntity(entity.name, entity.type);
   Entity& e = entities_[i];
+  EntityState& state = entity_state_[i];
   if (e.type == EntityType::kOther) e.type = entity.type;
+  const std::string name_key = Key(e.name);
   for (const auto& alias : entity.aliases) {
-    if (Key(alias) == Key(e.name)) continue;
-    AddUnique(&e.aliases, alias);
-    by_key_.emplace(Key(alias), i);  // first owner of an alias keeps it
+    std::string alias_key = Key(alias);
+    if (alias_key == name_key) continue;
+    state.aliases.AppendIfAbsent(&e.aliases, alias);
+    by_key_.emplace(std::move(alias_key), i);  // first owner of an alias keeps it
   }
-  for (const auto& id : entity.source_ids) AddUnique(&e.source_ids, id);
+  for (const auto& id : entity.source_ids) state.source_ids.AppendIfAbsent(&e.source_ids, id);
+}
+
+void GraphTier::AddEdge(size_t entity, size_t relation) {
+  const Relation& r = relations_[relation];
+  EntityState& state = entity_state_[entity];
+  EdgeList& edges = r.relation == kMentionedWith ? state.mentioned : state.typed;
+  // After every edge of an earlier or equal time: the new relation has the
+  // highest index, so (time, index) order holds.
+  if (edges.empty() || relations_[edges.back()].time_ms <= r.time_ms) {
+    edges.push_back(relation);
+    return;
+  }
+  auto at = std::upper_bound(edges.begin(), edges.end(), r.time_ms,
+                             [&](TimeMs t, size_t e) { return t < relations_[e].time_ms; });
+  edges.insert(at, relation);
 }
 
 void GraphTier::AddRelation(const Relation& relation) {
   if (relation.subject.empty() || relation.object.empty()) return;
   Relation r = relation;
   // Edges point at canonical names so aliases meet in one node.
-  r.subject = entities_[EnsureEntity(relation.subject, EntityType::kOther)].name;
-  r.object = entities_[EnsureEntity(relation.object, EntityType::kOther)].name;
+  const size_t subject = EnsureEntity(relation.subject, EntityType::kOther);
+  const size_t object = EnsureEntity(relation.object, EntityType::kOther);
+  r.subject = entities_[subject].name;
+  r.object = entities_[object].name;
   relations_.push_back(std::move(r));
-  size_t index = relations_.size() - 1;
-  adjacency_[Key(relations_[index].subject)].push_back(index);
-  if (Key(relations_[index].object) != Key(relations_[index].subject)) {
-    adjacency_[Key(relations_[index].object)].push_back(index);
-  }
+  ends_.push_back(Ends{subject, object});
+  const size_t index = relations_.size() - 1;
+  AddEdge(subject, index);
+  if (object != subject) AddEdge(object, index);
 }
 
 std::string GraphTier::Resolve(std::string_view name) const {
-  auto it = by_key_.find(Key(name));
-  return it == by_key_.end() ? std::string() : entities_[it->second].name;
+  const size_t i = Find(name);
+  return i == kNone ? std::string() : entities_[i].name;
+}
+
+template <typename Visit>
+bool GraphTier::ForEachEdge(const EdgeList& edges, Visit&& visit) const {
+  auto time_of = [&](size_t e) { return relations_[e].time_ms; };
+  size_t end = edges.size();
+  while (end > 0) {
+    // The run of edges with the latest time not yet visited: [begin, end).
+    const TimeMs t = time_of(edges[end - 1]);
+    size_t begin = end - 1;
+    if (begin > 0 && time_of(edges[begin - 1]) == t) {
+      begin = static_cast<size_t>(std::lower_bound(edges.begin(), edges.begin() + static_cast<std::ptrdiff_t>(begin), t,
+                                                   [&](size_t e, TimeMs x) { return time_of(e) < x; }) -
+                                  edges.begin());
+    }
+    for (size_t k = begin; k < end; ++k) {
+      if (!visit(edges[k])) return false;
+    }
+    end = begin;
+  }
+  return true;
 }
 
 GraphExpansion GraphTier::Expand(const std::vector<std::string>& seeds, int hops, size_t fanout_per_node,
                                  size_t max_edges) const {
   GraphExpansion out;
-  std::deque<std::string> frontier;
+  std::deque<std::pair<size_t, int>> frontier;  // entity index, its distance
   for (const auto& seed : seeds) {
-    std::string name = Resolve(seed);
-    if (name.empty() || out.distance.count(name)) continue;
-    out.distance[name] = 0;
-    frontier.push_back(name);
+    const size_t i = Find(seed);
+    if (i == kNone || out.distance.count(entities_[i].name)) continue;
+    out.distance[entities_[i].name] = 0;
+    frontier.emplace_back(i, 0);
   }
-  std::set<size_t> used;
+  std::unordered_set<size_t> used;
   while (!frontier.empty() && out.relations.size() < max_edges) {
-    std::string node = frontier.front();
+    const auto [node, d] = frontier.front();
     frontier.pop_front();
-    int d = out.distance[node];
     if (d >= hops) continue;
-    auto it = adjacency_.find(Key(node));
-    if (it == adjacency_.end()) continue;
-    // Typed relations first, most recent first; mentioned_with last.
-    std::vector<size_t> edges = it->second;
-    std::stable_sort(edges.begin(), edges.end(), [&](size_t a, size_t b) {
-      bool wa = relations_[a].relation == "mentioned_with", wb = relations_[b].relation == "mentioned_with";
-      if (wa != wb) return !wa;
-      return relations_[a].time_ms > relations_[b].time_ms;
-    });
     size_t taken = 0;
-    for (size_t e : edges) {
-      if (taken >= fanout_per_node || out.relations.size() >= max_edges) break;
-      if (!used.insert(e).second) continue;
+    auto visit = [&](size_t e) {
+      if (taken >= fanout_per_node || out.relations.size() >= max_edges) return false;
+      if (!used.insert(e).second) return true;
       ++taken;
-      const Relation& r = relations_[e];
-      out.relations.push_back(&r);
-      const std::string& other = Key(r.subject) == Key(node) ? r.object : r.subject;
-      if (!out.distance.count(other)) {
-        out.distance[other] = d + 1;
-        frontier.push_back(other);
-      }
-    }
+      out.relations.push_back(&relations_[e]);
+      const size_t other = ends_[e].subject == node ? ends_[e].object : ends_[e].subject;
+      if (out.distance.emplace(entities_[other].name, d + 1).second) frontier.emplace_back(other, d + 1);
+      return true;
+    };
+    const EntityState& state = entity_state_[node];
+    if (ForEachEdge(state.typed, visit)) ForEachEdge(state.mentioned, visit);
   }
   return out;
 }
@@ -111,8 +147,8 @@ GraphView GraphTier::View(std::string_view entity, int hops, size_t max_edges) c
   }
   GraphExpansion x = Expand({std::string(entity)}, hops, /*fanout_per_node=*/max_edges, max_edges);
   for (const auto& [name, d] : x.distance) {
-    auto it = by_key_.find(Key(name));
-    if (it != by_key_.end()) view.entities.push_back(entities_[it->second]);
+    const size_t i = Find(name);
+    if (i != kNone) view.entities.push_back(entities_[i]);
   }
   std::sort(view.entities.begin(), view.entities.end(),
             [](const Entity& a, const Entity& b) { return a.name < b.name; });
@@ -122,9 +158,10 @@ GraphView GraphTier::View(std::string_view entity, int hops, size_t max_edges) c
 
 void GraphTier::Clear() {
   entities_.clear();
+  entity_state_.clear();
   by_key_.clear();
   relations_.clear();
-  adjacency_.clear();
+  ends_.clear();
 }
 
 }  // namespace engram

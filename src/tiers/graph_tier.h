@@ -1,9 +1,16 @@
 // GraphTier: entities with aliases and types, and typed, time-stamped
 // relations between them, with k-hop expansion under fan-out budgets.
 //
+// Each entity keeps its edges in the order Expand follows them (typed
+// relations before mentioned_with, most recent first, ties in the order
+// added), so an expansion reads only the edges it takes, however many a
+// node has: a speaker is an endpoint of most relations ever derived. Adding
+// an entity's alias or source id checks for a duplicate in constant time.
+//
 // Thread safety: not synchronised; TenantMemory guards it.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -11,6 +18,7 @@
 
 #include "engram/recall.h"
 #include "engram/types.h"
+#include "tiers/string_list_set.h"
 
 namespace engram {
 
@@ -30,7 +38,8 @@ class GraphTier {
 
   // Breadth-first from `seeds` up to `hops`, following at most
   // `fanout_per_node` edges per entity and `max_edges` in all. Relations of
-  // kind mentioned_with are followed last (weakest evidence).
+  // kind mentioned_with are followed last (weakest evidence); within a kind
+  // the most recent first, and relations of the same time in the order added.
   GraphExpansion Expand(const std::vector<std::string>& seeds, int hops, size_t fanout_per_node,
                         size_t max_edges) const;
 
@@ -42,13 +51,37 @@ class GraphTier {
   void Clear();
 
  private:
+  // Relation indexes sorted by (time_ms, index), both ascending: a relation
+  // added with the newest time (the usual case) goes at the end. Expand reads
+  // runs of equal time from the back, each run front to back.
+  using EdgeList = std::vector<size_t>;
+  // What an entity needs beyond its public value: duplicate checks for its
+  // lists, and its edges.
+  struct EntityState {
+    StringListSet aliases;
+    StringListSet source_ids;
+    EdgeList typed;      // every relation but mentioned_with
+    EdgeList mentioned;  // mentioned_with
+  };
+  struct Ends {
+    size_t subject;
+    size_t object;
+  };
+
   static std::string Key(std::string_view name);
   size_t EnsureEntity(std::string_view name, EntityType type);
+  // The entity index of a name or alias, or npos.
+  size_t Find(std::string_view name) const;
+  void AddEdge(size_t entity, size_t relation);
+  // Calls visit(relation index) in Expand's order until it returns false.
+  template <typename Visit>
+  bool ForEachEdge(const EdgeList& edges, Visit&& visit) const;
 
   std::vector<Entity> entities_;
+  std::vector<EntityState> entity_state_;  // parallel to entities_
   std::unordered_map<std::string, size_t> by_key_;  // lower-cased name or alias -> entity index
   std::vector<Relation> relations_;
-  std::unordered_map<std::string, std::vector<size_t>> adjacency_;  // entity key -> relation indexes
+  std::vector<Ends> ends_;  // parallel to relations_: entity indexes of subject and object
 };
 
 }  // namespace engram

@@ -7,17 +7,24 @@
 namespace engram {
 namespace {
 
-bool SameKey(const std::string& a, const std::string& b) { return AsciiLower(a) == AsciiLower(b); }
-
 bool IsOpenAt(const PersonaFact& f, TimeMs t) {
   return f.valid_from_ms <= t && (f.valid_to_ms == 0 || t < f.valid_to_ms);
 }
 
-// "likes" and "dislikes" of the same value contradict each other.
+// "likes" and "dislikes" of the same value contradict each other. Any other
+// attribute has the empty opposite, so a value stated under an empty
+// attribute is contradicted by the same value stated under any attribute
+// that is not "likes" or "dislikes".
 std::string_view Opposite(std::string_view attribute) {
   if (attribute == "likes") return "dislikes";
   if (attribute == "dislikes") return "likes";
   return {};
+}
+
+void AppendPart(std::string* key, std::string_view part) {
+  key->append(std::to_string(part.size()));
+  key->push_back(':');
+  key->append(part);
 }
 
 }  // namespace
@@ -27,61 +34,129 @@ bool PersonaTier::IsSingleValued(std::string_view attribute) {
   return std::any_of(std::begin(kSingle), std::end(kSingle), [&](const char* a) { return attribute == a; });
 }
 
+std::string PersonaTier::AttributeKey(std::string_view lower_subject, std::string_view attribute) {
+  std::string key;
+  AppendPart(&key, lower_subject);
+  AppendPart(&key, attribute);
+  return key;
+}
+
+std::string PersonaTier::ValueKey(std::string_view lower_subject, std::string_view attribute,
+                                  std::string_view lower_value) {
+  std::string key = AttributeKey(lower_subject, attribute);
+  key.append(lower_value);
+  return key;
+}
+
+void PersonaTier::CloseOpen(size_t i, TimeMs at, const std::vector<std::string>& source_ids) {
+  PersonaFact& old = facts_[i];
+  // A fact stated at the same moment it is closed keeps a one-millisecond
+  // validity, so its history stays visible.
+  old.valid_to_ms = std::max(at, old.valid_from_ms + 1);
+  for (const auto& id : source_ids) open_slots_[i].source_ids.Append(&old.source_ids, id);
+  // Only a fact stated at -1 ms and closed at or before 0 ms ends with
+  // valid_to_ms == 0, which means open: it stays open, as it always has.
+  if (old.valid_to_ms != 0) RemoveFromOpenIndexes(i);
+}
+
+void PersonaTier::RemoveFromOpenIndexes(size_t i) {
+  const PersonaFact& f = facts_[i];
+  const std::string subject = AsciiLower(f.subject);
+  auto list = open_by_attribute_.find(AttributeKey(subject, f.attribute));
+  std::vector<size_t>& open = list->second;
+  const size_t position = open_slots_[i].position;
+  open[position] = open.back();
+  open_slots_[open[position]].position = position;
+  open.pop_back();
+  if (open.empty()) open_by_attribute_.erase(list);
+  open_by_value_.erase(ValueKey(subject, f.attribute, AsciiLower(f.value)));
+  by_subject_[subject].open.erase(i);
+  open_.erase(i);
+  open_slots_[i].source_ids.Clear();  // a closed fact gains no more sources that are checked
+}
+
 void PersonaTier::Apply(const PersonaFact& fact) {
   const TimeMs at = fact.valid_from_ms;
-  auto close = [&](PersonaFact& old) {
-    // A fact stated at the same moment it is closed keeps a one-millisecond
-    // validity, so its history stays visible.
-    old.valid_to_ms = std::max(at, old.valid_from_ms + 1);
-  };
+  const std::string subject = AsciiLower(fact.subject);
+  const std::string value = AsciiLower(fact.value);
   if (fact.negated) {
-    // An empty value ends whatever value is open ("I quit my job" names no
-    // employer, so it closes the open works_at whatever it is).
-    const bool any_value = fact.value.empty();
-    for (auto& old : facts_) {
-      if (old.valid_to_ms == 0 && SameKey(old.subject, fact.subject) && old.attribute == fact.attribute &&
-          (any_value || SameKey(old.value, fact.value))) {
-        close(old);
-        old.source_ids.insert(old.source_ids.end(), fact.source_ids.begin(), fact.source_ids.end());
-      }
+    if (fact.value.empty()) {
+      // An empty value ends whatever value is open ("I quit my job" names no
+      // employer, so it closes the open works_at whatever it is).
+      auto it = open_by_attribute_.find(AttributeKey(subject, fact.attribute));
+      if (it == open_by_attribute_.end()) return;
+      const std::vector<size_t> open = it->second;  // closing edits the list
+      for (size_t i : open) CloseOpen(i, at, fact.source_ids);
+    } else {
+      auto it = open_by_value_.find(ValueKey(subject, fact.attribute, value));
+      if (it != open_by_value_.end()) CloseOpen(it->second, at, fact.source_ids);
     }
     return;
   }
-  for (auto& old : facts_) {
-    if (old.valid_to_ms != 0 || !SameKey(old.subject, fact.subject)) continue;
-    if (old.attribute == fact.attribute && SameKey(old.value, fact.value)) {
-      // Restated: more support, same fact.
-      for (const auto& id : fact.source_ids) {
-        if (std::find(old.source_ids.begin(), old.source_ids.end(), id) == old.source_ids.end()) {
-          old.source_ids.push_back(id);
-        }
-      }
-      old.confidence = std::min(1.0f, std::max(old.confidence, fact.confidence) + 0.1f);
-      return;
+  const std::string value_key = ValueKey(subject, fact.attribute, value);
+  if (auto it = open_by_value_.find(value_key); it != open_by_value_.end()) {
+    // Restated: more support, same fact.
+    PersonaFact& old = facts_[it->second];
+    for (const auto& id : fact.source_ids) open_slots_[it->second].source_ids.AppendIfAbsent(&old.source_ids, id);
+    old.confidence = std::min(1.0f, std::max(old.confidence, fact.confidence) + 0.1f);
+    return;
+  }
+  const std::string attribute_key = AttributeKey(subject, fact.attribute);
+  if (IsSingleValued(fact.attribute)) {
+    if (auto it = open_by_attribute_.find(attribute_key); it != open_by_attribute_.end()) {
+      const std::vector<size_t> open = it->second;  // closing edits the list
+      for (size_t i : open) CloseOpen(i, at, {});
     }
   }
-  for (auto& old : facts_) {
-    if (old.valid_to_ms != 0 || !SameKey(old.subject, fact.subject)) continue;
-    bool contradicts = (old.attribute == fact.attribute && IsSingleValued(fact.attribute)) ||
-                       (old.attribute == Opposite(fact.attribute) && SameKey(old.value, fact.value));
-    if (contradicts) close(old);
+  if (auto it = open_by_value_.find(ValueKey(subject, Opposite(fact.attribute), value)); it != open_by_value_.end()) {
+    CloseOpen(it->second, at, {});
   }
+
+  const size_t i = facts_.size();
   PersonaFact added = fact;
   added.valid_to_ms = 0;
   facts_.push_back(std::move(added));
+  std::vector<size_t>& same_attribute = open_by_attribute_[attribute_key];
+  open_slots_.emplace_back().position = same_attribute.size();
+  same_attribute.push_back(i);
+  open_by_value_.emplace(value_key, i);
+  SubjectFacts& of_subject = by_subject_[subject];
+  of_subject.all.push_back(i);
+  of_subject.open.insert(of_subject.open.end(), i);
+  open_.insert(open_.end(), i);
 }
 
 std::vector<PersonaFact> PersonaTier::Query(std::string_view subject, TimeMs as_of_ms, bool include_history) const {
   std::vector<PersonaFact> out;
-  for (const auto& f : facts_) {
-    if (!subject.empty() && AsciiLower(f.subject) != AsciiLower(subject)) continue;
-    if (include_history) {
-      out.push_back(f);
-    } else if (as_of_ms == 0 ? f.valid_to_ms == 0 : IsOpenAt(f, as_of_ms)) {
-      out.push_back(f);
+  auto keep = [&](const PersonaFact& f) {
+    if (include_history || IsOpenAt(f, as_of_ms)) out.push_back(f);
+  };
+  const bool open_only = !include_history && as_of_ms == 0;
+  if (subject.empty()) {
+    if (open_only) {
+      for (size_t i : open_) out.push_back(facts_[i]);
+    } else {
+      for (const auto& f : facts_) keep(f);
     }
+    return out;
+  }
+  auto it = by_subject_.find(AsciiLower(subject));
+  if (it == by_subject_.end()) return out;
+  if (open_only) {
+    for (size_t i : it->second.open) out.push_back(facts_[i]);
+  } else {
+    for (size_t i : it->second.all) keep(facts_[i]);
   }
   return out;
+}
+
+void PersonaTier::Clear() {
+  facts_.clear();
+  open_slots_.clear();
+  open_by_attribute_.clear();
+  open_by_value_.clear();
+  by_subject_.clear();
+  open_.clear();
 }
 
 }  // namespace engram

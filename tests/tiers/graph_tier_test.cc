@@ -2,11 +2,20 @@
 // and the edge budget, and prefers typed relations to mentioned_with.
 #include "tiers/graph_tier.h"
 
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "common/utf8.h"
 
 namespace engram {
 namespace {
@@ -209,6 +218,248 @@ TEST(GraphTierTest, ViewOfOneEntityIsItsNeighbourhood) {
   EXPECT_THAT(g.entities(), IsEmpty());
   EXPECT_EQ(g.Resolve("A"), "");
   EXPECT_THAT(g.Expand({"A"}, 2, 10, 10).relations, IsEmpty());
+}
+
+TEST(GraphTierTest, EdgesAddedOutOfTimeOrderAreFollowedMostRecentFirst) {
+  GraphTier g;
+  g.AddRelation(MakeRelation("Mel", "likes", "jazz", 20));
+  g.AddRelation(MakeRelation("Mel", "likes", "tea", 10));   // older, added later
+  g.AddRelation(MakeRelation("Mel", "likes", "rain", 30));
+  g.AddRelation(MakeRelation("Mel", "likes", "snow", 20));  // ties with jazz, added after it
+  g.AddRelation(MakeRelation("Mel", "mentioned_with", "Bob", 40));
+  EXPECT_THAT(Edges(g.Expand({"Mel"}, 1, 10, 10)),
+              ElementsAre("Mel likes rain", "Mel likes jazz", "Mel likes snow", "Mel likes tea",
+                          "Mel mentioned_with Bob"));
+  EXPECT_THAT(Edges(g.Expand({"Mel"}, 1, 2, 10)), ElementsAre("Mel likes rain", "Mel likes jazz"));
+}
+
+TEST(GraphTierTest, RepeatedAliasesAndSourcesAreKeptOnceInTheOrderFirstAdded) {
+  GraphTier g;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 40; ++i) {
+      g.AddEntity(MakeEntity("Caroline", EntityType::kPerson, {"Caro", "caro"}, {"D" + std::to_string(i)}));
+    }
+  }
+  ASSERT_EQ(g.entities().size(), 1u);
+  EXPECT_THAT(g.entities()[0].aliases, ElementsAre("Caro", "caro")) << "aliases compare exactly";
+  ASSERT_EQ(g.entities()[0].source_ids.size(), 40u);
+  EXPECT_EQ(g.entities()[0].source_ids.front(), "D0");
+  EXPECT_EQ(g.entities()[0].source_ids.back(), "D39");
+}
+
+// The tier as it was first written: Expand copies and sorts a node's whole
+// adjacency on every visit, duplicate checks scan the lists. Kept as the
+// reference the indexed tier must agree with.
+class ReferenceGraphTier {
+ public:
+  void AddEntity(const Entity& entity) {
+    if (entity.name.empty()) return;
+    size_t i = EnsureEntity(entity.name, entity.type);
+    Entity& e = entities_[i];
+    if (e.type == EntityType::kOther) e.type = entity.type;
+    for (const auto& alias : entity.aliases) {
+      if (Key(alias) == Key(e.name)) continue;
+      AddUnique(&e.aliases, alias);
+      by_key_.emplace(Key(alias), i);
+    }
+    for (const auto& id : entity.source_ids) AddUnique(&e.source_ids, id);
+  }
+
+  void AddRelation(const Relation& relation) {
+    if (relation.subject.empty() || relation.object.empty()) return;
+    Relation r = relation;
+    r.subject = entities_[EnsureEntity(relation.subject, EntityType::kOther)].name;
+    r.object = entities_[EnsureEntity(relation.object, EntityType::kOther)].name;
+    relations_.push_back(std::move(r));
+    size_t index = relations_.size() - 1;
+    adjacency_[Key(relations_[index].subject)].push_back(index);
+    if (Key(relations_[index].object) != Key(relations_[index].subject)) {
+      adjacency_[Key(relations_[index].object)].push_back(index);
+    }
+  }
+
+  std::string Resolve(std::string_view name) const {
+    auto it = by_key_.find(Key(name));
+    return it == by_key_.end() ? std::string() : entities_[it->second].name;
+  }
+
+  // As GraphExpansion, with relations as indexes into relations().
+  struct Expansion {
+    std::unordered_map<std::string, int> distance;
+    std::vector<size_t> relations;
+  };
+  Expansion Expand(const std::vector<std::string>& seeds, int hops, size_t fanout_per_node, size_t max_edges) const {
+    Expansion out;
+    std::deque<std::string> frontier;
+    for (const auto& seed : seeds) {
+      std::string name = Resolve(seed);
+      if (name.empty() || out.distance.count(name)) continue;
+      out.distance[name] = 0;
+      frontier.push_back(name);
+    }
+    std::set<size_t> used;
+    while (!frontier.empty() && out.relations.size() < max_edges) {
+      std::string node = frontier.front();
+      frontier.pop_front();
+      int d = out.distance[node];
+      if (d >= hops) continue;
+      auto it = adjacency_.find(Key(node));
+      if (it == adjacency_.end()) continue;
+      std::vector<size_t> edges = it->second;
+      std::stable_sort(edges.begin(), edges.end(), [&](size_t a, size_t b) {
+        bool wa = relations_[a].relation == "mentioned_with", wb = relations_[b].relation == "mentioned_with";
+        if (wa != wb) return !wa;
+        return relations_[a].time_ms > relations_[b].time_ms;
+      });
+      size_t taken = 0;
+      for (size_t e : edges) {
+        if (taken >= fanout_per_node || out.relations.size() >= max_edges) break;
+        if (!used.insert(e).second) continue;
+        ++taken;
+        const Relation& r = relations_[e];
+        out.relations.push_back(e);
+        const std::string& other = Key(r.subject) == Key(node) ? r.object : r.subject;
+        if (!out.distance.count(other)) {
+          out.distance[other] = d + 1;
+          frontier.push_back(other);
+        }
+      }
+    }
+    return out;
+  }
+
+  GraphView View(std::string_view entity, int hops, size_t max_edges) const {
+    GraphView view;
+    if (entity.empty()) {
+      view.entities = entities_;
+      for (size_t i = 0; i < relations_.size() && i < max_edges; ++i) view.relations.push_back(relations_[i]);
+      return view;
+    }
+    Expansion x = Expand({std::string(entity)}, hops, max_edges, max_edges);
+    for (const auto& [name, d] : x.distance) {
+      auto it = by_key_.find(Key(name));
+      if (it != by_key_.end()) view.entities.push_back(entities_[it->second]);
+    }
+    std::sort(view.entities.begin(), view.entities.end(),
+              [](const Entity& a, const Entity& b) { return a.name < b.name; });
+    for (size_t r : x.relations) view.relations.push_back(relations_[r]);
+    return view;
+  }
+
+  const std::vector<Entity>& entities() const { return entities_; }
+  const std::vector<Relation>& relations() const { return relations_; }
+
+ private:
+  static std::string Key(std::string_view name) { return AsciiLower(name); }
+  static void AddUnique(std::vector<std::string>* list, const std::string& value) {
+    if (std::find(list->begin(), list->end(), value) == list->end()) list->push_back(value);
+  }
+  size_t EnsureEntity(std::string_view name, EntityType type) {
+    auto it = by_key_.find(Key(name));
+    if (it != by_key_.end()) return it->second;
+    Entity e;
+    e.name = std::string(name);
+    e.type = type;
+    entities_.push_back(std::move(e));
+    by_key_.emplace(Key(name), entities_.size() - 1);
+    return entities_.size() - 1;
+  }
+
+  std::vector<Entity> entities_;
+  std::unordered_map<std::string, size_t> by_key_;
+  std::vector<Relation> relations_;
+  std::unordered_map<std::string, std::vector<size_t>> adjacency_;
+};
+
+std::string Describe(const Entity& e) {
+  std::ostringstream out;
+  out << e.name << "/" << static_cast<int>(e.type) << " aliases=";
+  for (const auto& a : e.aliases) out << a << ",";
+  out << " sources=";
+  for (const auto& id : e.source_ids) out << id << ",";
+  return out.str();
+}
+
+std::string Describe(const Relation& r) {
+  std::ostringstream out;
+  out << r.subject << " " << r.relation << " " << r.object << " @" << r.time_ms << " sources=";
+  for (const auto& id : r.source_ids) out << id << ",";
+  return out.str();
+}
+
+template <typename T>
+std::vector<std::string> DescribeAll(const std::vector<T>& values) {
+  std::vector<std::string> out;
+  for (const auto& v : values) out.push_back(Describe(v));
+  return out;
+}
+
+// Traversed edges as indexes into the tier's relations().
+std::vector<size_t> Indexes(const GraphTier& g, const GraphExpansion& x) {
+  std::vector<size_t> out;
+  for (const Relation* r : x.relations) out.push_back(static_cast<size_t>(r - g.relations().data()));
+  return out;
+}
+
+TEST(GraphTierTest, IndexedTierAgreesWithTheSortingTierOnRandomGraphs) {
+  // Names collide in case and through aliases; few times, so many edges tie.
+  static const char* kNames[] = {"Caroline", "caroline", "Melanie", "Mel", "Boston", "boston", "Jazz",
+                                 "Bob",      "BOB",      "Tea",     "Max", "Luna",   "Oslo"};
+  static const char* kAliases[] = {"Caro", "caro", "Mel", "Beantown", "Bobby", "Caroline", ""};
+  static const char* kKinds[] = {"mentioned_with", "likes", "friend_of", "lives_in", "mentioned_with"};
+  static const TimeMs kTimes[] = {0, 0, 5, 5, 5, 7, 10, 10, 3, -2};
+  std::mt19937_64 rng(20230508);
+  auto pick = [&](const auto& pool) { return pool[rng() % std::size(pool)]; };
+  for (int graph = 0; graph < 600; ++graph) {
+    SCOPED_TRACE("graph " + std::to_string(graph));
+    GraphTier tier;
+    ReferenceGraphTier reference;
+    const int steps = 1 + static_cast<int>(rng() % 150);
+    for (int step = 0; step < steps; ++step) {
+      if (rng() % 3 == 0) {
+        Entity e;
+        e.name = rng() % 20 == 0 ? "" : pick(kNames);
+        e.type = static_cast<EntityType>(rng() % 6);
+        for (size_t a = rng() % 3; a > 0; --a) e.aliases.push_back(pick(kAliases));
+        // Sometimes many sources at once, past the size where they are hashed.
+        for (size_t k = rng() % 8 == 0 ? 20 : rng() % 3; k > 0; --k) e.source_ids.push_back("D" + std::to_string(rng() % 30));
+        tier.AddEntity(e);
+        reference.AddEntity(e);
+      } else {
+        Relation r;
+        r.subject = rng() % 25 == 0 ? "" : pick(kNames);
+        r.object = rng() % 10 == 0 ? r.subject : pick(kNames);  // self-loops too
+        r.relation = pick(kKinds);
+        r.time_ms = pick(kTimes);
+        r.source_ids = {"D" + std::to_string(step)};
+        tier.AddRelation(r);
+        reference.AddRelation(r);
+      }
+    }
+    ASSERT_EQ(DescribeAll(tier.entities()), DescribeAll(reference.entities()));
+    ASSERT_EQ(DescribeAll(tier.relations()), DescribeAll(reference.relations()));
+    for (int query = 0; query < 20; ++query) {
+      std::vector<std::string> seeds;
+      for (size_t k = 1 + rng() % 3; k > 0; --k) seeds.push_back(rng() % 4 == 0 ? pick(kAliases) : pick(kNames));
+      seeds.push_back("Nobody");
+      const int hops = static_cast<int>(rng() % 4);
+      const size_t fanout = std::vector<size_t>{0, 1, 2, 3, 8, 1000}[rng() % 6];
+      const size_t max_edges = std::vector<size_t>{0, 1, 5, 20, 1000}[rng() % 5];
+      SCOPED_TRACE("seeds " + seeds[0] + " hops " + std::to_string(hops) + " fanout " + std::to_string(fanout) +
+                   " max_edges " + std::to_string(max_edges));
+      GraphExpansion x = tier.Expand(seeds, hops, fanout, max_edges);
+      ReferenceGraphTier::Expansion want = reference.Expand(seeds, hops, fanout, max_edges);
+      ASSERT_EQ(Indexes(tier, x), want.relations);
+      using Distances = std::map<std::string, int>;
+      ASSERT_EQ(Distances(x.distance.begin(), x.distance.end()), Distances(want.distance.begin(), want.distance.end()));
+
+      const std::string entity = query % 5 == 0 ? std::string() : seeds[0];
+      GraphView view = tier.View(entity, hops, max_edges);
+      GraphView want_view = reference.View(entity, hops, max_edges);
+      ASSERT_EQ(DescribeAll(view.entities), DescribeAll(want_view.entities));
+      ASSERT_EQ(DescribeAll(view.relations), DescribeAll(want_view.relations));
+    }
+  }
 }
 
 }  // namespace

@@ -2,11 +2,17 @@
 // table as it was at that time.
 #include "tiers/persona_tier.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "common/utf8.h"
 
 namespace engram {
 namespace {
@@ -228,6 +234,165 @@ TEST(PersonaTierTest, SubjectsAreSeparateAndEmptySubjectMeansEveryone) {
   EXPECT_THAT(tier.Query("Nobody", 0, true), IsEmpty());
   tier.Clear();
   EXPECT_THAT(tier.all(), IsEmpty());
+}
+
+// The tier as it was first written: every Apply scans the whole table. Kept
+// as the reference the indexed tier must agree with, fact for fact.
+class ReferencePersonaTier {
+ public:
+  void Apply(const PersonaFact& fact) {
+    const TimeMs at = fact.valid_from_ms;
+    auto close = [&](PersonaFact& old) { old.valid_to_ms = std::max(at, old.valid_from_ms + 1); };
+    if (fact.negated) {
+      const bool any_value = fact.value.empty();
+      for (auto& old : facts_) {
+        if (old.valid_to_ms == 0 && SameKey(old.subject, fact.subject) && old.attribute == fact.attribute &&
+            (any_value || SameKey(old.value, fact.value))) {
+          close(old);
+          old.source_ids.insert(old.source_ids.end(), fact.source_ids.begin(), fact.source_ids.end());
+        }
+      }
+      return;
+    }
+    for (auto& old : facts_) {
+      if (old.valid_to_ms != 0 || !SameKey(old.subject, fact.subject)) continue;
+      if (old.attribute == fact.attribute && SameKey(old.value, fact.value)) {
+        for (const auto& id : fact.source_ids) {
+          if (std::find(old.source_ids.begin(), old.source_ids.end(), id) == old.source_ids.end()) {
+            old.source_ids.push_back(id);
+          }
+        }
+        old.confidence = std::min(1.0f, std::max(old.confidence, fact.confidence) + 0.1f);
+        return;
+      }
+    }
+    for (auto& old : facts_) {
+      if (old.valid_to_ms != 0 || !SameKey(old.subject, fact.subject)) continue;
+      bool contradicts = (old.attribute == fact.attribute && PersonaTier::IsSingleValued(fact.attribute)) ||
+                         (old.attribute == Opposite(fact.attribute) && SameKey(old.value, fact.value));
+      if (contradicts) close(old);
+    }
+    PersonaFact added = fact;
+    added.valid_to_ms = 0;
+    facts_.push_back(std::move(added));
+  }
+
+  std::vector<PersonaFact> Query(std::string_view subject, TimeMs as_of_ms, bool include_history) const {
+    std::vector<PersonaFact> out;
+    for (const auto& f : facts_) {
+      if (!subject.empty() && AsciiLower(f.subject) != AsciiLower(subject)) continue;
+      if (include_history) {
+        out.push_back(f);
+      } else if (as_of_ms == 0 ? f.valid_to_ms == 0
+                               : f.valid_from_ms <= as_of_ms && (f.valid_to_ms == 0 || as_of_ms < f.valid_to_ms)) {
+        out.push_back(f);
+      }
+    }
+    return out;
+  }
+
+  const std::vector<PersonaFact>& all() const { return facts_; }
+
+ private:
+  static bool SameKey(const std::string& a, const std::string& b) { return AsciiLower(a) == AsciiLower(b); }
+  static std::string_view Opposite(std::string_view attribute) {
+    if (attribute == "likes") return "dislikes";
+    if (attribute == "dislikes") return "likes";
+    return {};
+  }
+
+  std::vector<PersonaFact> facts_;
+};
+
+// Every field, so two tables compare exactly and a difference reads well.
+bool SameFact(const PersonaFact& a, const PersonaFact& b) {
+  return a.subject == b.subject && a.attribute == b.attribute && a.value == b.value &&
+         a.valid_from_ms == b.valid_from_ms && a.valid_to_ms == b.valid_to_ms && a.confidence == b.confidence &&
+         a.source_ids == b.source_ids && a.negated == b.negated;
+}
+
+std::string Describe(const std::vector<PersonaFact>& facts) {
+  std::ostringstream out;
+  for (const auto& f : facts) {
+    out << "\n  {" << f.subject << "|" << f.attribute << "|" << f.value << " from=" << f.valid_from_ms
+        << " to=" << f.valid_to_ms << " conf=" << f.confidence << " negated=" << f.negated << " sources=";
+    for (const auto& id : f.source_ids) out << id << ",";
+    out << "}";
+  }
+  return out.str();
+}
+
+::testing::AssertionResult SameTable(const std::vector<PersonaFact>& actual,
+                                     const std::vector<PersonaFact>& expected) {
+  if (actual.size() == expected.size() &&
+      std::equal(actual.begin(), actual.end(), expected.begin(), SameFact)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "got" << Describe(actual) << "\nexpected" << Describe(expected);
+}
+
+// A random fact from small pools, so that subjects (in other cases),
+// attributes, values and times collide often.
+PersonaFact RandomFact(std::mt19937_64& rng) {
+  static const char* kSubjects[] = {"Caroline", "caroline", "CAROLINE", "Melanie", "melanie", "Jon", ""};
+  static const char* kAttributes[] = {"likes", "dislikes", "home", "occupation", "works_at", "pet",
+                                      "hobby", "Likes",    "",     "diet"};
+  static const char* kValues[] = {"painting", "Painting", "PAINTING", "hiking", "Boston", "boston", "", "dogs"};
+  static const TimeMs kTimes[] = {-1, 0, 1, 5, 5, 10, 10, 100, kT1, kT2};
+  auto pick = [&](const auto& pool) { return pool[rng() % std::size(pool)]; };
+  PersonaFact f;
+  f.subject = pick(kSubjects);
+  f.attribute = pick(kAttributes);
+  f.value = pick(kValues);
+  f.valid_from_ms = pick(kTimes);
+  f.valid_to_ms = rng() % 8 == 0 ? 7 : 0;  // a stated end is ignored: a new fact is open
+  f.confidence = static_cast<float>(rng() % 10) / 10.0f;
+  f.negated = rng() % 5 == 0;
+  // Mostly one source; sometimes none, sometimes many (past the size where
+  // source ids are looked up in a hash set), with repeats.
+  const size_t sources = rng() % 10 == 0 ? 24 : rng() % 3;
+  for (size_t i = 0; i < sources; ++i) f.source_ids.push_back("D" + std::to_string(rng() % 40));
+  return f;
+}
+
+TEST(PersonaTierTest, IndexedTierAgreesWithTheFullScanOnRandomFactStreams) {
+  const std::vector<std::string> subjects = {"", "Caroline", "MELANIE", "jon", "Nobody"};
+  const std::vector<TimeMs> as_of = {0, -1, 5, 10, 99, kT1, kT3};
+  std::mt19937_64 rng(20230508);
+  for (int stream = 0; stream < 2000; ++stream) {
+    SCOPED_TRACE("stream " + std::to_string(stream));
+    PersonaTier tier;
+    ReferencePersonaTier reference;
+    const int length = 1 + static_cast<int>(rng() % 120);
+    for (int i = 0; i < length; ++i) {
+      const PersonaFact f = RandomFact(rng);
+      tier.Apply(f);
+      reference.Apply(f);
+    }
+    ASSERT_TRUE(SameTable(tier.all(), reference.all()));
+    for (const auto& subject : subjects) {
+      for (TimeMs t : as_of) {
+        for (bool history : {false, true}) {
+          ASSERT_TRUE(SameTable(tier.Query(subject, t, history), reference.Query(subject, t, history)))
+              << "Query(\"" << subject << "\", " << t << ", " << history << ")";
+        }
+      }
+    }
+  }
+}
+
+TEST(PersonaTierTest, ClearForgetsTheIndexesToo) {
+  PersonaTier tier;
+  tier.Apply(Fact("Mel", "likes", "jazz", kT1, "a"));
+  tier.Apply(Fact("Mel", "home", "Paris", kT1, "b"));
+  tier.Clear();
+  tier.Apply(Fact("Mel", "likes", "jazz", kT2, "c"));  // a new fact, not a restatement of a forgotten one
+  tier.Apply(Fact("Mel", "home", "Lyon", kT2, "d"));
+  ASSERT_EQ(tier.all().size(), 2u);
+  EXPECT_THAT(tier.all()[0].source_ids, ElementsAre("c"));
+  EXPECT_EQ(tier.all()[0].valid_from_ms, kT2);
+  EXPECT_THAT(Values(tier.Query("mel", 0, false)), ElementsAre("likes=jazz", "home=Lyon"));
+  EXPECT_THAT(Values(tier.Query("", 0, true)), ElementsAre("likes=jazz", "home=Lyon"));
 }
 
 }  // namespace
