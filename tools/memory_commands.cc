@@ -184,12 +184,18 @@ std::string DotQuote(const std::string& s) {
 }
 
 int RunGraph(const std::string& store_path, const std::string& tenant, const std::string& entity, int hops,
-             const std::string& format) {
+             const std::string& format, const std::string& as_of, bool no_mentions) {
+  auto t = ParseTimeArg(as_of);
+  if (!t.ok()) return Fail(t.status().WithContext("--as-of"));
   auto store = OpenStore(store_path, false, false, /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
   WarnIfNoTenant(**store, tenant);
-  auto view = (*store)->Graph(tenant, entity, hops, 500);
+  auto view = (*store)->Graph(tenant, entity, hops, 500, *t);
   if (!view.ok()) return Fail(view.status());
+  if (no_mentions) {
+    std::erase_if(view->relations, [](const Relation& r) { return r.relation == "mentioned_with"; });
+  }
+  auto date = [](TimeMs ms) { return ms ? FormatIsoDate(ms) : std::string("?"); };
   if (format == "dot") {
     std::printf("digraph engram {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
     for (const auto& e : view->entities) {
@@ -200,8 +206,15 @@ int RunGraph(const std::string& store_path, const std::string& tenant, const std
       std::printf("  %s [label=%s];\n", DotQuote(e.name).c_str(), label.c_str());
     }
     for (const auto& r : view->relations) {
-      std::printf("  %s -> %s [label=%s];\n", DotQuote(r.subject).c_str(), DotQuote(r.object).c_str(),
-                  DotQuote(r.relation).c_str());
+      // A relation a later one replaced: dashed, with when it held.
+      if (r.valid_to_ms != 0) {
+        const std::string label = r.relation + " (" + date(r.valid_from_ms) + " to " + date(r.valid_to_ms) + ")";
+        std::printf("  %s -> %s [label=%s, style=dashed, color=gray40];\n", DotQuote(r.subject).c_str(),
+                    DotQuote(r.object).c_str(), DotQuote(label).c_str());
+      } else {
+        std::printf("  %s -> %s [label=%s];\n", DotQuote(r.subject).c_str(), DotQuote(r.object).c_str(),
+                    DotQuote(r.relation).c_str());
+      }
     }
     std::printf("}\n");
     return kExitOk;
@@ -214,9 +227,12 @@ int RunGraph(const std::string& store_path, const std::string& tenant, const std
   for (const auto& r : view->relations) {
     relations.push_back({{"subject", r.subject}, {"relation", r.relation}, {"object", r.object},
                          {"time", r.time_ms ? json(FormatIsoTime(r.time_ms)) : json(nullptr)},
+                         {"valid_from", r.valid_from_ms ? json(FormatIsoTime(r.valid_from_ms)) : json(nullptr)},
+                         {"valid_to", r.valid_to_ms ? json(FormatIsoTime(r.valid_to_ms)) : json(nullptr)},
                          {"source_ids", r.source_ids}});
   }
-  const json out = {{"tenant", tenant}, {"entity", entity}, {"hops", hops}, {"entities", entities},
+  const json out = {{"tenant", tenant}, {"entity", entity}, {"hops", hops},
+                    {"as_of", *t ? json(FormatIsoTime(*t)) : json(nullptr)}, {"entities", entities},
                     {"relations", relations}};
   std::cout << TerminalSafeJson(out.dump(2)) << "\n";
   return kExitOk;
@@ -306,7 +322,7 @@ void AddMemoryCommands(CLI::App& app, int* exit_code) {
     std::string store, tenant, speaker, as_of, entity, format = "json", route = "auto", embedder = "use-lite", input;
     size_t k = 10, budget = 0, sentences = 3;
     int hops = 1;
-    bool json = false, explain = false, history = false;
+    bool json = false, explain = false, history = false, no_mentions = false;
     std::vector<std::string> words, tiers;
     std::string session;
   };
@@ -348,7 +364,11 @@ void AddMemoryCommands(CLI::App& app, int* exit_code) {
   graph->add_option("--entity", a->entity, "start here (default: the whole graph)");
   graph->add_option("--hops", a->hops, "hops from the entity (default 1)")->check(InRange(0, kMaxHops));
   graph->add_option("--format", a->format, "json (default) or dot")->check(CLI::IsMember({"json", "dot"}));
-  graph->callback([=]() { *exit_code = RunGraph(a->store, a->tenant, a->entity, a->hops, a->format); });
+  graph->add_option("--as-of", a->as_of, "ISO 8601 time: the graph as it was then (default: every relation)");
+  graph->add_flag("--no-mentions", a->no_mentions, "leave out mentioned_with edges (co-occurrence)");
+  graph->callback([=]() {
+    *exit_code = RunGraph(a->store, a->tenant, a->entity, a->hops, a->format, a->as_of, a->no_mentions);
+  });
 
   auto* embed = app.add_subcommand("embed", "embed texts and print the vectors as JSON");
   embed->add_option("--embedder", a->embedder, "use-lite (default) or http (ENGRAM_EMBED_URL, ENGRAM_EMBED_MODEL)")

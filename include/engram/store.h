@@ -130,9 +130,11 @@ class Store {
                                                    TimeMs as_of_ms = 0, bool include_history = false) = 0;
 
   // The graph neighbourhood of `entity` up to `hops` hops (every entity when
-  // `entity` is empty), at most `max_edges` relations.
+  // `entity` is empty), at most `max_edges` relations. With as_of_ms, the
+  // graph as it was then: only relations stated by then and true then (0:
+  // every relation, closed ones included, with their validity).
   virtual Result<GraphView> Graph(std::string_view tenant, std::string_view entity = {}, int hops = 1,
-                                  size_t max_edges = 500) = 0;
+                                  size_t max_edges = 500, TimeMs as_of_ms = 0) = 0;
 
   // Event units derived from the turns of `tenant`, in log order.
   virtual Result<std::vector<EventUnit>> EventUnits(std::string_view tenant) = 0;

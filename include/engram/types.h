@@ -81,12 +81,20 @@ struct Entity {
 // Relation names: sister_of, brother_of, parent_of, child_of, friend_of,
 // partner_of, lives_in, works_as, works_at, attended, likes, owns, member_of,
 // mentioned_with, and other snake_case names an extractor chooses.
+//
+// Bi-temporal: time_ms is when it was stated (recorded); valid_from_ms and
+// valid_to_ms are when it was true. Relations that hold one value at a time
+// (lives_in, works_at, works_as, partner_of, married_to) are closed by the
+// next one of the same subject (valid_to_ms = its valid_from_ms); the others
+// accumulate. A restated relation merges its sources into the open one.
 struct Relation {
   std::string subject;
   std::string relation;
   std::string object;
   TimeMs time_ms = 0;
   std::vector<std::string> source_ids;
+  TimeMs valid_from_ms = 0;  // 0 when stated: time_ms
+  TimeMs valid_to_ms = 0;    // 0 = still true
 };
 
 // An extractive summary of one session: its most central statements.

@@ -313,10 +313,13 @@ class Store:
         return self._native.profile(_text(tenant, "tenant"), _text(speaker, "speaker"), _time_ms(as_of, "as_of"),
                                     bool(include_history))
 
-    def graph(self, tenant: str, entity: str = "", *, hops: int = 1, max_edges: int = 500) -> GraphView:
+    def graph(self, tenant: str, entity: str = "", *, hops: int = 1, max_edges: int = 500,
+              as_of: Optional[TimeLike] = None) -> GraphView:
         """The graph neighbourhood of ``entity`` up to ``hops`` hops (every
-        entity when ""), at most ``max_edges`` relations."""
-        return self._native.graph(_text(tenant, "tenant"), _text(entity, "entity"), hops, max_edges)
+        entity when ""), at most ``max_edges`` relations; with ``as_of``, the
+        graph as it was then (relations stated by then and true then)."""
+        return self._native.graph(_text(tenant, "tenant"), _text(entity, "entity"), hops, max_edges,
+                                  _time_ms(as_of, "as_of"))
 
     def event_units(self, tenant: str) -> List[EventUnit]:
         """Event units derived from ``tenant``'s turns, in log order."""

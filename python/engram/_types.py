@@ -208,13 +208,17 @@ class Entity(_Result):
 
 @dataclass(slots=True)
 class Relation(_Result):
-    """A typed, time-stamped edge: subject -relation-> object."""
+    """A typed, time-stamped edge: subject -relation-> object. ``time`` is
+    when it was stated; ``valid_from``/``valid_to`` when it was true (a
+    later lives_in, works_at, ... of the same subject closes it)."""
 
     subject: str
     relation: str  #: "sister_of", "lives_in", "likes", ...
     object: str
     time: Optional[datetime]
     source_ids: List[str]
+    valid_from: Optional[datetime] = None
+    valid_to: Optional[datetime] = None  #: None = still true
 
     def __repr__(self) -> str:
         return f"Relation({self.subject!r} -{self.relation}-> {self.object!r})"

@@ -234,9 +234,11 @@ void BindStore(py::module_& m) {
                  s.Call([&](Store& st) { return st.Profile(tenant, speaker, as_of_ms, include_history); })));
            }, "tenant"_a, "speaker"_a, "as_of_ms"_a, "include_history"_a)
       .def("graph",
-           [](PyStore& s, const std::string& tenant, const std::string& entity, int hops, size_t max_edges) {
-             return ToPython(ValueOrThrow(s.Call([&](Store& st) { return st.Graph(tenant, entity, hops, max_edges); })));
-           }, "tenant"_a, "entity"_a, "hops"_a, "max_edges"_a)
+           [](PyStore& s, const std::string& tenant, const std::string& entity, int hops, size_t max_edges,
+              TimeMs as_of_ms) {
+             return ToPython(ValueOrThrow(
+                 s.Call([&](Store& st) { return st.Graph(tenant, entity, hops, max_edges, as_of_ms); })));
+           }, "tenant"_a, "entity"_a, "hops"_a, "max_edges"_a, "as_of_ms"_a)
       .def("event_units",
            [](PyStore& s, const std::string& tenant) {
              return ToPythonList(ValueOrThrow(s.Call([&](Store& st) { return st.EventUnits(tenant); })));

@@ -104,7 +104,8 @@ py::object ToPython(const Entity& entity) {
 py::object ToPython(const Relation& relation) {
   return Classes().relation(relation.subject, relation.relation,
                             relation.object, ToDatetime(relation.time_ms),
-                            Strings(relation.source_ids));
+                            Strings(relation.source_ids), ToDatetime(relation.valid_from_ms),
+                            ToDatetime(relation.valid_to_ms));
 }
 
 }  // namespace
@@ -132,7 +133,7 @@ void RegisterResultClasses(const py::dict& classes) {
                                     {"subject", "attribute", "value", "valid_from", "valid_to", "confidence",
                                      "source_ids", "negated"});
   c->entity = LookupDataclass(classes, "Entity", {"name", "type", "aliases", "source_ids"});
-  c->relation = LookupDataclass(classes, "Relation", {"subject", "relation", "object", "time", "source_ids"});
+  c->relation = LookupDataclass(classes, "Relation", {"subject", "relation", "object", "time", "source_ids", "valid_from", "valid_to"});
   c->graph_view = LookupDataclass(classes, "GraphView", {"entities", "relations"});
   c->session_summary = LookupDataclass(classes, "SessionSummary", {"session", "start", "end", "text", "source_ids"});
   c->tenant_stats = LookupDataclass(classes, "TenantStats",

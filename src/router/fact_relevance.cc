@@ -189,6 +189,14 @@ std::vector<RankedFact> RankFacts(const std::vector<PersonaFact>& facts, const F
   return out;
 }
 
+std::string RelationLine(const Relation& r, bool single_valued) {
+  std::string text = r.subject + " " + r.relation + " " + r.object;
+  const TimeMs from = r.valid_from_ms != 0 ? r.valid_from_ms : r.time_ms;
+  if (r.valid_to_ms != 0) return text + " (" + ValidityLabel(from, r.valid_to_ms) + ", no longer true)";
+  if (single_valued && from != 0) text += " (" + ValidityLabel(from, 0) + ")";
+  return text;
+}
+
 std::string FactLine(const PersonaFact& f) {
   std::string text = f.subject + " " + f.attribute + ": " + f.value;
   std::string label = ValidityLabel(f.valid_from_ms, f.valid_to_ms);

@@ -61,6 +61,11 @@ struct RankedFact {
 // newest. Facts no longer valid are kept only when they match the question.
 std::vector<RankedFact> RankFacts(const std::vector<PersonaFact>& facts, const FactQuestion& q);
 
+// "Maya lives_in Denver", with "(2023-03-04 to 2023-09-12, no longer true)"
+// once a later relation closed it, or "(since ...)" for an open one of a
+// kind that holds one value at a time.
+std::string RelationLine(const Relation& r, bool single_valued);
+
 // "Maya home: Lakewood (since 2024-08-01)", or with "2023-01-10 to
 // 2024-08-01, no longer true" for a fact that was closed.
 std::string FactLine(const PersonaFact& f);

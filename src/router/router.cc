@@ -261,14 +261,28 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
   seeds.insert(seeds.end(), ctx.route.entities.begin(), ctx.route.entities.end());
   if (!seeds.empty()) {
     GraphExpansion x = memory.graph().Expand(seeds, 1, 8, 16);
-    std::vector<std::pair<float, const Relation*>> ranked;
+    struct RankedRelation {
+      float match;
+      int time_rank;
+      const Relation* relation;
+    };
+    std::vector<RankedRelation> ranked;
     for (const Relation* r : x.relations) {
-      if (r->relation != "mentioned_with") ranked.emplace_back(FactMatch(fact_question, r->relation, r->object), r);
+      if (r->relation == "mentioned_with") continue;
+      const float match = FactMatch(fact_question, r->relation, r->object);
+      // Closed relations only where the question asks about them.
+      if (r->valid_to_ms != 0 && match == 0) continue;
+      ranked.push_back({match, TimePreference(fact_question, r->valid_from_ms, r->valid_to_ms), r});
     }
-    // Relations the question asks about first, nearest first otherwise.
-    std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    for (const auto& [match, r] : ranked) {
+    // Relations the question asks about first, at the time it asks about;
+    // nearest first otherwise.
+    std::stable_sort(ranked.begin(), ranked.end(), [](const RankedRelation& a, const RankedRelation& b) {
+      if (a.match != b.match) return a.match > b.match;
+      return a.time_rank < b.time_rank;
+    });
+    for (const auto& [match, time_rank, r] : ranked) {
       Hit h = RelationHit(*r);
+      h.text = RelationLine(*r, GraphTier::IsSingleValued(r->relation));
       h.signals["match"] = match;
       if (!try_add(related, "## Related facts\n", h, budget_tokens)) break;
     }

@@ -109,7 +109,9 @@ void AddTierHits(const TenantMemory& memory, std::string_view query, const Recal
       float match = FactMatch(fq, r.relation, r.object);
       float s = relevance(match, overlap);
       if (s <= 0 || !PassesFilters(options, r.subject, r.time_ms)) continue;
-      h.score = s;
+      h.text = RelationLine(r, GraphTier::IsSingleValued(r.relation));
+      h.score = s * (TimePreference(fq, r.valid_from_ms, r.valid_to_ms) == 0 ? 1.0f : 0.5f);
+      h.signals["current"] = r.valid_to_ms == 0 ? 1.0f : 0.0f;
       h.signals["match"] = match;
       h.signals["overlap"] = overlap;
       hits->push_back(std::move(h));

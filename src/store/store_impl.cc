@@ -948,7 +948,8 @@ Result<std::vector<PersonaFact>> StoreImpl::Profile(std::string_view tenant, std
   return (*memory)->persona().Query(speaker, as_of_ms, include_history);
 }
 
-Result<GraphView> StoreImpl::Graph(std::string_view tenant, std::string_view entity, int hops, size_t max_edges) {
+Result<GraphView> StoreImpl::Graph(std::string_view tenant, std::string_view entity, int hops, size_t max_edges,
+                                   TimeMs as_of_ms) {
   ENGRAM_RETURN_IF_ERROR(RequireIndexes("Graph"));
   ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   if (hops < 0 || hops > 10) return Status::InvalidArgument("hops " + std::to_string(hops) + " is outside 0..10");
@@ -958,7 +959,7 @@ Result<GraphView> StoreImpl::Graph(std::string_view tenant, std::string_view ent
   if (!entity.empty() && (*memory)->graph().Resolve(entity).empty()) {
     return Status::NotFound("tenant '" + std::string(tenant) + "' has no entity '" + std::string(entity) + "'");
   }
-  return (*memory)->graph().View(entity, hops, max_edges);
+  return (*memory)->graph().View(entity, hops, max_edges, as_of_ms);
 }
 
 Result<std::vector<EventUnit>> StoreImpl::EventUnits(std::string_view tenant) {

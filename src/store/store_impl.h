@@ -60,7 +60,8 @@ class StoreImpl final : public Store {
                                 const RecallOptions& options) override;
   Result<std::vector<PersonaFact>> Profile(std::string_view tenant, std::string_view speaker, TimeMs as_of_ms,
                                            bool include_history) override;
-  Result<GraphView> Graph(std::string_view tenant, std::string_view entity, int hops, size_t max_edges) override;
+  Result<GraphView> Graph(std::string_view tenant, std::string_view entity, int hops, size_t max_edges,
+                          TimeMs as_of_ms) override;
   Result<std::vector<EventUnit>> EventUnits(std::string_view tenant) override;
   Result<std::vector<StoredTurn>> WorkingMemory(std::string_view tenant, std::string_view session) override;
   Result<std::vector<SessionSummary>> Summaries(std::string_view tenant, size_t max_sentences) override;

@@ -66,6 +66,17 @@ void GraphTier::AddEdge(size_t entity, size_t relation) {
   edges.insert(at, relation);
 }
 
+bool GraphTier::IsSingleValued(std::string_view relation) {
+  static const char* kSingle[] = {"lives_in", "works_at", "works_as", "partner_of", "married_to"};
+  return std::any_of(std::begin(kSingle), std::end(kSingle), [&](const char* r) { return relation == r; });
+}
+
+bool GraphTier::ValidAt(const Relation& r, TimeMs t) {
+  if (t == 0) return true;
+  const TimeMs from = r.valid_from_ms != 0 ? r.valid_from_ms : r.time_ms;
+  return r.time_ms <= t && from <= t && (r.valid_to_ms == 0 || t < r.valid_to_ms);
+}
+
 void GraphTier::AddRelation(const Relation& relation) {
   if (relation.subject.empty() || relation.object.empty()) return;
   Relation r = relation;
@@ -74,7 +85,39 @@ void GraphTier::AddRelation(const Relation& relation) {
   const size_t object = EnsureEntity(relation.object, EntityType::kOther);
   r.subject = entities_[subject].name;
   r.object = entities_[object].name;
+  if (r.valid_from_ms == 0) r.valid_from_ms = r.time_ms;
+  r.valid_to_ms = 0;
+  const bool typed = r.relation != kMentionedWith;
+  const std::string kind_key = std::to_string(subject) + '\x1f' + r.relation;
+  const std::string triple_key = kind_key + '\x1f' + std::to_string(object);
+  if (typed) {
+    if (auto open = open_by_triple_.find(triple_key); open != open_by_triple_.end()) {
+      // Restated: more support for the same edge.
+      Relation& old = relations_[open->second];
+      for (const auto& id : r.source_ids) relation_sources_[open->second].AppendIfAbsent(&old.source_ids, id);
+      return;
+    }
+    if (IsSingleValued(r.relation)) {
+      auto& open_of_kind = open_single_[kind_key];
+      for (size_t e : open_of_kind) {
+        Relation& old = relations_[e];
+        // Closed at the new one's start; one stated at the same moment keeps
+        // a millisecond of validity, so its history stays visible.
+        old.valid_to_ms = std::max(r.valid_from_ms, old.valid_from_ms + 1);
+        if (old.valid_to_ms == 0) old.valid_to_ms = 1;  // 0 would read as "still true"
+        open_by_triple_.erase(kind_key + '\x1f' + std::to_string(ends_[e].object));
+      }
+      open_of_kind.clear();
+      open_of_kind.push_back(relations_.size());
+    }
+    open_by_triple_.emplace(triple_key, relations_.size());
+  }
+  StringListSet sources;
+  std::vector<std::string> ids = std::move(r.source_ids);
+  r.source_ids.clear();
+  for (const auto& id : ids) sources.AppendIfAbsent(&r.source_ids, id);
   relations_.push_back(std::move(r));
+  relation_sources_.push_back(std::move(sources));
   ends_.push_back(Ends{subject, object});
   const size_t index = relations_.size() - 1;
   AddEdge(subject, index);
@@ -108,7 +151,7 @@ bool GraphTier::ForEachEdge(const EdgeList& edges, Visit&& visit) const {
 }
 
 GraphExpansion GraphTier::Expand(const std::vector<std::string>& seeds, int hops, size_t fanout_per_node,
-                                 size_t max_edges) const {
+                                 size_t max_edges, TimeMs as_of_ms) const {
   GraphExpansion out;
   std::deque<std::pair<size_t, int>> frontier;  // entity index, its distance
   for (const auto& seed : seeds) {
@@ -125,6 +168,7 @@ GraphExpansion GraphTier::Expand(const std::vector<std::string>& seeds, int hops
     size_t taken = 0;
     auto visit = [&](size_t e) {
       if (taken >= fanout_per_node || out.relations.size() >= max_edges) return false;
+      if (!ValidAt(relations_[e], as_of_ms)) return true;
       if (!used.insert(e).second) return true;
       ++taken;
       out.relations.push_back(&relations_[e]);
@@ -138,14 +182,16 @@ GraphExpansion GraphTier::Expand(const std::vector<std::string>& seeds, int hops
   return out;
 }
 
-GraphView GraphTier::View(std::string_view entity, int hops, size_t max_edges) const {
+GraphView GraphTier::View(std::string_view entity, int hops, size_t max_edges, TimeMs as_of_ms) const {
   GraphView view;
   if (entity.empty()) {
     view.entities = entities_;
-    for (size_t i = 0; i < relations_.size() && i < max_edges; ++i) view.relations.push_back(relations_[i]);
+    for (size_t i = 0; i < relations_.size() && view.relations.size() < max_edges; ++i) {
+      if (ValidAt(relations_[i], as_of_ms)) view.relations.push_back(relations_[i]);
+    }
     return view;
   }
-  GraphExpansion x = Expand({std::string(entity)}, hops, /*fanout_per_node=*/max_edges, max_edges);
+  GraphExpansion x = Expand({std::string(entity)}, hops, /*fanout_per_node=*/max_edges, max_edges, as_of_ms);
   for (const auto& [name, d] : x.distance) {
     const size_t i = Find(name);
     if (i != kNone) view.entities.push_back(entities_[i]);
@@ -162,6 +208,9 @@ void GraphTier::Clear() {
   by_key_.clear();
   relations_.clear();
   ends_.clear();
+  relation_sources_.clear();
+  open_by_triple_.clear();
+  open_single_.clear();
 }
 
 }  // namespace engram

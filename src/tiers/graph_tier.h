@@ -1,6 +1,11 @@
 // GraphTier: entities with aliases and types, and typed, time-stamped
 // relations between them, with k-hop expansion under fan-out budgets.
 //
+// Relations are bi-temporal (see Relation): a single-valued relation closes
+// the subject's open one of the same kind with another object, and a
+// restated typed relation adds its sources to the open edge instead of a
+// second edge. mentioned_with edges are kept one per statement.
+//
 // Each entity keeps its edges in the order Expand follows them (typed
 // relations before mentioned_with, most recent first, ties in the order
 // added), so an expansion reads only the edges it takes, however many a
@@ -30,6 +35,9 @@ struct GraphExpansion {
 
 class GraphTier {
  public:
+  // Relations that hold one value at a time per subject.
+  static bool IsSingleValued(std::string_view relation);
+
   void AddEntity(const Entity& entity);
   void AddRelation(const Relation& relation);
 
@@ -40,11 +48,16 @@ class GraphTier {
   // `fanout_per_node` edges per entity and `max_edges` in all. Relations of
   // kind mentioned_with are followed last (weakest evidence); within a kind
   // the most recent first, and relations of the same time in the order added.
+  // With as_of_ms != 0, only relations stated by then and true then.
   GraphExpansion Expand(const std::vector<std::string>& seeds, int hops, size_t fanout_per_node,
-                        size_t max_edges) const;
+                        size_t max_edges, TimeMs as_of_ms = 0) const;
 
-  // The neighbourhood as a value (every entity when `entity` is empty).
-  GraphView View(std::string_view entity, int hops, size_t max_edges) const;
+  // The neighbourhood as a value (every entity when `entity` is empty), as
+  // it was at as_of_ms (0: everything, closed relations included).
+  GraphView View(std::string_view entity, int hops, size_t max_edges, TimeMs as_of_ms = 0) const;
+
+  // True when `r` was stated by `t` and true at `t` (t == 0: always).
+  static bool ValidAt(const Relation& r, TimeMs t);
 
   const std::vector<Entity>& entities() const { return entities_; }
   const std::vector<Relation>& relations() const { return relations_; }
@@ -82,6 +95,12 @@ class GraphTier {
   std::unordered_map<std::string, size_t> by_key_;  // lower-cased name or alias -> entity index
   std::vector<Relation> relations_;
   std::vector<Ends> ends_;  // parallel to relations_: entity indexes of subject and object
+  std::vector<StringListSet> relation_sources_;  // parallel to relations_
+  // Open typed relations by (subject, relation, object), and open
+  // single-valued ones by (subject, relation): the restatement and closing
+  // lookups, in constant time.
+  std::unordered_map<std::string, size_t> open_by_triple_;
+  std::unordered_map<std::string, std::vector<size_t>> open_single_;
 };
 
 }  // namespace engram

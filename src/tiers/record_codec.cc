@@ -80,8 +80,12 @@ std::string EncodeEntity(const Entity& e) {
 }
 
 std::string EncodeRelation(const Relation& r) {
-  return Dump(json{{"subject", r.subject}, {"relation", r.relation}, {"object", r.object}, {"time", r.time_ms},
-              {"src", r.source_ids}});
+  json j{{"subject", r.subject}, {"relation", r.relation}, {"object", r.object}, {"time", r.time_ms},
+         {"src", r.source_ids}};
+  // When it became true, if the statement said (validity ends are derived
+  // when relations are applied, never stored).
+  if (r.valid_from_ms != 0 && r.valid_from_ms != r.time_ms) j["from"] = r.valid_from_ms;
+  return Dump(j);
 }
 
 Status DecodeUnit(std::string_view bytes, EventUnit* u) {
@@ -131,8 +135,9 @@ Status DecodeRelation(std::string_view bytes, Relation* r) {
     r->subject = j.at("subject").get<std::string>();
     r->relation = j.at("relation").get<std::string>();
     r->object = j.at("object").get<std::string>();
-    r->time_ms = 0;
+    r->time_ms = r->valid_from_ms = r->valid_to_ms = 0;
     ENGRAM_RETURN_IF_ERROR(GetInt64(j, "time", &r->time_ms));
+    ENGRAM_RETURN_IF_ERROR(GetInt64(j, "from", &r->valid_from_ms));
     r->source_ids = j.value("src", std::vector<std::string>{});
     return Status::OK();
   });

@@ -240,6 +240,42 @@ TEST_F(MemoryCliTest, ProfileJsonShowsCurrentFactsHistoryAndAsOf) {
   EXPECT_THAT(text.out, AllOf(HasSubstr("dog Biscuit"), HasSubstr("D1:10")));
 }
 
+TEST_F(MemoryCliTest, GraphAsOfShowsThePastAndDotMarksClosedEdges) {
+  auto relations_of = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"graph", "--store", SharedStore(), "--tenant", kTenant, "--entity", "Nadia"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    RunResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::string> out;
+    const json j = ParseJson(r);
+    for (const auto& rel : j["relations"]) {
+      std::string line = rel["subject"].get<std::string>() + " " + rel["relation"].get<std::string>() + " " +
+                         rel["object"].get<std::string>();
+      if (!rel["valid_to"].is_null()) line += " until " + rel["valid_to"].get<std::string>();
+      out.push_back(line);
+    }
+    return out;
+  };
+  std::vector<std::string> spring = relations_of({"--as-of", "2023-04-15T00:00:00Z"});
+  EXPECT_THAT(spring, AllOf(Contains(::testing::StartsWith("Nadia lives_in Denver")),
+                            Not(Contains(::testing::StartsWith("Nadia lives_in Seattle")))));
+  std::vector<std::string> all = relations_of({});
+  EXPECT_THAT(all, AllOf(Contains("Nadia lives_in Denver until 2023-06-12T18:30:00Z"),
+                         Contains("Nadia lives_in Seattle")));
+  std::vector<std::string> no_mentions = relations_of({"--no-mentions"});
+  EXPECT_THAT(no_mentions, Not(Contains(::testing::HasSubstr(" mentioned_with "))));
+  EXPECT_THAT(all, Contains(::testing::HasSubstr(" mentioned_with ")));
+
+  RunResult dot = Run({"graph", "--store", SharedStore(), "--tenant", kTenant, "--format", "dot"});
+  ASSERT_EQ(dot.exit_code, 0) << dot.err;
+  EXPECT_THAT(dot.out, HasSubstr(R"x("Nadia" -> "Denver" [label="lives_in (2023-03-04 to 2023-06-12)", style=dashed)x"));
+  EXPECT_THAT(dot.out, HasSubstr(R"("Nadia" -> "Seattle" [label="lives_in"];)"));
+
+  RunResult bad = Run({"graph", "--store", SharedStore(), "--tenant", kTenant, "--as-of", "someday"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("--as-of"));
+}
+
 TEST_F(MemoryCliTest, GraphDotIsValidGraphviz) {
   for (const std::vector<std::string>& extra :
        {std::vector<std::string>{}, std::vector<std::string>{"--entity", "Lucy", "--hops", "2"}}) {
@@ -255,7 +291,8 @@ TEST_F(MemoryCliTest, GraphDotIsValidGraphviz) {
     // quoted strings escape only quotes and backslashes.
     const std::string quoted = R"("(?:[^"\\]|\\.)*")";
     const std::regex node("  " + quoted + R"( \[label=)" + quoted + R"(\];)");
-    const std::regex edge("  " + quoted + " -> " + quoted + R"( \[label=)" + quoted + R"(\];)");
+    const std::regex edge("  " + quoted + " -> " + quoted + R"( \[label=)" + quoted +
+                          R"((, style=dashed, color=gray40)?\];)");
     const std::regex attribute(R"(  (rankdir=\w+|node \[[^\]]*\]);)");
     std::istringstream lines(r.out);
     std::string line;

@@ -127,3 +127,42 @@ TEST_F(CurrentFactsTest, PersonaTierRecallReturnsTheMatchingFactWithSignals) {
 
 }  // namespace
 }  // namespace engram
+
+namespace engram {
+namespace {
+
+TEST_F(CurrentFactsTest, GraphClosesReplacedRelationsAndShowsThePastAsOf) {
+  auto now = store_->Graph("maya", "Maya", 1, 500);
+  ASSERT_TRUE(now.ok()) << now.status().ToString();
+  std::vector<const Relation*> homes;
+  std::string all;
+  for (const auto& r : now->relations) {
+    all += r.subject + " " + r.relation + " " + r.object + (r.valid_to_ms ? " (closed)" : "") + "; ";
+    if (r.subject == "Maya" && r.relation == "lives_in") homes.push_back(&r);
+  }
+  ASSERT_GE(homes.size(), 2u) << all;
+  size_t open = 0;
+  for (const Relation* r : homes) {
+    if (r->valid_to_ms == 0) {
+      ++open;
+      EXPECT_EQ(r->object, "Lakewood") << all;
+    } else {
+      EXPECT_GT(r->valid_to_ms, r->valid_from_ms);
+    }
+  }
+  EXPECT_EQ(open, 1u) << "one place of residence at a time: " << all;
+
+  auto then = ParseIsoTime("2023-06-01T00:00:00Z");
+  ASSERT_TRUE(then.ok());
+  auto past = store_->Graph("maya", "Maya", 1, 500, *then);
+  ASSERT_TRUE(past.ok());
+  std::vector<std::string> homes_then;
+  for (const auto& r : past->relations) {
+    EXPECT_LE(r.time_ms, *then) << "stated after the as-of time: " << r.relation << " " << r.object;
+    if (r.subject == "Maya" && r.relation == "lives_in") homes_then.push_back(r.object);
+  }
+  EXPECT_EQ(homes_then, std::vector<std::string>{"Denver"}) << all;
+}
+
+}  // namespace
+}  // namespace engram

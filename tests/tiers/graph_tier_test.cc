@@ -270,6 +270,29 @@ class ReferenceGraphTier {
     Relation r = relation;
     r.subject = entities_[EnsureEntity(relation.subject, EntityType::kOther)].name;
     r.object = entities_[EnsureEntity(relation.object, EntityType::kOther)].name;
+    if (r.valid_from_ms == 0) r.valid_from_ms = r.time_ms;
+    r.valid_to_ms = 0;
+    if (r.relation != "mentioned_with") {
+      // A restatement of an open relation merges its sources (a full scan).
+      for (auto& old : relations_) {
+        if (old.valid_to_ms == 0 && Key(old.subject) == Key(r.subject) && old.relation == r.relation &&
+            Key(old.object) == Key(r.object)) {
+          for (const auto& id : r.source_ids) AddUnique(&old.source_ids, id);
+          return;
+        }
+      }
+      if (GraphTier::IsSingleValued(r.relation)) {
+        for (auto& old : relations_) {
+          if (old.valid_to_ms == 0 && Key(old.subject) == Key(r.subject) && old.relation == r.relation) {
+            old.valid_to_ms = std::max(r.valid_from_ms, old.valid_from_ms + 1);
+            if (old.valid_to_ms == 0) old.valid_to_ms = 1;
+          }
+        }
+      }
+    }
+    std::vector<std::string> ids;
+    for (const auto& id : r.source_ids) AddUnique(&ids, id);
+    r.source_ids = ids;
     relations_.push_back(std::move(r));
     size_t index = relations_.size() - 1;
     adjacency_[Key(relations_[index].subject)].push_back(index);
@@ -382,7 +405,8 @@ std::string Describe(const Entity& e) {
 
 std::string Describe(const Relation& r) {
   std::ostringstream out;
-  out << r.subject << " " << r.relation << " " << r.object << " @" << r.time_ms << " sources=";
+  out << r.subject << " " << r.relation << " " << r.object << " @" << r.time_ms << " valid " << r.valid_from_ms
+      << ".." << r.valid_to_ms << " sources=";
   for (const auto& id : r.source_ids) out << id << ",";
   return out.str();
 }
@@ -406,7 +430,7 @@ TEST(GraphTierTest, IndexedTierAgreesWithTheSortingTierOnRandomGraphs) {
   static const char* kNames[] = {"Caroline", "caroline", "Melanie", "Mel", "Boston", "boston", "Jazz",
                                  "Bob",      "BOB",      "Tea",     "Max", "Luna",   "Oslo"};
   static const char* kAliases[] = {"Caro", "caro", "Mel", "Beantown", "Bobby", "Caroline", ""};
-  static const char* kKinds[] = {"mentioned_with", "likes", "friend_of", "lives_in", "mentioned_with"};
+  static const char* kKinds[] = {"mentioned_with", "likes", "friend_of", "lives_in", "mentioned_with", "works_at"};
   static const TimeMs kTimes[] = {0, 0, 5, 5, 5, 7, 10, 10, 3, -2};
   std::mt19937_64 rng(20230508);
   auto pick = [&](const auto& pool) { return pool[rng() % std::size(pool)]; };
@@ -460,6 +484,78 @@ TEST(GraphTierTest, IndexedTierAgreesWithTheSortingTierOnRandomGraphs) {
       ASSERT_EQ(DescribeAll(view.relations), DescribeAll(want_view.relations));
     }
   }
+}
+
+Relation Rel(const char* s, const char* rel, const char* o, TimeMs t, const char* src) {
+  Relation r;
+  r.subject = s;
+  r.relation = rel;
+  r.object = o;
+  r.time_ms = t;
+  r.source_ids = {src};
+  return r;
+}
+
+TEST(GraphTierBitemporalTest, SingleValuedRelationsCloseThePreviousOne) {
+  GraphTier g;
+  g.AddRelation(Rel("Maya", "lives_in", "Denver", 100, "D1"));
+  g.AddRelation(Rel("Maya", "likes", "tennis", 150, "D2"));
+  g.AddRelation(Rel("Maya", "lives_in", "Boulder", 200, "D3"));
+  g.AddRelation(Rel("Maya", "likes", "chess", 250, "D4"));  // likes accumulate
+  g.AddRelation(Rel("Maya", "lives_in", "Lakewood", 300, "D5"));
+  ASSERT_EQ(g.relations().size(), 5u);
+  const auto& r = g.relations();
+  EXPECT_EQ(r[0].valid_from_ms, 100);
+  EXPECT_EQ(r[0].valid_to_ms, 200);
+  EXPECT_EQ(r[2].valid_to_ms, 300);
+  EXPECT_EQ(r[4].valid_to_ms, 0);
+  EXPECT_EQ(r[1].valid_to_ms, 0);
+  EXPECT_EQ(r[3].valid_to_ms, 0);
+
+  auto homes_at = [&](TimeMs t) {
+    std::vector<std::string> out;
+    for (const auto& rel : g.View("Maya", 1, 100, t).relations) {
+      if (rel.relation == "lives_in") out.push_back(rel.object);
+    }
+    return out;
+  };
+  EXPECT_EQ(homes_at(150), std::vector<std::string>{"Denver"});
+  EXPECT_EQ(homes_at(250), std::vector<std::string>{"Boulder"});
+  EXPECT_EQ(homes_at(1000), std::vector<std::string>{"Lakewood"});
+  EXPECT_TRUE(homes_at(50).empty());  // nothing was stated yet
+  EXPECT_EQ(homes_at(0).size(), 3u);  // no time: the whole history
+}
+
+TEST(GraphTierBitemporalTest, RestatedRelationsMergeTheirSources) {
+  GraphTier g;
+  g.AddRelation(Rel("Maya", "works_at", "Acme", 100, "D1"));
+  g.AddRelation(Rel("maya", "works_at", "acme", 180, "D2"));  // the same, in other case
+  g.AddRelation(Rel("Maya", "works_at", "Acme", 190, "D2"));
+  ASSERT_EQ(g.relations().size(), 1u);
+  EXPECT_EQ(g.relations()[0].source_ids, (std::vector<std::string>{"D1", "D2"}));
+  EXPECT_EQ(g.relations()[0].time_ms, 100);
+  // After a change, stating the old employer again opens a new interval.
+  g.AddRelation(Rel("Maya", "works_at", "Globex", 200, "D3"));
+  g.AddRelation(Rel("Maya", "works_at", "Acme", 300, "D4"));
+  ASSERT_EQ(g.relations().size(), 3u);
+  EXPECT_EQ(g.relations()[0].valid_to_ms, 200);
+  EXPECT_EQ(g.relations()[1].valid_to_ms, 300);
+  EXPECT_EQ(g.relations()[2].valid_to_ms, 0);
+  // Co-occurrence is kept one edge per statement.
+  g.AddRelation(Rel("Maya", "mentioned_with", "Sam", 10, "D5"));
+  g.AddRelation(Rel("Maya", "mentioned_with", "Sam", 20, "D6"));
+  EXPECT_EQ(g.relations().size(), 5u);
+}
+
+TEST(GraphTierBitemporalTest, AStatedStartTimeIsKept) {
+  GraphTier g;
+  Relation r = Rel("Maya", "lives_in", "Lakewood", 500, "D1");
+  r.valid_from_ms = 400;  // "we moved last month"
+  g.AddRelation(r);
+  EXPECT_EQ(g.relations()[0].valid_from_ms, 400);
+  EXPECT_EQ(g.relations()[0].time_ms, 500);
+  EXPECT_TRUE(g.View("Maya", 1, 10, 450).relations.empty());  // true then, but not yet stated
+  EXPECT_EQ(g.View("Maya", 1, 10, 600).relations.size(), 1u);
 }
 
 }  // namespace
