@@ -8,6 +8,9 @@
 #include "log/key_codec.h"
 
 namespace engram {
+
+void HalfsToFloatsF16c(const unsigned char* halfs, size_t n, float* out);  // doc_vectors_avx2.cc
+
 namespace {
 
 constexpr char kHalfTag = 'H';    // dim half floats
@@ -70,6 +73,23 @@ const float* HalfTable() {
     return t;
   }();
   return table.data();
+}
+
+bool CpuHasF16c() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+#else
+  return false;
+#endif
+}
+
+// Little-endian half floats to floats.
+void HalfsToFloats(const unsigned char* p, size_t n, float* out) {
+  static const bool f16c = CpuHasF16c();
+  if (f16c) return HalfsToFloatsF16c(p, n, out);
+  const float* table = HalfTable();
+  for (size_t d = 0; d < n; ++d) out[d] = table[p[2 * d] | (p[2 * d + 1] << 8)];
 }
 
 bool FitsHalf(std::span<const float> values) {
@@ -140,8 +160,7 @@ bool DecodeDocVector(std::string_view value, size_t dim, uint32_t text_checksum,
   if (log::DecodeFixed32BE(value.data() + 1) != text_checksum) return false;
   const auto* p = reinterpret_cast<const unsigned char*>(value.data() + kVectorHeader);
   if (value[0] == kHalfTag) {
-    const float* table = HalfTable();
-    for (size_t d = 0; d < dim; ++d) out[d] = table[p[2 * d] | (p[2 * d + 1] << 8)];
+    HalfsToFloats(p, dim, out);
     return true;
   }
   for (size_t d = 0; d < dim; ++d) {

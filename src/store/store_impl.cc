@@ -843,7 +843,9 @@ Status StoreImpl::SaveSnapshot(TenantMemory& memory, bool force) {
   head.vectors = size;
   log::LogBatch batch = log_->NewBatch();
   ENGRAM_RETURN_IF_ERROR(PutVectorCheckpoint(*log_, &batch, memory.tenant(), &head, *bytes));
-  ENGRAM_RETURN_IF_ERROR(log_->Write(batch, /*sync=*/false));
+  // Synced: a checkpoint is rare and large, and losing one to a power cut
+  // right after closing would cost a whole graph build at the next open.
+  ENGRAM_RETURN_IF_ERROR(log_->Write(batch, /*sync=*/true));
   state = VectorCheckpointState{head.covered_seq, head.vectors, head.chunks};
   return Status::OK();
 }
