@@ -6,7 +6,9 @@
 // Prints the score error (max and mean of |fp16 score - fp32 score| over
 // every question x turn pair), recall@10 of the fp16 top 10 against the
 // fp32 top 10, and the load cost per vector: decoding a stored half-float
-// vector against copying a float one.
+// vector against copying a float one. For comparison, the same figures for
+// int8 codes with one scale per vector (x = scale * code, scale = max|x|/127),
+// which engram does not store.
 //
 //   vector_precision_bench [locomo.json]
 #include <algorithm>
@@ -56,6 +58,7 @@ int Run(const std::string& path) {
   }
   const size_t dim = (*embedder)->dim();
   double max_err = 0, sum_err = 0, recall_sum = 0;
+  double max_err8 = 0, sum_err8 = 0, recall_sum8 = 0;
   size_t pairs = 0, questions = 0, vectors = 0;
   for (const auto& c : *conversations) {
     std::vector<std::string> texts, qs;
@@ -66,8 +69,16 @@ int Run(const std::string& path) {
     if (!corpus.ok() || !queries.ok()) return 1;
     std::vector<float> half = *corpus;
     for (size_t i = 0; i < texts.size(); ++i) RoundToStoredPrecision(std::span<float>(half.data() + i * dim, dim));
+    std::vector<float> int8 = *corpus;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      float* v = int8.data() + i * dim;
+      float max_abs = 0;
+      for (size_t d = 0; d < dim; ++d) max_abs = std::max(max_abs, std::fabs(v[d]));
+      const float scale = max_abs > 0 ? max_abs / 127.0f : 1.0f;
+      for (size_t d = 0; d < dim; ++d) v[d] = scale * std::nearbyint(v[d] / scale);
+    }
     vectors += texts.size();
-    std::vector<float> s32, s16;
+    std::vector<float> s32, s16, s8;
     for (size_t q = 0; q < qs.size(); ++q) {
       const float* qv = queries->data() + q * dim;
       auto top32 = TopK(*corpus, qv, dim, 10, &s32);
@@ -81,6 +92,15 @@ int Run(const std::string& path) {
       size_t hit = 0;
       for (size_t a : top16) hit += std::count(top32.begin(), top32.end(), a);
       recall_sum += double(hit) / double(top32.size());
+      auto top8 = TopK(int8, qv, dim, 10, &s8);
+      for (size_t i = 0; i < s32.size(); ++i) {
+        double e = std::fabs(double(s8[i]) - double(s32[i]));
+        max_err8 = std::max(max_err8, e);
+        sum_err8 += e;
+      }
+      hit = 0;
+      for (size_t a : top8) hit += std::count(top32.begin(), top32.end(), a);
+      recall_sum8 += double(hit) / double(top32.size());
       ++questions;
     }
   }
@@ -106,6 +126,8 @@ int Run(const std::string& path) {
   std::printf("vectors %zu, questions %zu (LoCoMo turns, USE-Lite %zu-d)\n", vectors, questions, dim);
   std::printf("score error fp16 vs fp32: max %.2e, mean %.2e\n", max_err, sum_err / double(pairs));
   std::printf("recall@10 of fp16 against fp32: %.4f\n", recall_sum / double(questions));
+  std::printf("for comparison, int8 + scale: score error max %.2e, mean %.2e, recall@10 %.4f\n", max_err8,
+              sum_err8 / double(pairs), recall_sum8 / double(questions));
   std::printf("load cost per vector: fp16 decode %.0f ns, fp32 copy %.0f ns\n", ns(t0, t1), ns(t1, t2));
   std::printf("stored bytes per vector: fp16 %zu, fp32 %zu\n", stored.size(), dim * sizeof(float) + 5);
   return 0;

@@ -131,16 +131,20 @@ int Run(size_t n, const std::string& index, const std::string& locomo) {
   std::printf("close          %.3f s\n", Seconds(start));
   start = std::chrono::steady_clock::now();
   store = open();
+  const double opened = Seconds(start);
   load(*store);
-  std::printf("reopen         %.3f s\n", Seconds(start));
+  std::printf("reopen         %.3f s (open %.3f s, tenant load %.3f s)\n", Seconds(start), opened,
+              Seconds(start) - opened);
   write(*store, n, n + 1000);
   start = std::chrono::steady_clock::now();
   store.reset();
   std::printf("close+1000     %.3f s\n", Seconds(start));
   start = std::chrono::steady_clock::now();
   store = open();
+  const double reopened = Seconds(start);
   load(*store);
-  std::printf("reopen+1000    %.3f s\n", Seconds(start));
+  std::printf("reopen+1000    %.3f s (open %.3f s, tenant load %.3f s)\n", Seconds(start), reopened,
+              Seconds(start) - reopened);
   auto units = store->EventUnits("bench");
   if (units.ok() && std::getenv("SHOW_UNITS")) {
     for (size_t i = 0; i < 12 && i < units->size(); ++i) {

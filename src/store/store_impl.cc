@@ -1035,6 +1035,17 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Writ
     }
     checkpoints_.erase(std::string(tenant));
   }
+  {
+    // Nothing of the tenant's texts stays in memory either.
+    std::lock_guard<std::mutex> rlock(recent_mutex_);
+    const std::string key_prefix = std::string(tenant) + '\0';
+    for (std::string& key : recent_order_) {
+      if (key.compare(0, key_prefix.size(), key_prefix) == 0) {
+        recent_vectors_.erase(key);
+        key.clear();
+      }
+    }
+  }
   lock.unlock();
   // The deletes above hide the tenant; erasing rewrites the files that still
   // hold its bytes (and drops the write-ahead logs that held them).

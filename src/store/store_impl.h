@@ -153,7 +153,9 @@ class StoreImpl final : public Store {
 
   std::shared_mutex tenants_mutex_;       // guards the map; each memory has its own lock
   std::unordered_map<std::string, std::shared_ptr<TenantMemory>> tenants_;
-  std::unordered_map<std::string, VectorCheckpointState> checkpoints_;  // tenant -> its saved checkpoint
+  // tenant -> its saved checkpoint; guarded by write_mutex_ (tenants load,
+  // and checkpoints are written, under it).
+  std::unordered_map<std::string, VectorCheckpointState> checkpoints_;
 
   // Vectors of texts embedded moments ago (tenant + '\0' + text), so a
   // repeated text is embedded once; bounded, in memory only.
