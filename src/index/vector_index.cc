@@ -48,6 +48,13 @@ constexpr size_t kCompactMinDead = 1024;
 // FAISS's rule of thumb: k-means wants ~39 training points per centroid.
 constexpr size_t kTrainPointsPerCentroid = 39;
 constexpr size_t kDefaultTrainThreshold = 39 * 256;
+// "Auto": live vectors from which HNSW answers instead of the exact scan,
+// and its graph's settings (measured at 512-d, docs/results.md "Vector index
+// by size").
+constexpr int kAutoDefaultThreshold = 20000;
+constexpr int kAutoDefaultM = 32;
+constexpr int kAutoDefaultEfSearch = 96;
+constexpr int kAutoDefaultEfConstruction = 64;
 
 // ---------------------------------------------------------------------------
 // Memory and small helpers
@@ -294,13 +301,14 @@ Status FillFromLookup(const VectorLookup& lookup, std::span<const uint64_t> ids,
 // Description parsing
 
 struct IndexSpec {
-  enum class Kind { kFlat, kInt8, kFaiss };
+  enum class Kind { kFlat, kInt8, kFaiss, kAuto };
   Kind kind = Kind::kFlat;
   std::string factory;  // FAISS index_factory string (kFaiss)
   int hnsw_m = 0;       // > 0: "HNSW<M>" served by engram's HNSW flat storage
   int ef_search = 0;    // 0 = FAISS default (engram's HNSW<M> defaults to 96)
   int ef_construction = 0;  // 0 = FAISS default (engram's HNSW<M> defaults to 64)
   int nprobe = 0;
+  int auto_threshold = 0;  // kAuto: live vectors at which the graph is built
 };
 
 std::string_view Trim(std::string_view s) {
@@ -317,11 +325,58 @@ bool ParsePositiveInt(std::string_view s, int max, int* out) {
   return true;
 }
 
+// "Auto[,threshold=<n>][,hnsw=<M>][,efSearch=<n>][,efConstruction=<n>]".
+Result<IndexSpec> ParseAutoDescription(std::string_view description, const std::string& quoted) {
+  IndexSpec spec;
+  spec.kind = IndexSpec::Kind::kAuto;
+  spec.auto_threshold = kAutoDefaultThreshold;
+  spec.hnsw_m = kAutoDefaultM;
+  spec.ef_search = kAutoDefaultEfSearch;
+  spec.ef_construction = kAutoDefaultEfConstruction;
+  size_t start = description.find(',');
+  while (start != std::string_view::npos && start < description.size()) {
+    ++start;
+    size_t comma = description.find(',', start);
+    if (comma == std::string_view::npos) comma = description.size();
+    const std::string_view token = Trim(description.substr(start, comma - start));
+    start = comma;
+    const size_t eq = token.find('=');
+    const std::string_view key = Trim(token.substr(0, eq));
+    const std::string_view value = eq == std::string_view::npos ? "" : Trim(token.substr(eq + 1));
+    struct Option {
+      std::string_view name;
+      int* target;
+      int min, max;
+    };
+    const Option options[] = {{"threshold", &spec.auto_threshold, 1, 1 << 30},
+                              {"hnsw", &spec.hnsw_m, 2, 512},
+                              {"efSearch", &spec.ef_search, 1, 1 << 20},
+                              {"efConstruction", &spec.ef_construction, 1, 1 << 20}};
+    const Option* option = nullptr;
+    for (const Option& o : options) {
+      if (o.name == key) option = &o;
+    }
+    if (option == nullptr || eq == std::string_view::npos) {
+      return Status::InvalidArgument("unknown option '" + std::string(token) + "' in " + quoted +
+                                     " (Auto takes threshold=, hnsw=, efSearch=, efConstruction=)");
+    }
+    if (!ParsePositiveInt(value, option->max, option->target) || *option->target < option->min) {
+      return Status::InvalidArgument("option " + std::string(key) + " needs an integer in [" +
+                                     std::to_string(option->min) + ", " + std::to_string(option->max) +
+                                     "], got '" + std::string(value) + "' in " + quoted);
+    }
+  }
+  return spec;
+}
+
 Result<IndexSpec> ParseDescription(std::string_view description) {
   const std::string quoted = "vector index description '" + std::string(description) + "'";
   description = Trim(description);
   IndexSpec spec;
   if (description.empty() || description == "Flat") return spec;
+  if (description == "Auto" || Trim(description.substr(0, description.find(','))) == "Auto") {
+    return ParseAutoDescription(description, quoted);
+  }
   if (description == "Int8") {
     spec.kind = IndexSpec::Kind::kInt8;
     return spec;
@@ -1432,6 +1487,100 @@ class FaissIndex final : public IndexBase {
   uint64_t train_threshold_ = 0;
 };
 
+// ---------------------------------------------------------------------------
+// "Auto": the exact scan while small, engram's HNSW from `threshold` on.
+//
+// Below the threshold a Flat scan is both exact and faster than a graph
+// walk. When an Add brings the live count to the threshold, the HNSW graph
+// is built once from the vectors held (one batch, on FAISS's OpenMP
+// threads, inside that Add) and the scan is dropped; from then on vectors
+// are inserted into the graph as they come. The graph persists with the
+// index (Serialize and SerializeStructure), so loading never rebuilds it.
+// Removals below the threshold do not switch back.
+
+Result<std::unique_ptr<IndexBase>> CreateBase(std::string_view description, size_t dim);
+
+class AutoIndex final : public IndexBase {
+ public:
+  AutoIndex(std::string description, size_t dim, const IndexSpec& spec)
+      : IndexBase(std::move(description), dim),
+        threshold_(static_cast<size_t>(spec.auto_threshold)),
+        graph_description_("HNSW" + std::to_string(spec.hnsw_m) + ",efSearch=" + std::to_string(spec.ef_search) +
+                           ",efConstruction=" + std::to_string(spec.ef_construction)),
+        flat_(std::make_unique<ScanIndex>("Flat", dim, false)) {}
+
+  Status Add(std::span<const uint64_t> ids, std::span<const float> vectors) override {
+    ENGRAM_RETURN_IF_ERROR(active().Add(ids, vectors));
+    if (graph_ == nullptr && flat_->size() >= threshold_) return SwitchToGraph();
+    return Status::OK();
+  }
+  Status Remove(std::span<const uint64_t> ids) override { return active().Remove(ids); }
+  size_t size() const override { return active().size(); }
+  Result<std::vector<VectorHit>> Search(std::span<const float> query, size_t k,
+                                        const VectorFilter& filter) const override {
+    return active().Search(query, k, filter);
+  }
+  size_t MemoryBytes() const override { return active().MemoryBytes(); }
+
+  // Both forms: one byte for the mode, then the active index's own form.
+  Status SavePayload(ByteWriter& w) const override {
+    w.Put<uint8_t>(graph_ ? kGraphMode : kScanMode);
+    return active().SavePayload(w);
+  }
+  Status LoadPayload(ByteReader& r) override {
+    ENGRAM_RETURN_IF_ERROR(LoadMode(r, "vector index snapshot"));
+    return active().LoadPayload(r);
+  }
+  Status SaveStructure(ByteWriter& w) const override {
+    w.Put<uint8_t>(graph_ ? kGraphMode : kScanMode);
+    return active().SaveStructure(w);
+  }
+  Status RestoreStructure(ByteReader& r, const VectorLookup& lookup) override {
+    ENGRAM_RETURN_IF_ERROR(LoadMode(r, "vector index structure"));
+    return active().RestoreStructure(r, lookup);
+  }
+
+ private:
+  static constexpr uint8_t kScanMode = 0;
+  static constexpr uint8_t kGraphMode = 1;
+
+  IndexBase& active() const { return graph_ ? *graph_ : static_cast<IndexBase&>(*flat_); }
+
+  Status LoadMode(ByteReader& r, std::string_view what) {
+    uint8_t mode = 0;
+    if (!r.Get(&mode)) return Status::Corruption(std::string(what) + " truncated in Auto mode");
+    if (mode == kScanMode) return Status::OK();
+    if (mode != kGraphMode) {
+      return Status::Corruption(std::string(what) + ": unknown Auto mode " + std::to_string(mode));
+    }
+    auto graph = CreateBase(graph_description_, dim_);
+    if (!graph.ok()) return graph.status();
+    graph_ = std::move(graph).value();
+    flat_.reset();
+    return Status::OK();
+  }
+
+  // Builds the graph from every vector the scan holds; on failure the scan
+  // stays (nothing is lost) and the switch is tried again on the next Add.
+  Status SwitchToGraph() {
+    auto graph = CreateBase(graph_description_, dim_);
+    if (!graph.ok()) return graph.status();
+    Status s = (*graph)->Add(flat_->ids(), flat_->rows());
+    if (!s.ok()) {
+      return s.WithContext("vector index '" + description_ + "' holds the vectors in its exact scan; building " +
+                           graph_description_ + " from " + std::to_string(flat_->size()) + " vectors failed");
+    }
+    graph_ = std::move(graph).value();
+    flat_.reset();
+    return Status::OK();
+  }
+
+  const size_t threshold_;
+  const std::string graph_description_;
+  std::unique_ptr<ScanIndex> flat_;   // until the switch
+  std::unique_ptr<IndexBase> graph_;  // after it: engram's HNSW<M>
+};
+
 Result<std::unique_ptr<IndexBase>> CreateBase(std::string_view description, size_t dim) {
   if (dim == 0 || dim > kMaxDim) {
     return Status::InvalidArgument("vector dimension " + std::to_string(dim) + " is not in [1, " +
@@ -1446,6 +1595,8 @@ Result<std::unique_ptr<IndexBase>> CreateBase(std::string_view description, size
       return std::unique_ptr<IndexBase>(std::make_unique<ScanIndex>(name, dim, false));
     case IndexSpec::Kind::kInt8:
       return std::unique_ptr<IndexBase>(std::make_unique<ScanIndex>(name, dim, true));
+    case IndexSpec::Kind::kAuto:
+      return std::unique_ptr<IndexBase>(std::make_unique<AutoIndex>(name, dim, *spec));
     case IndexSpec::Kind::kFaiss:
       break;
   }

@@ -87,6 +87,11 @@ double RecallAt(const std::vector<VectorHit>& got, const std::vector<VectorHit>&
   return truth.empty() ? 1.0 : static_cast<double>(found) / truth.size();
 }
 
+// Types that answer from an HNSW graph (Auto once past its threshold).
+bool IsGraph(std::string_view description) {
+  return description.starts_with("HNSW") || description.starts_with("Auto");
+}
+
 std::unique_ptr<VectorIndex> MustCreate(std::string_view description, size_t dim) {
   auto index = VectorIndex::Create(description, dim);
   EXPECT_TRUE(index.ok()) << index.status().ToString();
@@ -392,7 +397,9 @@ TEST(VectorIndexTest, IvfBecomesExactWithAllListsProbedAfterTraining) {
 class AnyIndexTest : public TestWithParam<const char*> {};
 
 INSTANTIATE_TEST_SUITE_P(Types, AnyIndexTest,
-                         Values("Flat", "Int8", "HNSW16,efSearch=64", "IVF4,Flat,nprobe=4"),
+                         Values("Flat", "Int8", "HNSW16,efSearch=64", "IVF4,Flat,nprobe=4",
+                                // a graph from 1000 vectors on: most tests cross it
+                                "Auto,threshold=1000,hnsw=16,efSearch=64"),
                          [](const auto& info) {
                            std::string name = info.param;
                            std::replace_if(name.begin(), name.end(),
@@ -451,7 +458,7 @@ TEST_P(AnyIndexTest, RemovedIdsNeverComeBack) {
   std::set<uint64_t> all;
   for (const auto& h : MustSearch(*index, data.data(), n)) all.insert(h.id);
   for (uint64_t id : all) EXPECT_FALSE(removed_set.count(id));
-  if (std::string(GetParam()).starts_with("HNSW")) {
+  if (IsGraph(GetParam())) {
     EXPECT_GE(all.size(), index->size() * 9 / 10);  // a graph walk may miss a few
   } else {
     EXPECT_EQ(all.size(), index->size());
@@ -566,7 +573,7 @@ TEST_P(AnyIndexTest, RestoreFromStructureAnswersIdenticallyAndKeepsWorking) {
   // fixed order.
   const auto more = MakeVectors(300, dim, 78, 10, 0.1f);
   const auto more_ids = MakeIds(300, 900000);
-  const size_t batch = std::string(GetParam()).starts_with("HNSW") ? 1 : more_ids.size();
+  const size_t batch = IsGraph(GetParam()) ? 1 : more_ids.size();
   for (VectorIndex* x : {index.get(), restored->get()}) {
     for (size_t i = 0; i < more_ids.size(); i += batch) {
       ASSERT_TRUE(x->Add(std::span(more_ids).subspan(i, batch), std::span(more).subspan(i * dim, batch * dim)).ok());
@@ -647,7 +654,7 @@ TEST_P(AnyIndexTest, BadInputIsRejectedAndChangesNothing) {
 }
 
 TEST(VectorIndexTest, EmptyIndexReturnsNoHits) {
-  for (const char* description : {"Flat", "Int8", "HNSW8", "IVF4,Flat"}) {
+  for (const char* description : {"Flat", "Int8", "HNSW8", "IVF4,Flat", "Auto"}) {
     auto index = MustCreate(description, 8);
     const std::vector<float> q(8, 0.25f);
     auto hits = index->Search(q, 5);
@@ -685,6 +692,139 @@ TEST(VectorIndexTest, GarbageSnapshotsAreCorruption) {
   damaged.back() ^= 0x5a;
   damaged += "xx";  // trailing bytes
   EXPECT_EQ(VectorIndex::Deserialize(damaged).status().code(), Status::Code::kCorruption);
+}
+
+// --- Auto: exact scan, then HNSW from the threshold on ------------------------
+
+// The structure carries the graph (> 100 bytes per node at M = 16) once
+// Auto has switched, and only the ids (8 bytes each) before: the observable
+// sign of which mode it is in.
+bool HoldsGraph(const VectorIndex& index) {
+  return index.SerializeStructure().value().size() > 100 * index.size();
+}
+
+// Every live id is the top hit of a query with its own vector.
+void ExpectEveryIdFindsItself(const VectorIndex& index, const std::map<uint64_t, std::vector<float>>& live,
+                              const std::string& context) {
+  EXPECT_EQ(index.size(), live.size()) << context;
+  size_t lost = 0;
+  for (const auto& [id, v] : live) {
+    const auto got = MustSearch(index, v.data(), 1);
+    if (got.size() != 1 || got[0].id != id || std::abs(got[0].score - 1.0f) > 1e-4f) ++lost;
+  }
+  EXPECT_EQ(lost, 0u) << context << ": ids not found by their own vector";
+}
+
+TEST(AutoIndexTest, SwitchToTheGraphLosesNoVector) {
+  const size_t dim = 32, threshold = 1000;
+  const std::string description = "Auto,threshold=1000,hnsw=16,efSearch=64";
+  auto index = MustCreate(description, dim);
+  EXPECT_EQ(index->description(), description);
+  const auto data = MakeVectors(3000, dim, 131);  // spread out: each vector's best match is itself
+  const auto ids = MakeIds(3000);
+  std::map<uint64_t, std::vector<float>> live;
+  auto add = [&](size_t first, size_t count) {
+    ASSERT_TRUE(index->Add(std::span(ids).subspan(first, count), std::span(data).subspan(first * dim, count * dim)).ok());
+    for (size_t i = first; i < first + count; ++i) live[ids[i]].assign(data.begin() + i * dim, data.begin() + (i + 1) * dim);
+  };
+  auto remove = [&](std::vector<uint64_t> gone) {
+    ASSERT_TRUE(index->Remove(gone).ok());
+    for (uint64_t id : gone) live.erase(id);
+  };
+
+  // Before: an exact scan, in batches, with removals (which delay the switch).
+  for (size_t i = 0; i < 900; i += 100) add(i, 100);
+  remove({ids[0], ids[1], ids[2], ids[500]});
+  ASSERT_EQ(index->size(), 896u);
+  EXPECT_FALSE(HoldsGraph(*index));
+  const auto queries = MakeVectors(20, dim, 132);
+  for (size_t qi = 0; qi < 20; ++qi) {  // exact while below the threshold
+    std::vector<float> rows;
+    std::vector<uint64_t> row_ids;
+    for (const auto& [id, v] : live) {
+      row_ids.push_back(id);
+      rows.insert(rows.end(), v.begin(), v.end());
+    }
+    const auto want = BruteForce(rows, row_ids, dim, queries.data() + qi * dim, 10);
+    const auto got = MustSearch(*index, queries.data() + qi * dim, 10);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].id, want[i].id);
+  }
+  ExpectEveryIdFindsItself(*index, live, "before the switch");
+
+  // During: one batch crosses the threshold (896 + 300 >= 1000).
+  add(900, 300);
+  EXPECT_GE(index->size(), threshold);
+  EXPECT_TRUE(HoldsGraph(*index));
+  ExpectEveryIdFindsItself(*index, live, "right after the switch");
+
+  // After: incremental adds, a re-add with a new vector, removals, and
+  // shrinking below the threshold keeps the graph.
+  for (size_t i = 1200; i < 2000; i += 50) add(i, 50);
+  const auto fresh = MakeVectors(1, dim, 133);
+  ASSERT_TRUE(index->Add(std::vector<uint64_t>{ids[700]}, fresh).ok());
+  live[ids[700]] = fresh;
+  std::vector<uint64_t> gone;
+  for (size_t i = 3; i < 1500; i += 2) gone.push_back(ids[i]);
+  remove(gone);
+  EXPECT_LT(index->size(), threshold + 500);
+  EXPECT_TRUE(HoldsGraph(*index));
+  ExpectEveryIdFindsItself(*index, live, "after adds and removals on the graph");
+  for (uint64_t id : gone) {
+    const size_t row = (id - 1000) / 7;
+    const auto got = MustSearch(*index, data.data() + row * dim, 5);
+    for (const auto& h : got) EXPECT_NE(h.id, id) << "removed id came back";
+  }
+}
+
+TEST(AutoIndexTest, PersistsBeforeAndAfterTheSwitch) {
+  const size_t dim = 32;
+  const std::string description = "Auto,threshold=500,hnsw=16";
+  const auto data = MakeVectors(1200, dim, 141, 10, 0.1f);
+  const auto ids = MakeIds(1200);
+  const auto queries = MakeVectors(20, dim, 142, 10, 0.1f);
+  auto index = MustCreate(description, dim);
+  VectorStore store(dim);
+  for (size_t stage : {400, 1200}) {  // below the threshold, then past it
+    const size_t first = index->size();
+    ASSERT_TRUE(index->Add(std::span(ids).subspan(first, stage - first),
+                           std::span(data).subspan(first * dim, (stage - first) * dim)).ok());
+    store.Put(std::span(ids).subspan(first, stage - first), std::span(data).subspan(first * dim, (stage - first) * dim));
+    EXPECT_EQ(HoldsGraph(*index), stage > 500);
+    const std::string context = std::to_string(stage) + " vectors";
+
+    auto copy = VectorIndex::Deserialize(index->Serialize().value());
+    ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+    EXPECT_EQ((*copy)->description(), description);
+    ExpectSameAnswers(*index, **copy, queries, "Deserialize at " + context);
+
+    auto restored = VectorIndex::Restore(index->SerializeStructure().value(), store.Lookup());
+    ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+    EXPECT_EQ((*restored)->description(), description);
+    EXPECT_EQ(HoldsGraph(**restored), stage > 500);
+    ExpectSameAnswers(*index, **restored, queries, "Restore at " + context);
+    if (stage < 500) {
+      // A restored scan still switches when it reaches the threshold.
+      ASSERT_TRUE((*restored)->Add(std::span(ids).subspan(400, 200), std::span(data).subspan(400 * dim, 200 * dim)).ok());
+      EXPECT_TRUE(HoldsGraph(**restored));
+      EXPECT_EQ((*restored)->size(), 600u);
+    }
+  }
+}
+
+TEST(AutoIndexTest, DefaultsAndBadOptions) {
+  auto plain = MustCreate("Auto", 16);
+  EXPECT_EQ(plain->description(), "Auto");
+  ASSERT_TRUE(plain->Add(MakeIds(50), MakeVectors(50, 16, 151)).ok());
+  EXPECT_FALSE(HoldsGraph(*plain));  // the default threshold is far above 50
+  for (const char* description : {"Auto,threshold=0", "Auto,threshold=abc", "Auto,threshold", "Auto,hnsw=1",
+                                  "Auto,hnsw=1000", "Auto,efSearch=0", "Auto,nprobe=4", "Auto,Flat",
+                                  "Auto,color=red", "Auto,"}) {
+    auto index = VectorIndex::Create(description, 16);
+    ASSERT_FALSE(index.ok()) << description;
+    EXPECT_TRUE(index.status().IsInvalidArgument()) << description;
+    EXPECT_NE(index.status().message().find(description), std::string::npos) << index.status().message();
+  }
 }
 
 // --- Restore: damaged structures and failing lookups -------------------------
@@ -764,7 +904,9 @@ class RestoreTest : public TestWithParam<const char*> {
   std::string structure_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Types, RestoreTest, Values("Flat", "Int8", "HNSW8", "IVF4,Flat"),
+INSTANTIATE_TEST_SUITE_P(Types, RestoreTest,
+                         Values("Flat", "Int8", "HNSW8", "IVF4,Flat", "Auto,threshold=100,hnsw=8",
+                                "Auto,threshold=1000"),  // Auto with its graph, and still scanning
                          [](const auto& info) {
                            std::string name = info.param;
                            std::replace_if(name.begin(), name.end(),
@@ -946,7 +1088,8 @@ size_t HeapInUse() {
 class MemoryBytesTest : public TestWithParam<const char*> {};
 
 INSTANTIATE_TEST_SUITE_P(Types, MemoryBytesTest,
-                         Values("Flat", "Int8", "HNSW16,efConstruction=40", "IVF16,Flat"),
+                         Values("Flat", "Int8", "HNSW16,efConstruction=40", "IVF16,Flat",
+                                "Auto,threshold=5000,hnsw=16,efConstruction=40"),
                          [](const auto& info) {
                            std::string name = info.param;
                            std::replace_if(name.begin(), name.end(),
