@@ -51,7 +51,7 @@ constexpr size_t kDefaultTrainThreshold = 39 * 256;
 // "Auto": live vectors from which HNSW answers instead of the exact scan,
 // and its graph's settings (measured at 512-d, docs/results.md "Vector index
 // by size").
-constexpr int kAutoDefaultThreshold = 20000;
+constexpr int kAutoDefaultThreshold = 2000;
 constexpr int kAutoDefaultM = 32;
 constexpr int kAutoDefaultEfSearch = 96;
 constexpr int kAutoDefaultEfConstruction = 64;
@@ -161,7 +161,9 @@ class ByteWriter {
     static_assert(std::is_trivially_copyable_v<T>);
     out_.append(reinterpret_cast<const char*>(&v), sizeof(T));
   }
-  void PutBytes(const void* data, size_t n) { out_.append(static_cast<const char*>(data), n); }
+  void PutBytes(const void* data, size_t n) {
+    if (n != 0) out_.append(static_cast<const char*>(data), n);  // data may be null when n == 0
+  }
   void PutString(std::string_view s) {
     Put<uint64_t>(s.size());
     out_.append(s);
@@ -185,6 +187,7 @@ class ByteReader {
   }
   bool GetBytes(void* data, size_t n) {
     if (in_.size() - pos_ < n) return false;
+    if (n == 0) return true;  // data may be null (an empty vector's data())
     std::memcpy(data, in_.data() + pos_, n);
     pos_ += n;
     return true;

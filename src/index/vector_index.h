@@ -10,6 +10,20 @@
 //           inner product, built and searched over int8 codes of the vectors
 //           (engram's kernels; 4x less memory traffic per visited node), the
 //           best candidates re-scored in fp32, so scores are exact.
+//   "Auto[,threshold=<n>][,hnsw=<M>][,efSearch=<n>][,efConstruction=<n>]"
+//           the right one by size: the exact Flat scan while it holds fewer
+//           than `threshold` live vectors (default 2000), then engram's
+//           HNSW<M> over int8 codes (defaults M 32, efSearch 96,
+//           efConstruction 64). The graph is built once, from the vectors
+//           held, inside the Add that reaches the threshold (~0.1 CPU-s at
+//           2000 x 512-d, ~1 CPU-s at 10k); later vectors are inserted
+//           incrementally, and the graph persists with the index, so loading
+//           never rebuilds it. Shrinking below the threshold keeps the graph.
+//           The default is where HNSW overtakes the exact scan at 512-d
+//           (docs/results.md "Vector index by size", two data sets, 1k..100k):
+//           below 2k the scan is as fast or faster and exact; from 2k on
+//           HNSW is faster at p50 and p99 with recall@10 >= 0.998 (3x at 5k,
+//           ~60x at 100k).
 //   anything else index_factory accepts ("IVF1024,Flat", "IVF256,SQ8", ...),
 //           optionally with ",nprobe=<n>"; vectors are searched exactly until
 //           enough have arrived to train the index.
@@ -29,9 +43,10 @@
 //           it refills the storage and installs the saved graph, so a restored
 //           index answers every search exactly as the saved one did.
 //
-// Thread safety: Search and Serialize are const and safe from many threads
-// at once; Add/Remove need exclusive access (callers hold a shared_mutex:
-// shared for Search/Serialize, exclusive for Add/Remove).
+// Thread safety: Search, Serialize, SerializeStructure and MemoryBytes are
+// const and safe from many threads at once; Add/Remove need exclusive access
+// (callers hold a shared_mutex: shared for the const calls, exclusive for
+// Add/Remove).
 // A single Search never starts an OpenMP team (FAISS calls are pinned to the
 // calling thread), so many concurrent searches do not oversubscribe cores;
 // Add on HNSW uses FAISS's OpenMP threads for a batch. HNSW searches keep

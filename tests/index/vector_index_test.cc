@@ -660,6 +660,14 @@ TEST(VectorIndexTest, EmptyIndexReturnsNoHits) {
     auto hits = index->Search(q, 5);
     ASSERT_TRUE(hits.ok()) << description;
     EXPECT_TRUE(hits->empty()) << description;
+    // An empty index persists and comes back empty, and still takes vectors.
+    VectorStore store(8);
+    auto restored = VectorIndex::Restore(index->SerializeStructure().value(), store.Lookup());
+    ASSERT_TRUE(restored.ok()) << description << ": " << restored.status().ToString();
+    EXPECT_EQ((*restored)->size(), 0u);
+    EXPECT_TRUE(MustSearch(**restored, q.data(), 5).empty()) << description;
+    ASSERT_TRUE((*restored)->Add(MakeIds(3), MakeVectors(3, 8, 9)).ok());
+    EXPECT_EQ(MustSearch(**restored, q.data(), 5).size(), 3u) << description;
   }
 }
 
