@@ -648,7 +648,8 @@ Result<std::string> ReadVectorCheckpoint(const log::EventLog& log, std::string_v
 }
 
 bool StoreImpl::RestoreCheckpoint(const std::string& tenant, TenantMemory& memory, const std::vector<uint64_t>& ids,
-                                  const std::set<uint64_t>& rederived, log::LogBatch* batch,
+                                  const std::vector<std::string>& texts, const std::set<uint64_t>& rederived,
+                                  log::LogBatch* batch,
                                   const log::LogSnapshot* snapshot, VectorCheckpointState* state) {
   *state = VectorCheckpointState{};
   VectorCheckpointHead head;
@@ -675,9 +676,55 @@ bool StoreImpl::RestoreCheckpoint(const std::string& tenant, TenantMemory& memor
     }
     return false;
   }
+  // The checkpoint holds the index's structure; its vectors are the
+  // documents' stored vectors, read in runs of consecutive ids.
+  const size_t dim = embedder_->dim();
+  std::vector<std::pair<uint64_t, uint32_t>> checksums;  // (id, text checksum), by id
+  checksums.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (DocSeq(ids[i]) <= head.covered_seq) checksums.emplace_back(ids[i], DocTextChecksum(texts[i]));
+  }
+  std::sort(checksums.begin(), checksums.end());
+  const size_t prefix_size = log::TenantPrefix(tenant).size();
+  VectorLookup lookup = [&](std::span<const uint64_t> want, std::span<float> out) -> Status {
+    std::vector<size_t> at(want.size());
+    for (size_t k = 0; k < at.size(); ++k) at[k] = k;
+    std::sort(at.begin(), at.end(), [&](size_t a, size_t b) { return want[a] < want[b]; });
+    std::vector<bool> filled(want.size(), false);
+    auto fill = [&](size_t k, std::string_view value) {
+      auto c = std::lower_bound(checksums.begin(), checksums.end(), std::make_pair(want[k], uint32_t{0}));
+      if (c == checksums.end() || c->first != want[k]) return;
+      filled[k] = DecodeDocVector(value, dim, c->second, out.data() + k * dim);
+    };
+    if (want.empty()) return Status::OK();
+    const uint64_t lo = want[at.front()], hi = want[at.back()];
+    if (DocSeq(hi) - DocSeq(lo) <= 4 * want.size() + 16) {
+      size_t p = 0;
+      ENGRAM_RETURN_IF_ERROR(log_->Scan(
+          Cf::kVectors, DocVectorKey(tenant, lo), DocVectorKey(tenant, hi + 1),
+          [&](std::string_view key, std::string_view value) {
+            uint64_t id = 0;
+            if (!DocIdOfVectorKey(key, prefix_size, &id)) return true;
+            while (p < at.size() && want[at[p]] < id) ++p;
+            if (p < at.size() && want[at[p]] == id) fill(at[p++], value);
+            return p < at.size();
+          },
+          snapshot));
+    } else {
+      for (size_t k = 0; k < want.size(); ++k) {
+        auto value = log_->Get(Cf::kVectors, DocVectorKey(tenant, want[k]), snapshot);
+        if (!value.ok()) return value.status();
+        if (value->has_value()) fill(k, **value);
+      }
+    }
+    for (size_t k = 0; k < want.size(); ++k) {
+      if (!filled[k]) return Status::NotFound("document " + std::to_string(want[k]) + " has no stored vector");
+    }
+    return Status::OK();
+  };
   Result<std::unique_ptr<VectorIndex>> index = Status::Corruption("not decoded");
   try {
-    index = VectorIndex::Deserialize(*bytes);
+    index = VectorIndex::Restore(*bytes, lookup);
   } catch (const std::exception& e) {
     index = Status::Corruption(std::string("vector index checkpoint does not decode: ") + e.what());
   }
@@ -719,7 +766,7 @@ Status StoreImpl::LoadVectors(const std::string& tenant, TenantMemory& memory, c
   VectorCheckpointState state;
   uint64_t first_id = 0;  // documents from here on are added from their stored vectors
   if (IndexNeedsCheckpoint(options_.vector_index) &&
-      RestoreCheckpoint(tenant, memory, ids, rederived, batch, snapshot, &state)) {
+      RestoreCheckpoint(tenant, memory, ids, texts, rederived, batch, snapshot, &state)) {
     first_id = DocId(state.covered_seq + 1, 0);
   }
   // An older store's whole-index snapshot value is superseded.
@@ -836,7 +883,8 @@ Status StoreImpl::SaveSnapshot(TenantMemory& memory, bool force) {
   const uint64_t added = size > state.vectors ? size - state.vectors : 0;
   constexpr uint64_t kMinAdded = 1000;
   if (!force && added <= std::max<uint64_t>(kMinAdded, size / 10)) return Status::OK();
-  auto bytes = memory.vectors().Serialize();
+  // The structure only: its vectors are the documents' stored vectors.
+  auto bytes = memory.vectors().SerializeStructure();
   if (!bytes.ok()) return bytes.status();
   VectorCheckpointHead head;
   head.covered_seq = memory.last_seq();

@@ -114,8 +114,8 @@ class StoreImpl final : public Store {
   // Restores the tenant's checkpoint into `memory` when it is intact and
   // matches the documents; false (and *state reset) otherwise.
   bool RestoreCheckpoint(const std::string& tenant, TenantMemory& memory, const std::vector<uint64_t>& ids,
-                         const std::set<uint64_t>& rederived, log::LogBatch* batch, const log::LogSnapshot* snapshot,
-                         VectorCheckpointState* state);
+                         const std::vector<std::string>& texts, const std::set<uint64_t>& rederived,
+                         log::LogBatch* batch, const log::LogSnapshot* snapshot, VectorCheckpointState* state);
   // Writes the vector index checkpoint of every loaded tenant that grew
   // enough since its last one.
   Status SaveSnapshots();
