@@ -98,6 +98,10 @@ int Run(size_t n, const std::string& index, const std::string& locomo) {
     return t;
   };
   testing::TempDir dir;
+  // VECTOR_STORAGE_BENCH_KEEP=DIR keeps a copy of the store written in DIR;
+  // VECTOR_STORAGE_BENCH_REOPEN=DIR then only opens it and loads the tenant
+  // (to profile a load).
+  const char* reopen_only = std::getenv("VECTOR_STORAGE_BENCH_REOPEN");
   Options options;
   options.embedder = std::make_shared<DenseHashEmbedder>();
   options.vector_index = index;
@@ -122,6 +126,14 @@ int Run(size_t n, const std::string& index, const std::string& locomo) {
   auto load = [&](Store& store) {
     if (!store.Recall("bench", "painting a sunrise").ok()) std::abort();
   };
+  if (reopen_only != nullptr) {
+    auto store = Store::Open(options, reopen_only);
+    if (!store.ok()) return 1;
+    auto start = std::chrono::steady_clock::now();
+    load(**store);
+    std::printf("tenant load %.3f s\n", Seconds(start));
+    return 0;
+  }
   std::unique_ptr<Store> store = open();
   auto start = std::chrono::steady_clock::now();
   write(*store, 0, n);
@@ -157,6 +169,9 @@ int Run(size_t n, const std::string& index, const std::string& locomo) {
                 1.0 + double(units->size()) / double(n + 1000));
   }
   store.reset();
+  if (const char* keep = std::getenv("VECTOR_STORAGE_BENCH_KEEP")) {
+    std::filesystem::copy(dir.path(), keep, std::filesystem::copy_options::recursive);
+  }
   uint64_t bytes = TableBytes(dir.path(), n + 1000);
   std::printf("bytes/turn     %.0f (all table files after compaction)\n", double(bytes) / double(n + 1000));
   return 0;
