@@ -164,7 +164,7 @@ TEST_F(VectorStoreTest, EachDocumentHasOneStoredVectorWrittenWithItsTurn) {
 }
 
 TEST_F(VectorStoreTest, VectorsAreFoundAfterReopenWithoutEmbeddingAgain) {
-  for (const char* index : {"Flat", "Int8", kGraph}) {
+  for (const char* index : {"Flat", "Int8", kGraph, "Auto"}) {
     SCOPED_TRACE(index);
     fs::remove_all(path_);
     std::vector<std::string> before;
