@@ -13,6 +13,10 @@
 // description (default "HNSW32,efConstruction=64,efSearch=128");
 // ENGRAM_BENCH_EF_SWEEP=a,b,c re-measures the built HNSW graph with each
 // efSearch; ENGRAM_BENCH_DATA=lowdim switches to low-intrinsic-dimension data.
+// ENGRAM_BENCH_SIZES=5000,10000,... replaces the sizes (1k, 10k, 100k), e.g.
+// to find where HNSW overtakes Flat (the "Auto" threshold); each built index
+// also reports its memory (MemoryBytes) and the time to persist it without
+// vectors and restore it (SerializeStructure + Restore, no graph rebuild).
 #include <benchmark/benchmark.h>
 #include <faiss/IndexFlat.h>
 #include <immintrin.h>
@@ -125,6 +129,12 @@ bool LowDimData() {
   return env != nullptr && std::string(env) == "lowdim";
 }
 
+double ThreadCpuMicros() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e6 + ts.tv_nsec * 1e-3;
+}
+
 double ProcessCpuSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -139,6 +149,8 @@ std::unique_ptr<VectorIndex> g_index;
 std::unique_ptr<faiss::IndexFlatIP> g_faiss;
 double g_build_seconds = 0;
 double g_build_cpu_seconds = 0;
+double g_restore_seconds = 0;
+double g_structure_bytes = 0;
 
 const DataSet& Data(size_t n) {
   if (g_data && g_data->n == n) return *g_data;
@@ -213,13 +225,16 @@ double Recall(const std::vector<uint64_t>& got, const std::vector<uint64_t>& tru
 template <typename SearchFn>
 void RunQueries(benchmark::State& state, const DataSet& d, SearchFn search) {
   std::vector<double> micros;
+  std::vector<double> cpu_micros;  // the query's own CPU time: robust on a loaded machine
   double recall_sum = 0;
   size_t recall_count = 0;
   size_t q = 0;
   for (auto _ : state) {
+    const double cpu_start = ThreadCpuMicros();
     const auto start = std::chrono::steady_clock::now();
     std::vector<uint64_t> got = search(q);
     const auto end = std::chrono::steady_clock::now();
+    cpu_micros.push_back(ThreadCpuMicros() - cpu_start);
     micros.push_back(std::chrono::duration<double, std::micro>(end - start).count());
     if (micros.size() <= kQueries) {
       recall_sum += Recall(got, d.truth[q]);
@@ -229,9 +244,14 @@ void RunQueries(benchmark::State& state, const DataSet& d, SearchFn search) {
     q = (q + 1) % kQueries;
   }
   std::sort(micros.begin(), micros.end());
-  auto pct = [&](double p) { return micros[std::min(micros.size() - 1, static_cast<size_t>(p * micros.size()))]; };
-  state.counters["p50_us"] = pct(0.50);
-  state.counters["p99_us"] = pct(0.99);
+  std::sort(cpu_micros.begin(), cpu_micros.end());
+  auto pct = [](const std::vector<double>& v, double p) {
+    return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+  };
+  state.counters["p50_us"] = pct(micros, 0.50);
+  state.counters["p99_us"] = pct(micros, 0.99);
+  state.counters["p50_cpu_us"] = pct(cpu_micros, 0.50);
+  state.counters["p99_cpu_us"] = pct(cpu_micros, 0.99);
   state.counters["recall"] = recall_count ? recall_sum / recall_count : 0;
   state.counters["n"] = static_cast<double>(d.n);
   state.SetItemsProcessed(state.iterations());
@@ -296,6 +316,25 @@ std::unique_ptr<VectorIndex> Reopen(const VectorIndex& index, const std::string&
   return VectorIndex::Deserialize(bytes).value();
 }
 
+// Persists the index's structure and restores it with the vectors looked up
+// by id (ids are row numbers here), as a store keeping each vector under its
+// own key would.
+void MeasureRestore(const VectorIndex& index, const DataSet& d) {
+  const auto start = std::chrono::steady_clock::now();
+  auto structure = index.SerializeStructure();
+  if (!structure.ok()) return;
+  const VectorLookup lookup = [&](std::span<const uint64_t> ids, std::span<float> out) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      std::memcpy(out.data() + i * kDim, d.vectors.data() + ids[i] * kDim, kDim * sizeof(float));
+    }
+    return Status::OK();
+  };
+  auto restored = VectorIndex::Restore(*structure, lookup);
+  g_restore_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  g_structure_bytes = static_cast<double>(structure->size());
+  if (!restored.ok()) g_restore_seconds = -1;
+}
+
 void BM_Index(benchmark::State& state, const std::string& description) {
   const DataSet& d = Data(state.range(0));
   if (g_index_key != description && g_index && description.starts_with("HNSW") &&
@@ -327,6 +366,7 @@ void BM_Index(benchmark::State& state, const std::string& description) {
     g_build_cpu_seconds = ProcessCpuSeconds() - cpu_start;
     g_index = std::move(created).value();
     g_index_key = description;
+    MeasureRestore(*g_index, d);
   }
   RunQueries(state, d, [&](size_t q) {
     auto hits = g_index->Search({d.queries.data() + q * kDim, kDim}, kK);
@@ -337,11 +377,24 @@ void BM_Index(benchmark::State& state, const std::string& description) {
   state.counters["build_s"] = g_build_seconds;
   state.counters["build_cpu_s"] = g_build_cpu_seconds;
   state.counters["adds_per_s"] = d.n / g_build_seconds;
+  state.counters["memory_MB"] = g_index->MemoryBytes() / 1e6;
+  state.counters["restore_s"] = g_restore_seconds;
+  state.counters["structure_MB"] = g_structure_bytes / 1e6;
   state.SetLabel(std::string(kernels::BestKernels().name) + " kernels");
 }
 
 void RegisterAll() {
   std::vector<size_t> sizes = {1000, 10000, 100000};
+  if (const char* list = std::getenv("ENGRAM_BENCH_SIZES")) {
+    sizes.clear();
+    for (const char* p = list; *p != '\0';) {
+      char* end = nullptr;
+      const size_t n = std::strtoull(p, &end, 10);
+      if (end == p) break;
+      if (n > 0) sizes.push_back(n);
+      p = *end == ',' ? end + 1 : end;
+    }
+  }
   // ENGRAM_BENCH_LARGE=1 adds 1M; any other number adds that size instead.
   const char* large = std::getenv("ENGRAM_BENCH_LARGE");
   if (large != nullptr && *large != '\0' && std::string(large) != "0") {
@@ -353,7 +406,7 @@ void RegisterAll() {
     const auto it = Iterations(n);
     benchmark::RegisterBenchmark("FaissFlatIP", BM_FaissFlatIP)->Arg(n)->Iterations(it)->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("PlainAvx2Loop", BM_PlainAvx2Loop)->Arg(n)->Iterations(it)->Unit(benchmark::kMicrosecond);
-    std::vector<std::string> descriptions = {"Flat", "Int8", hnsw};
+    std::vector<std::string> descriptions = {"Flat", "Int8", hnsw, "Auto"};
     // ENGRAM_BENCH_EF_SWEEP=64,128,256: the HNSW index again with each
     // efSearch (built once, see Reopen).
     if (const char* sweep = std::getenv("ENGRAM_BENCH_EF_SWEEP")) {
@@ -368,7 +421,7 @@ void RegisterAll() {
     for (const std::string& desc : descriptions) {
       benchmark::RegisterBenchmark(("VectorIndex/" + desc).c_str(), BM_Index, desc)
           ->Arg(n)
-          ->Iterations(desc.starts_with("HNSW") ? 2000 : it)
+          ->Iterations(desc.starts_with("HNSW") || desc.starts_with("Auto") ? 2000 : it)
           ->Unit(benchmark::kMicrosecond);
     }
   }

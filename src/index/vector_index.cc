@@ -4,6 +4,7 @@
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/impl/DistanceComputer.h>
+#include <faiss/invlists/InvertedLists.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
@@ -17,6 +18,7 @@
 #include <limits>
 #include <new>
 #include <queue>
+#include <sstream>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -29,6 +31,11 @@ namespace {
 constexpr size_t kMaxDim = 1 << 16;
 constexpr char kMagic[8] = {'E', 'N', 'G', 'R', 'V', 'E', 'C', '1'};
 constexpr uint32_t kFormatVersion = 1;
+// SerializeStructure / Restore: the index without its vectors.
+constexpr char kStructureMagic[8] = {'E', 'N', 'G', 'R', 'V', 'S', 'T', '1'};
+constexpr uint32_t kStructureVersion = 1;
+// Ids per VectorLookup call during Restore (2 MiB of 512-d fp32 rows).
+constexpr size_t kRestoreBatch = 1024;
 // Rows scored per kernel call: small enough that the scores stay in L1.
 constexpr size_t kScanBlock = 256;
 // Int8 keeps this many times k candidates (at least kRerankMin) for the fp32
@@ -41,6 +48,13 @@ constexpr size_t kCompactMinDead = 1024;
 // FAISS's rule of thumb: k-means wants ~39 training points per centroid.
 constexpr size_t kTrainPointsPerCentroid = 39;
 constexpr size_t kDefaultTrainThreshold = 39 * 256;
+// "Auto": live vectors from which HNSW answers instead of the exact scan,
+// and its graph's settings (measured at 512-d, docs/results.md "Vector index
+// by size").
+constexpr int kAutoDefaultThreshold = 2000;
+constexpr int kAutoDefaultM = 32;
+constexpr int kAutoDefaultEfSearch = 96;
+constexpr int kAutoDefaultEfConstruction = 64;
 
 // ---------------------------------------------------------------------------
 // Memory and small helpers
@@ -147,7 +161,9 @@ class ByteWriter {
     static_assert(std::is_trivially_copyable_v<T>);
     out_.append(reinterpret_cast<const char*>(&v), sizeof(T));
   }
-  void PutBytes(const void* data, size_t n) { out_.append(static_cast<const char*>(data), n); }
+  void PutBytes(const void* data, size_t n) {
+    if (n != 0) out_.append(static_cast<const char*>(data), n);  // data may be null when n == 0
+  }
   void PutString(std::string_view s) {
     Put<uint64_t>(s.size());
     out_.append(s);
@@ -171,6 +187,7 @@ class ByteReader {
   }
   bool GetBytes(void* data, size_t n) {
     if (in_.size() - pos_ < n) return false;
+    if (n == 0) return true;  // data may be null (an empty vector's data())
     std::memcpy(data, in_.data() + pos_, n);
     pos_ += n;
     return true;
@@ -193,17 +210,108 @@ Status Truncated(std::string_view what) {
   return Status::Corruption("vector index snapshot truncated in " + std::string(what));
 }
 
+Status StructureTruncated(std::string_view what) {
+  return Status::Corruption("vector index structure truncated in " + std::string(what));
+}
+
+// ---------------------------------------------------------------------------
+// Heap accounting for MemoryBytes.
+
+// What glibc's malloc takes for a small request: 8 bytes of header, rounded
+// up to 16, at least 32.
+constexpr size_t MallocChunkBytes(size_t request) {
+  return std::max<size_t>(32, (request + 8 + 15) / 16 * 16);
+}
+
+template <typename Vector>
+size_t CapacityBytes(const Vector& v) {
+  return v.capacity() * sizeof(typename Vector::value_type);
+}
+
+// libstdc++'s unordered_map: a bucket array plus one node per entry (next
+// pointer + value; std::hash of an integer is not cached in the node).
+template <typename Map>
+size_t HashMapBytes(const Map& m) {
+  return m.bucket_count() * sizeof(void*) +
+         m.size() * MallocChunkBytes(sizeof(void*) + sizeof(typename Map::value_type));
+}
+
+// Counts what faiss::write_index would write: for FAISS types whose memory
+// engram does not lay out itself, the serialised size is the heap size
+// within the few percent of per-list overheads.
+struct CountingWriter final : faiss::IOWriter {
+  size_t bytes = 0;
+  size_t operator()(const void*, size_t size, size_t nitems) override {
+    bytes += size * nitems;
+    return nitems;
+  }
+};
+
+// Heap bytes of a FAISS index engram does not lay out itself: IVF lists by
+// their capacity (they grow by doubling), anything else by its serialised
+// size.
+size_t FaissHeapBytes(const faiss::Index& index) {
+  try {
+    CountingWriter counter;
+    const auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&index);
+    const auto* lists = ivf ? dynamic_cast<const faiss::ArrayInvertedLists*>(ivf->invlists) : nullptr;
+    if (lists == nullptr) {
+      faiss::write_index(&index, &counter);
+      return counter.bytes;
+    }
+    size_t bytes = 0;
+    for (size_t i = 0; i < lists->nlist; ++i) bytes += CapacityBytes(lists->codes[i]) + CapacityBytes(lists->ids[i]);
+    faiss::write_index(ivf->quantizer, &counter);
+    return bytes + counter.bytes;
+  } catch (const std::exception&) {
+    return 0;  // an index FAISS cannot write: count what engram holds
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Restore: vectors from the caller's VectorLookup.
+
+// Fills out[ids.size() * dim] with the vectors of `ids`, kRestoreBatch ids
+// per lookup call. A missing id is Corruption (the structure names an id the
+// caller's store no longer has); a vector with NaN/inf is Corruption too.
+Status FillFromLookup(const VectorLookup& lookup, std::span<const uint64_t> ids, float* out,
+                      size_t dim) {
+  for (size_t start = 0; start < ids.size(); start += kRestoreBatch) {
+    const size_t m = std::min(kRestoreBatch, ids.size() - start);
+    const std::span<const uint64_t> batch = ids.subspan(start, m);
+    float* rows = out + start * dim;
+    Status s = lookup(batch, std::span<float>(rows, m * dim));
+    if (s.IsNotFound()) {
+      return Status::Corruption("vector index structure names a vector the lookup does not have: " +
+                                s.message());
+    }
+    if (!s.ok()) {
+      return s.WithContext("vector index restore: looking up " + std::to_string(m) +
+                           " vectors from id " + std::to_string(batch.front()));
+    }
+    for (size_t i = 0; i < m * dim; ++i) {
+      if (!std::isfinite(rows[i])) {
+        return Status::Corruption("vector index restore: the vector of id " +
+                                  std::to_string(batch[i / dim]) + " has a non-finite component " +
+                                  std::to_string(i % dim));
+      }
+    }
+  }
+  return Status::OK();
+}
+
 // ---------------------------------------------------------------------------
 // Description parsing
 
 struct IndexSpec {
-  enum class Kind { kFlat, kInt8, kFaiss };
+  enum class Kind { kFlat, kInt8, kFaiss, kAuto };
   Kind kind = Kind::kFlat;
   std::string factory;  // FAISS index_factory string (kFaiss)
   int hnsw_m = 0;       // > 0: "HNSW<M>" served by engram's HNSW flat storage
   int ef_search = 0;    // 0 = FAISS default (engram's HNSW<M> defaults to 96)
   int ef_construction = 0;  // 0 = FAISS default (engram's HNSW<M> defaults to 64)
   int nprobe = 0;
+  int auto_threshold = 0;  // kAuto: live vectors at which the graph is built
 };
 
 std::string_view Trim(std::string_view s) {
@@ -220,11 +328,58 @@ bool ParsePositiveInt(std::string_view s, int max, int* out) {
   return true;
 }
 
+// "Auto[,threshold=<n>][,hnsw=<M>][,efSearch=<n>][,efConstruction=<n>]".
+Result<IndexSpec> ParseAutoDescription(std::string_view description, const std::string& quoted) {
+  IndexSpec spec;
+  spec.kind = IndexSpec::Kind::kAuto;
+  spec.auto_threshold = kAutoDefaultThreshold;
+  spec.hnsw_m = kAutoDefaultM;
+  spec.ef_search = kAutoDefaultEfSearch;
+  spec.ef_construction = kAutoDefaultEfConstruction;
+  size_t start = description.find(',');
+  while (start != std::string_view::npos && start < description.size()) {
+    ++start;
+    size_t comma = description.find(',', start);
+    if (comma == std::string_view::npos) comma = description.size();
+    const std::string_view token = Trim(description.substr(start, comma - start));
+    start = comma;
+    const size_t eq = token.find('=');
+    const std::string_view key = Trim(token.substr(0, eq));
+    const std::string_view value = eq == std::string_view::npos ? "" : Trim(token.substr(eq + 1));
+    struct Option {
+      std::string_view name;
+      int* target;
+      int min, max;
+    };
+    const Option options[] = {{"threshold", &spec.auto_threshold, 1, 1 << 30},
+                              {"hnsw", &spec.hnsw_m, 2, 512},
+                              {"efSearch", &spec.ef_search, 1, 1 << 20},
+                              {"efConstruction", &spec.ef_construction, 1, 1 << 20}};
+    const Option* option = nullptr;
+    for (const Option& o : options) {
+      if (o.name == key) option = &o;
+    }
+    if (option == nullptr || eq == std::string_view::npos) {
+      return Status::InvalidArgument("unknown option '" + std::string(token) + "' in " + quoted +
+                                     " (Auto takes threshold=, hnsw=, efSearch=, efConstruction=)");
+    }
+    if (!ParsePositiveInt(value, option->max, option->target) || *option->target < option->min) {
+      return Status::InvalidArgument("option " + std::string(key) + " needs an integer in [" +
+                                     std::to_string(option->min) + ", " + std::to_string(option->max) +
+                                     "], got '" + std::string(value) + "' in " + quoted);
+    }
+  }
+  return spec;
+}
+
 Result<IndexSpec> ParseDescription(std::string_view description) {
   const std::string quoted = "vector index description '" + std::string(description) + "'";
   description = Trim(description);
   IndexSpec spec;
   if (description.empty() || description == "Flat") return spec;
+  if (description == "Auto" || Trim(description.substr(0, description.find(','))) == "Auto") {
+    return ParseAutoDescription(description, quoted);
+  }
   if (description == "Int8") {
     spec.kind = IndexSpec::Kind::kInt8;
     return spec;
@@ -312,8 +467,27 @@ class IndexBase : public VectorIndex {
     }
   }
 
+  Result<std::string> SerializeStructure() const override {
+    try {
+      ByteWriter w;
+      w.PutBytes(kStructureMagic, sizeof(kStructureMagic));
+      w.Put<uint32_t>(kStructureVersion);
+      w.PutString(description_);
+      w.Put<uint64_t>(dim_);
+      ENGRAM_RETURN_IF_ERROR(SaveStructure(w));
+      return std::move(w.str());
+    } catch (const std::exception& e) {
+      return Status::Internal(std::string("serializing vector index structure failed: ") + e.what());
+    }
+  }
+
+  // Serialize's body after the envelope, and its inverse on a fresh index.
   virtual Status SavePayload(ByteWriter& w) const = 0;
   virtual Status LoadPayload(ByteReader& r) = 0;
+  // SerializeStructure's body after the envelope, and its inverse on a fresh
+  // index (vectors from `lookup`).
+  virtual Status SaveStructure(ByteWriter& w) const = 0;
+  virtual Status RestoreStructure(ByteReader& r, const VectorLookup& lookup) = 0;
 
  protected:
   Status CheckQuery(std::span<const float> query) const {
@@ -421,6 +595,42 @@ class ScanIndex final : public IndexBase {
     return Status::OK();
   }
 
+  size_t MemoryBytes() const override {
+    return CapacityBytes(ids_) + HashMapBytes(slot_of_) + CapacityBytes(rows_) +
+           CapacityBytes(codes_) + CapacityBytes(scales_);
+  }
+
+  Status SaveStructure(ByteWriter& w) const override {
+    w.Put<uint64_t>(ids_.size());
+    w.PutBytes(ids_.data(), ids_.size() * sizeof(uint64_t));
+    return Status::OK();
+  }
+
+  Status RestoreStructure(ByteReader& r, const VectorLookup& lookup) override {
+    uint64_t n = 0;
+    if (!r.Get(&n)) return StructureTruncated("row count");
+    if (n > r.remaining() / sizeof(uint64_t)) return StructureTruncated("ids");
+    ids_.resize(n);
+    if (!r.GetBytes(ids_.data(), n * sizeof(uint64_t))) return StructureTruncated("ids");
+    slot_of_.reserve(n);
+    for (size_t slot = 0; slot < n; ++slot) {
+      if (!slot_of_.emplace(ids_[slot], slot).second) {
+        return Status::Corruption("vector index structure lists id " + std::to_string(ids_[slot]) +
+                                  " twice");
+      }
+    }
+    rows_.resize(n * dim_);
+    ENGRAM_RETURN_IF_ERROR(FillFromLookup(lookup, ids_, rows_.data(), dim_));
+    if (int8_) {
+      codes_.resize(n * stride_);
+      scales_.resize(n);
+      for (size_t slot = 0; slot < n; ++slot) {
+        scales_[slot] = kernels::QuantizeInt8(rows_.data() + slot * dim_, dim_, codes_.data() + slot * stride_);
+      }
+    }
+    return Status::OK();
+  }
+
   // For the FAISS wrapper's training buffer.
   std::span<const uint64_t> ids() const { return ids_; }
   std::span<const float> rows() const { return {rows_.data(), rows_.size()}; }
@@ -521,6 +731,17 @@ class Int8FlatIP final : public faiss::IndexFlatIP {
 
   // Approximate inner products of a quantised query with rows.
   faiss::FlatCodesDistanceComputer* get_FlatCodesDistanceComputer() const override;
+
+  // Installs a saved code for row i (a tombstoned row, whose vector is gone).
+  void SetCode(size_t i, const int8_t* code, float scale) {
+    std::memcpy(int8_codes_.data() + i * stride_, code, stride_);
+    scales_[i] = scale;
+  }
+
+  // fp32 rows, int8 codes and scales.
+  size_t MemoryBytes() const {
+    return CapacityBytes(codes) + CapacityBytes(int8_codes_) + CapacityBytes(scales_);
+  }
 
   size_t stride() const { return stride_; }
   const int8_t* int8_codes() const { return int8_codes_.data(); }
@@ -718,7 +939,9 @@ class FaissIndex final : public IndexBase {
         for (size_t j = 0; j < fetch && hits.size() < want; ++j) {
           const faiss::Index::idx_t label = labels[j];
           if (label < 0) {
-            exhausted = true;
+            // A graph search pads with -1 when its beam held fewer live
+            // nodes than asked; only a wider search can tell it is done.
+            exhausted = hnsw_storage_ == nullptr;
             break;
           }
           if (dead_[label]) continue;
@@ -740,14 +963,7 @@ class FaissIndex final : public IndexBase {
       w.Put<uint64_t>(train_threshold_);
       return pending_->SavePayload(w);
     }
-    w.Put<uint64_t>(label_to_id_.size());
-    w.PutBytes(label_to_id_.data(), label_to_id_.size() * sizeof(uint64_t));
-    w.PutBytes(dead_.data(), dead_.size());
-    faiss::VectorIOWriter faiss_bytes;
-    faiss::write_index(index_.get(), &faiss_bytes);
-    w.Put<uint64_t>(faiss_bytes.data.size());
-    w.PutBytes(faiss_bytes.data.data(), faiss_bytes.data.size());
-    return Status::OK();
+    return SaveTrained(w);
   }
 
   Status LoadPayload(ByteReader& r) override {
@@ -758,6 +974,75 @@ class FaissIndex final : public IndexBase {
       if (!r.Get(&train_threshold_)) return Truncated("training threshold");
       return pending_->LoadPayload(r);
     }
+    if (trained != 1) return Status::Corruption("vector index snapshot: bad index state " + std::to_string(trained));
+    return LoadTrained(r);
+  }
+
+  size_t MemoryBytes() const override {
+    size_t bytes = CapacityBytes(label_to_id_) + CapacityBytes(dead_) + HashMapBytes(id_to_label_);
+    if (pending_) bytes += pending_->MemoryBytes();
+    if (hnsw_storage_ != nullptr) {
+      const faiss::HNSW& graph = hnsw_->hnsw;
+      bytes += hnsw_storage_->MemoryBytes() + CapacityBytes(graph.levels) + CapacityBytes(graph.offsets) +
+               CapacityBytes(graph.neighbors) + CapacityBytes(graph.assign_probas) +
+               CapacityBytes(graph.cum_nneighbor_per_level);
+    } else if (index_) {
+      bytes += FaissHeapBytes(*index_);
+    }
+    return bytes;
+  }
+
+  // Structure kinds: the exact-scan buffer before training, a FAISS index
+  // with its codes (types whose codes cannot be recomputed from vectors),
+  // or engram's HNSW<M> graph without vectors.
+  enum StructureKind : uint8_t { kPendingStructure = 0, kFaissStructure = 1, kGraphStructure = 2 };
+
+  Status SaveStructure(ByteWriter& w) const override {
+    if (pending_) {
+      w.Put<uint8_t>(kPendingStructure);
+      w.Put<uint64_t>(train_threshold_);
+      return pending_->SaveStructure(w);
+    }
+    if (hnsw_storage_ == nullptr) {
+      w.Put<uint8_t>(kFaissStructure);
+      return SaveTrained(w);
+    }
+    w.Put<uint8_t>(kGraphStructure);
+    return SaveGraph(w);
+  }
+
+  Status RestoreStructure(ByteReader& r, const VectorLookup& lookup) override {
+    uint8_t kind = 0;
+    if (!r.Get(&kind)) return StructureTruncated("index state");
+    switch (kind) {
+      case kPendingStructure:
+        if (!pending_) return Status::Corruption("vector index structure: untrained state for a trained index type");
+        if (!r.Get(&train_threshold_)) return StructureTruncated("training threshold");
+        return pending_->RestoreStructure(r, lookup);
+      case kFaissStructure:
+        if (spec_.hnsw_m > 0) return Status::Corruption("vector index structure: HNSW without its graph");
+        return LoadTrained(r);
+      case kGraphStructure:
+        if (spec_.hnsw_m == 0) return Status::Corruption("vector index structure: a graph for a non-HNSW type");
+        return RestoreGraph(r, lookup);
+      default:
+        return Status::Corruption("vector index structure: unknown index state " + std::to_string(kind));
+    }
+  }
+
+ private:
+  Status SaveTrained(ByteWriter& w) const {
+    w.Put<uint64_t>(label_to_id_.size());
+    w.PutBytes(label_to_id_.data(), label_to_id_.size() * sizeof(uint64_t));
+    w.PutBytes(dead_.data(), dead_.size());
+    faiss::VectorIOWriter faiss_bytes;
+    faiss::write_index(index_.get(), &faiss_bytes);
+    w.Put<uint64_t>(faiss_bytes.data.size());
+    w.PutBytes(faiss_bytes.data.data(), faiss_bytes.data.size());
+    return Status::OK();
+  }
+
+  Status LoadTrained(ByteReader& r) {
     uint64_t n = 0;
     if (!r.Get(&n)) return Truncated("label count");
     if (n > r.remaining() / (sizeof(uint64_t) + 1)) return Truncated("labels");
@@ -804,7 +1089,185 @@ class FaissIndex final : public IndexBase {
     return Status::OK();
   }
 
- private:
+  // Labels, tombstones, the int8 codes of tombstoned nodes (the caller no
+  // longer holds their vectors, and the graph still walks through them) and
+  // FAISS's graph arrays.
+  Status SaveGraph(ByteWriter& w) const {
+    const faiss::HNSW& graph = hnsw_->hnsw;
+    const Int8FlatIP& store = *hnsw_storage_;
+    const size_t n = label_to_id_.size();
+    if (graph.levels.size() != n || graph.offsets.size() != n + 1 || static_cast<size_t>(store.ntotal) != n) {
+      return Status::Internal("HNSW graph of " + std::to_string(graph.levels.size()) + " nodes for " +
+                              std::to_string(n) + " labels");
+    }
+    w.Put<uint64_t>(n);
+    w.PutBytes(label_to_id_.data(), n * sizeof(uint64_t));
+    w.PutBytes(dead_.data(), n);
+    for (size_t label = 0; label < n; ++label) {
+      if (!dead_[label]) continue;
+      w.Put<float>(store.scales()[label]);
+      w.PutBytes(store.int8_codes() + label * store.stride(), store.stride());
+    }
+    w.PutBytes(graph.levels.data(), n * sizeof(int32_t));
+    w.PutBytes(graph.offsets.data(), (n + 1) * sizeof(uint64_t));
+    w.Put<uint64_t>(graph.neighbors.size());
+    w.PutBytes(graph.neighbors.data(), graph.neighbors.size() * sizeof(int32_t));
+    w.Put<int32_t>(graph.entry_point);
+    w.Put<int32_t>(graph.max_level);
+    // The level generator, so nodes added after Restore get the levels they
+    // would have had in the saved index.
+    std::ostringstream rng;
+    rng << graph.rng.mt;
+    w.PutString(rng.str());
+    return Status::OK();
+  }
+
+  Status RestoreGraph(ByteReader& r, const VectorLookup& lookup) {
+    static_assert(sizeof(faiss::HNSW::storage_idx_t) == sizeof(int32_t));
+    static_assert(sizeof(size_t) == sizeof(uint64_t));
+    const size_t stride = kernels::Int8Stride(dim_);
+    uint64_t n = 0;
+    if (!r.Get(&n)) return StructureTruncated("label count");
+    if (n >= static_cast<uint64_t>(std::numeric_limits<int32_t>::max()) ||
+        n > r.remaining() / (sizeof(uint64_t) + 1 + sizeof(int32_t) + sizeof(uint64_t))) {
+      return StructureTruncated("labels");
+    }
+    std::vector<uint64_t> label_to_id(n);
+    std::vector<uint8_t> dead(n);
+    if (!r.GetBytes(label_to_id.data(), n * sizeof(uint64_t))) return StructureTruncated("labels");
+    if (!r.GetBytes(dead.data(), n)) return StructureTruncated("tombstones");
+    std::unordered_map<uint64_t, size_t> id_to_label;
+    id_to_label.reserve(n);
+    size_t dead_count = 0;
+    for (size_t label = 0; label < n; ++label) {
+      if (dead[label] > 1) return Status::Corruption("vector index structure: bad tombstone byte");
+      if (dead[label]) {
+        ++dead_count;
+      } else if (!id_to_label.emplace(label_to_id[label], label).second) {
+        return Status::Corruption("vector index structure: id " + std::to_string(label_to_id[label]) +
+                                  " is live twice");
+      }
+    }
+    if (dead_count > r.remaining() / (sizeof(float) + stride)) return StructureTruncated("tombstoned codes");
+    std::vector<float> dead_scales(dead_count);
+    AlignedVector<int8_t> dead_codes(dead_count * stride);
+    for (size_t i = 0; i < dead_count; ++i) {
+      if (!r.Get(&dead_scales[i]) || !r.GetBytes(dead_codes.data() + i * stride, stride)) {
+        return StructureTruncated("tombstoned codes");
+      }
+      if (!std::isfinite(dead_scales[i])) return Status::Corruption("vector index structure: bad code scale");
+    }
+
+    auto fresh = MakeIndex();
+    if (!fresh.ok()) return fresh.status();
+    auto* hnsw = dynamic_cast<faiss::IndexHNSWFlat*>(fresh->get());
+    auto* storage = hnsw ? dynamic_cast<Int8FlatIP*>(hnsw->storage) : nullptr;
+    if (storage == nullptr) return Status::Internal("HNSW index without int8 storage");
+    faiss::HNSW& graph = hnsw->hnsw;
+    graph.levels.resize(n);
+    graph.offsets.resize(n + 1);
+    if (!r.GetBytes(graph.levels.data(), n * sizeof(int32_t))) return StructureTruncated("graph levels");
+    if (!r.GetBytes(graph.offsets.data(), (n + 1) * sizeof(uint64_t))) return StructureTruncated("graph offsets");
+    uint64_t neighbor_count = 0;
+    if (!r.Get(&neighbor_count) || neighbor_count > r.remaining() / sizeof(int32_t)) {
+      return StructureTruncated("graph neighbours");
+    }
+    graph.neighbors.resize(neighbor_count);
+    if (!r.GetBytes(graph.neighbors.data(), neighbor_count * sizeof(int32_t))) {
+      return StructureTruncated("graph neighbours");
+    }
+    if (!r.Get(&graph.entry_point) || !r.Get(&graph.max_level)) return StructureTruncated("graph entry point");
+    std::string_view rng_state;
+    if (!r.GetString(&rng_state)) return StructureTruncated("graph level generator");
+    std::istringstream rng{std::string(rng_state)};
+    rng >> graph.rng.mt;
+    if (rng.fail()) return Status::Corruption("vector index structure: graph level generator unreadable");
+    ENGRAM_RETURN_IF_ERROR(ValidateGraph(graph, n));
+
+    // fp32 rows: live ones from the caller, runs of consecutive labels per
+    // lookup batch; tombstoned ones from their saved codes (never re-scored,
+    // kept only so the rows stay defined).
+    storage->codes.resize(n * dim_ * sizeof(float));
+    float* xb = storage->get_xb();
+    for (size_t start = 0; start < n;) {
+      size_t end = start;
+      while (end < n && dead[end] == dead[start]) ++end;
+      if (!dead[start]) {
+        ENGRAM_RETURN_IF_ERROR(FillFromLookup(lookup, std::span(label_to_id).subspan(start, end - start),
+                                              xb + start * dim_, dim_));
+      }
+      start = end;
+    }
+    for (size_t label = 0, d = 0; label < n; ++label) {
+      if (!dead[label]) continue;
+      for (size_t j = 0; j < dim_; ++j) xb[label * dim_ + j] = dead_codes[d * stride + j] * dead_scales[d];
+      ++d;
+    }
+    storage->ntotal = static_cast<faiss::Index::idx_t>(n);
+    storage->QuantizeFrom(0);
+    for (size_t label = 0, d = 0; label < n; ++label) {
+      if (!dead[label]) continue;
+      storage->SetCode(label, dead_codes.data() + d * stride, dead_scales[d]);
+      ++d;
+    }
+    hnsw->ntotal = static_cast<faiss::Index::idx_t>(n);
+
+    Init(std::move(fresh).value());
+    label_to_id_ = std::move(label_to_id);
+    dead_ = std::move(dead);
+    id_to_label_ = std::move(id_to_label);
+    dead_count_ = dead_count;
+    return Status::OK();
+  }
+
+  // A saved graph must be one SearchGraph and FAISS's insertion can walk
+  // without reading out of bounds: levels in range, each node's neighbour
+  // block where its level says, neighbours that exist on the layer they are
+  // listed on, and the entry point on the top layer.
+  static Status ValidateGraph(const faiss::HNSW& graph, size_t n) {
+    auto bad = [](const std::string& what) { return Status::Corruption("vector index structure: " + what); };
+    const int max_levels = static_cast<int>(graph.cum_nneighbor_per_level.size()) - 1;
+    if (graph.offsets[0] != 0) return bad("graph offsets do not start at 0");
+    int top = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const int level = graph.levels[i];
+      if (level < 1 || level > max_levels) {
+        return bad("node " + std::to_string(i) + " has level " + std::to_string(level) + ", not in [1, " +
+                   std::to_string(max_levels) + "]");
+      }
+      top = std::max(top, level);
+      if (graph.offsets[i + 1] != graph.offsets[i] + static_cast<size_t>(graph.cum_nb_neighbors(level))) {
+        return bad("graph offsets of node " + std::to_string(i) + " do not match its level");
+      }
+    }
+    if (graph.offsets[n] != graph.neighbors.size()) {
+      return bad("graph offsets end at " + std::to_string(graph.offsets[n]) + ", neighbour lists hold " +
+                 std::to_string(graph.neighbors.size()));
+    }
+    for (size_t i = 0; i < n; ++i) {
+      for (int level = 0; level < graph.levels[i]; ++level) {
+        size_t begin = 0, end = 0;
+        graph.neighbor_range(static_cast<faiss::HNSW::storage_idx_t>(i), level, &begin, &end);
+        for (size_t j = begin; j < end; ++j) {
+          const int32_t v = graph.neighbors[j];
+          if (v == -1) continue;
+          if (v < 0 || static_cast<size_t>(v) >= n || graph.levels[v] <= level) {
+            return bad("node " + std::to_string(i) + " lists neighbour " + std::to_string(v) + " on layer " +
+                       std::to_string(level));
+          }
+        }
+      }
+    }
+    if (n == 0) {
+      if (graph.entry_point != -1 || graph.max_level != -1) return bad("entry point in an empty graph");
+    } else if (graph.entry_point < 0 || static_cast<size_t>(graph.entry_point) >= n ||
+               graph.max_level != top - 1 || graph.levels[graph.entry_point] != top) {
+      return bad("graph entry point " + std::to_string(graph.entry_point) + " at level " +
+                 std::to_string(graph.max_level) + " is not on the top layer");
+    }
+    return Status::OK();
+  }
+
   // Search-time and build-time settings from the description.
   void ApplyParameters(faiss::Index& index) const {
     if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(&index)) {
@@ -904,12 +1367,14 @@ class FaissIndex final : public IndexBase {
       }
     }
 
-    // Re-score the best candidates in fp32. int8 scores are close but can
-    // swap near-ties, so keep several times more than will be returned.
+    // Re-score the best live candidates in fp32. int8 scores are close but
+    // can swap near-ties, so keep several times more than will be returned.
+    // Tombstoned nodes are walked through but never re-scored: their fp32
+    // rows are not kept by a restored index (SerializeStructure).
     std::vector<Scored> candidates;
     candidates.reserve(beam.size());
     while (!beam.empty()) {
-      candidates.push_back(beam.top());
+      if (!dead_[beam.top().second]) candidates.push_back(beam.top());
       beam.pop();
     }
     std::reverse(candidates.begin(), candidates.end());  // best first
@@ -1025,6 +1490,100 @@ class FaissIndex final : public IndexBase {
   uint64_t train_threshold_ = 0;
 };
 
+// ---------------------------------------------------------------------------
+// "Auto": the exact scan while small, engram's HNSW from `threshold` on.
+//
+// Below the threshold a Flat scan is both exact and faster than a graph
+// walk. When an Add brings the live count to the threshold, the HNSW graph
+// is built once from the vectors held (one batch, on FAISS's OpenMP
+// threads, inside that Add) and the scan is dropped; from then on vectors
+// are inserted into the graph as they come. The graph persists with the
+// index (Serialize and SerializeStructure), so loading never rebuilds it.
+// Removals below the threshold do not switch back.
+
+Result<std::unique_ptr<IndexBase>> CreateBase(std::string_view description, size_t dim);
+
+class AutoIndex final : public IndexBase {
+ public:
+  AutoIndex(std::string description, size_t dim, const IndexSpec& spec)
+      : IndexBase(std::move(description), dim),
+        threshold_(static_cast<size_t>(spec.auto_threshold)),
+        graph_description_("HNSW" + std::to_string(spec.hnsw_m) + ",efSearch=" + std::to_string(spec.ef_search) +
+                           ",efConstruction=" + std::to_string(spec.ef_construction)),
+        flat_(std::make_unique<ScanIndex>("Flat", dim, false)) {}
+
+  Status Add(std::span<const uint64_t> ids, std::span<const float> vectors) override {
+    ENGRAM_RETURN_IF_ERROR(active().Add(ids, vectors));
+    if (graph_ == nullptr && flat_->size() >= threshold_) return SwitchToGraph();
+    return Status::OK();
+  }
+  Status Remove(std::span<const uint64_t> ids) override { return active().Remove(ids); }
+  size_t size() const override { return active().size(); }
+  Result<std::vector<VectorHit>> Search(std::span<const float> query, size_t k,
+                                        const VectorFilter& filter) const override {
+    return active().Search(query, k, filter);
+  }
+  size_t MemoryBytes() const override { return active().MemoryBytes(); }
+
+  // Both forms: one byte for the mode, then the active index's own form.
+  Status SavePayload(ByteWriter& w) const override {
+    w.Put<uint8_t>(graph_ ? kGraphMode : kScanMode);
+    return active().SavePayload(w);
+  }
+  Status LoadPayload(ByteReader& r) override {
+    ENGRAM_RETURN_IF_ERROR(LoadMode(r, "vector index snapshot"));
+    return active().LoadPayload(r);
+  }
+  Status SaveStructure(ByteWriter& w) const override {
+    w.Put<uint8_t>(graph_ ? kGraphMode : kScanMode);
+    return active().SaveStructure(w);
+  }
+  Status RestoreStructure(ByteReader& r, const VectorLookup& lookup) override {
+    ENGRAM_RETURN_IF_ERROR(LoadMode(r, "vector index structure"));
+    return active().RestoreStructure(r, lookup);
+  }
+
+ private:
+  static constexpr uint8_t kScanMode = 0;
+  static constexpr uint8_t kGraphMode = 1;
+
+  IndexBase& active() const { return graph_ ? *graph_ : static_cast<IndexBase&>(*flat_); }
+
+  Status LoadMode(ByteReader& r, std::string_view what) {
+    uint8_t mode = 0;
+    if (!r.Get(&mode)) return Status::Corruption(std::string(what) + " truncated in Auto mode");
+    if (mode == kScanMode) return Status::OK();
+    if (mode != kGraphMode) {
+      return Status::Corruption(std::string(what) + ": unknown Auto mode " + std::to_string(mode));
+    }
+    auto graph = CreateBase(graph_description_, dim_);
+    if (!graph.ok()) return graph.status();
+    graph_ = std::move(graph).value();
+    flat_.reset();
+    return Status::OK();
+  }
+
+  // Builds the graph from every vector the scan holds; on failure the scan
+  // stays (nothing is lost) and the switch is tried again on the next Add.
+  Status SwitchToGraph() {
+    auto graph = CreateBase(graph_description_, dim_);
+    if (!graph.ok()) return graph.status();
+    Status s = (*graph)->Add(flat_->ids(), flat_->rows());
+    if (!s.ok()) {
+      return s.WithContext("vector index '" + description_ + "' holds the vectors in its exact scan; building " +
+                           graph_description_ + " from " + std::to_string(flat_->size()) + " vectors failed");
+    }
+    graph_ = std::move(graph).value();
+    flat_.reset();
+    return Status::OK();
+  }
+
+  const size_t threshold_;
+  const std::string graph_description_;
+  std::unique_ptr<ScanIndex> flat_;   // until the switch
+  std::unique_ptr<IndexBase> graph_;  // after it: engram's HNSW<M>
+};
+
 Result<std::unique_ptr<IndexBase>> CreateBase(std::string_view description, size_t dim) {
   if (dim == 0 || dim > kMaxDim) {
     return Status::InvalidArgument("vector dimension " + std::to_string(dim) + " is not in [1, " +
@@ -1039,6 +1598,8 @@ Result<std::unique_ptr<IndexBase>> CreateBase(std::string_view description, size
       return std::unique_ptr<IndexBase>(std::make_unique<ScanIndex>(name, dim, false));
     case IndexSpec::Kind::kInt8:
       return std::unique_ptr<IndexBase>(std::make_unique<ScanIndex>(name, dim, true));
+    case IndexSpec::Kind::kAuto:
+      return std::unique_ptr<IndexBase>(std::make_unique<AutoIndex>(name, dim, *spec));
     case IndexSpec::Kind::kFaiss:
       break;
   }
@@ -1084,6 +1645,38 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Deserialize(std::string_view b
   }
   if (r.remaining() != 0) {
     return Status::Corruption("vector index snapshot has " + std::to_string(r.remaining()) +
+                              " trailing bytes");
+  }
+  return std::unique_ptr<VectorIndex>(std::move(base).value());
+}
+
+Result<std::unique_ptr<VectorIndex>> VectorIndex::Restore(std::string_view structure,
+                                                          const VectorLookup& lookup) {
+  if (!lookup) return Status::InvalidArgument("vector index restore needs a vector lookup");
+  ByteReader r(structure);
+  char magic[sizeof(kStructureMagic)];
+  if (!r.GetBytes(magic, sizeof(magic)) || std::memcmp(magic, kStructureMagic, sizeof(kStructureMagic)) != 0) {
+    return Status::Corruption("not a vector index structure (bad magic)");
+  }
+  uint32_t version = 0;
+  if (!r.Get(&version)) return StructureTruncated("version");
+  if (version != kStructureVersion) {
+    return Status::NotSupported("vector index structure format version " + std::to_string(version) +
+                                " (this build reads " + std::to_string(kStructureVersion) + ")");
+  }
+  std::string_view description;
+  uint64_t dim = 0;
+  if (!r.GetString(&description)) return StructureTruncated("description");
+  if (!r.Get(&dim)) return StructureTruncated("dimension");
+  auto base = CreateBase(description, dim);
+  if (!base.ok()) return Status::Corruption("vector index structure: " + base.status().message());
+  try {
+    ENGRAM_RETURN_IF_ERROR((*base)->RestoreStructure(r, lookup));
+  } catch (const std::exception& e) {
+    return Status::Corruption(std::string("vector index structure unreadable: ") + e.what());
+  }
+  if (r.remaining() != 0) {
+    return Status::Corruption("vector index structure has " + std::to_string(r.remaining()) +
                               " trailing bytes");
   }
   return std::unique_ptr<VectorIndex>(std::move(base).value());

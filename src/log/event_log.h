@@ -38,9 +38,10 @@ enum class Cf : int {
   kTurns,         // tenant + seq -> turn record
   kSourceIds,     // tenant + source id -> seq (idempotent re-imports)
   kDerived,       // tenant + seq + kind + n -> derived record (units, facts, entities, relations)
-  kEmbeddings,    // tenant + embedder hash + text hash -> vector (embedding cache)
-  kSnapshots,     // tenant + index name -> serialised derived index
+  kEmbeddings,    // tenant + embedder hash + text hash -> vector (older stores' embedding cache; read once, then deleted)
+  kSnapshots,     // tenant + "vidx" / "vidx/" + chunk -> vector index checkpoint
   kQueue,         // job id -> background enrichment job
+  kVectors,       // tenant + doc id -> the document's vector (store/doc_vectors.h)
   kCount
 };
 const char* CfName(Cf cf);

@@ -137,8 +137,17 @@ bool StoreImpl::RunOneEnrichment(bool* retry_later) {
   EncodeExtraction(tenant, seq, x, kEnrichmentBase,
                    [&](const std::string& k, const std::string& v) { batch.Put(Cf::kDerived, k, v); });
   std::vector<std::string> texts;
-  for (const auto& u : x.units) texts.push_back(u.text);
-  auto vectors = EmbedCached(tenant, texts, &batch);
+  std::vector<uint64_t> ids;  // the documents ApplyEnrichment makes, in order
+  {
+    std::shared_lock<RwMutex> mlock((*current)->mutex());
+    uint32_t unit_slot = (*current)->TurnDoc(seq) != nullptr ? (*current)->NextUnitSlot(seq) : kMaxUnitsPerTurn + 1;
+    for (const auto& u : x.units) {
+      if (unit_slot > kMaxUnitsPerTurn) break;
+      texts.push_back(u.text);
+      ids.push_back(DocId(seq, unit_slot++));
+    }
+  }
+  auto vectors = EmbedCached(tenant, ids, texts, /*use_old_cache=*/false, &batch);
   if (!vectors.ok()) {
     Log().warn("enrichment of turn {}: embedding failed: {}", seq, vectors.status().ToString());
     *retry_later = true;
@@ -154,9 +163,10 @@ bool StoreImpl::RunOneEnrichment(bool* retry_later) {
   lock.unlock();
   {
     std::unique_lock<RwMutex> mlock((*current)->mutex());
-    std::vector<uint64_t> ids;
-    for (const MemoryDoc* d : (*current)->ApplyEnrichment(seq, x)) ids.push_back(d->id);
-    Status add = (*current)->vectors().Add(ids, *vectors);
+    std::vector<uint64_t> added;
+    for (const MemoryDoc* d : (*current)->ApplyEnrichment(seq, x)) added.push_back(d->id);
+    Status add = added == ids ? (*current)->vectors().Add(ids, *vectors)
+                              : Status::Internal("enrichment documents differ from the ones embedded");
     if (!add.ok()) Log().error("vector index add failed after enrichment: {}", add.ToString());
   }
   tenants_.Charge(*slot);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -95,12 +96,13 @@ Status StoreImpl::CheckEmbedderIdentity() {
     if (stored->has_value()) return Status::FailedPrecondition("re-embedding needs a store opened for writing");
     return Status::OK();  // no embedder has built this store yet
   }
-  // First open, or a re-embed: record the identity and drop vector snapshots
-  // and cached vectors made by another embedder (dropped without reading
-  // them, so a damaged snapshot or cache never blocks a re-embed).
+  // First open, or a re-embed: record the identity and drop the index
+  // checkpoints and the vectors made by another embedder (dropped without
+  // reading them, so damaged ones never block a re-embed).
   if (stored->has_value()) {
     ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kSnapshots));
     ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kEmbeddings));
+    ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kVectors));
   }
   log::LogBatch batch = log_->NewBatch();
   batch.Put(Cf::kMeta, "embedder", identity);
@@ -205,28 +207,50 @@ std::string StoreImpl::EmbeddingKey(std::string_view tenant, std::string_view te
   return key;
 }
 
-Result<std::vector<float>> StoreImpl::EmbedCached(std::string_view tenant, const std::vector<std::string>& texts,
+Result<std::vector<float>> StoreImpl::EmbedCached(std::string_view tenant, std::span<const uint64_t> ids,
+                                                  const std::vector<std::string>& texts, bool use_old_cache,
                                                   log::LogBatch* batch) {
+  if (ids.size() != texts.size()) {
+    return Status::Internal(std::to_string(ids.size()) + " document ids for " + std::to_string(texts.size()) + " texts");
+  }
   const size_t dim = embedder_->dim();
   std::vector<float> out(texts.size() * dim);
   std::vector<std::string> missing;
   std::vector<size_t> missing_at;
   std::unordered_map<std::string, size_t> first_missing;  // text -> index in `missing`
   std::vector<std::pair<size_t, size_t>> repeats;         // (row, missing index)
+  auto recent_key = [&](const std::string& text) {
+    std::string key(tenant);
+    key.push_back('\0');
+    key.append(text);
+    return key;
+  };
   for (size_t i = 0; i < texts.size(); ++i) {
-    auto cached = log_->Get(Cf::kEmbeddings, EmbeddingKey(tenant, texts[i]));
-    if (!cached.ok()) {
-      // The cache is derived: an unreadable entry is embedded again, and a
-      // writable store drops the damaged cache at once (without reading
-      // it, before a compaction trips over it and stops writes).
-      Log().warn("embedding cache unreadable, embedding again: {}", cached.status().ToString());
-      if (!options_.read_only) ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kEmbeddings));
-      cached = std::optional<std::string>();
+    float* row = out.data() + i * dim;
+    {
+      std::lock_guard<std::mutex> lock(recent_mutex_);
+      auto it = recent_vectors_.find(recent_key(texts[i]));
+      if (it != recent_vectors_.end() && it->second.size() == dim) {
+        std::copy(it->second.begin(), it->second.end(), row);
+        continue;
+      }
     }
-    if (cached->has_value() && (*cached)->size() == dim * sizeof(float) &&
-        AllFinite(reinterpret_cast<const float*>((*cached)->data()), dim)) {
-      std::memcpy(out.data() + i * dim, (*cached)->data(), dim * sizeof(float));
-      continue;
+    if (use_old_cache) {
+      auto cached = log_->Get(Cf::kEmbeddings, EmbeddingKey(tenant, texts[i]));
+      if (!cached.ok()) {
+        // The old cache is derived: an unreadable entry is embedded again,
+        // and a writable store drops the damaged cache at once (without
+        // reading it, before a compaction trips over it and stops writes).
+        Log().warn("embedding cache unreadable, embedding again: {}", cached.status().ToString());
+        if (!options_.read_only) ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kEmbeddings));
+        cached = std::optional<std::string>();
+      }
+      if (cached->has_value() && (*cached)->size() == dim * sizeof(float) &&
+          AllFinite(reinterpret_cast<const float*>((*cached)->data()), dim)) {
+        std::memcpy(row, (*cached)->data(), dim * sizeof(float));
+        RoundToStoredPrecision(std::span<float>(row, dim));
+        continue;
+      }
     }
     auto [it, fresh] = first_missing.emplace(texts[i], missing.size());
     if (fresh) {
@@ -244,7 +268,7 @@ Result<std::vector<float>> StoreImpl::EmbedCached(std::string_view tenant, const
                               std::to_string(missing.size()) + " texts of dimension " + std::to_string(dim));
     }
     for (size_t m = 0; m < missing.size(); ++m) {
-      const float* v = vectors->data() + m * dim;
+      float* v = vectors->data() + m * dim;
       // A bad vector fails the write before anything is stored.
       for (size_t d = 0; d < dim; ++d) {
         if (!std::isfinite(v[d])) {
@@ -252,11 +276,28 @@ Result<std::vector<float>> StoreImpl::EmbedCached(std::string_view tenant, const
                                          std::to_string(d) + " for text '" + missing[m].substr(0, 60) + "'");
         }
       }
+      RoundToStoredPrecision(std::span<float>(v, dim));
       std::memcpy(out.data() + missing_at[m] * dim, v, dim * sizeof(float));
-      batch->Put(Cf::kEmbeddings, EmbeddingKey(tenant, missing[m]),
-                 std::string_view(reinterpret_cast<const char*>(v), dim * sizeof(float)));
     }
     for (auto [row, m] : repeats) std::memcpy(out.data() + row * dim, out.data() + missing_at[m] * dim, dim * sizeof(float));
+    // Remember the newest texts (a ring of bounded size).
+    constexpr size_t kRecentTexts = 1024;
+    std::lock_guard<std::mutex> lock(recent_mutex_);
+    if (recent_order_.size() < kRecentTexts) recent_order_.resize(kRecentTexts);
+    for (size_t m = 0; m < missing.size(); ++m) {
+      std::string& slot = recent_order_[recent_next_];
+      if (!slot.empty()) recent_vectors_.erase(slot);
+      slot = recent_key(missing[m]);
+      const float* v = out.data() + missing_at[m] * dim;
+      recent_vectors_[slot].assign(v, v + dim);
+      recent_next_ = (recent_next_ + 1) % kRecentTexts;
+    }
+  }
+  if (batch != nullptr) {
+    for (size_t i = 0; i < texts.size(); ++i) {
+      batch->Put(Cf::kVectors, DocVectorKey(tenant, ids[i]),
+                 EncodeDocVector(std::span<const float>(out.data() + i * dim, dim), DocTextChecksum(texts[i])));
+    }
   }
   return out;
 }
@@ -334,6 +375,7 @@ Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, st
   // Derive (rule-based extraction is local and fast; it runs in the write
   // path so the derivations commit atomically with the turn).
   std::vector<std::string> doc_texts;
+  std::vector<uint64_t> doc_ids;  // the documents ApplyTurn makes: the turn (slot 0), then its units
   if (memory != nullptr) {
     std::vector<std::string> participants = memory->participants();
     std::unordered_map<std::string, std::string> last_speaker;
@@ -352,12 +394,16 @@ Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, st
       turn_doc.speaker = p.turn.speaker;
       turn_doc.text = p.turn.text;
       doc_texts.push_back(TenantMemory::IndexText(turn_doc));
-      for (const auto& u : p.extraction.units) doc_texts.push_back(u.text);
+      doc_ids.push_back(DocId(p.seq, 0));
+      for (uint32_t slot = 1; slot <= p.extraction.units.size(); ++slot) {
+        doc_texts.push_back(p.extraction.units[slot - 1].text);
+        doc_ids.push_back(DocId(p.seq, slot));
+      }
     }
   }
   std::vector<float> vectors;
   if (memory != nullptr) {
-    auto v = EmbedCached(tenant, doc_texts, &batch);
+    auto v = EmbedCached(tenant, doc_ids, doc_texts, /*use_old_cache=*/false, &batch);
     if (!v.ok()) return v.status();
     vectors = std::move(*v);
   }
@@ -518,6 +564,7 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
   auto upto = DerivedUpTo(tenant);
   if (!upto.ok()) return upto.status();
   log::LogBatch catch_up = log_->NewBatch();
+  std::set<uint64_t> rederived;  // turns derived here (their units may differ from before)
   {
     std::vector<std::string> participants;
     std::unordered_map<std::string, std::string> last_speaker;
@@ -535,6 +582,7 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
                            [&](const std::string& k, const std::string& v) { catch_up.Put(Cf::kDerived, k, v); });
         }
         derived[seq] = std::move(x);
+        rederived.insert(seq);
       }
       last_speaker[turn.session] = turn.speaker;
     }
@@ -558,115 +606,325 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
 
   const int64_t tiers_ms = ms_since(tiers_started);
   const Clock::time_point vectors_started = Clock::now();
-  // The vector index: its snapshot if it is current and intact, else
-  // rebuilt from the (cached) embeddings.
-  uint64_t covered = 0;
-  auto snap = log_->Get(Cf::kSnapshots, prefix + "vectors", snapshot.get());
-  if (!snap.ok()) {
-    Log().warn("tenant '{}': vector index snapshot unreadable ({}); rebuilding the index", tenant,
-               snap.status().ToString());
-    if (!options_.read_only) {
-      ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kSnapshots));
-      std::lock_guard<std::mutex> lock(snapshot_mutex_);
-      snapshot_seq_.clear();
-    }
-  } else if (snap->has_value()) {
-    auto index = DecodeVectorSnapshot(**snap, &covered);
-    if (!index.ok()) {
-      Log().warn("tenant '{}': vector index snapshot ignored ({}); rebuilding the index", tenant,
-                 index.status().ToString());
-      covered = 0;
-    } else if ((*index)->description() == options_.vector_index && (*index)->dim() == embedder_->dim() &&
-               covered <= memory->last_seq()) {
-      memory->ReplaceVectors(std::move(*index));
-    } else {
-      covered = 0;
-    }
-  }
-  std::vector<std::string> todo_texts;
-  std::vector<uint64_t> todo_ids;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (DocSeq(ids[i]) > covered) {
-      todo_ids.push_back(ids[i]);
-      todo_texts.push_back(std::move(texts[i]));
-    }
-  }
-  constexpr size_t kChunk = 512;
-  for (size_t start = 0; start < todo_ids.size(); start += kChunk) {
-    size_t n = std::min(kChunk, todo_ids.size() - start);
-    std::vector<std::string> chunk(todo_texts.begin() + start, todo_texts.begin() + start + n);
-    auto vectors = EmbedCached(tenant, chunk, &catch_up);
-    if (!vectors.ok()) return vectors.status();
-    ENGRAM_RETURN_IF_ERROR(memory->vectors().Add(std::span<const uint64_t>(todo_ids.data() + start, n), *vectors));
-    if (catch_up.ByteSize() > (8u << 20)) {
-      if (!options_.read_only) ENGRAM_RETURN_IF_ERROR(log_->Write(catch_up, false));
-      catch_up = log_->NewBatch();
-    }
-  }
+  ENGRAM_RETURN_IF_ERROR(LoadVectors(tenant, *memory, ids, texts, rederived, &catch_up, snapshot.get()));
   if (!turns.empty() && memory->last_seq() > *upto) {
     std::string bytes;
     log::PutFixed64BE(&bytes, memory->last_seq());
     catch_up.Put(Cf::kMeta, DerivedUpToKey(tenant), bytes);
   }
   if (catch_up.Count() > 0 && !options_.read_only) ENGRAM_RETURN_IF_ERROR(log_->Write(catch_up, false));
-  {
-    std::lock_guard<std::mutex> lock(snapshot_mutex_);
-    snapshot_seq_[tenant] = covered;
-  }
-  Log().debug("tenant '{}' loaded: {} turns in {} ms (log {} ms, tiers {} ms, vectors {} ms, {} embedded)", tenant,
-              turns.size(), ms_since(started), read_ms, tiers_ms, ms_since(vectors_started), todo_ids.size());
+  Log().debug("tenant '{}' loaded: {} turns in {} ms (log {} ms, tiers {} ms, vectors {} ms)", tenant, turns.size(),
+              ms_since(started), read_ms, tiers_ms, ms_since(vectors_started));
   return memory;
 }
 
-namespace {
-
-// A vector snapshot value: covered seq (u64 BE), "ECRC", CRC-32C of the
-// index bytes (u32 BE), the index bytes. Older snapshots lack the checksum.
-constexpr std::string_view kSnapshotCrcTag = "ECRC";
-
-}  // namespace
-
-std::string EncodeVectorSnapshot(uint64_t covered_seq, std::string_view index_bytes) {
-  std::string value;
-  log::PutFixed64BE(&value, covered_seq);
-  value.append(kSnapshotCrcTag);
-  log::PutFixed32BE(&value, Crc32c(index_bytes));
-  value.append(index_bytes);
-  return value;
+Status PutVectorCheckpoint(const log::EventLog& log, log::LogBatch* batch, std::string_view tenant,
+                           VectorCheckpointHead* head, std::string_view index_bytes) {
+  head->chunks = 0;
+  head->bytes = index_bytes.size();
+  head->crc = Crc32c(index_bytes);
+  for (size_t at = 0; at < index_bytes.size(); at += kCheckpointChunkBytes) {
+    batch->Put(Cf::kSnapshots, CheckpointChunkKey(tenant, head->chunks++), index_bytes.substr(at, kCheckpointChunkBytes));
+  }
+  // Chunks of a longer previous checkpoint go in the same batch.
+  std::vector<std::string> stale;
+  ENGRAM_RETURN_IF_ERROR(log.Scan(Cf::kSnapshots, CheckpointChunkKey(tenant, head->chunks), CheckpointChunksEnd(tenant),
+                                  [&](std::string_view key, std::string_view) {
+                                    stale.emplace_back(key);
+                                    return true;
+                                  }));
+  for (const auto& key : stale) batch->Delete(Cf::kSnapshots, key);
+  batch->Put(Cf::kSnapshots, CheckpointHeadKey(tenant), EncodeCheckpointHead(*head));
+  return Status::OK();
 }
 
-Result<std::unique_ptr<VectorIndex>> DecodeVectorSnapshot(std::string_view value, uint64_t* covered_seq) {
-  if (value.size() < 8) return Status::Corruption("vector snapshot of " + std::to_string(value.size()) + " bytes");
-  *covered_seq = log::DecodeFixed64BE(value.data());
-  std::string_view rest = value.substr(8);
-  if (rest.substr(0, kSnapshotCrcTag.size()) == kSnapshotCrcTag) {
-    if (rest.size() < kSnapshotCrcTag.size() + 4) return Status::Corruption("vector snapshot truncated");
-    uint32_t expected = log::DecodeFixed32BE(rest.data() + kSnapshotCrcTag.size());
-    rest.remove_prefix(kSnapshotCrcTag.size() + 4);
-    if (Crc32c(rest) != expected) return Status::Corruption("vector snapshot checksum mismatch");
+Result<std::string> ReadVectorCheckpoint(const log::EventLog& log, std::string_view tenant, VectorCheckpointHead* head,
+                                         const log::LogSnapshot* snapshot) {
+  auto value = log.Get(Cf::kSnapshots, CheckpointHeadKey(tenant), snapshot);
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) {
+    return Status::NotFound("tenant '" + std::string(tenant) + "' has no vector index checkpoint");
   }
+  auto decoded = DecodeCheckpointHead(**value);
+  if (!decoded.ok()) return decoded.status();
+  *head = *decoded;
+  std::string joined;
+  joined.reserve(std::min<uint64_t>(head->bytes, uint64_t{head->chunks} * kCheckpointChunkBytes));
+  const std::string first = CheckpointChunkKey(tenant, 0);
+  uint32_t n = 0, crc = 0;
+  uint64_t bytes = 0;
+  Status bad;
+  ENGRAM_RETURN_IF_ERROR(log.Scan(
+      Cf::kSnapshots, first, CheckpointChunksEnd(tenant),
+      [&](std::string_view key, std::string_view chunk) {
+        if (key.size() != first.size() || log::DecodeFixed32BE(key.data() + first.size() - 4) != n) {
+          bad = Status::Corruption("checkpoint chunk " + std::to_string(n) + " is missing");
+          return false;
+        }
+        bad = CheckCheckpointChunk(*head, n, chunk, &crc, &bytes, &joined);
+        ++n;
+        return bad.ok();
+      },
+      snapshot));
+  ENGRAM_RETURN_IF_ERROR(bad);
+  ENGRAM_RETURN_IF_ERROR(FinishCheckpointCheck(*head, n, crc, bytes));
+  return joined;
+}
+
+bool StoreImpl::RestoreCheckpoint(const std::string& tenant, TenantMemory& memory, const std::vector<uint64_t>& ids,
+                                  const std::vector<std::string>& texts, const std::set<uint64_t>& rederived,
+                                  log::LogBatch* batch,
+                                  const log::LogSnapshot* snapshot, VectorCheckpointState* state) {
+  *state = VectorCheckpointState{};
+  VectorCheckpointHead head;
+  auto bytes = ReadVectorCheckpoint(*log_, tenant, &head, snapshot);
+  if (!bytes.ok()) {
+    if (bytes.status().IsNotFound()) return false;
+    Log().warn("tenant '{}': vector index checkpoint ignored ({}); rebuilding the index from the stored vectors",
+               tenant, bytes.status().ToString());
+    if (options_.read_only) return false;
+    // The damaged checkpoint goes now (the next one is written whole); when
+    // even its keys are unreadable, every checkpoint is dropped unread.
+    std::vector<std::string> keys{CheckpointHeadKey(tenant)};
+    Status listed = log_->Scan(Cf::kSnapshots, CheckpointChunkKey(tenant, 0), CheckpointChunksEnd(tenant),
+                               [&](std::string_view key, std::string_view) {
+                                 keys.emplace_back(key);
+                                 return true;
+                               });
+    if (listed.ok()) {
+      for (const auto& key : keys) batch->Delete(Cf::kSnapshots, key);
+    } else if (Status dropped = log_->DropAll(Cf::kSnapshots); dropped.ok()) {
+      checkpoints_.clear();
+    } else {
+      Log().warn("cannot drop the damaged vector index checkpoints: {}", dropped.ToString());
+    }
+    return false;
+  }
+  // The checkpoint holds the index's structure; its vectors are the
+  // documents' stored vectors, read in runs of consecutive ids.
+  const size_t dim = embedder_->dim();
+  std::vector<std::pair<uint64_t, uint32_t>> checksums;  // (id, text checksum), by id
+  checksums.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (DocSeq(ids[i]) <= head.covered_seq) checksums.emplace_back(ids[i], DocTextChecksum(texts[i]));
+  }
+  std::sort(checksums.begin(), checksums.end());
+  const size_t prefix_size = log::TenantPrefix(tenant).size();
+  VectorLookup lookup = [&](std::span<const uint64_t> want, std::span<float> out) -> Status {
+    std::vector<size_t> at(want.size());
+    for (size_t k = 0; k < at.size(); ++k) at[k] = k;
+    std::sort(at.begin(), at.end(), [&](size_t a, size_t b) { return want[a] < want[b]; });
+    std::vector<bool> filled(want.size(), false);
+    auto fill = [&](size_t k, std::string_view value) {
+      auto c = std::lower_bound(checksums.begin(), checksums.end(), std::make_pair(want[k], uint32_t{0}));
+      if (c == checksums.end() || c->first != want[k]) return;
+      filled[k] = DecodeDocVector(value, dim, c->second, out.data() + k * dim);
+    };
+    if (want.empty()) return Status::OK();
+    const uint64_t lo = want[at.front()], hi = want[at.back()];
+    if (DocSeq(hi) - DocSeq(lo) <= 4 * want.size() + 16) {
+      size_t p = 0;
+      ENGRAM_RETURN_IF_ERROR(log_->Scan(
+          Cf::kVectors, DocVectorKey(tenant, lo), DocVectorKey(tenant, hi + 1),
+          [&](std::string_view key, std::string_view value) {
+            uint64_t id = 0;
+            if (!DocIdOfVectorKey(key, prefix_size, &id)) return true;
+            while (p < at.size() && want[at[p]] < id) ++p;
+            if (p < at.size() && want[at[p]] == id) fill(at[p++], value);
+            return p < at.size();
+          },
+          snapshot));
+    } else {
+      for (size_t k = 0; k < want.size(); ++k) {
+        auto value = log_->Get(Cf::kVectors, DocVectorKey(tenant, want[k]), snapshot);
+        if (!value.ok()) return value.status();
+        if (value->has_value()) fill(k, **value);
+      }
+    }
+    for (size_t k = 0; k < want.size(); ++k) {
+      if (!filled[k]) return Status::NotFound("document " + std::to_string(want[k]) + " has no stored vector");
+    }
+    return Status::OK();
+  };
+  Result<std::unique_ptr<VectorIndex>> index = Status::Corruption("not decoded");
   try {
-    return VectorIndex::Deserialize(rest);
+    index = VectorIndex::Restore(*bytes, lookup);
   } catch (const std::exception& e) {
-    return Status::Corruption(std::string("vector snapshot does not decode: ") + e.what());
+    index = Status::Corruption(std::string("vector index checkpoint does not decode: ") + e.what());
   }
+  if (!index.ok()) {
+    Log().warn("tenant '{}': vector index checkpoint ignored ({}); rebuilding the index", tenant,
+               index.status().ToString());
+    return false;
+  }
+  // It must be of the index asked for, and hold exactly the documents of
+  // the turns it covers (a turn derived again, or a document added later
+  // to an old turn, makes it stale).
+  size_t covered_docs = 0;
+  for (uint64_t id : ids) covered_docs += DocSeq(id) <= head.covered_seq;
+  const bool rederived_covered = !rederived.empty() && *rederived.begin() <= head.covered_seq;
+  if ((*index)->description() != options_.vector_index || (*index)->dim() != embedder_->dim() ||
+      head.covered_seq > memory.last_seq() || rederived_covered || (*index)->size() != covered_docs) {
+    Log().info("tenant '{}': vector index checkpoint is stale; rebuilding the index from the stored vectors", tenant);
+    return false;
+  }
+  memory.ReplaceVectors(std::move(*index));
+  *state = VectorCheckpointState{head.covered_seq, head.vectors, head.chunks};
+  return true;
 }
 
-Status StoreImpl::SaveSnapshot(TenantMemory& memory) {
+Status StoreImpl::LoadVectors(const std::string& tenant, TenantMemory& memory, const std::vector<uint64_t>& ids,
+                              std::vector<std::string>& texts, const std::set<uint64_t>& rederived,
+                              log::LogBatch* batch, const log::LogSnapshot* snapshot) {
+  const size_t dim = embedder_->dim();
+  const bool writable = !options_.read_only;
+  const std::string prefix = log::TenantPrefix(tenant), end = log::TenantPrefixEnd(tenant);
+  // Documents in id order (the order ApplyTurn yields them in), to join
+  // with the stored vectors, which are in id order too.
+  std::vector<size_t> order(ids.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (!std::is_sorted(ids.begin(), ids.end())) {
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a] < ids[b]; });
+  }
+
+  VectorCheckpointState state;
+  uint64_t first_id = 0;  // documents from here on are added from their stored vectors
+  if (IndexNeedsCheckpoint(options_.vector_index) &&
+      RestoreCheckpoint(tenant, memory, ids, texts, rederived, batch, snapshot, &state)) {
+    first_id = DocId(state.covered_seq + 1, 0);
+  }
+  // An older store's whole-index snapshot value is superseded.
+  if (writable) {
+    auto legacy = log_->Get(Cf::kSnapshots, prefix + "vectors", snapshot);
+    if (!legacy.ok() || legacy->has_value()) batch->Delete(Cf::kSnapshots, prefix + "vectors");
+  }
+
+  // One range scan of the stored vectors, joined with the documents.
+  constexpr size_t kAddRows = 4096;
+  std::vector<uint64_t> add_ids;
+  std::vector<float> add_vectors;
+  Status add_status;
+  auto flush = [&] {
+    if (!add_ids.empty()) add_status = memory.vectors().Add(add_ids, add_vectors);
+    add_ids.clear();
+    add_vectors.clear();
+    return add_status.ok();
+  };
+  std::vector<size_t> missing;     // positions in `ids` without a usable stored vector
+  std::vector<std::string> stale;  // stored vectors of documents that no longer exist
+  size_t next = std::lower_bound(order.begin(), order.end(), first_id,
+                                 [&](size_t i, uint64_t id) { return ids[i] < id; }) -
+                order.begin();
+  Status scan = log_->Scan(
+      Cf::kVectors, DocVectorKey(tenant, first_id), end,
+      [&](std::string_view key, std::string_view value) {
+        uint64_t id = 0;
+        if (!DocIdOfVectorKey(key, prefix.size(), &id)) {
+          stale.emplace_back(key);
+          return true;
+        }
+        while (next < order.size() && ids[order[next]] < id) missing.push_back(order[next++]);
+        if (next == order.size() || ids[order[next]] != id) {
+          stale.emplace_back(key);
+          return true;
+        }
+        const size_t i = order[next++];
+        add_vectors.resize((add_ids.size() + 1) * dim);
+        if (!DecodeDocVector(value, dim, DocTextChecksum(texts[i]), add_vectors.data() + add_ids.size() * dim)) {
+          add_vectors.resize(add_ids.size() * dim);
+          missing.push_back(i);  // of another text (derived again) or another embedder: embedded again
+          return true;
+        }
+        add_ids.push_back(id);
+        return add_ids.size() < kAddRows || flush();
+      },
+      snapshot);
+  if (scan.ok()) flush();
+  ENGRAM_RETURN_IF_ERROR(add_status);
+  if (scan.ok()) {
+    while (next < order.size()) missing.push_back(order[next++]);
+    if (writable) {
+      for (const auto& key : stale) batch->Delete(Cf::kVectors, key);
+    }
+  } else {
+    // Unreadable table blocks: the stored vectors are dropped unread (they
+    // are written again as tenants load) and this tenant's are embedded.
+    Log().warn("tenant '{}': stored vectors unreadable ({}); embedding its documents again", tenant, scan.ToString());
+    if (writable) ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kVectors));
+    auto fresh = VectorIndex::Create(options_.vector_index, dim);
+    if (!fresh.ok()) return fresh.status();
+    memory.ReplaceVectors(std::move(*fresh));
+    state = VectorCheckpointState{};
+    missing = order;
+  }
+
+  // Documents without a stored vector (an older store's, or damaged ones):
+  // an older store's embedding cache first, then the embedder; written in
+  // the new form as they are found.
+  constexpr size_t kChunk = 512;
+  for (size_t start = 0; start < missing.size(); start += kChunk) {
+    const size_t n = std::min(kChunk, missing.size() - start);
+    std::vector<uint64_t> chunk_ids;
+    std::vector<std::string> chunk_texts;
+    for (size_t k = start; k < start + n; ++k) {
+      chunk_ids.push_back(ids[missing[k]]);
+      chunk_texts.push_back(std::move(texts[missing[k]]));
+    }
+    auto vectors = EmbedCached(tenant, chunk_ids, chunk_texts, /*use_old_cache=*/true, writable ? batch : nullptr);
+    if (!vectors.ok()) return vectors.status();
+    ENGRAM_RETURN_IF_ERROR(memory.vectors().Add(chunk_ids, *vectors));
+    if (writable && batch->ByteSize() > (8u << 20)) {
+      ENGRAM_RETURN_IF_ERROR(log_->Write(*batch, false));
+      *batch = log_->NewBatch();
+    }
+  }
+  // Every document has its own vector now: the tenant's entries in an older
+  // store's embedding cache go (in the batch that stores the last vectors).
+  if (writable) {
+    std::vector<std::string> cached;
+    Status listed = log_->Scan(Cf::kEmbeddings, prefix, end, [&](std::string_view key, std::string_view) {
+      cached.emplace_back(key);
+      return true;
+    });
+    if (listed.ok()) {
+      for (const auto& key : cached) batch->Delete(Cf::kEmbeddings, key);
+    } else {
+      Log().warn("embedding cache unreadable ({}); dropping it", listed.ToString());
+      ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kEmbeddings));
+    }
+  }
+  std::lock_guard<std::mutex> lock(snapshot_mutex_);
+  checkpoints_[tenant] = state;
+  return Status::OK();
+}
+
+Status StoreImpl::SaveSnapshot(TenantMemory& memory, bool force) {
+  if (options_.read_only) return Status::OK();
   std::shared_lock<RwMutex> lock(memory.mutex());
+  if (!IndexNeedsCheckpoint(memory.vectors().description())) return Status::OK();
+  VectorCheckpointState state;
   {
     std::lock_guard<std::mutex> slock(snapshot_mutex_);
-    auto it = snapshot_seq_.find(memory.tenant());
-    if (it != snapshot_seq_.end() && it->second >= memory.last_seq()) return Status::OK();
+    state = checkpoints_[memory.tenant()];
   }
-  auto bytes = memory.vectors().Serialize();
+  const uint64_t size = memory.vectors().size();
+  if (state.covered_seq >= memory.last_seq() && state.vectors == size) return Status::OK();
+  const uint64_t added = size > state.vectors ? size - state.vectors : 0;
+  constexpr uint64_t kMinAdded = 1000;
+  if (!force && added <= std::max<uint64_t>(kMinAdded, size / 10)) return Status::OK();
+  // The structure only: its vectors are the documents' stored vectors.
+  auto bytes = memory.vectors().SerializeStructure();
   if (!bytes.ok()) return bytes.status();
-  std::string value = EncodeVectorSnapshot(memory.last_seq(), *bytes);
+  VectorCheckpointHead head;
+  head.covered_seq = memory.last_seq();
+  head.vectors = size;
   log::LogBatch batch = log_->NewBatch();
-  batch.Put(Cf::kSnapshots, log::TenantPrefix(memory.tenant()) + "vectors", value);
-  ENGRAM_RETURN_IF_ERROR(log_->Write(batch, /*sync=*/false));
+  ENGRAM_RETURN_IF_ERROR(PutVectorCheckpoint(*log_, &batch, memory.tenant(), &head, *bytes));
+  // Synced: a checkpoint is rare and large, and losing one to a power cut
+  // right after closing would cost a whole graph build at the next open.
+  ENGRAM_RETURN_IF_ERROR(log_->Write(batch, /*sync=*/true));
   std::lock_guard<std::mutex> slock(snapshot_mutex_);
-  snapshot_seq_[memory.tenant()] = memory.last_seq();
+  checkpoints_[memory.tenant()] = VectorCheckpointState{head.covered_seq, head.vectors, head.chunks};
   return Status::OK();
 }
 
@@ -676,7 +934,7 @@ Status StoreImpl::DropDerivedRecords() {
   tenants_.Clear();
   {
     std::lock_guard<std::mutex> lock(snapshot_mutex_);
-    snapshot_seq_.clear();
+    checkpoints_.clear();
   }
   // Every tenant's turns count as not derived yet.
   log::LogBatch batch = log_->NewBatch();
@@ -812,8 +1070,8 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Writ
     Cf cf;
     const char* kind;
   };
-  for (CfKind ck : {CfKind{Cf::kTurns, "turns"}, CfKind{Cf::kSourceIds, "source_ids"},
-                    CfKind{Cf::kEmbeddings, "vectors"}, CfKind{Cf::kSnapshots, "index_snapshots"}}) {
+  for (CfKind ck : {CfKind{Cf::kTurns, "turns"}, CfKind{Cf::kSourceIds, "source_ids"}, CfKind{Cf::kVectors, "vectors"},
+                    CfKind{Cf::kEmbeddings, "cached_vectors"}, CfKind{Cf::kSnapshots, "index_snapshots"}}) {
     uint64_t n = 0;
     ENGRAM_RETURN_IF_ERROR(log_->Scan(ck.cf, begin, end, [&](std::string_view key, std::string_view) {
       ++n;
@@ -857,7 +1115,18 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Writ
   tenants_.Drop(*slot);  // readers still holding it keep it alive until they finish
   {
     std::lock_guard<std::mutex> slock(snapshot_mutex_);
-    snapshot_seq_.erase(std::string(tenant));
+    checkpoints_.erase(std::string(tenant));
+  }
+  {
+    // Nothing of the tenant's texts stays in memory either.
+    std::lock_guard<std::mutex> rlock(recent_mutex_);
+    const std::string key_prefix = std::string(tenant) + '\0';
+    for (std::string& key : recent_order_) {
+      if (key.compare(0, key_prefix.size(), key_prefix) == 0) {
+        recent_vectors_.erase(key);
+        key.clear();
+      }
+    }
   }
   lock.unlock();
   tenant_lock.unlock();
@@ -997,15 +1266,15 @@ Status StoreImpl::Rebuild() {
   auto tenants = ListTenants();
   if (!tenants.ok()) return tenants.status();
   {
-    // Throw every derived index away: in memory and its snapshots.
+    // Throw every derived index away: in memory and its checkpoints.
     std::lock_guard<std::mutex> lock(write_mutex_);
     tenants_.Clear();
     {
       std::lock_guard<std::mutex> slock(snapshot_mutex_);
-      snapshot_seq_.clear();
+      checkpoints_.clear();
     }
     ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kSnapshots));
-    // Derived records and cached embeddings are reused, unless they cannot
+    // Derived records and stored vectors are reused, unless they cannot
     // be read: then they are dropped (without reading the damaged blocks)
     // and derived or embedded again below.
     auto readable = [&](Cf cf) {
@@ -1014,6 +1283,10 @@ Status StoreImpl::Rebuild() {
     if (!readable(Cf::kDerived)) {
       Log().warn("derived records unreadable; deriving every turn again");
       ENGRAM_RETURN_IF_ERROR(DropDerivedRecords());
+    }
+    if (!readable(Cf::kVectors)) {
+      Log().warn("stored vectors unreadable; embedding every turn again");
+      ENGRAM_RETURN_IF_ERROR(log_->DropAll(Cf::kVectors));
     }
     if (!readable(Cf::kEmbeddings)) {
       Log().warn("embedding cache unreadable; embedding every turn again");
@@ -1025,7 +1298,7 @@ Status StoreImpl::Rebuild() {
     std::lock_guard<std::mutex> tenant_lock(slot->writer);
     auto memory = tenants_.GetLocked(*slot);
     if (!memory.ok()) return memory.status();
-    ENGRAM_RETURN_IF_ERROR(SaveSnapshot(**memory));
+    ENGRAM_RETURN_IF_ERROR(SaveSnapshot(**memory, /*force=*/true));
   }
   return log_->Flush();
 }

@@ -15,7 +15,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -24,15 +26,31 @@
 #include "engram/store.h"
 #include "log/event_log.h"
 #include "router/router.h"
+#include "store/doc_vectors.h"
 #include "store/tenant_cache.h"
 #include "tiers/tenant_memory.h"
 
 namespace engram {
 
-// The stored form of a tenant's vector index: the seq it covers and the
-// index bytes under a CRC-32C. Decoding fails with Corruption on any damage.
-std::string EncodeVectorSnapshot(uint64_t covered_seq, std::string_view index_bytes);
-Result<std::unique_ptr<VectorIndex>> DecodeVectorSnapshot(std::string_view value, uint64_t* covered_seq);
+// Puts `index_bytes` into `batch` as the tenant's vector index checkpoint:
+// chunks of at most kCheckpointChunkBytes, the deletes of a longer previous
+// checkpoint's extra chunks, and the head (`head` gives covered_seq and
+// vectors; the rest is filled in). One batch: a crash leaves the old
+// checkpoint or the new one.
+[[nodiscard]] Status PutVectorCheckpoint(const log::EventLog& log, log::LogBatch* batch, std::string_view tenant,
+                                         VectorCheckpointHead* head, std::string_view index_bytes);
+// The tenant's checkpoint, its head in *head: NotFound when it has none,
+// Corruption naming the damage (head, a chunk's size, a missing chunk, the
+// CRC) when it is not intact.
+Result<std::string> ReadVectorCheckpoint(const log::EventLog& log, std::string_view tenant, VectorCheckpointHead* head,
+                                         const log::LogSnapshot* snapshot = nullptr);
+
+// What a tenant's last vector index checkpoint holds (all zero: none).
+struct VectorCheckpointState {
+  uint64_t covered_seq = 0;
+  uint64_t vectors = 0;
+  uint32_t chunks = 0;
+};
 
 class StoreImpl final : public Store {
  public:
@@ -83,18 +101,38 @@ class StoreImpl final : public Store {
   // tenant's writer lock (it may write derivations the log lacks yet).
   Result<std::unique_ptr<TenantMemory>> LoadMemory(const std::string& tenant);
 
-  // Vectors of `texts` from the tenant's embedding cache, embedding (and
-  // adding to `batch`) those it lacks. Returns a row-major matrix.
-  Result<std::vector<float>> EmbedCached(std::string_view tenant, const std::vector<std::string>& texts,
+  // The vectors of documents `ids` with index texts `texts`, row-major, in
+  // the stored precision: texts embedded moments ago are reused, with
+  // `use_old_cache` an older store's embedding cache is read, the rest is
+  // embedded. Each document's vector is put into `batch` (null: not stored).
+  Result<std::vector<float>> EmbedCached(std::string_view tenant, std::span<const uint64_t> ids,
+                                         const std::vector<std::string>& texts, bool use_old_cache,
                                          log::LogBatch* batch);
+  // The key of `text` in an older store's embedding cache.
   std::string EmbeddingKey(std::string_view tenant, std::string_view text) const;
-  // Writes the vector index snapshot of every loaded tenant that changed.
+  // Fills the vector index of a tenant being loaded (documents `ids` with
+  // index texts `texts`; turns in `rederived` were derived again): from its
+  // checkpoint and the stored vectors, embedding only documents that have
+  // none. Repairs and migrations go into `batch`.
+  Status LoadVectors(const std::string& tenant, TenantMemory& memory, const std::vector<uint64_t>& ids,
+                     std::vector<std::string>& texts, const std::set<uint64_t>& rederived, log::LogBatch* batch,
+                     const log::LogSnapshot* snapshot);
+  // Restores the tenant's checkpoint into `memory` when it is intact and
+  // matches the documents; false (and *state reset) otherwise.
+  bool RestoreCheckpoint(const std::string& tenant, TenantMemory& memory, const std::vector<uint64_t>& ids,
+                         const std::vector<std::string>& texts, const std::set<uint64_t>& rederived,
+                         log::LogBatch* batch, const log::LogSnapshot* snapshot, VectorCheckpointState* state);
+  // Writes the vector index checkpoint of every loaded tenant that grew
+  // enough since its last one.
   Status SaveSnapshots();
   // Drops every derived record without reading it (damaged tables); every
   // tenant derives its turns again when it is next loaded. Caller holds
   // write_mutex_ (so no write of derived records interleaves).
   Status DropDerivedRecords();
-  Status SaveSnapshot(TenantMemory& memory);
+  // A checkpoint of the tenant's index, for indexes that need one, when
+  // more than max(1000, 10% of the index) documents were added since the
+  // last (always with `force`).
+  Status SaveSnapshot(TenantMemory& memory, bool force = false);
   Result<uint64_t> DerivedUpTo(std::string_view tenant);
 
   // The query's vector (timed into *embed_us).
@@ -120,8 +158,16 @@ class StoreImpl final : public Store {
   uint64_t last_seq_ = 0;                 // guarded by write_mutex_
 
   TenantCache tenants_;                   // loaded memories, within Options::memory_budget_bytes
-  std::mutex snapshot_mutex_;             // guards snapshot_seq_
-  std::unordered_map<std::string, uint64_t> snapshot_seq_;  // tenant -> seq its saved snapshot covers
+  // tenant -> its saved checkpoint; guarded by snapshot_mutex_.
+  std::mutex snapshot_mutex_;
+  std::unordered_map<std::string, VectorCheckpointState> checkpoints_;
+
+  // Vectors of texts embedded moments ago (tenant + '\0' + text), so a
+  // repeated text is embedded once; bounded, in memory only.
+  std::mutex recent_mutex_;
+  std::unordered_map<std::string, std::vector<float>> recent_vectors_;
+  std::vector<std::string> recent_order_;  // ring of the keys above
+  size_t recent_next_ = 0;
 
   std::thread enrichment_thread_;
   std::mutex enrichment_mutex_;

@@ -10,6 +10,7 @@
 #include "log/key_codec.h"
 #include "log/log_file_check.h"
 #include "log/store_folder.h"
+#include "store/doc_vectors.h"
 #include "store/store_impl.h"
 #include "tiers/record_codec.h"
 
@@ -117,19 +118,43 @@ void CheckRecords(const EventLog& log, CheckReport* report) {
   });
   if (!s.ok()) report->problems.push_back({"", "reading derived records: " + s.message(), false});
 
-  s = log.Scan(Cf::kSnapshots, {}, {}, [&](std::string_view key, std::string_view value) {
+  // Vector index checkpoints: each head, its chunks and their CRC.
+  std::vector<std::string> checkpointed;
+  s = log.Scan(Cf::kSnapshots, {}, {}, [&](std::string_view key, std::string_view) {
     std::string_view rest = key, tenant;
-    if (!log::GetTenant(&rest, &tenant) || rest != "vectors") return true;
-    uint64_t covered = 0;
-    auto index = DecodeVectorSnapshot(value, &covered);
-    if (!index.ok()) {
-      report->problems.push_back({"", "vector index snapshot of tenant " + Quoted(tenant) + ": " +
-                                          index.status().message() + " (rebuilt when the tenant is next loaded)",
+    if (log::GetTenant(&rest, &tenant) && rest == "vidx") checkpointed.emplace_back(tenant);
+    return true;
+  });
+  if (!s.ok()) report->problems.push_back({"", "reading index checkpoints: " + s.message(), false});
+  for (const auto& tenant : checkpointed) {
+    VectorCheckpointHead head;
+    auto bytes = ReadVectorCheckpoint(log, tenant, &head);
+    if (!bytes.ok()) {
+      report->problems.push_back({"", "vector index checkpoint of tenant " + Quoted(tenant) + ": " +
+                                          bytes.status().message() + " (rebuilt when the tenant is next loaded)",
                                   false});
+    }
+  }
+
+  // Stored vectors: each of a shape, all of one dimension.
+  size_t dim = 0;
+  uint64_t bad_vectors = 0;
+  s = log.Scan(Cf::kVectors, {}, {}, [&](std::string_view key, std::string_view value) {
+    std::string_view rest = key, tenant;
+    size_t d = 0;
+    if (!log::GetTenant(&rest, &tenant) || rest.size() != 8 || !IsDocVectorOfDim(value, &d) || (dim != 0 && d != dim)) {
+      ++bad_vectors;
+    } else {
+      dim = d;
     }
     return true;
   });
-  if (!s.ok()) report->problems.push_back({"", "reading index snapshots: " + s.message(), false});
+  if (!s.ok()) report->problems.push_back({"", "reading stored vectors: " + s.message(), false});
+  if (bad_vectors > 0) {
+    report->problems.push_back({"", std::to_string(bad_vectors) +
+                                        " stored vectors do not decode (embedded again when their tenant is next loaded)",
+                                false});
+  }
 }
 
 // Tenants with keys in `cf`, one seek per tenant; stops at the first
@@ -311,7 +336,7 @@ Result<SalvageReport> SalvageStore(const std::string& from, const std::string& t
     max_seq = log::DecodeFixed64BE((*last)->data());
   }
   std::set<std::string> tenants;
-  for (Cf cf : {Cf::kTurns, Cf::kSourceIds, Cf::kDerived, Cf::kEmbeddings}) CollectTenants(**log, cf, &tenants, &report);
+  for (Cf cf : {Cf::kTurns, Cf::kSourceIds, Cf::kDerived, Cf::kVectors, Cf::kEmbeddings}) CollectTenants(**log, cf, &tenants, &report);
   std::map<std::string, std::map<uint64_t, std::string>> source_ids;
   for (const auto& tenant : tenants) {
     source_ids[tenant] = ReadSourceIds(**log, tenant, &report);

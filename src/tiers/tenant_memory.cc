@@ -141,11 +141,6 @@ size_t GraphBytes(const GraphTier& g) {
   return n;
 }
 
-// A vector index holds its rows (fp32), an id per row and an id -> row map.
-size_t VectorBytes(const VectorIndex& v) {
-  return v.size() * (v.dim() * sizeof(float) + sizeof(uint64_t) + heap::Alloc(32));
-}
-
 }  // namespace
 
 size_t TenantMemory::MemoryBytes() const {
@@ -160,7 +155,7 @@ size_t TenantMemory::MemoryBytes() const {
   for (const auto& u : units_) n += heap::Of(u.text) + heap::Of(u.subject) + heap::Of(u.source_ids);
   n += heap::HashTable(seq_by_source_, sizeof(std::pair<const std::string, uint64_t>), true);
   for (const auto& [source, seq] : seq_by_source_) n += heap::Of(source);
-  n += lexical_->MemoryBytes() + VectorBytes(*vectors_);
+  n += lexical_->MemoryBytes() + vectors_->MemoryBytes();
   n += FactsBytes(persona_.all()) + GraphBytes(graph_) + working_.MemoryBytes();
   return n;
 }

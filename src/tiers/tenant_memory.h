@@ -59,6 +59,12 @@ class TenantMemory {
   // Applies records an LLM enrichment added later to turn `seq`.
   std::vector<const MemoryDoc*> ApplyEnrichment(uint64_t seq, const Extraction& extraction);
 
+  // The slot the next unit added to turn `seq` gets (ApplyEnrichment).
+  uint32_t NextUnitSlot(uint64_t seq) const {
+    auto it = next_slot_.find(seq);
+    return it == next_slot_.end() ? 1 : it->second;
+  }
+
   // The text a document is embedded and BM25-indexed with.
   static std::string IndexText(const MemoryDoc& doc);
 

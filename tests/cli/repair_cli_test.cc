@@ -72,9 +72,13 @@ TEST_F(RepairCliTest, ADamagedLogIsReportedByEveryCommandAndSalvaged) {
   const std::string log = LogFile();
   ASSERT_FALSE(log.empty());
   {
+    // Flipped, not overwritten: the byte there may already hold any value.
     std::fstream f(log, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(fs::file_size(log) / 3));
-    f.put('\x5a');
+    const auto at = static_cast<std::streamoff>(fs::file_size(log) / 3);
+    f.seekg(at);
+    const char byte = static_cast<char>(f.get());
+    f.seekp(at);
+    f.put(static_cast<char>(byte ^ 0x5a));
   }
   const std::string name = fs::path(log).filename().string();
   for (const std::vector<std::string>& cmd :

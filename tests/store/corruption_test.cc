@@ -21,9 +21,11 @@
 #include "engram/engram.h"
 #include "log/event_log.h"
 #include "log/key_codec.h"
+#include "store/doc_vectors.h"
 #include "testing/test_embedder.h"
 #include "testing/temp_dir.h"
 #include "tiers/record_codec.h"
+#include "tiers/tenant_memory.h"
 
 namespace engram {
 namespace {
@@ -193,15 +195,19 @@ TEST_F(CorruptionTest, ALogCutInsideItsLastRecordIsRecoveredAsACrashLeavesIt) {
   Fill(path(), 30, /*flush_to_tables=*/false);
   auto logs = FilesEndingWith(path(), ".log");
   ASSERT_EQ(logs.size(), 1u);
-  // The last record is the vector snapshot written at close; cut into it.
+  // The last record is the last turn's write (closing writes nothing for a
+  // flat index); cut into it, as a crash during that write leaves it.
   fs::resize_file(logs[0], fs::file_size(logs[0]) - 100);
   auto store = OpenOrDie(path());
   ASSERT_NE(store, nullptr);
   auto turns = store->ScanTurns("maya");
   ASSERT_TRUE(turns.ok()) << turns.status().ToString();
-  ASSERT_EQ(turns->size(), 30u);
-  for (int i = 0; i < 30; ++i) EXPECT_EQ((*turns)[i].turn.text, TurnText(i));
+  ASSERT_EQ(turns->size(), 29u);
+  for (int i = 0; i < 29; ++i) EXPECT_EQ((*turns)[i].turn.text, TurnText(i));
   EXPECT_TRUE(store->Recall("maya", "harbour violin").ok());
+  // The turn cut off can be written again.
+  EXPECT_TRUE(store->Observe("maya", MakeTurn(29)).ok());
+  EXPECT_EQ(store->ScanTurns("maya")->size(), 30u);
 }
 
 TEST_F(CorruptionTest, ADamagedManifestFailsTheOpen) {
@@ -373,18 +379,16 @@ TEST_F(CorruptionTest, UndecodableDerivedRecordsAndSnapshotsAreRebuiltFromTheLog
     ASSERT_FALSE(expected.empty());
   }
   {
-    // Garbage under derived keys of two turns, and a damaged vector snapshot.
+    // Garbage under derived keys of two turns, and a damaged stored vector.
     log::LogOptions lo;
     auto log = log::EventLog::Open(path(), lo);
     ASSERT_TRUE(log.ok());
     log::LogBatch batch = (*log)->NewBatch();
     batch.Put(log::Cf::kDerived, DerivedKey("maya", 3, DerivedKind::kUnit, 1), "{not json");
     batch.Put(log::Cf::kDerived, DerivedKey("maya", 7, DerivedKind::kFact, 1), std::string("\x01\x02", 2));
-    auto snap = (*log)->Get(log::Cf::kSnapshots, log::TenantPrefix("maya") + "vectors");
-    ASSERT_TRUE(snap.ok() && snap->has_value());
-    std::string damaged = **snap;
-    damaged[damaged.size() / 2] ^= 0x01;
-    batch.Put(log::Cf::kSnapshots, log::TenantPrefix("maya") + "vectors", damaged);
+    auto vector = (*log)->Get(log::Cf::kVectors, DocVectorKey("maya", DocId(12, 0)));
+    ASSERT_TRUE(vector.ok() && vector->has_value());
+    batch.Put(log::Cf::kVectors, DocVectorKey("maya", DocId(12, 0)), (*vector)->substr(0, (*vector)->size() - 1));
     ASSERT_TRUE((*log)->Write(batch, true).ok());
   }
   auto check = CheckStore(path());
@@ -410,7 +414,7 @@ TEST_F(CorruptionTest, DamagedDerivedTablesNeverBlockRecallAndRebuildRepairsThem
     auto store = OpenOrDie(path());
     expected = RecallIds(*store, "walnut zephyr");
   }
-  for (const char* cf : {"derived", "snapshots", "embeddings"}) {
+  for (const char* cf : {"derived", "vectors"}) {
     const std::string table = TableOf(path(), cf);
     ASSERT_FALSE(table.empty()) << cf;
     FlipByte(table, 100);  // the first data block
@@ -429,9 +433,9 @@ TEST_F(CorruptionTest, DamagedDerivedTablesNeverBlockRecallAndRebuildRepairsThem
   EXPECT_EQ(store->ScanTurns("maya")->size(), 200u);
 }
 
-TEST_F(CorruptionTest, ReembeddingIsNotBlockedByADamagedCacheOrSnapshot) {
+TEST_F(CorruptionTest, ReembeddingIsNotBlockedByDamagedStoredVectors) {
   Fill(path(), 200, /*flush_to_tables=*/true);
-  for (const char* cf : {"snapshots", "embeddings"}) FlipByte(TableOf(path(), cf), 100);
+  FlipByte(TableOf(path(), "vectors"), 100);
   Options other;  // the built-in embedder: another identity
   other.reembed = true;
   auto store = OpenOrDie(path(), other);

@@ -152,6 +152,40 @@ TEST_F(ErasureTest, ForgetTenantLeavesNoByteOfItInAnyFile) {
   EXPECT_TRUE(FilesHolding(later, "Quillfeather-7Q3").empty());
 }
 
+TEST_F(ErasureTest, ForgetLeavesNoStoredVectorOrIndexCheckpointOfTheTenant) {
+  const std::string path = dir_.Sub("store");
+  Options options = StoreOptions();
+  options.vector_index = "HNSW16";  // checkpointed: chunks and a head per tenant
+  auto store = Store::Open(options, path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  for (int i = 0; i < 40; ++i) {
+    const std::string n = std::to_string(i);
+    ASSERT_TRUE((*store)->Observe("maya", MakeTurn("Maya", "Quillfeather-7Q3 note " + n, "m" + n)).ok());
+    ASSERT_TRUE((*store)->Observe("omar", MakeTurn("Omar", "Brindlewick-9K2 note " + n, "o" + n)).ok());
+  }
+  ASSERT_TRUE((*store)->Rebuild().ok());  // writes both checkpoints and flushes to table files
+  const std::string maya_prefix = Hex(std::string("\0\4maya", 6));
+  const std::string omar_prefix = Hex(std::string("\0\4omar", 6));
+  auto keys_in_tables = [&](const std::vector<std::pair<std::string, std::string>>& contents, const std::string& p) {
+    size_t n = 0;
+    for (const auto& [name, text] : contents) {
+      if (name.find("(decompressed)") != std::string::npos) n += text.find("HEX    " + p) != std::string::npos;
+    }
+    return n;
+  };
+  auto before = StoreContents(path, dir_.Sub("dump-before"));
+  ASSERT_GT(keys_in_tables(before, maya_prefix), 0u);
+
+  auto report = (*store)->ForgetTenant("maya", {.sync = true});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_GE(report->removed["vectors"], 40u);  // the turns and their event units
+  EXPECT_GE(report->removed["index_snapshots"], 2u);  // the head and at least one chunk
+  auto after = StoreContents(path, dir_.Sub("dump-after"));
+  EXPECT_EQ(keys_in_tables(after, maya_prefix), 0u) << "a key of the tenant is left in a table file";
+  EXPECT_GT(keys_in_tables(after, omar_prefix), 0u) << "the search would find the other tenant's keys";
+  EXPECT_TRUE(FilesHolding(after, "Quillfeather-7Q3").empty());
+}
+
 TEST_F(ErasureTest, ForgettingOnAFullDiskFailsCleanlyAndSucceedsOnceSpaceIsBack) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a small file system";
   const std::string mnt = dir_.Sub("small");

@@ -1,0 +1,465 @@
+// How the store keeps vectors: one stored vector per document, written with
+// its turn; a tenant loads without embedding anything again; graph indexes
+// come back from a checkpoint that survives a crash at every step of being
+// written and is rebuilt when damaged; older stores migrate on first load.
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "common/sha256.h"
+#include "engram/engram.h"
+#include "log/event_log.h"
+#include "log/key_codec.h"
+#include "store/doc_vectors.h"
+#include "store/store_impl.h"
+#include "testing/fault_injection_fs.h"
+#include "testing/temp_dir.h"
+#include "tiers/tenant_memory.h"
+
+namespace engram {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kGraph[] = "HNSW16,efSearch=64";
+
+// A dense pseudo-random unit vector per text (seeded by a hash of it), so
+// a text's own vector is its clear best match; counts the texts it embeds.
+class CountingEmbedder final : public Embedder {
+ public:
+  explicit CountingEmbedder(size_t dim = 32) : dim_(dim) {}
+  size_t dim() const override { return dim_; }
+  std::string identity() const override { return "test-dense-hash/" + std::to_string(dim_); }
+  Result<std::vector<float>> Embed(std::span<const std::string> texts) override {
+    embedded += texts.size();
+    std::vector<float> out(texts.size() * dim_);
+    for (size_t i = 0; i < texts.size(); ++i) {
+      uint64_t h = 1469598103934665603ull;
+      for (unsigned char c : texts[i]) h = (h ^ c) * 1099511628211ull;
+      float* v = out.data() + i * dim_;
+      double norm = 0;
+      for (size_t d = 0; d < dim_; ++d) {
+        h ^= h << 13;
+        h ^= h >> 7;
+        h ^= h << 17;
+        v[d] = static_cast<float>(static_cast<int64_t>(h % 2001) - 1000);
+        norm += double(v[d]) * v[d];
+      }
+      for (size_t d = 0; d < dim_; ++d) v[d] = static_cast<float>(v[d] / std::sqrt(norm));
+    }
+    return out;
+  }
+  std::atomic<size_t> embedded{0};
+
+ private:
+  size_t dim_;
+};
+
+// Derives nothing: every turn is one document.
+class NoDerivations final : public Extractor {
+ public:
+  std::string identity() const override { return "test-none/1"; }
+  Result<Extraction> Extract(const ExtractionInput&) override { return Extraction{}; }
+};
+
+// Words unique to turn i, so each turn is the best vector match of its text.
+std::string TurnText(int i) {
+  return "w" + std::to_string(i) + " x" + std::to_string(i * 7 + 1) + " y" + std::to_string(i * 13 + 5);
+}
+
+Turn MakeTurn(int i) { return Turn{"s" + std::to_string(i / 50), "Ana", TurnText(i), 1700000000000 + i * 1000, "t" + std::to_string(i)}; }
+
+class VectorStoreTest : public ::testing::Test {
+ protected:
+  Options StoreOptions(const std::string& index = "Flat", bool derive = false) {
+    Options o;
+    o.embedder = embedder_;
+    if (!derive) o.extractor = std::make_shared<NoDerivations>();
+    o.vector_index = index;
+    return o;
+  }
+  std::unique_ptr<Store> Open(const Options& options, std::shared_ptr<testing::FaultInjectionFs> fsys = nullptr) {
+    log::LogOptions lo;
+    lo.file_system = fsys;
+    auto store = StoreImpl::Open(options, path_, lo);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+  void Write(Store& store, int from, int to, bool sync = false) {
+    std::vector<Turn> batch;
+    for (int i = from; i < to; ++i) {
+      batch.push_back(MakeTurn(i));
+      if (batch.size() == 200 || i + 1 == to) {
+        ASSERT_TRUE(store.ObserveBatch("ana", batch, {.sync = sync}).ok());
+        batch.clear();
+      }
+    }
+  }
+  // The source id of the best pure-vector hit for turn i's text.
+  std::string BestVectorHit(Store& store, int i) {
+    RecallOptions ro;
+    ro.route = "vector";
+    ro.k = 1;
+    auto r = store.Recall("ana", "Ana: " + TurnText(i), ro);  // a turn is embedded as "speaker: text"
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (!r.ok() || r->hits.empty() || r->hits[0].source_ids.empty()) return "";
+    return r->hits[0].source_ids[0];
+  }
+  // Keys of `cf` under the tenant's prefix, read through the log.
+  size_t KeysOf(log::Cf cf, const std::string& tenant, const std::string& after_prefix = "") {
+    log::LogOptions lo;
+    lo.read_only = true;
+    lo.create_if_missing = false;
+    auto log = log::EventLog::Open(path_, lo);
+    EXPECT_TRUE(log.ok()) << log.status().ToString();
+    if (!log.ok()) return 0;
+    size_t n = 0;
+    const std::string begin = log::TenantPrefix(tenant) + after_prefix;
+    EXPECT_TRUE((*log)->Scan(cf, begin, log::TenantPrefixEnd(tenant), [&](std::string_view k, std::string_view) {
+                  n += k.substr(0, begin.size()) == begin;
+                  return true;
+                }).ok());
+    return n;
+  }
+  Result<VectorCheckpointHead> Checkpoint(const std::string& tenant) {
+    log::LogOptions lo;
+    lo.read_only = true;
+    lo.create_if_missing = false;
+    auto log = log::EventLog::Open(path_, lo);
+    if (!log.ok()) return log.status();
+    VectorCheckpointHead head;
+    auto bytes = ReadVectorCheckpoint(**log, tenant, &head);
+    if (!bytes.ok()) return bytes.status();
+    return head;
+  }
+
+  testing::TempDir dir_;
+  std::string path_ = dir_.Sub("store");
+  std::shared_ptr<CountingEmbedder> embedder_ = std::make_shared<CountingEmbedder>();
+};
+
+TEST_F(VectorStoreTest, EachDocumentHasOneStoredVectorWrittenWithItsTurn) {
+  auto store = Open(StoreOptions("Flat", /*derive=*/true));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Observe("ana", Turn{"s1", "Ana", "I adopted a dog named Rex yesterday.", 1700000000000, "a"}).ok());
+  auto units = store->EventUnits("ana");
+  ASSERT_TRUE(units.ok());
+  store.reset();
+  // The turn and each of its units: one vector each, half floats.
+  EXPECT_EQ(KeysOf(log::Cf::kVectors, "ana"), 1 + units->size());
+  EXPECT_EQ(KeysOf(log::Cf::kEmbeddings, "ana"), 0u);
+  EXPECT_EQ(KeysOf(log::Cf::kSnapshots, "ana"), 0u) << "a flat index needs no checkpoint";
+  log::LogOptions lo;
+  lo.read_only = true;
+  auto log = log::EventLog::Open(path_, lo);
+  ASSERT_TRUE(log.ok());
+  auto value = (*log)->Get(log::Cf::kVectors, DocVectorKey("ana", DocId(1, 0)));
+  ASSERT_TRUE(value.ok() && value->has_value());
+  EXPECT_EQ((*value)->size(), 5 + 2 * embedder_->dim());
+}
+
+TEST_F(VectorStoreTest, VectorsAreFoundAfterReopenWithoutEmbeddingAgain) {
+  for (const char* index : {"Flat", "Int8", kGraph, "Auto"}) {
+    SCOPED_TRACE(index);
+    fs::remove_all(path_);
+    std::vector<std::string> before;
+    {
+      auto store = Open(StoreOptions(index));
+      ASSERT_NE(store, nullptr);
+      Write(*store, 0, 300);
+      for (int i = 0; i < 300; i += 37) before.push_back(BestVectorHit(*store, i));
+    }
+    embedder_->embedded = 0;
+    auto store = Open(StoreOptions(index));
+    ASSERT_NE(store, nullptr);
+    std::vector<std::string> after;
+    for (int i = 0; i < 300; i += 37) after.push_back(BestVectorHit(*store, i));
+    EXPECT_EQ(after, before);
+    for (size_t n = 0; n < after.size(); ++n) EXPECT_EQ(after[n], "t" + std::to_string(n * 37));
+    EXPECT_EQ(embedder_->embedded.load(), after.size()) << "only the queries are embedded after a reopen";
+  }
+}
+
+TEST_F(VectorStoreTest, ScoresAreTheSameBeforeAndAfterAReopen) {
+  RecallOptions ro;
+  ro.route = "vector";
+  std::vector<float> before;
+  {
+    auto store = Open(StoreOptions());
+    ASSERT_NE(store, nullptr);
+    Write(*store, 0, 50);
+    auto r = store->Recall("ana", "w3 x22 y44", ro);
+    ASSERT_TRUE(r.ok());
+    for (const auto& h : r->hits) before.push_back(h.score);
+  }
+  auto store = Open(StoreOptions());
+  auto r = store->Recall("ana", "w3 x22 y44", ro);
+  ASSERT_TRUE(r.ok());
+  std::vector<float> after;
+  for (const auto& h : r->hits) after.push_back(h.score);
+  EXPECT_EQ(after, before) << "the index holds the stored (half-float) values from the start";
+}
+
+TEST_F(VectorStoreTest, ClosingAFlatIndexWritesNothingAndAGraphIndexOnlyWhenItGrewEnough) {
+  {
+    auto store = Open(StoreOptions(kGraph));
+    ASSERT_NE(store, nullptr);
+    Write(*store, 0, 900);
+  }
+  EXPECT_TRUE(Checkpoint("ana").status().IsNotFound()) << "900 documents: below the 1,000 a checkpoint waits for";
+  {
+    auto store = Open(StoreOptions(kGraph));
+    Write(*store, 900, 1200);
+  }
+  auto head = Checkpoint("ana");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->covered_seq, 1200u);
+  EXPECT_EQ(head->vectors, 1200u);
+  {
+    auto store = Open(StoreOptions(kGraph));
+    Write(*store, 1200, 1300);  // 100 new: not enough for a new checkpoint
+  }
+  head = Checkpoint("ana");
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->covered_seq, 1200u);
+  // Loading restores the checkpoint and adds the 100 documents after it,
+  // from their stored vectors.
+  embedder_->embedded = 0;
+  auto store = Open(StoreOptions(kGraph));
+  EXPECT_EQ(BestVectorHit(*store, 1250), "t1250");
+  EXPECT_EQ(BestVectorHit(*store, 10), "t10");
+  EXPECT_EQ(embedder_->embedded.load(), 2u);
+}
+
+TEST_F(VectorStoreTest, ALargeCheckpointIsSplitIntoChunksOfAtMostOneMebibyte) {
+  embedder_ = std::make_shared<CountingEmbedder>(8);
+  {
+    auto store = Open(StoreOptions("HNSW64"));
+    ASSERT_NE(store, nullptr);
+    Write(*store, 0, 6000);  // 6000 nodes of up to 128 neighbours (512 bytes) each: a few MiB of graph
+  }
+  auto head = Checkpoint("ana");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_GE(head->chunks, 2u);
+  EXPECT_GT(head->bytes, kCheckpointChunkBytes);
+  EXPECT_EQ(KeysOf(log::Cf::kSnapshots, "ana", "vidx/"), head->chunks);
+  log::LogOptions lo;
+  lo.read_only = true;
+  auto log = log::EventLog::Open(path_, lo);
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE((*log)->Scan(log::Cf::kSnapshots, {}, {}, [&](std::string_view, std::string_view v) {
+                EXPECT_LE(v.size(), kCheckpointChunkBytes);
+                return true;
+              }).ok());
+}
+
+TEST_F(VectorStoreTest, ACrashAtEveryStepOfWritingACheckpointLeavesTheOldOrTheNewOne) {
+  auto fsys = std::make_shared<testing::FaultInjectionFs>();
+  // Learn how many file operations closing (writing the checkpoint) takes.
+  auto prepare = [&] {
+    fs::remove_all(path_);
+    {
+      auto store = Open(StoreOptions(kGraph), fsys);
+      ASSERT_NE(store, nullptr);
+      Write(*store, 0, 1100, /*sync=*/true);
+    }
+    ASSERT_EQ(Checkpoint("ana")->covered_seq, 1100u);
+  };
+  prepare();
+  uint64_t close_ops = 0;
+  {
+    auto store = Open(StoreOptions(kGraph), fsys);
+    Write(*store, 1100, 2300, /*sync=*/true);
+    const uint64_t before = fsys->mutating_ops();
+    store.reset();
+    close_ops = fsys->mutating_ops() - before;
+    ASSERT_EQ(Checkpoint("ana")->covered_seq, 2300u);
+  }
+  ASSERT_GT(close_ops, 0u);
+  int old_kept = 0, new_kept = 0;
+  // Power lost before each operation of closing, and right after it (k =
+  // close_ops + 1), when a random part of the unsynced checkpoint record
+  // may have reached the disk.
+  struct Round {
+    uint64_t k;
+    testing::PowerLossModel model;
+    uint64_t seed;
+  };
+  std::vector<Round> rounds;
+  for (uint64_t k = 1; k <= close_ops + 1; ++k) {
+    rounds.push_back({k, testing::PowerLossModel::kDropUnsynced, 0});
+    for (uint64_t seed = 1; seed <= 2; ++seed) rounds.push_back({k, testing::PowerLossModel::kKeepRandomUnsyncedPrefix, seed});
+  }
+  for (const Round& round : rounds) {
+    {
+      const uint64_t k = round.k;
+      SCOPED_TRACE("power lost before operation " + std::to_string(k) + " of closing, seed " + std::to_string(round.seed));
+      prepare();
+      {
+        auto store = Open(StoreOptions(kGraph), fsys);
+        ASSERT_NE(store, nullptr);
+        Write(*store, 1100, 2300, /*sync=*/true);
+        if (k <= close_ops) fsys->PowerLossAt(k);
+        store.reset();
+        if (k > close_ops) fsys->LosePowerNow();
+      }
+      ASSERT_TRUE(fsys->ApplyPowerLoss(round.model, round.seed).ok());
+      auto head = Checkpoint("ana");
+      ASSERT_TRUE(head.ok()) << "the checkpoint is intact: " << head.status().ToString();
+      ASSERT_TRUE(head->covered_seq == 1100u || head->covered_seq == 2300u) << head->covered_seq;
+      (head->covered_seq == 1100u ? old_kept : new_kept)++;
+      embedder_->embedded = 0;
+      auto store = Open(StoreOptions(kGraph), fsys);
+      ASSERT_NE(store, nullptr);
+      EXPECT_EQ(store->ScanTurns("ana")->size(), 2300u);
+      for (int i : {0, 1099, 1100, 2299}) EXPECT_EQ(BestVectorHit(*store, i), "t" + std::to_string(i));
+      EXPECT_EQ(embedder_->embedded.load(), 4u) << "every vector was found stored";
+      EXPECT_EQ(KeysOf(log::Cf::kVectors, "ana"), 2300u);
+    }
+  }
+  EXPECT_GT(old_kept, 0);
+  EXPECT_GT(new_kept, 0);
+  RecordProperty("old_checkpoint_kept", old_kept);
+  RecordProperty("new_checkpoint_kept", new_kept);
+}
+
+TEST_F(VectorStoreTest, ADamagedChunkIsReportedIgnoredAndTheIndexRebuilt) {
+  {
+    auto store = Open(StoreOptions(kGraph));
+    ASSERT_NE(store, nullptr);
+    Write(*store, 0, 1200);
+  }
+  {
+    log::LogOptions lo;
+    auto log = log::EventLog::Open(path_, lo);
+    ASSERT_TRUE(log.ok());
+    auto chunk = (*log)->Get(log::Cf::kSnapshots, CheckpointChunkKey("ana", 0));
+    ASSERT_TRUE(chunk.ok() && chunk->has_value());
+    std::string damaged = **chunk;
+    damaged[damaged.size() / 2] ^= 0x10;
+    log::LogBatch batch = (*log)->NewBatch();
+    batch.Put(log::Cf::kSnapshots, CheckpointChunkKey("ana", 0), damaged);
+    ASSERT_TRUE((*log)->Write(batch, true).ok());
+  }
+  auto check = CheckStore(path_);
+  ASSERT_TRUE(check.ok());
+  ASSERT_EQ(check->problems.size(), 1u);
+  EXPECT_FALSE(check->problems[0].data_loss_risk);
+  EXPECT_NE(check->problems[0].what.find("checkpoint checksum mismatch"), std::string::npos) << check->problems[0].what;
+  {
+    embedder_->embedded = 0;
+    auto store = Open(StoreOptions(kGraph));
+    ASSERT_NE(store, nullptr);
+    for (int i : {0, 600, 1199}) EXPECT_EQ(BestVectorHit(*store, i), "t" + std::to_string(i));
+    EXPECT_EQ(embedder_->embedded.load(), 3u) << "rebuilt from the stored vectors, nothing embedded";
+  }
+  // Closing wrote a whole new checkpoint.
+  check = CheckStore(path_);
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->ok()) << check->problems.front().what;
+  EXPECT_EQ(Checkpoint("ana")->covered_seq, 1200u);
+}
+
+TEST_F(VectorStoreTest, ReDerivedUnitsWithUnchangedTextReuseTheirVectors) {
+  {
+    auto store = Open(StoreOptions("Flat", /*derive=*/true));
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Observe("ana", Turn{"s1", "Ana", "I adopted a dog named Rex yesterday.", 1700000000000, "a"}).ok());
+    ASSERT_TRUE(store->Observe("ana", Turn{"s1", "Ana", "My sister Lena moved to Oslo.", 1700000001000, "b"}).ok());
+    ASSERT_FALSE(store->EventUnits("ana")->empty());
+    ASSERT_TRUE(store->Rebuild().ok());
+  }
+  {
+    // Every derived record of turn 1 damaged: the turn is derived again.
+    log::LogOptions lo;
+    auto log = log::EventLog::Open(path_, lo);
+    ASSERT_TRUE(log.ok());
+    log::LogBatch batch = (*log)->NewBatch();
+    ASSERT_TRUE((*log)->Scan(log::Cf::kDerived, log::TurnKey("ana", 1), log::TurnKey("ana", 2),
+                             [&](std::string_view k, std::string_view) {
+                               batch.Put(log::Cf::kDerived, k, "{damaged");
+                               return true;
+                             }).ok());
+    ASSERT_GT(batch.Count(), 0u);
+    ASSERT_TRUE((*log)->Write(batch, true).ok());
+  }
+  embedder_->embedded = 0;
+  auto store = Open(StoreOptions("Flat", /*derive=*/true));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Recall("ana", "dog").ok());
+  EXPECT_EQ(embedder_->embedded.load(), 1u) << "only the query: the re-derived units kept their vectors";
+  EXPECT_TRUE(store->Rebuild().ok());
+  EXPECT_EQ(embedder_->embedded.load(), 1u) << "a rebuild embeds nothing either";
+}
+
+// An older store: turns, their vectors only in the text-keyed embedding
+// cache, and one whole-index snapshot value.
+TEST_F(VectorStoreTest, AnOlderStoreMigratesOnFirstLoadWithoutEmbedding) {
+  {
+    Options o = StoreOptions();
+    o.log_only = true;  // turns without derivations or vectors
+    auto store = Open(o);
+    ASSERT_NE(store, nullptr);
+    Write(*store, 0, 40);
+  }
+  {
+    log::LogOptions lo;
+    auto log = log::EventLog::Open(path_, lo);
+    ASSERT_TRUE(log.ok());
+    log::LogBatch batch = (*log)->NewBatch();
+    const std::string embedder_hash = Sha256Hex(embedder_->identity()).substr(0, 16);
+    std::vector<std::string> texts;
+    for (int i = 0; i < 40; ++i) texts.push_back("Ana: " + TurnText(i));
+    auto vectors = embedder_->Embed(texts);
+    ASSERT_TRUE(vectors.ok());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      const float* v = vectors->data() + i * embedder_->dim();
+      batch.Put(log::Cf::kEmbeddings, log::TenantPrefix("ana") + embedder_hash + Sha256Hex(texts[i]).substr(0, 32),
+                std::string_view(reinterpret_cast<const char*>(v), embedder_->dim() * sizeof(float)));
+    }
+    batch.Put(log::Cf::kSnapshots, log::TenantPrefix("ana") + "vectors", std::string(64, '\1'));
+    batch.Put(log::Cf::kMeta, "embedder", embedder_->identity());
+    ASSERT_TRUE((*log)->Write(batch, true).ok());
+  }
+  ASSERT_EQ(KeysOf(log::Cf::kEmbeddings, "ana"), 40u);
+  embedder_->embedded = 0;
+  {
+    auto store = Open(StoreOptions());
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(BestVectorHit(*store, 17), "t17");
+    EXPECT_EQ(embedder_->embedded.load(), 1u) << "the cached vectors were used";
+  }
+  EXPECT_EQ(KeysOf(log::Cf::kVectors, "ana"), 40u);
+  EXPECT_EQ(KeysOf(log::Cf::kEmbeddings, "ana"), 0u) << "the old cache entries are deleted once migrated";
+  EXPECT_EQ(KeysOf(log::Cf::kSnapshots, "ana"), 0u) << "the old snapshot value is deleted";
+  embedder_->embedded = 0;
+  auto store = Open(StoreOptions());
+  EXPECT_EQ(BestVectorHit(*store, 33), "t33");
+  EXPECT_EQ(embedder_->embedded.load(), 1u);
+  auto check = CheckStore(path_);
+  ASSERT_TRUE(check.ok());
+}
+
+TEST_F(VectorStoreTest, ForgetRemovesTheVectorsAndTheCheckpoint) {
+  auto store = Open(StoreOptions(kGraph));
+  ASSERT_NE(store, nullptr);
+  Write(*store, 0, 1100);
+  ASSERT_TRUE(store->Rebuild().ok());  // writes a checkpoint
+  ASSERT_TRUE(store->Observe("bo", MakeTurn(1)).ok());
+  auto report = store->ForgetTenant("ana");
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->removed.at("vectors"), 1100u);
+  EXPECT_GT(report->removed.at("index_snapshots"), 1u) << "the head and its chunks";
+  store.reset();
+  EXPECT_EQ(KeysOf(log::Cf::kVectors, "ana"), 0u);
+  EXPECT_EQ(KeysOf(log::Cf::kSnapshots, "ana"), 0u);
+  EXPECT_EQ(KeysOf(log::Cf::kVectors, "bo"), 1u);
+}
+
+}  // namespace
+}  // namespace engram
