@@ -69,6 +69,12 @@ struct Options {
 
   // RocksDB block cache, in bytes. Default 64 MiB.
   size_t block_cache_bytes = 64u << 20;
+
+  // Memory for loaded tenant state (documents, indexes, tiers), in bytes.
+  // When the loaded tenants need more, the least recently used ones are
+  // unloaded (their state saved first) and loaded again on next use.
+  // 0 (default): unlimited.
+  size_t memory_budget_bytes = 0;
 };
 
 struct WriteOptions {
