@@ -25,6 +25,7 @@
 // RocksDB's background threads included). RSS figures are the whole
 // process's (VmRSS, VmHWM from /proc/self/status; the peak is reset at the
 // start of each measured step).
+#include <malloc.h>
 #include <time.h>
 
 #include <algorithm>
@@ -108,8 +109,11 @@ double ProcStatusMb(const std::string& field) {
   return 0;
 }
 
-// Resets VmHWM to the current RSS, so the next peak is that of one step.
+// Returns freed heap to the system (what an earlier phase left behind
+// would otherwise count in this one's RSS), then resets VmHWM to the
+// current RSS, so the next peak is that of one step.
 void ResetPeakRss() {
+  malloc_trim(0);
   std::ofstream out("/proc/self/clear_refs");
   out << "5";
 }
@@ -132,6 +136,12 @@ double Percentile(std::vector<double> values, double p) {
 }
 
 double Median(std::vector<double> values) { return Percentile(std::move(values), 50); }
+
+// Progress on stderr, so a long run shows where it is.
+void Progress(const std::string& what) {
+  static const auto start = Clock::now();
+  std::fprintf(stderr, "[%8.1f s] %s\n", SecondsSince(start), what.c_str());
+}
 
 [[noreturn]] void Fail(const std::string& what, const Status& status) {
   std::fprintf(stderr, "scale_bench: %s: %s\n", what.c_str(), status.ToString().c_str());
@@ -311,6 +321,7 @@ Metrics Bench::SingleTenant(size_t turns, size_t repetition) {
   const std::string path = FreshFolder("turns_" + std::to_string(turns) + "_" + std::to_string(repetition));
 
   // Ingest, one Observe per turn (what an agent does).
+  Progress("turns=" + std::to_string(turns) + ": ingest");
   ResetPeakRss();
   auto store = Open(path);
   double cpu0 = ProcessCpuSeconds();
@@ -338,6 +349,7 @@ Metrics Bench::SingleTenant(size_t turns, size_t repetition) {
   m["store_bytes_per_turn"] = static_cast<double>(FolderBytes(path)) / static_cast<double>(turns);
 
   // Reopen: open time, the cold first Recall (loads the tenant), then steady.
+  Progress("turns=" + std::to_string(turns) + ": reopen and recall");
   const std::vector<std::string> questions = Questions(conv, config_.queries);
   const RecallOptions full = FullRecall();
   ResetPeakRss();
@@ -363,7 +375,9 @@ Metrics Bench::SingleTenant(size_t turns, size_t repetition) {
   m["rss_steady_mb"] = ProcStatusMb("VmRSS");
   m["peak_rss_reopen_mb"] = ProcStatusMb("VmHWM");
   m["peak_over_steady"] = m["peak_rss_reopen_mb"] / std::max(1.0, m["rss_steady_mb"]);
+  Progress("turns=" + std::to_string(turns) + ": recall@10 against an exact scan");
   m["vector_recall_at_10"] = VectorRecallAt10(*store, tenant, questions);
+  Progress("turns=" + std::to_string(turns) + ": 1000 more turns and close");
 
   // 1000 new turns, then close: what a restart after a busy hour costs.
   for (size_t i = turns; i < conv.turns.size(); ++i) (void)Must(store->Observe(tenant, conv.turns[i]), "observing");
@@ -378,8 +392,10 @@ Metrics Bench::Tenants(size_t tenants, size_t repetition) {
   Metrics m;
   const std::string path = FreshFolder("tenants_" + std::to_string(tenants) + "_" + std::to_string(repetition));
   auto name = [](size_t t) { return "tenant-" + std::to_string(t); };
+  ResetPeakRss();
   const double rss_before = ProcStatusMb("VmRSS");
   auto store = Open(path);
+  Progress("tenants=" + std::to_string(tenants) + ": ingest");
   double cpu0 = ProcessCpuSeconds();
   auto wall0 = Clock::now();
   size_t written = 0;
@@ -395,12 +411,14 @@ Metrics Bench::Tenants(size_t tenants, size_t repetition) {
   m["ingest_turns_per_s"] = static_cast<double>(written) / SecondsSince(wall0);
   m["ingest_cpu_us_per_turn"] = (ProcessCpuSeconds() - cpu0) * 1e6 / static_cast<double>(written);
   m["rss_after_ingest_mb"] = ProcStatusMb("VmRSS");
+  m["peak_rss_ingest_mb"] = ProcStatusMb("VmHWM");
   m["rss_growth_mb"] = m["rss_after_ingest_mb"] - rss_before;
   m["memory_budget_mb"] = static_cast<double>(config_.memory_budget_mb);
   store.reset();
   m["store_bytes_per_turn"] = static_cast<double>(FolderBytes(path)) / static_cast<double>(written);
 
   // Reopen; the first Recall of tenants nobody touched since.
+  Progress("tenants=" + std::to_string(tenants) + ": reopen and first recalls");
   store = Open(path);
   const size_t sampled = std::min(tenants, config_.tenants_sampled);
   const RecallOptions full = FullRecall();
@@ -427,15 +445,16 @@ struct WriteLog {
   double seconds = 0;
 };
 
-// Writes turn(0), turn(1), ... synced, `count` of them or until `stop`.
+// Writes turn(0), turn(1), ... synced: `count` of them, or until `stop`,
+// or for at most `max_seconds` (a starved writer does not hang the run).
 WriteLog SyncedWrites(Store& store, const std::string& tenant, const std::function<Turn(size_t)>& turn, size_t count,
-                      const std::atomic<bool>* stop, Clock::time_point epoch) {
+                      const std::atomic<bool>* stop, Clock::time_point epoch, double max_seconds = 60) {
   WriteOptions sync;
   sync.sync = true;
   WriteLog log;
   auto start = Clock::now();
   for (size_t i = 0; i < count; ++i) {
-    if (stop != nullptr && stop->load()) break;
+    if ((stop != nullptr && stop->load()) || SecondsSince(start) > max_seconds) break;
     Turn t = turn(i);
     auto t0 = Clock::now();
     (void)Must(store.Observe(tenant, t, sync), "synced write");
@@ -465,6 +484,7 @@ Metrics Bench::Concurrency(size_t repetition) {
       (void)Must(store->ObserveBatch(tenant, std::span<const Turn>(turns.data() + i, n)), "loading " + tenant);
     }
   };
+  Progress("concurrency: setup");
   const auto large = conversation(77, config_.cold_tenant_turns);
   load("large", large.turns);
   std::vector<std::string> others;
@@ -494,7 +514,10 @@ Metrics Bench::Concurrency(size_t repetition) {
     for (size_t r = 0; r < config_.readers; ++r) {
       threads.emplace_back([&, r] {
         const std::string tenant = r % 2 == 0 ? std::string("writer") : others[r % others.size()];
-        for (size_t i = 0; stop != nullptr ? !stop->load() : i < per_reader; ++i) {
+        // With `stop`: until it is set, or 60 s (a writer the readers starve
+        // gets the lock then, and the run ends).
+        const auto begin = Clock::now();
+        for (size_t i = 0; stop != nullptr ? !stop->load() && SecondsSince(begin) < 60 : i < per_reader; ++i) {
           auto t0 = Clock::now();
           (void)Must(store->Recall(tenant, questions[(i + r) % questions.size()], full), "reader recall");
           lat[r].push_back(SecondsSince(t0) * 1e3);
@@ -509,6 +532,7 @@ Metrics Bench::Concurrency(size_t repetition) {
   for (const auto& t : others) (void)Must(store->Recall(t, "hello", full), "warming up");
   (void)Must(store->Recall("writer", "hello", full), "warming up");
 
+  Progress("concurrency: writer alone, readers alone");
   const auto epoch = Clock::now();
   WriteLog solo = SyncedWrites(*store, "writer", next_turn, writes, nullptr, epoch);
   m["writer_solo_turns_per_s"] = static_cast<double>(solo.latency_ms.size()) / solo.seconds;
@@ -517,6 +541,7 @@ Metrics Bench::Concurrency(size_t repetition) {
   m["reader_solo_p50_ms"] = Percentile(readers_solo, 50);
   m["reader_solo_p99_ms"] = Percentile(readers_solo, 99);
 
+  Progress("concurrency: writer with readers");
   std::atomic<bool> stop{false};
   std::vector<double> readers_busy;
   std::thread reader_group([&] { readers_busy = run_readers(0, &stop); });
@@ -530,6 +555,7 @@ Metrics Bench::Concurrency(size_t repetition) {
   m["reader_p99_ratio"] = m["reader_with_writer_p99_ms"] / std::max(1e-3, m["reader_solo_p99_ms"]);
 
   // A cold load of the large tenant while another tenant writes.
+  Progress("concurrency: cold load during writes");
   store.reset();
   store = Open(path);
   (void)Must(store->Observe("writer", next_turn(0)), "loading the writer's tenant");
@@ -537,7 +563,7 @@ Metrics Bench::Concurrency(size_t repetition) {
   const auto cold_epoch = Clock::now();
   WriteLog during;
   std::thread writer([&] {
-    during = SyncedWrites(*store, "writer", next_turn, std::numeric_limits<size_t>::max(), &stop, cold_epoch);
+    during = SyncedWrites(*store, "writer", next_turn, std::numeric_limits<size_t>::max(), &stop, cold_epoch, 3600);
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const double load_from = SecondsSince(cold_epoch);

@@ -101,9 +101,8 @@ TEST(SyntheticConversationTest, VarietyOfSentencesAndVocabulary) {
     distinct.insert(t.text);
     EXPECT_EQ(t.text.find('{'), std::string::npos) << "unfilled slot in: " << t.text;
   }
-  // Most turns are unique (measured 0.60 at seed 7): an index sees many
-  // different texts, not a few
-  // repeated ones.
+  // Most turns are unique (0.60 at seed 7): an index sees many different
+  // texts, not a few repeated ones.
   EXPECT_GT(static_cast<double>(distinct.size()) / c.turns.size(), 0.55) << distinct.size();
 }
 
