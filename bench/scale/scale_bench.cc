@@ -253,22 +253,37 @@ double Bench::VectorRecallAt10(Store& store, const std::string& tenant,
       hit_queries[h.source_ids.front()].push_back(q);
     }
   }
-  // The documents, with the turn each stands for.
-  std::vector<std::string> texts, doc_turn;
+  // The documents, with the turn (an index into `turn_ids`) each stands for.
+  std::vector<std::string> texts, turn_ids;
+  std::unordered_map<std::string, uint32_t> turn_index;
+  std::vector<uint32_t> doc_turn;
   for (const auto& t : Must(store.ScanTurns(tenant), "scanning turns")) {
     texts.push_back(t.turn.speaker + ": " + t.turn.text);
-    doc_turn.push_back(t.turn.source_id);
+    turn_index.emplace(t.turn.source_id, static_cast<uint32_t>(turn_ids.size()));
+    doc_turn.push_back(static_cast<uint32_t>(turn_ids.size()));
+    turn_ids.push_back(t.turn.source_id);
   }
   const size_t turn_count = texts.size();
   for (const auto& u : Must(store.EventUnits(tenant), "reading event units")) {
     if (u.source_ids.empty()) continue;
+    auto it = turn_index.find(u.source_ids.front());
+    if (it == turn_index.end()) continue;
     texts.push_back(u.text);
-    doc_turn.push_back(u.source_ids.front());
+    doc_turn.push_back(it->second);
+  }
+  // Per turn, the queries that returned it.
+  std::vector<std::vector<size_t>> queries_of_turn(turn_count);
+  for (const auto& [id, qs] : hit_queries) {
+    if (auto it = turn_index.find(id); it != turn_index.end()) queries_of_turn[it->second] = qs;
   }
   // Exact top-10 turns per query (a turn scores its best document), and
   // the exact score of every hit.
-  std::vector<std::vector<std::pair<float, std::string>>> top(questions.size());
-  std::vector<std::unordered_map<std::string, float>> hit_score(questions.size());
+  struct Top {
+    std::vector<std::pair<float, uint32_t>> best;  // at most kK (score, turn)
+    float floor = -1e30f;                           // the lowest score in `best` once it is full
+  };
+  std::vector<Top> top(questions.size());
+  std::vector<std::unordered_map<uint32_t, float>> hit_score(questions.size());
   constexpr size_t kChunk = 2048;
   for (size_t start = 0; start < texts.size(); start += kChunk) {
     size_t n = std::min(kChunk, texts.size() - start);
@@ -276,26 +291,29 @@ double Bench::VectorRecallAt10(Store& store, const std::string& tenant,
         Must(embedder_->Embed(std::span<const std::string>(texts.data() + start, n)), "embedding documents");
     for (size_t d = 0; d < n; ++d) {
       const float* v = dv.data() + d * dim;
-      const std::string& turn = doc_turn[start + d];
-      auto hq = hit_queries.find(turn);
+      const uint32_t turn = doc_turn[start + d];
+      const auto& hq = queries_of_turn[turn];
       for (size_t q = 0; q < questions.size(); ++q) {
         const float* query = qv.data() + q * dim;
         float s = 0;
         for (size_t i = 0; i < dim; ++i) s += query[i] * v[i];
-        if (hq != hit_queries.end() && std::find(hq->second.begin(), hq->second.end(), q) != hq->second.end()) {
+        if (!hq.empty() && std::find(hq.begin(), hq.end(), q) != hq.end()) {
           auto [it, fresh] = hit_score[q].try_emplace(turn, s);
           if (!fresh) it->second = std::max(it->second, s);
         }
-        auto& best = top[q];
-        auto same = std::find_if(best.begin(), best.end(), [&](const auto& e) { return e.second == turn; });
-        if (same != best.end()) {
+        Top& t = top[q];
+        // Below the floor of a full list: neither a new entry nor a better
+        // score for a listed turn (whose score is at least the floor).
+        if (t.best.size() == kK && s <= t.floor) continue;
+        auto same = std::find_if(t.best.begin(), t.best.end(), [&](const auto& e) { return e.second == turn; });
+        if (same != t.best.end()) {
           same->first = std::max(same->first, s);
-        } else if (best.size() < kK) {
-          best.emplace_back(s, turn);
+        } else if (t.best.size() < kK) {
+          t.best.emplace_back(s, turn);
         } else {
-          auto worst = std::min_element(best.begin(), best.end());
-          if (s > worst->first) *worst = {s, turn};
+          *std::min_element(t.best.begin(), t.best.end()) = {s, turn};
         }
+        if (t.best.size() == kK) t.floor = std::min_element(t.best.begin(), t.best.end())->first;
       }
     }
   }
@@ -303,9 +321,15 @@ double Bench::VectorRecallAt10(Store& store, const std::string& tenant,
   if (expected == 0) return 1.0;
   double total = 0;
   for (size_t q = 0; q < questions.size(); ++q) {
-    float tenth = top[q].empty() ? 0 : std::min_element(top[q].begin(), top[q].end())->first;
+    const auto& best = top[q].best;
+    float tenth = best.empty() ? 0 : std::min_element(best.begin(), best.end())->first;
     size_t good = 0;
-    for (const auto& id : hits[q]) good += hit_score[q][id] >= tenth - 1e-5f;
+    for (const auto& id : hits[q]) {
+      auto it = turn_index.find(id);
+      if (it == turn_index.end()) continue;
+      auto score = hit_score[q].find(it->second);
+      good += score != hit_score[q].end() && score->second >= tenth - 1e-5f;
+    }
     total += static_cast<double>(std::min(good, expected)) / static_cast<double>(expected);
   }
   return total / static_cast<double>(questions.size());

@@ -249,7 +249,7 @@ struct SpeakerState {
 std::string HobbyActivity(std::string_view hobby) {
   std::string h(hobby);
   if (h.ends_with("ing")) return h;
-  return "to " + h;
+  return std::string("to ").append(h);
 }
 
 class Generator {
@@ -302,7 +302,7 @@ class Generator {
       turn.session = "session_" + std::to_string(session);
       turn.speaker = me.name;
       turn.time_ms = t;
-      turn.source_id = "D" + std::to_string(session) + ":" + std::to_string(i + 1);
+      turn.source_id = std::string("D").append(std::to_string(session)).append(":").append(std::to_string(i + 1));
       if (i == 0) {
         turn.text = Fill(rng_.Pick(kOpeners), me, other);
       } else if (i + 1 == length) {
@@ -320,7 +320,7 @@ class Generator {
         turn.text = Fill(rng_.Pick(kReactions), me, other);
       } else {
         turn.text = Fill(rng_.Pick(kStatements), me, other);
-        if (rng_.Chance(0.3)) turn.text += " " + std::string(rng_.Pick(kAddons));
+        if (rng_.Chance(0.3)) turn.text.append(" ").append(rng_.Pick(kAddons));
       }
       out->turns.push_back(std::move(turn));
       t += static_cast<TimeMs>(rng_.Between(20, 180)) * 1000;
@@ -407,7 +407,7 @@ class Generator {
     if (slot == "work") return me.work;
     if (slot == "mypet") return me.pet;
     if (slot == "diet") return me.diet.empty() ? std::string("vegetarian") : me.diet;
-    return "{" + std::string(slot) + "}";  // a template typo shows in the text, and in the tests
+    return std::string("{").append(slot).append("}");  // a template typo shows in the text, and in the tests
   }
 
   const GeneratorOptions options_;
