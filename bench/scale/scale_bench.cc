@@ -131,7 +131,7 @@ uint64_t FolderBytes(const std::string& path) {
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
-  size_t i = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(values.size()))) ;
+  size_t i = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(values.size())));
   return values[std::min(values.size() - 1, i == 0 ? 0 : i - 1)];
 }
 
