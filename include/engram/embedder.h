@@ -1,8 +1,8 @@
 // Embedder: turns texts into fixed-length vectors.
 //
 // Thread safety: implementations are safe for concurrent use by many threads
-// without external synchronisation. UseLiteEmbedder computes locally (CPU
-// only); HttpEmbedder blocks on the network.
+// without external synchronisation. UseLiteEmbedder and HashingEmbedder
+// compute locally (CPU only); HttpEmbedder blocks on the network.
 #pragma once
 
 #include <cstddef>
@@ -71,5 +71,24 @@ struct HttpEmbedderOptions {
 };
 
 Result<std::unique_ptr<Embedder>> NewHttpEmbedder(const HttpEmbedderOptions& options = {});
+
+// --- Feature hashing (deterministic, no model) ------------------------------
+
+struct HashingEmbedderOptions {
+  // Floats per vector. Default 512, the built-in model's dimension, so a
+  // store's index and load paths cost what they cost with that model.
+  size_t dim = 512;
+};
+
+// A cheap embedder with no model to load: each lower-cased word and each
+// pair of adjacent words adds +1 or -1 (by a hash) to one of `dim` buckets
+// (by the same hash); the vector is then L2-normalised. Texts sharing words
+// score higher than texts that do not; nothing more semantic than that.
+// Deterministic across runs, machines and compilers (its own FNV-1a hash),
+// and thousands of times faster than the built-in model: meant for tests,
+// benchmarks and measuring the store itself. A text with no words embeds to
+// the zero vector (scores 0 against everything). Identity
+// "hashing/v1/<dim>". dim == 0 -> InvalidArgument.
+Result<std::unique_ptr<Embedder>> NewHashingEmbedder(const HashingEmbedderOptions& options = {});
 
 }  // namespace engram
