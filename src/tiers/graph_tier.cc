@@ -162,7 +162,8 @@ GraphExpansion GraphTier::Expand(const std::vector<std::string>& seeds, int hops
   }
   std::unordered_set<size_t> used;
   while (!frontier.empty() && out.relations.size() < max_edges) {
-    const auto [node, d] = frontier.front();
+    const size_t node = frontier.front().first;
+    const int d = frontier.front().second;
     frontier.pop_front();
     if (d >= hops) continue;
     size_t taken = 0;

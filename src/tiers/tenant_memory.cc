@@ -33,9 +33,7 @@ const MemoryDoc* TenantMemory::AddDoc(MemoryDoc doc) {
 
 std::vector<const MemoryDoc*> TenantMemory::ApplyTurn(uint64_t seq, const Turn& turn, const Extraction& x) {
   last_seq_ = std::max(last_seq_, seq);
-  if (std::find(participants_.begin(), participants_.end(), turn.speaker) == participants_.end()) {
-    participants_.push_back(turn.speaker);
-  }
+  participant_set_.AppendIfAbsent(&participants_, turn.speaker);
   auto [sit, new_session] = session_turns_.try_emplace(turn.session);
   if (new_session) session_order_.push_back(turn.session);
   sit->second.push_back(DocId(seq, 0));

@@ -26,6 +26,7 @@
 #include "index/vector_index.h"
 #include "tiers/graph_tier.h"
 #include "tiers/persona_tier.h"
+#include "tiers/string_list_set.h"
 #include "tiers/working_memory.h"
 
 namespace engram {
@@ -112,7 +113,8 @@ class TenantMemory {
   std::unordered_map<uint64_t, MemoryDoc> docs_;
   std::unordered_map<std::string, std::vector<uint64_t>> session_turns_;
   std::vector<std::string> session_order_;
-  std::vector<std::string> participants_;
+  std::vector<std::string> participants_;  // in the order they first spoke
+  StringListSet participant_set_;          // mirrors participants_ (a group chat can have many)
   std::unordered_map<uint64_t, uint32_t> next_slot_;  // seq -> next free unit slot
   std::vector<EventUnit> units_;
   std::unordered_map<std::string, uint64_t> seq_by_source_;
