@@ -14,9 +14,13 @@
 // ENGRAM_BENCH_EF_SWEEP=a,b,c re-measures the built HNSW graph with each
 // efSearch; ENGRAM_BENCH_DATA=lowdim switches to low-intrinsic-dimension data.
 // ENGRAM_BENCH_SIZES=5000,10000,... replaces the sizes (1k, 10k, 100k), e.g.
-// to find where HNSW overtakes Flat (the "Auto" threshold); each built index
-// also reports its memory (MemoryBytes) and the time to persist it without
-// vectors and restore it (SerializeStructure + Restore, no graph rebuild).
+// to find where HNSW overtakes Flat (the "Auto" threshold); "VectorIndex/Auto"
+// runs Auto with its default threshold (below it: Flat; at it the reported
+// build time includes the switch). Each built index also reports its memory
+// (memory_MB, from MemoryBytes), the time to persist it without vectors and
+// restore it (restore_s: SerializeStructure + Restore, no graph rebuild), and
+// per-query CPU percentiles (p50_cpu_us / p99_cpu_us), which stay meaningful
+// when other work shares the machine.
 #include <benchmark/benchmark.h>
 #include <faiss/IndexFlat.h>
 #include <immintrin.h>
