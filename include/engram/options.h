@@ -58,9 +58,11 @@ struct Options {
   // is given up. Default 5.
   int enrichment_max_attempts = 5;
 
-  // Vector index per tenant, as a FAISS-style description: "Flat" (exact,
-  // default), "Int8", "HNSW32", "IVF1024,Flat", ...
-  std::string vector_index = "Flat";
+  // Vector index per tenant, as a FAISS-style description: "Auto" (default:
+  // exact "Flat" below 2000 vectors, then an HNSW graph over int8 codes
+  // built once and grown incrementally), "Flat" (always exact), "Int8",
+  // "HNSW32", "IVF1024,Flat", ... (docs/vector-index.md).
+  std::string vector_index = "Auto";
 
   // Working memory per tenant and session: the most recent turns, at most
   // this many (default 12) and at most this many tokens (default 1024).

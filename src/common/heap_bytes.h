@@ -41,6 +41,10 @@ size_t HashTable(const Map& m, size_t value_bytes, bool caches_hash) {
   return Alloc(m.bucket_count() * sizeof(void*)) + m.size() * Alloc(node);
 }
 
+// A std::set / std::map of `nodes` entries of `value_bytes` each (a
+// red-black tree node: three pointers and a colour beside the value).
+inline size_t Tree(size_t nodes, size_t value_bytes) { return nodes * Alloc(32 + value_bytes); }
+
 // A deque's chunks (512-byte blocks in libstdc++) and map.
 template <typename T>
 size_t Deque(const std::deque<T>& d) {

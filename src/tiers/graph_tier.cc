@@ -5,6 +5,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "common/heap_bytes.h"
 #include "common/utf8.h"
 
 namespace engram {
@@ -212,6 +213,26 @@ void GraphTier::Clear() {
   relation_sources_.clear();
   open_by_triple_.clear();
   open_single_.clear();
+}
+
+size_t GraphTier::MemoryBytes() const {
+  size_t n = heap::Buffer(entities_) + heap::Buffer(entity_state_) + heap::Buffer(relations_) + heap::Buffer(ends_) +
+             heap::Buffer(relation_sources_);
+  for (const auto& e : entities_) n += heap::Of(e.name) + heap::Of(e.aliases) + heap::Of(e.source_ids);
+  for (const auto& s : entity_state_) {
+    n += s.aliases.MemoryBytes() + s.source_ids.MemoryBytes() + heap::Buffer(s.typed) + heap::Buffer(s.mentioned);
+  }
+  for (const auto& r : relations_) {
+    n += heap::Of(r.subject) + heap::Of(r.relation) + heap::Of(r.object) + heap::Of(r.source_ids);
+  }
+  for (const auto& s : relation_sources_) n += s.MemoryBytes();
+  n += heap::HashTable(by_key_, sizeof(std::pair<const std::string, size_t>), true);
+  for (const auto& [key, i] : by_key_) n += heap::Of(key);
+  n += heap::HashTable(open_by_triple_, sizeof(std::pair<const std::string, size_t>), true);
+  for (const auto& [key, i] : open_by_triple_) n += heap::Of(key);
+  n += heap::HashTable(open_single_, sizeof(std::pair<const std::string, std::vector<size_t>>), true);
+  for (const auto& [key, list] : open_single_) n += heap::Of(key) + heap::Buffer(list);
+  return n;
 }
 
 }  // namespace engram

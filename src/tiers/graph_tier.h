@@ -61,6 +61,8 @@ class GraphTier {
 
   const std::vector<Entity>& entities() const { return entities_; }
   const std::vector<Relation>& relations() const { return relations_; }
+  // Heap bytes held (entities, relations and their indexes), from capacities.
+  size_t MemoryBytes() const;
   void Clear();
 
  private:

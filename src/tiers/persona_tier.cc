@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/heap_bytes.h"
 #include "common/utf8.h"
 
 namespace engram {
@@ -157,6 +158,23 @@ void PersonaTier::Clear() {
   open_by_value_.clear();
   by_subject_.clear();
   open_.clear();
+}
+
+size_t PersonaTier::MemoryBytes() const {
+  size_t n = heap::Buffer(facts_) + heap::Buffer(open_slots_) + heap::Tree(open_.size(), sizeof(size_t));
+  for (const auto& f : facts_) {
+    n += heap::Of(f.subject) + heap::Of(f.attribute) + heap::Of(f.value) + heap::Of(f.source_ids);
+  }
+  for (const auto& slot : open_slots_) n += slot.source_ids.MemoryBytes();
+  n += heap::HashTable(open_by_attribute_, sizeof(std::pair<const std::string, std::vector<size_t>>), true);
+  for (const auto& [key, list] : open_by_attribute_) n += heap::Of(key) + heap::Buffer(list);
+  n += heap::HashTable(open_by_value_, sizeof(std::pair<const std::string, size_t>), true);
+  for (const auto& [key, i] : open_by_value_) n += heap::Of(key);
+  n += heap::HashTable(by_subject_, sizeof(std::pair<const std::string, SubjectFacts>), true);
+  for (const auto& [key, s] : by_subject_) {
+    n += heap::Of(key) + heap::Buffer(s.all) + heap::Tree(s.open.size(), sizeof(size_t));
+  }
+  return n;
 }
 
 }  // namespace engram

@@ -40,6 +40,8 @@ class PersonaTier {
   std::vector<PersonaFact> Query(std::string_view subject, TimeMs as_of_ms, bool include_history) const;
 
   const std::vector<PersonaFact>& all() const { return facts_; }
+  // Heap bytes held (facts and their indexes), from container capacities.
+  size_t MemoryBytes() const;
   void Clear();
 
  private:

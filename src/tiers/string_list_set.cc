@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/heap_bytes.h"
+
 namespace engram {
 
 bool StringListSet::Contains(const std::vector<std::string>& list, const std::string& value) const {
@@ -26,6 +28,14 @@ void StringListSet::NoteAppended(const std::vector<std::string>& list) {
   } else if (list.size() > kLinearSearchMax) {
     set_ = std::make_unique<std::unordered_set<std::string>>(list.begin(), list.end());
   }
+}
+
+size_t StringListSet::MemoryBytes() const {
+  if (set_ == nullptr) return 0;
+  size_t n = heap::Alloc(sizeof(*set_)) +
+             heap::HashTable(*set_, sizeof(std::string), /*caches_hash=*/true);
+  for (const auto& s : *set_) n += heap::Of(s);
+  return n;
 }
 
 }  // namespace engram

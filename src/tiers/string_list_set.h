@@ -30,6 +30,9 @@ class StringListSet {
 
   void Clear() { set_.reset(); }
 
+  // Heap bytes of the set itself (the list is its owner's).
+  size_t MemoryBytes() const;
+
  private:
   // Lists up to this long are searched directly.
   static constexpr size_t kLinearSearchMax = 16;

@@ -115,46 +115,20 @@ std::string TenantMemory::LastSpeaker(const std::string& session) const {
   return d ? d->speaker : std::string();
 }
 
-namespace {
-
-size_t FactsBytes(const std::vector<PersonaFact>& facts) {
-  size_t n = heap::Buffer(facts);
-  for (const auto& f : facts) n += heap::Of(f.subject) + heap::Of(f.attribute) + heap::Of(f.value) + heap::Of(f.source_ids);
-  return n;
-}
-
-// The graph's entities and relations, and its name and adjacency maps
-// (about one map entry per name or alias and two adjacency slots per edge).
-size_t GraphBytes(const GraphTier& g) {
-  size_t n = heap::Buffer(g.entities()) + heap::Buffer(g.relations());
-  size_t names = 0;
-  for (const auto& e : g.entities()) {
-    n += heap::Of(e.name) + heap::Of(e.aliases) + heap::Of(e.source_ids);
-    names += 1 + e.aliases.size();
-  }
-  for (const auto& r : g.relations()) n += heap::Of(r.subject) + heap::Of(r.relation) + heap::Of(r.object) + heap::Of(r.source_ids);
-  const size_t map_node = heap::Alloc(sizeof(void*) + sizeof(std::string) + 16 + sizeof(size_t));
-  n += names * (map_node + 16 + sizeof(void*)) * 2;  // by name + adjacency, with their key strings and buckets
-  n += g.relations().size() * 2 * sizeof(size_t) * 3 / 2;  // adjacency slots with growth slack
-  return n;
-}
-
-}  // namespace
-
 size_t TenantMemory::MemoryBytes() const {
   size_t n = sizeof(*this);
   n += heap::HashTable(docs_, sizeof(std::pair<const uint64_t, MemoryDoc>), /*caches_hash=*/false);
   for (const auto& [id, d] : docs_) n += heap::Of(d.text) + heap::Of(d.speaker) + heap::Of(d.session) + heap::Of(d.source_id);
   n += heap::HashTable(session_turns_, sizeof(std::pair<const std::string, std::vector<uint64_t>>), true);
   for (const auto& [name, turns] : session_turns_) n += heap::Of(name) + heap::Buffer(turns);
-  n += heap::Of(session_order_) + heap::Of(participants_);
+  n += heap::Of(session_order_) + heap::Of(participants_) + participant_set_.MemoryBytes();
   n += heap::HashTable(next_slot_, sizeof(std::pair<const uint64_t, uint32_t>), false);
   n += heap::Buffer(units_);
   for (const auto& u : units_) n += heap::Of(u.text) + heap::Of(u.subject) + heap::Of(u.source_ids);
   n += heap::HashTable(seq_by_source_, sizeof(std::pair<const std::string, uint64_t>), true);
   for (const auto& [source, seq] : seq_by_source_) n += heap::Of(source);
   n += lexical_->MemoryBytes() + vectors_->MemoryBytes();
-  n += FactsBytes(persona_.all()) + GraphBytes(graph_) + working_.MemoryBytes();
+  n += persona_.MemoryBytes() + graph_.MemoryBytes() + working_.MemoryBytes();
   return n;
 }
 
