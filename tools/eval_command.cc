@@ -604,9 +604,9 @@ int RunEvalKnowledgeUpdate(const std::vector<std::string>& files, const std::str
     return kExitOk;
   }
 
-  std::printf("Knowledge updates: %zu questions (%zu about now, %zu about the past) in %zu conversations, "
+  std::printf("Knowledge updates: %zu questions (%zu about now, %zu about the past) in %zu conversation%s, "
               "context budget %zu tokens\n\n",
-              overall.questions, overall.present, overall.past, convs.size(), budget);
+              overall.questions, overall.present, overall.past, convs.size(), convs.size() == 1 ? "" : "s", budget);
   std::printf("%-16s", "conversation");
   for (size_t k : ks) std::printf("  R@%-4zu", k);
   std::printf("  %8s  %8s  %8s  %8s\n", "updated", "now", "past", "stale");
