@@ -668,7 +668,8 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   auto* update = eval->add_subcommand(
       "knowledge-update", "current and past values of changing facts: evidence recall@k and the packed context");
   update->add_option("files", ku->files, "knowledge-update JSON files (e.g. eval/knowledge_update/*.json)")
-      ->required();
+      ->required()
+      ->check(CLI::ExistingFile);
   update->add_option("--k", ku->ks, "cut-offs, comma-separated (default 1,5,10)")->check(CutoffList());
   update->add_option("--budget", ku->budget, "context budget in tokens (default 400)")
       ->check(InRange(1, kMaxBudgetTokens));

@@ -177,11 +177,18 @@ TEST_F(KnowledgeUpdateCliTest, BadFilesFailWithExitCodeOneAndSayWhatIsWrong) {
   EXPECT_EQ(bad_json.exit_code, 1);
   EXPECT_THAT(bad_json.err, HasSubstr("malformed.json: not valid JSON"));
 
+  // As everywhere in the tool (docs/cli.md), an input file that does not
+  // exist is a usage error.
   const std::string missing = dir_.Sub("no-such.json");
   RunResult no_file = Run({Fixture(), missing});
-  EXPECT_EQ(no_file.exit_code, 1);
-  EXPECT_THAT(no_file.err, HasSubstr("no file '" + missing + "'"));
-  EXPECT_TRUE(no_file.out.empty()) << "files are all read before anything is measured";
+  EXPECT_EQ(no_file.exit_code, 2);
+  EXPECT_THAT(no_file.err, HasSubstr("File does not exist: " + missing));
+  EXPECT_TRUE(no_file.out.empty()) << "files are all checked before anything is measured";
+
+  // A bad second file stops the run before anything is measured.
+  RunResult bad_second = Run({Fixture(), malformed});
+  EXPECT_EQ(bad_second.exit_code, 1);
+  EXPECT_TRUE(bad_second.out.empty()) << bad_second.out;
 
   RunResult same_twice = Run({Fixture(), Fixture()});
   EXPECT_EQ(same_twice.exit_code, 1);
