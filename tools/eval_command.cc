@@ -1,6 +1,11 @@
 // engram eval locomo: turn-level evidence recall@k on LoCoMo, with the
 // protocol of ../shared/data/locomo/README.md.
+// engram eval knowledge-update: on conversations whose facts change
+// (docs/conversation-format.md), evidence recall@k and whether the packed
+// context gives the value true now (or then) before the values it replaced.
 #include <algorithm>
+#include <cctype>
+#include <fstream>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "common/time_format.h"
 #include "store/conversation_io.h"
 
 namespace engram::cli {
@@ -229,6 +235,409 @@ int RunEvalLocomo(const std::string& file, const std::string& ks_text, bool as_j
   return kExitOk;
 }
 
+// --- engram eval knowledge-update -------------------------------------------
+
+constexpr int64_t kMaxBudgetTokens = 1000000;
+
+struct KuQuestion {
+  std::string question;
+  bool present = true;              // focus "present" (else "past")
+  std::string current;              // the value true now
+  std::string answer;               // the value asked about (current for present questions)
+  std::vector<std::string> superseded;
+  std::vector<std::string> evidence;
+};
+
+struct KuConversation {
+  std::string file;
+  std::string tenant;
+  std::vector<Turn> turns;
+  std::vector<KuQuestion> questions;
+};
+
+Status KuError(const std::string& file, const std::string& where, const std::string& what) {
+  return Status::InvalidArgument(file + ": " + (where.empty() ? "" : where + ": ") + what);
+}
+
+// A required non-empty string field of `j`.
+Result<std::string> KuString(const json& j, const char* field, const std::string& file, const std::string& where) {
+  if (!j.contains(field)) return KuError(file, where, std::string("field '") + field + "' is missing");
+  if (!j[field].is_string() || j[field].get<std::string>().empty()) {
+    return KuError(file, where, std::string("field '") + field + "': expected a non-empty string");
+  }
+  return j[field].get<std::string>();
+}
+
+// A list of strings; `required_non_empty` refuses an empty list.
+Result<std::vector<std::string>> KuStrings(const json& j, const char* field, bool required_non_empty,
+                                           const std::string& file, const std::string& where) {
+  if (!j.contains(field)) return KuError(file, where, std::string("field '") + field + "' is missing");
+  const json& list = j[field];
+  if (!list.is_array()) return KuError(file, where, std::string("field '") + field + "': expected a list of strings");
+  std::vector<std::string> out;
+  for (const auto& v : list) {
+    if (!v.is_string() || v.get<std::string>().empty()) {
+      return KuError(file, where, std::string("field '") + field + "': expected non-empty strings");
+    }
+    out.push_back(v.get<std::string>());
+  }
+  if (required_non_empty && out.empty()) {
+    return KuError(file, where, std::string("field '") + field + "': no " + field + " turns");
+  }
+  return out;
+}
+
+Result<KuConversation> ReadKnowledgeUpdateFile(const std::string& path) {
+  const std::string file = std::filesystem::path(path).filename().string();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return Status::NotFound("no file '" + path + "'");
+  std::ifstream in(path);
+  if (!in) return Status::IOError("cannot read '" + path + "'");
+  json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return KuError(file, "", "not valid JSON");
+  if (!doc.is_object()) return KuError(file, "", "expected a JSON object");
+
+  KuConversation conv;
+  conv.file = file;
+  auto tenant = KuString(doc, "conversation", file, "");
+  if (!tenant.ok()) return tenant.status();
+  conv.tenant = *tenant;
+
+  if (!doc.contains("sessions") || !doc["sessions"].is_array() || doc["sessions"].empty()) {
+    return KuError(file, "", "field 'sessions': expected a non-empty list");
+  }
+  std::set<std::string> ids;
+  for (size_t s = 0; s < doc["sessions"].size(); ++s) {
+    const json& session = doc["sessions"][s];
+    const std::string where = "sessions[" + std::to_string(s) + "]";
+    if (!session.is_object()) return KuError(file, where, "expected an object");
+    auto name = KuString(session, "session", file, where);
+    if (!name.ok()) return name.status();
+    auto time_text = KuString(session, "time", file, where);
+    if (!time_text.ok()) return time_text.status();
+    auto start = ParseIsoTime(*time_text);
+    if (!start.ok()) return KuError(file, where, "field 'time': " + start.status().message());
+    if (!session.contains("turns") || !session["turns"].is_array() || session["turns"].empty()) {
+      return KuError(file, where, "field 'turns': expected a non-empty list");
+    }
+    for (size_t t = 0; t < session["turns"].size(); ++t) {
+      const json& jt = session["turns"][t];
+      const std::string turn_where = where + ".turns[" + std::to_string(t) + "]";
+      if (!jt.is_object()) return KuError(file, turn_where, "expected an object");
+      Turn turn;
+      turn.session = *name;
+      auto speaker = KuString(jt, "speaker", file, turn_where);
+      if (!speaker.ok()) return speaker.status();
+      auto text = KuString(jt, "text", file, turn_where);
+      if (!text.ok()) return text.status();
+      turn.speaker = *speaker;
+      turn.text = *text;
+      turn.time_ms = *start + static_cast<TimeMs>(t) * 60'000;
+      if (jt.contains("id")) {
+        auto id = KuString(jt, "id", file, turn_where);
+        if (!id.ok()) return id.status();
+        turn.source_id = *id;
+      } else {
+        turn.source_id = *name + ":" + std::to_string(t + 1);
+      }
+      if (!ids.insert(turn.source_id).second) {
+        return KuError(file, turn_where, "turn id '" + turn.source_id + "' appears twice");
+      }
+      conv.turns.push_back(std::move(turn));
+    }
+  }
+
+  if (!doc.contains("questions") || !doc["questions"].is_array() || doc["questions"].empty()) {
+    return KuError(file, "", "field 'questions': expected a non-empty list");
+  }
+  for (size_t i = 0; i < doc["questions"].size(); ++i) {
+    const json& jq = doc["questions"][i];
+    const std::string where = "questions[" + std::to_string(i) + "]";
+    if (!jq.is_object()) return KuError(file, where, "expected an object");
+    KuQuestion q;
+    auto question = KuString(jq, "question", file, where);
+    if (!question.ok()) return question.status();
+    q.question = *question;
+    auto focus = KuString(jq, "focus", file, where);
+    if (!focus.ok()) return focus.status();
+    if (*focus != "present" && *focus != "past") {
+      return KuError(file, where, "field 'focus': '" + *focus + "' is neither 'present' nor 'past'");
+    }
+    q.present = *focus == "present";
+    auto current = KuString(jq, "current", file, where);
+    if (!current.ok()) return current.status();
+    q.current = *current;
+    if (q.present) {
+      q.answer = q.current;
+    } else {
+      auto answer = KuString(jq, "answer", file, where + " (a past question)");
+      if (!answer.ok()) return answer.status();
+      q.answer = *answer;
+    }
+    auto superseded = KuStrings(jq, "superseded", false, file, where);
+    if (!superseded.ok()) return superseded.status();
+    q.superseded = std::move(*superseded);
+    auto evidence = KuStrings(jq, "evidence", true, file, where);
+    if (!evidence.ok()) return evidence.status();
+    for (const auto& id : *evidence) {
+      if (!ids.count(id)) return KuError(file, where, "field 'evidence': no turn '" + id + "' in the conversation");
+    }
+    q.evidence = std::move(*evidence);
+    conv.questions.push_back(std::move(q));
+  }
+  return conv;
+}
+
+bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+
+// Where `value` first occurs in `text` as whole words, ignoring ASCII case;
+// npos when it does not.
+size_t FindValue(std::string_view text, std::string_view value) {
+  if (value.empty() || value.size() > text.size()) return std::string_view::npos;
+  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  for (size_t i = 0; i + value.size() <= text.size(); ++i) {
+    bool same = true;
+    for (size_t j = 0; j < value.size() && same; ++j) same = lower(text[i + j]) == lower(value[j]);
+    if (!same) continue;
+    const bool starts = i == 0 || !IsWordChar(text[i - 1]) || !IsWordChar(value.front());
+    const size_t end = i + value.size();
+    const bool ends = end == text.size() || !IsWordChar(text[end]) || !IsWordChar(value.back());
+    if (starts && ends) return i;
+  }
+  return std::string_view::npos;
+}
+
+// One question's outcome.
+struct KuOutcome {
+  const KuConversation* conv = nullptr;
+  const KuQuestion* q = nullptr;
+  std::map<size_t, double> recall;  // k -> evidence recall
+  bool answer_in_context = false;
+  bool correct = false;               // the knowledge-update score
+  size_t stale_fact_lines = 0;        // fact/relation lines with a superseded value and no "no longer true"
+  size_t superseded_turn_lines = 0;   // quoted turns that name a superseded value
+  std::string leading_line;           // the first context line naming the answer or a superseded value
+  std::string stale_line;             // the first stale fact or relation line
+};
+
+struct KuTally {
+  size_t questions = 0, present = 0, past = 0;
+  size_t present_correct = 0, past_correct = 0;
+  size_t answer_in_context = 0;
+  size_t stale_questions = 0, stale_lines = 0;
+  size_t turn_mention_questions = 0;
+  std::map<size_t, double> recall_sum;
+
+  void Add(const KuOutcome& o) {
+    ++questions;
+    (o.q->present ? present : past) += 1;
+    if (o.correct) (o.q->present ? present_correct : past_correct) += 1;
+    answer_in_context += o.answer_in_context;
+    stale_questions += o.stale_fact_lines > 0;
+    stale_lines += o.stale_fact_lines;
+    turn_mention_questions += o.superseded_turn_lines > 0;
+    for (const auto& [k, r] : o.recall) recall_sum[k] += r;
+  }
+};
+
+double Pct(size_t n, size_t d) { return d ? 100.0 * static_cast<double>(n) / static_cast<double>(d) : 0.0; }
+
+json KuTallyJson(const KuTally& t, const std::vector<size_t>& ks) {
+  json j = json::object();
+  j["questions"] = t.questions;
+  j["present_questions"] = t.present;
+  j["past_questions"] = t.past;
+  json recall = json::object();
+  for (size_t k : ks) {
+    recall["R@" + std::to_string(k)] =
+        t.questions ? 100.0 * t.recall_sum.at(k) / static_cast<double>(t.questions) : 0.0;
+  }
+  j["evidence_recall"] = recall;
+  j["knowledge_update"] = Pct(t.present_correct + t.past_correct, t.questions);
+  j["present_correct"] = Pct(t.present_correct, t.present);
+  j["past_correct"] = Pct(t.past_correct, t.past);
+  j["answer_in_context"] = Pct(t.answer_in_context, t.questions);
+  j["stale_as_current"] = Pct(t.stale_questions, t.questions);
+  j["stale_lines"] = t.stale_lines;
+  j["superseded_in_quoted_turns"] = Pct(t.turn_mention_questions, t.questions);
+  return j;
+}
+
+// Scores the packed context of one question.
+void ScoreContext(const Context& ctx, const KuQuestion& q, KuOutcome* o) {
+  const size_t answer_at = FindValue(ctx.text, q.answer);
+  o->answer_in_context = answer_at != std::string::npos;
+  if (q.present) {
+    size_t first_superseded = std::string::npos;
+    for (const auto& s : q.superseded) first_superseded = std::min(first_superseded, FindValue(ctx.text, s));
+    o->correct = o->answer_in_context && answer_at < first_superseded;
+  } else {
+    o->correct = o->answer_in_context;
+  }
+  for (const auto& section : ctx.sections) {
+    for (const auto& item : section.items) {
+      bool names_superseded = false;
+      for (const auto& s : q.superseded) names_superseded |= FindValue(item.text, s) != std::string::npos;
+      if (!names_superseded) continue;
+      if (item.kind == "fact" || item.kind == "relation") {
+        if (item.text.find("no longer true") == std::string::npos) {
+          if (o->stale_fact_lines++ == 0) o->stale_line = item.text;
+        }
+      } else {
+        ++o->superseded_turn_lines;
+      }
+    }
+  }
+  // The first line that names the answer or a value it replaced.
+  std::stringstream lines(ctx.text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    bool names = FindValue(line, q.answer) != std::string::npos;
+    for (const auto& s : q.superseded) names |= FindValue(line, s) != std::string::npos;
+    if (names) {
+      o->leading_line = line;
+      break;
+    }
+  }
+}
+
+int RunEvalKnowledgeUpdate(const std::vector<std::string>& files, const std::string& ks_text, size_t budget,
+                           bool as_json) {
+  const std::vector<size_t> ks = ParseKs(ks_text);  // checked by CutoffList
+  std::vector<KuConversation> convs;
+  std::set<std::string> tenants;
+  for (const auto& path : files) {
+    auto conv = ReadKnowledgeUpdateFile(path);
+    if (!conv.ok()) return Fail(conv.status());
+    if (!tenants.insert(conv->tenant).second) {
+      return Fail(Status::InvalidArgument(conv->file + ": conversation '" + conv->tenant +
+                                          "' is also in an earlier file"));
+    }
+    convs.push_back(std::move(*conv));
+  }
+
+  char tmpl[] = "/tmp/engram-eval-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) return Fail(Status::IOError("cannot create a temporary folder"));
+  struct Cleanup {
+    std::string path;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  } cleanup{tmpl};
+  auto store = OpenStore(cleanup.path, false, true);
+  if (!store.ok()) return Fail(store.status());
+
+  size_t ingested = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  for (const auto& conv : convs) {
+    auto seqs = (*store)->ObserveBatch(conv.tenant, std::span<const Turn>(conv.turns.data(), conv.turns.size()));
+    if (!seqs.ok()) return Fail(seqs.status().WithContext(conv.file));
+    ingested += conv.turns.size();
+  }
+  double ingest_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "engram: ingested %zu turns of %zu conversations in %.1f s\n", ingested, convs.size(),
+               ingest_s);
+
+  std::vector<KuOutcome> outcomes;
+  for (const auto& conv : convs) {
+    for (const auto& q : conv.questions) {
+      KuOutcome o;
+      o.conv = &conv;
+      o.q = &q;
+      RecallOptions options;
+      options.k = ks.back();
+      auto result = (*store)->Recall(conv.tenant, q.question, options);
+      if (!result.ok()) return Fail(result.status().WithContext("question '" + q.question + "'"));
+      std::vector<std::string> ranked;
+      std::set<std::string> seen;
+      for (const auto& h : result->hits) {
+        for (const auto& id : h.source_ids) {
+          if (seen.insert(id).second) ranked.push_back(id);
+        }
+      }
+      const std::set<std::string> evidence(q.evidence.begin(), q.evidence.end());
+      for (size_t k : ks) {
+        size_t found = 0;
+        for (size_t i = 0; i < std::min(k, ranked.size()); ++i) found += evidence.count(ranked[i]);
+        o.recall[k] = static_cast<double>(found) / static_cast<double>(evidence.size());
+      }
+      auto ctx = (*store)->RecallContext(conv.tenant, q.question, budget);
+      if (!ctx.ok()) return Fail(ctx.status().WithContext("question '" + q.question + "'"));
+      ScoreContext(*ctx, q, &o);
+      outcomes.push_back(std::move(o));
+    }
+  }
+
+  KuTally overall;
+  std::map<std::string, KuTally> by_conversation;
+  for (const auto& o : outcomes) {
+    overall.Add(o);
+    by_conversation[o.conv->tenant].Add(o);
+  }
+
+  if (as_json) {
+    json out;
+    out["budget"] = budget;
+    out["overall"] = KuTallyJson(overall, ks);
+    out["by_conversation"] = json::object();
+    for (const auto& [tenant, t] : by_conversation) out["by_conversation"][tenant] = KuTallyJson(t, ks);
+    out["questions"] = json::array();
+    for (const auto& o : outcomes) {
+      json jq;
+      jq["conversation"] = o.conv->tenant;
+      jq["question"] = o.q->question;
+      jq["focus"] = o.q->present ? "present" : "past";
+      jq["expected"] = o.q->answer;
+      jq["correct"] = o.correct;
+      jq["answer_in_context"] = o.answer_in_context;
+      jq["stale_lines"] = o.stale_fact_lines;
+      jq["superseded_in_quoted_turns"] = o.superseded_turn_lines;
+      json recall = json::object();
+      for (const auto& [k, r] : o.recall) recall["R@" + std::to_string(k)] = 100.0 * r;
+      jq["evidence_recall"] = recall;
+      jq["leading_line"] = o.leading_line;
+      jq["stale_line"] = o.stale_line;
+      out["questions"].push_back(jq);
+    }
+    std::cout << TerminalSafeJson(out.dump(2)) << "\n";
+    return kExitOk;
+  }
+
+  std::printf("Knowledge updates: %zu questions (%zu about now, %zu about the past) in %zu conversation%s, "
+              "context budget %zu tokens\n\n",
+              overall.questions, overall.present, overall.past, convs.size(), convs.size() == 1 ? "" : "s", budget);
+  std::printf("%-16s", "conversation");
+  for (size_t k : ks) std::printf("  R@%-4zu", k);
+  std::printf("  %8s  %8s  %8s  %8s\n", "updated", "now", "past", "stale");
+  auto row = [&](const std::string& name, const KuTally& t) {
+    std::printf("%-16s", Printable(name).c_str());
+    for (size_t k : ks) std::printf("  %6.1f", t.questions ? 100.0 * t.recall_sum.at(k) / t.questions : 0.0);
+    std::printf("  %7.1f%%  %7.1f%%  %7.1f%%  %7.1f%%\n", Pct(t.present_correct + t.past_correct, t.questions),
+                Pct(t.present_correct, t.present), Pct(t.past_correct, t.past), Pct(t.stale_questions, t.questions));
+  };
+  for (const auto& [tenant, t] : by_conversation) row(tenant, t);
+  row("overall", overall);
+  std::printf("\nR@k: evidence turns among the first k recalled. updated: the context gives the value asked about "
+              "(for questions about now, before any value it replaced). stale: questions whose context states a "
+              "replaced value as a fact without \"no longer true\" (%zu lines). A replaced value is named in the "
+              "quoted turns of %.1f%% of the contexts.\n",
+              overall.stale_lines, Pct(overall.turn_mention_questions, overall.questions));
+  bool header = false;
+  for (const auto& o : outcomes) {
+    if (o.correct && o.stale_fact_lines == 0) continue;
+    if (!header) std::printf("\nMisses:\n");
+    header = true;
+    std::printf("- [%s] %s (expected %s%s)\n    %s\n", Printable(o.conv->tenant).c_str(),
+                Printable(o.q->question).c_str(), Printable(o.q->answer).c_str(),
+                o.correct ? ", stale line" : (o.answer_in_context ? ", after a replaced value" : ", not in context"),
+                o.leading_line.empty() ? "(no line names the value or a replaced one)"
+                                       : Printable(o.leading_line).c_str());
+    if (!o.stale_line.empty()) std::printf("    stale: %s\n", Printable(o.stale_line).c_str());
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddEvalCommand(CLI::App& app, int* exit_code) {
@@ -248,6 +657,24 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   locomo->add_option("--store", a->store, "keep the ingested store in this folder (reused when it exists)");
   locomo->add_flag("--json", a->json, "print JSON");
   locomo->callback([=]() { *exit_code = RunEvalLocomo(a->file, a->ks, a->json, a->routes, a->store); });
+
+  struct KuArgs {
+    std::vector<std::string> files;
+    std::string ks = "1,5,10";
+    size_t budget = 400;
+    bool json = false;
+  };
+  auto ku = std::make_shared<KuArgs>();
+  auto* update = eval->add_subcommand(
+      "knowledge-update", "current and past values of changing facts: evidence recall@k and the packed context");
+  update->add_option("files", ku->files, "knowledge-update JSON files (e.g. eval/knowledge_update/*.json)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  update->add_option("--k", ku->ks, "cut-offs, comma-separated (default 1,5,10)")->check(CutoffList());
+  update->add_option("--budget", ku->budget, "context budget in tokens (default 400)")
+      ->check(InRange(1, kMaxBudgetTokens));
+  update->add_flag("--json", ku->json, "print JSON");
+  update->callback([=]() { *exit_code = RunEvalKnowledgeUpdate(ku->files, ku->ks, ku->budget, ku->json); });
 }
 
 }  // namespace engram::cli
