@@ -33,6 +33,84 @@ bool In(std::string_view w, const std::string_view (&list)[N]) {
   return std::find(std::begin(list), std::end(list), w) != std::end(list);
 }
 
+bool EndsWith(std::string_view w, std::string_view s) {
+  return w.size() >= s.size() && w.compare(w.size() - s.size(), s.size(), s) == 0;
+}
+
+// Words after a subject that read the same in every person: modals, past
+// forms, and verbs whose past looks like their base ("I read", "I quit":
+// the past is the likelier reading in chat, and it agrees).
+constexpr std::string_view kSameInEveryPerson[] = {
+    "can",     "could",  "will",     "would",   "shall",   "should",  "may",      "might",   "must",
+    "can't",   "cannot", "couldn't", "won't",   "wouldn't", "shouldn't", "mustn't", "didn't", "wasn't",
+    "hadn't",  "had",    "did",      "was",     "used",    "got",     "went",     "came",    "saw",
+    "made",    "took",   "met",      "left",    "found",   "gave",    "told",     "said",    "bought",
+    "ran",     "won",    "lost",     "wrote",   "began",   "ate",     "drove",    "flew",    "felt",
+    "heard",   "kept",   "sat",      "spent",   "thought", "brought", "sold",     "swam",    "sang",
+    "became",  "taught", "caught",   "paid",    "knew",    "grew",    "drew",     "threw",   "fell",
+    "forgot",  "chose",  "broke",    "spoke",   "woke",    "rode",    "wore",     "tore",    "stood",
+    "understood", "built", "sent",   "lent",    "meant",   "slept",   "swept",    "held",    "led",
+    "fed",     "read",   "put",      "cut",     "quit",    "set",     "let",      "hit",     "hurt",
+    "cost",    "bet",    "shut",     "spread",  "upset",   "too",     "myself",   "personally"};
+
+// "likely", "fly", "reply" end in "ly" and are not adverbs.
+bool IsAdverb(std::string_view w) {
+  if (In(w, kAdverbs) || w == "rarely" || w == "seldom" || w == "kind" || w == "sort") return true;
+  return w.size() > 5 && EndsWith(w, "ly") && w != "apply" && w != "reply" && w != "supply" && w != "likely";
+}
+
+// The form of `verb` after a third-person singular subject, for a verb that
+// followed "I" or a subject "you"; `verb` itself when it already agrees.
+// "" when the word cannot be a verb there.
+std::string AgreeingVerb(std::string_view verb) {
+  if (verb == "am" || verb == "are") return "is";
+  if (verb == "were") return "was";
+  if (verb == "aren't" || verb == "ain't") return "isn't";
+  if (verb == "weren't") return "wasn't";
+  if (verb == "haven't") return "hasn't";
+  if (verb == "don't") return "doesn't";
+  if (In(verb, kSameInEveryPerson)) return std::string(verb);
+  if (verb.size() > 4 && EndsWith(verb, "ed") && !EndsWith(verb, "eed")) return std::string(verb);
+  if (verb.empty()) return "";
+  for (char c : verb) {
+    if (c < 'a' || c > 'z') return "";
+  }
+  if (std::string known = ThirdPersonVerb(verb); !known.empty()) return known;
+  // Any other word right after the subject is a present-tense verb.
+  std::string v(verb);
+  if (EndsWith(v, "s") || EndsWith(v, "sh") || EndsWith(v, "ch") || EndsWith(v, "x") || EndsWith(v, "z") ||
+      EndsWith(v, "o")) {
+    return v + "es";
+  }
+  if (EndsWith(v, "y") && v.size() > 1 && std::string_view("aeiou").find(v[v.size() - 2]) == std::string_view::npos) {
+    return v.substr(0, v.size() - 1) + "ies";
+  }
+  return v + "s";
+}
+
+// "my sister and I": the "and" joins a short phrase that has no verb of
+// its own (unlike "I'm a nurse and I work nights").
+bool PluralSubject(const std::vector<Word>& words, size_t i) {
+  if (i == 0 || words[i - 1].lower != "and") return false;
+  size_t phrase = 0;
+  for (size_t k = i - 1; k-- > 0;) {
+    const std::string& w = words[k].lower;
+    if (words[k].punct) break;
+    if (w == "i" || w == "i'm" || w == "i've" || w == "am" || w == "is" || w == "are" || w == "was" ||
+        w == "were" || w == "have" || w == "has" || w == "had") {
+      return false;
+    }
+    ++phrase;
+  }
+  return phrase > 0 && phrase <= 3;
+}
+
+// Words after which "you" starts a clause (is a subject): "I think you are".
+constexpr std::string_view kClauseStarts[] = {
+    "and",  "but",   "so",    "because", "if",      "when",  "that",  "since",  "as",     "while",
+    "though", "although", "or", "then", "cause",   "cuz",   "think", "know",   "hope",   "guess",
+    "bet",  "sure",  "glad",  "believe", "feel",    "heard", "said",  "unless", "until",  "once"};
+
 }  // namespace
 
 std::string ThirdPersonVerb(std::string_view verb) {
@@ -51,7 +129,8 @@ std::string ThirdPersonVerb(std::string_view verb) {
   return v + "s";
 }
 
-std::vector<TextEdit> ResolvePronouns(const std::vector<Word>& words, const Speakers& who) {
+std::vector<TextEdit> ResolvePronouns(const std::vector<Word>& words, const Speakers& who, bool* disagrees) {
+  if (disagrees) *disagrees = false;
   std::vector<TextEdit> edits;
   const std::string& s = who.speaker;
   const std::string& a = who.addressee;
@@ -68,11 +147,22 @@ std::vector<TextEdit> ResolvePronouns(const std::vector<Word>& words, const Spea
     if (l == "i") person = &s;
     if (l == "you" && second) person = &a;
     if (person) {
-      // "I am", "I [really] love": inflect the verb that follows.
+      // A plural subject ("my sister and I") keeps its verb as it is.
+      const bool plural = l == "i" && PluralSubject(words, i);
+      // "you" is a subject at the start of a clause or before a verb form
+      // that only a subject takes ("the book you have").
+      bool subject = l == "i";
+      if (l == "you") {
+        const bool clause_start = i == 0 || words[i - 1].punct || In(words[i - 1].lower, kClauseStarts);
+        const std::string& next = i + 1 < words.size() ? words[i + 1].lower : l;
+        subject = !(i > 0 && words[i - 1].lower == "thank") &&
+                  (clause_start || next == "are" || next == "were" || next == "have" || next == "haven't" ||
+                   next == "don't" || next == "aren't");
+      }
       size_t k = i + 1;
       std::string adverbs;
-      while (k < words.size()) {
-        if (In(words[k].lower, kAdverbs)) {
+      while (subject && !plural && k < words.size() && !words[k].punct) {
+        if (IsAdverb(words[k].lower)) {
           adverbs += " " + words[k].text;
           ++k;
         } else if (words[k].lower == "no" && k + 1 < words.size() && words[k + 1].lower == "longer") {
@@ -82,9 +172,11 @@ std::vector<TextEdit> ResolvePronouns(const std::vector<Word>& words, const Spea
           break;
         }
       }
-      if (k < words.size() && !words[k].punct && !(l == "you" && i > 0 && words[i - 1].lower == "thank")) {
-        std::string verb = ThirdPersonVerb(words[k].lower);
-        if (!verb.empty()) {
+      if (subject && !plural && k < words.size() && !words[k].punct) {
+        std::string verb = AgreeingVerb(words[k].lower);
+        if (verb.empty()) {
+          if (disagrees) *disagrees = true;
+        } else {
           edit(k, *person + adverbs + " " + verb);
           i = k;
           continue;
@@ -93,10 +185,16 @@ std::vector<TextEdit> ResolvePronouns(const std::vector<Word>& words, const Spea
       edit(i, *person);
       continue;
     }
+    if (l == "i'd") {
+      // "I'd been" is "had been"; "I'd love" is "would love".
+      const std::string& next = i + 1 < words.size() ? words[i + 1].lower : l;
+      const bool had = next == "been" || next == "gone" || next == "done" || next == "seen" || next == "had";
+      edit(i, s + (had ? " had" : " would"));
+      continue;
+    }
     if (l == "i'm") edit(i, s + " is");
     else if (l == "i've") edit(i, s + " has");
     else if (l == "i'll") edit(i, s + " will");
-    else if (l == "i'd") edit(i, s + " would");
     else if (l == "me" || l == "myself") edit(i, s);
     else if (l == "my" || l == "mine") edit(i, s_poss);
     else if (l == "we") edit(i, group);
