@@ -345,12 +345,78 @@ TEST(RuleBasedExtractorTest, OneExtractorServesManyThreads) {
   EXPECT_EQ(expected->units[0].text, "Caroline's sister Anna moved to Paris last month (in 2023-12).");
 }
 
+TEST(RuleBasedExtractorTest, ReplacedSubjectsOnlyWhereTheVerbAgrees) {
+  auto x = ExtractTurn("Caroline",
+                       "I haven't found a group yet. I start on Monday. My sister and I go hiking. "
+                       "I'm a nurse and I work nights. I'd been there before. I quit my job.",
+                       kPair);
+  ASSERT_EQ(x.units.size(), 6u);
+  EXPECT_EQ(x.units[0].text, "Caroline hasn't found a group yet.");
+  EXPECT_EQ(x.units[1].text, "Caroline starts on Monday (on 2023-05-15).");
+  EXPECT_EQ(x.units[2].text, "Caroline's sister and Caroline go hiking.");
+  EXPECT_EQ(x.units[3].text, "Caroline is a nurse and Caroline works nights.");
+  EXPECT_EQ(x.units[4].text, "Caroline had been there before.");
+  EXPECT_EQ(x.units[5].text, "Caroline quit Caroline's job.");
+  // "you" as an object keeps the verb after it; as a subject it agrees.
+  auto y = ExtractTurn("Caroline", "I saw you play at the park. You always make me laugh.", kPair);
+  ASSERT_EQ(y.units.size(), 2u);
+  EXPECT_EQ(y.units[0].text, "Caroline saw Melanie play at the park.");
+  EXPECT_EQ(y.units[1].text, "Melanie always makes Caroline laugh.");
+}
+
+TEST(RuleBasedExtractorTest, IntroductionsAndHabitsAreNotRewritten) {
+  EXPECT_TRUE(ExtractTurn("Caroline", "Hi, I am Caroline.", kPair).units.empty());
+  EXPECT_TRUE(ExtractTurn("Caroline", "My name is Caroline. Nice to meet you!", kPair).units.empty());
+  auto x = ExtractTurn("Caroline", "I play tennis every Saturday.", kPair);
+  ASSERT_EQ(x.units.size(), 1u);
+  EXPECT_EQ(x.units[0].text, "Caroline plays tennis every Saturday.");
+  EXPECT_EQ(x.units[0].event_from_ms, 0);
+}
+
+TEST(RuleBasedExtractorTest, FactsAndRelationsAreValidFromTheEventTheyName) {
+  auto x = ExtractTurn("Caroline", "I moved to Lakewood last month. I love hiking in the fall.", kPair,
+                       "2024-01-02T09:00:00Z");
+  bool home = false, likes = false;
+  for (const auto& f : x.facts) {
+    if (f.attribute == "home" && f.value == "Lakewood") {
+      home = true;
+      EXPECT_EQ(f.valid_from_ms, At("2023-12-01"));
+    }
+    if (f.attribute == "likes" && f.value == "hiking") {
+      likes = true;
+      EXPECT_EQ(f.valid_from_ms, At("2024-01-02T09:00:00Z"));  // a taste is not begun by the fall
+    }
+  }
+  EXPECT_TRUE(home);
+  EXPECT_TRUE(likes);
+  bool lives_in = false;
+  for (const auto& r : x.relations) {
+    if (r.relation == "lives_in" && r.object == "Lakewood") {
+      lives_in = true;
+      EXPECT_EQ(r.valid_from_ms, At("2023-12-01"));
+      EXPECT_EQ(r.time_ms, At("2024-01-02T09:00:00Z"));
+    }
+  }
+  EXPECT_TRUE(lives_in);
+  // Without a time, the turn's; a plan not yet begun starts nothing.
+  for (const char* text : {"I live in Lakewood.", "I'm moving to Lakewood next month."}) {
+    auto y = ExtractTurn("Caroline", text, kPair, "2024-01-02T09:00:00Z");
+    for (const auto& f : y.facts) EXPECT_EQ(f.valid_from_ms, At("2024-01-02T09:00:00Z")) << text;
+    for (const auto& r : y.relations) EXPECT_EQ(r.valid_from_ms, 0) << text;
+  }
+}
+
 TEST(SentenceSplitterTest, SplitsOnEndPunctuationButNotAbbreviations) {
   const std::string text = "Dr. Smith came by. It was 3.5 hours! Was it? Yes...\nNew line here";
   std::vector<std::string> got;
   for (const auto& s : SplitSentences(text)) got.push_back(text.substr(s.begin, s.end - s.begin));
   EXPECT_EQ(got, (std::vector<std::string>{"Dr. Smith came by.", "It was 3.5 hours!", "Was it?", "Yes...",
                                            "New line here"}));
+  // An ordinal's suffix is not the abbreviation "St.".
+  const std::string dates = "I start on April 1st. Main St. is closed.";
+  got.clear();
+  for (const auto& s : SplitSentences(dates)) got.push_back(dates.substr(s.begin, s.end - s.begin));
+  EXPECT_EQ(got, (std::vector<std::string>{"I start on April 1st.", "Main St. is closed."}));
 }
 
 TEST(TextWordsTest, CapitalsInAnyScript) {
