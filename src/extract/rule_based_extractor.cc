@@ -45,18 +45,19 @@ std::string TimeAnnotation(const TimeMention& m, bool since) {
 
 // `text` with the annotations before its final punctuation: "Maya starts on
 // April 1st (on 2024-04-01)." The words said stay as they were.
+// A closing quote or bracket keeps its punctuation inside: the annotation
+// then follows it ("... called \"Home.\" (on 2023-05-07)").
 std::string Annotate(std::string text, const std::vector<std::string>& annotations) {
+  std::string note;
+  for (size_t i = 0; i < annotations.size(); ++i) note += (i ? "; " : "") + annotations[i];
+  if (!note.empty()) note = " (" + note + ")";
+  const char last = text.empty() ? '\0' : text.back();
+  if (last == '"' || last == ')' || last == '\'') return text + note;
   size_t end = text.size();
   while (end > 0 && (text[end - 1] == '.' || text[end - 1] == '!' || text[end - 1] == '?')) --end;
   std::string tail = text.substr(end);
-  if (tail.empty()) tail = ".";
   text.resize(end);
-  if (!annotations.empty()) {
-    text += " (";
-    for (size_t i = 0; i < annotations.size(); ++i) text += (i ? "; " : "") + annotations[i];
-    text += ")";
-  }
-  return text + tail;
+  return text + note + (tail.empty() ? "." : tail);
 }
 
 // Fact attributes and relations whose state a dated event in the same

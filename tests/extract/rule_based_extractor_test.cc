@@ -362,6 +362,18 @@ TEST(RuleBasedExtractorTest, ReplacedSubjectsOnlyWhereTheVerbAgrees) {
   ASSERT_EQ(y.units.size(), 2u);
   EXPECT_EQ(y.units[0].text, "Caroline saw Melanie play at the park.");
   EXPECT_EQ(y.units[1].text, "Melanie always makes Caroline laugh.");
+  // A subject "you" inside a clause; a plural "you" stays; objects keep
+  // what follows them; "wanna" agrees too.
+  auto z = ExtractTurn("Caroline",
+                       "I love the people you work with. You all look so happy! Wishing you many happy years. "
+                       "I wanna start a studio. We did a piece called \"Finding Freedom.\"",
+                       kPair);
+  ASSERT_EQ(z.units.size(), 5u);
+  EXPECT_EQ(z.units[0].text, "Caroline loves the people Melanie works with.");
+  EXPECT_EQ(z.units[1].text, "You all look so happy!");
+  EXPECT_EQ(z.units[2].text, "Wishing Melanie many happy years.");
+  EXPECT_EQ(z.units[3].text, "Caroline wants to start a studio.");
+  EXPECT_EQ(z.units[4].text, "Caroline and others did a piece called \"Finding Freedom.\"");
 }
 
 TEST(RuleBasedExtractorTest, IntroductionsAndHabitsAreNotRewritten) {
