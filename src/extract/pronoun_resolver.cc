@@ -109,8 +109,10 @@ std::string AgreeingVerb(std::string_view verb) {
     return std::string(verb);
   }
   if (verb.empty()) return "";
-  for (char c : verb) {
-    if (c < 'a' || c > 'z') return "";
+  // Letters, and hyphens inside ("I color-code" -> "color-codes").
+  for (size_t i = 0; i < verb.size(); ++i) {
+    const char c = verb[i];
+    if ((c < 'a' || c > 'z') && !(c == '-' && i > 0 && i + 1 < verb.size())) return "";
   }
   if (std::string known = ThirdPersonVerb(verb); !known.empty()) return known;
   // Any other word right after the subject is a present-tense verb.

@@ -374,6 +374,9 @@ TEST(RuleBasedExtractorTest, ReplacedSubjectsOnlyWhereTheVerbAgrees) {
   EXPECT_EQ(z.units[2].text, "Wishing Melanie many happy years.");
   EXPECT_EQ(z.units[3].text, "Caroline wants to start a studio.");
   EXPECT_EQ(z.units[4].text, "Caroline and others did a piece called \"Finding Freedom.\"");
+  auto hyphen = ExtractTurn("Caroline", "I color-code my notes.", kPair);
+  ASSERT_EQ(hyphen.units.size(), 1u);
+  EXPECT_EQ(hyphen.units[0].text, "Caroline color-codes Caroline's notes.");
 }
 
 TEST(RuleBasedExtractorTest, IntroductionsAndHabitsAreNotRewritten) {
