@@ -4,8 +4,9 @@
 // it is known ("you" -> "Melanie", "your" -> "Melanie's"), and "we"/"us"/"our"
 // become "<speaker> and others"/"<speaker>'s" (deliberately conservative:
 // "we" may be a family, a team or the two speakers). Verbs right after a
-// replaced "I"/"you" are put in the third person for the common cases
-// ("I am" -> "is", "I have" -> "has", "I love" -> "loves").
+// replaced "I" or subject "you" are put in the third person ("I am" -> "is",
+// "I haven't" -> "hasn't", "I start" -> "starts"); modals and past forms
+// stay; "my sister and I go" keeps its plural verb.
 //
 // Third-person pronouns (he, she, they) are left alone: resolving them needs
 // more context than one turn gives.
@@ -34,7 +35,10 @@ struct Speakers {
 };
 
 // Edits (non-overlapping, in order) that resolve the pronouns of `words`.
-std::vector<TextEdit> ResolvePronouns(const std::vector<Word>& words, const Speakers& who);
+// *disagrees (when given) is set when a replaced subject is followed by a
+// word no verb form agrees with ("I 2nd"): the rewrite would not read as said.
+std::vector<TextEdit> ResolvePronouns(const std::vector<Word>& words, const Speakers& who,
+                                      bool* disagrees = nullptr);
 
 // `text` with `edits` applied (edits sorted by begin; overlapping ones after
 // the first are dropped).

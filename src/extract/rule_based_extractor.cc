@@ -28,24 +28,46 @@ constexpr std::string_view kFiller[] = {
     "love", "wish", "luck", "best", "have", "fun", "enjoy", "awesome", "man", "dude", "buddy", "friend",
     "guys", "girl", "ha", "heh", "yay", "woohoo", "whoa", "cheers", "welcome", "anytime", "course", "was",
     "will", "do", "too", "by", "on", "in", "at", "with", "there", "here", "now", "just", "get", "got",
-    "gotta", "go", "going", "great!", "neat", "stuff", "things", "thing", "pretty", "totally", "um", "uh"};
+    "gotta", "go", "going", "great!", "neat", "stuff", "things", "thing", "pretty", "totally", "um", "uh",
+    // Introductions: "My name is Maya", "nice to meet you".
+    "my", "name", "meet", "meeting", "call", "called"};
 
 bool IsFiller(std::string_view w) { return std::find(std::begin(kFiller), std::end(kFiller), w) != std::end(kFiller); }
 
-bool IsPreposition(std::string_view w) {
-  // Also approximations: "about five years ago" -> "about 2018".
-  static constexpr std::string_view kPreps[] = {"on",     "in",    "since",  "until",  "till",          "by",
-                                                "from",   "before", "after", "during", "of",            "around",
-                                                "about",  "roughly", "nearly", "almost", "approximately", "circa"};
-  return std::find(std::begin(kPreps), std::end(kPreps), w) != std::end(kPreps);
+// How a resolved time expression is annotated: "on 2023-05-07", "in
+// 2023-05", "during 2023-05-01..2023-05-07", "since 2023-05-01".
+std::string TimeAnnotation(const TimeMention& m, bool since) {
+  if (since) return "since " + FormatIsoDate(m.from_ms);
+  const int64_t days = (m.to_ms - m.from_ms) / kMsPerDay;
+  const char* prefix = days == 1 ? "on " : m.normalized.find("..") == std::string::npos ? "in " : "during ";
+  return prefix + m.normalized;
 }
 
-// How a relative time expression reads once resolved.
-std::string TimeReplacement(const TimeMention& m, bool after_preposition) {
-  const int64_t days = (m.to_ms - m.from_ms) / kMsPerDay;
-  std::string prefix;
-  if (!after_preposition) prefix = days == 1 ? "on " : m.normalized.find("..") == std::string::npos ? "in " : "during ";
-  return prefix + m.normalized;
+// `text` with the annotations before its final punctuation: "Maya starts on
+// April 1st (on 2024-04-01)." The words said stay as they were.
+// A closing quote or bracket keeps its punctuation inside: the annotation
+// then follows it ("... called \"Home.\" (on 2023-05-07)").
+std::string Annotate(std::string text, const std::vector<std::string>& annotations) {
+  std::string note;
+  for (size_t i = 0; i < annotations.size(); ++i) note += (i ? "; " : "") + annotations[i];
+  if (!note.empty()) note = " (" + note + ")";
+  const char last = text.empty() ? '\0' : text.back();
+  if (last == '"' || last == ')' || last == '\'') return text + note;
+  size_t end = text.size();
+  while (end > 0 && (text[end - 1] == '.' || text[end - 1] == '!' || text[end - 1] == '?')) --end;
+  std::string tail = text.substr(end);
+  text.resize(end);
+  return text + note + (tail.empty() ? "." : tail);
+}
+
+// Fact attributes and relations whose state a dated event in the same
+// sentence begins: moving, a new job, adopting a pet, taking up a hobby.
+bool StartsWithAnEvent(std::string_view kind) {
+  static constexpr std::string_view kKinds[] = {
+      "home",    "lives_in",   "lived_in",   "works_at",     "occupation", "works_as",      "owns",
+      "pet",     "pet_of",     "diet",       "hobby",        "member_of",  "volunteers_at", "partner_of",
+      "attended", "visited",   "met",        "relationship_status"};
+  return std::find(std::begin(kKinds), std::end(kKinds), kind) != std::end(kKinds);
 }
 
 std::string CapitaliseFirst(std::string s) {
@@ -85,19 +107,37 @@ Result<Extraction> RuleBasedExtractor::Extract(const ExtractionInput& input) {
     const std::vector<Word> words = TokenizeWords(sentence);
     if (words.empty()) continue;
     const bool question = sentence.back() == '?';
-    if (!question) ExtractSentencePatterns(words, who, known, &findings);
 
     // Which time expressions fall in this sentence.
     std::vector<const TimeMention*> here;
     for (const auto& m : times) {
       if (m.begin >= span.begin && m.end <= span.end) here.push_back(&m);
     }
+    if (!question) {
+      const size_t facts_before = findings.facts.size(), relations_before = findings.relations.size();
+      ExtractSentencePatterns(words, who, known, &findings);
+      // "I moved to Lakewood last month": true since then, not since the
+      // turn. Only a time already begun starts a state ("moving next month"
+      // is not yet true), and only for states a dated event begins ("I love
+      // hiking in the fall" does not start the liking).
+      if (!here.empty() && here.front()->from_ms <= turn.time_ms) {
+        const TimeMs valid_from = here.front()->from_ms;
+        for (size_t k = facts_before; k < findings.facts.size(); ++k) {
+          if (StartsWithAnEvent(findings.facts[k].attribute)) findings.facts[k].valid_from_ms = valid_from;
+        }
+        for (size_t k = relations_before; k < findings.relations.size(); ++k) {
+          if (StartsWithAnEvent(findings.relations[k].relation)) findings.relations[k].valid_from_ms = valid_from;
+        }
+      }
+    }
     size_t content = 0, total = 0;
     bool first_person = false, second_person = false;
     for (const Word& w : words) {
       if (w.punct) continue;
       ++total;
-      if (!IsFiller(w.lower)) ++content;
+      // The participants' names carry nothing alone: "Hi, I am Maya".
+      const bool participant = std::find(known.begin(), known.end(), w.text) != known.end();
+      if (!IsFiller(w.lower) && !participant) ++content;
       const std::string& l = w.lower;
       if (l == "i" || l == "i'm" || l == "i've" || l == "i'll" || l == "i'd" || l == "me" || l == "my" ||
           l == "we" || l == "our" || l == "us" || l == "we're" || l == "we've") {
@@ -107,36 +147,26 @@ Result<Extraction> RuleBasedExtractor::Extract(const ExtractionInput& input) {
     }
     if (question || content == 0 || (total < 3 && here.empty())) continue;
 
-    std::vector<TextEdit> edits = ResolvePronouns(words, who);
+    bool disagrees = false;
+    std::vector<TextEdit> edits = ResolvePronouns(words, who, &disagrees);
+    // A unit says what was said or is not made.
+    if (disagrees) continue;
+    std::vector<std::string> annotations;
     for (const TimeMention* m : here) {
       if (m->absolute) continue;
       const size_t b = m->begin - span.begin;
-      // The word before the expression decides whether it needs "on"/"in".
-      bool after_prep = false;
+      // "since May", "since last month": the start is what it says.
+      bool since = sentence.substr(b, 6) == "since " || sentence.substr(b, 6) == "Since ";
       for (size_t k = words.size(); k-- > 0;) {
         if (words[k].end <= b) {
-          after_prep = !words[k].punct && IsPreposition(words[k].lower);
+          since = since || words[k].lower == "since";
           break;
         }
       }
-      // "Yesterday was amazing": the expression is the subject, not a time adverbial.
-      for (const Word& w : words) {
-        if (w.begin >= m->end - span.begin) {
-          if (w.lower == "was" || w.lower == "is" || w.lower == "has" || w.lower == "had" || w.lower == "will") {
-            after_prep = true;
-          }
-          break;
-        }
-      }
-      // "since May" keeps its "since": the start is what it says.
-      const bool since = sentence.substr(b, 6) == "since " || sentence.substr(b, 6) == "Since ";
-      edits.push_back({b, m->end - span.begin,
-                       since ? std::string(sentence.substr(b, 6)) + FormatIsoDate(m->from_ms) : TimeReplacement(*m, after_prep)});
+      annotations.push_back(TimeAnnotation(*m, since));
     }
     EventUnit unit;
-    unit.text = CapitaliseFirst(ApplyEdits(sentence, std::move(edits)));
-    const char last = unit.text.back();
-    if (last != '.' && last != '!' && last != '"' && last != ')') unit.text.push_back('.');
+    unit.text = Annotate(CapitaliseFirst(ApplyEdits(sentence, std::move(edits))), annotations);
     unit.subject = (!first_person && second_person && !who.addressee.empty()) ? who.addressee : turn.speaker;
     unit.time_ms = turn.time_ms;
     if (!here.empty()) {
@@ -149,7 +179,7 @@ Result<Extraction> RuleBasedExtractor::Extract(const ExtractionInput& input) {
   }
 
   for (auto& f : findings.facts) {
-    f.valid_from_ms = turn.time_ms;
+    if (f.valid_from_ms == 0) f.valid_from_ms = turn.time_ms;
     AddSource(turn.source_id, &f.source_ids);
   }
   for (auto& r : findings.relations) {

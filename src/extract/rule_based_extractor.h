@@ -19,7 +19,7 @@ namespace engram {
 class RuleBasedExtractor final : public Extractor {
  public:
   // Bumped whenever a rule change alters what is extracted.
-  static constexpr const char* kIdentity = "rule-based/1";
+  static constexpr const char* kIdentity = "rule-based/2";
 
   std::string identity() const override { return kIdentity; }
 

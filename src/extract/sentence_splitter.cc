@@ -11,9 +11,11 @@ namespace {
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 // The word that ends just before position `dot` (letters and inner dots).
+// An ordinal's suffix is no word: "on April 1st." ends the sentence.
 std::string_view WordBefore(std::string_view text, size_t dot) {
   size_t b = dot;
   while (b > 0 && (std::isalpha(static_cast<unsigned char>(text[b - 1])) || text[b - 1] == '.')) --b;
+  if (b > 0 && std::isdigit(static_cast<unsigned char>(text[b - 1]))) return {};
   return text.substr(b, dot - b);
 }
 

@@ -236,6 +236,42 @@ class Matcher {
     return false;
   }
 
+  // A past-tense verb anywhere in the sentence of token i ("I started on
+  // April 1st", "On Monday I saw Leo"): an undated day or month is then the
+  // latest one before the anchor.
+  bool PastCue(size_t i) const {
+    static constexpr std::string_view kPast[] = {
+        "was",   "were",   "had",    "did",   "didn't", "wasn't", "weren't", "hadn't", "went",   "got",
+        "came",  "saw",    "made",   "took",  "met",    "left",   "found",   "gave",   "told",   "said",
+        "bought", "ran",   "won",    "lost",  "wrote",  "began",  "ate",     "drove",  "flew",   "felt",
+        "heard", "kept",   "sat",    "spent", "thought", "brought", "sold",  "swam",   "sang",   "became",
+        "taught", "caught", "paid",  "ago",   "yesterday", "last", "been"};
+    auto in_sentence = [&](size_t k) {
+      const std::string& w = toks_[k].lower;
+      return w != "." && w != "!" && w != "?";
+    };
+    auto past = [&](size_t k) {
+      const std::string& w = toks_[k].lower;
+      for (std::string_view p : kPast) {
+        if (w == p) return true;
+      }
+      // "started", "moved"; not the adjectives in "I'm excited", "is married".
+      if (w.size() > 4 && w.compare(w.size() - 2, 2, "ed") == 0 && w != "need" && w != "feed" && w != "speed") {
+        const std::string& before = k > 0 ? toks_[k - 1].lower : w;
+        return before != "am" && before != "is" && before != "are" && before != "be" && before != "i'm" &&
+               before != "so" && before != "very" && before != "really" && before != "get" && before != "'m";
+      }
+      return false;
+    };
+    for (size_t k = i; k-- > 0 && in_sentence(k);) {
+      if (past(k)) return true;
+    }
+    for (size_t k = i + 1; k < toks_.size() && in_sentence(k); ++k) {
+      if (past(k)) return true;
+    }
+    return false;
+  }
+
   // True when token i is a month name: "May" must be capitalised or follow a
   // word that introduces a date, since "may" is mostly the verb.
   int MonthAt(size_t i) const {
@@ -276,6 +312,17 @@ class Matcher {
       mi -= 12;
     }
     return mi;
+  }
+
+  // Month `m` for token i: with a future cue the next one, with a past cue
+  // the last one, otherwise whichever is nearer ("my exam is in May" said in
+  // March: this May), the past one on a tie.
+  int64_t MonthFor(int m, size_t i) const {
+    if (FutureCue(i)) return NearMonth(m, true);
+    const int64_t before = NearMonth(m, false);
+    if (PastCue(i)) return before;
+    const int64_t after = NearMonth(m, true);
+    return after - anchor_month_ < anchor_month_ - before ? after : before;
   }
 
   // Tries every rule at token i. Returns the token after the match (i when
@@ -391,26 +438,34 @@ class Matcher {
     return ResolveDayMonth(i, d, m, r) ? k + 1 : i;
   }
 
+  // A day and month without a year: with a future cue the next one on or
+  // after the anchor day, with a past cue the last one on or before it,
+  // otherwise the nearer of the two ("I start on April 1st" said in March:
+  // this April), the past one on a tie.
   bool ResolveDayMonth(size_t i, int d, int m, Range* r) {
-    bool future = FutureCue(i);
+    const bool future = FutureCue(i);
+    const bool past = !future && PastCue(i);
     int64_t y = AnchorYear();
     if (!ValidDay(y, m, d) && !(m == 2 && d == 29)) return false;
-    // The candidate in the anchor's year, moved a year back (or forward with
-    // a future cue) when it falls on the wrong side of the anchor day.
     auto day_in = [&](int64_t year) -> std::optional<int64_t> {
       if (!ValidDay(year, m, d)) return std::nullopt;
       return DaysFromCivil(year, m, d);
     };
-    for (int step = 0; step < 8; ++step) {
-      int64_t year = future ? y + step : y - step;
-      auto day = day_in(year);
-      if (!day) continue;
-      if (future ? *day >= today_ : *day <= today_) {
-        *r = Day(*day);
-        return true;
+    // The nearest candidate on the given side of the anchor day.
+    auto nearest = [&](bool after) -> std::optional<int64_t> {
+      for (int step = 0; step < 8; ++step) {
+        auto day = day_in(after ? y + step : y - step);
+        if (day && (after ? *day >= today_ : *day <= today_)) return day;
       }
-    }
-    return false;
+      return std::nullopt;
+    };
+    std::optional<int64_t> before = future ? std::nullopt : nearest(false);
+    std::optional<int64_t> after = past ? std::nullopt : nearest(true);
+    std::optional<int64_t> day = before;
+    if (after && (!before || *after - today_ < today_ - *before)) day = after;
+    if (!day) return false;
+    *r = Day(*day);
+    return true;
   }
 
   size_t MatchRelative(size_t i, Range* r, size_t* first) {
@@ -480,8 +535,11 @@ class Matcher {
     // "N units ago", "a few/couple of units ago", "in N units".
     if (size_t n = MatchAgo(i, r); n > i) return n;
     // Weekdays: "on Saturday", "Saturday"; past unless a future cue.
+    // "every Saturday", "each Monday": a habit, not a day.
     if (int wd = WeekdayIndex(w); wd >= 0) {
-      if (FutureCue(i)) return *r = Day(t + ((wd - Weekday(t) + 6) % 7 + 1)), i + 1;
+      if (i > 0 && (W(i - 1) == "every" || W(i - 1) == "each")) return i;
+      // A plan in the present tense ("I start on Monday") is the coming one.
+      if (FutureCue(i) || !PastCue(i)) return *r = Day(t + ((wd - Weekday(t) + 6) % 7 + 1)), i + 1;
       return *r = Day(t - ((Weekday(t) - wd + 6) % 7 + 1)), i + 1;
     }
     // "in May", "since May", "early May": a month without a year.
@@ -492,7 +550,7 @@ class Matcher {
         Range absolute;
         size_t absolute_first;
         if (MatchAbsolute(k, &absolute, &absolute_first) > k) return i;  // "in May 2022": the date itself
-        int64_t mi = NearMonth(m, w != "since" && FutureCue(i));
+        int64_t mi = w == "since" ? NearMonth(m, false) : MonthFor(m, i);
         if (w == "since") {
           *r = Range{MonthStart(mi), t + 1, false};
           return k + 1;

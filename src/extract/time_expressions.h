@@ -5,16 +5,18 @@
 //
 // Semantics (all UTC, day granularity or wider, ranges half-open [from, to)):
 // - Weeks run Monday..Sunday; a weekend is Saturday..Sunday.
-// - "last <weekday>" / "on <weekday>" / a bare weekday: the nearest such day
-//   strictly before the anchor day; "next <weekday>": the nearest strictly
-//   after; "this <weekday>": that day of the anchor's week. A future cue
-//   earlier in the same sentence ("will", "'ll", "going to", "gonna",
-//   "planning to", ...) turns a bare "on <weekday>" / "in <month>" / a day
-//   and month without a year into the nearest occurrence on or after the
-//   anchor instead.
-// - "in May" (no year): the latest May that starts on or before the anchor
-//   month (May itself when the anchor is in May); with a future cue, the
-//   earliest May that ends on or after the anchor month.
+// - "last <weekday>": the nearest such day strictly before the anchor day;
+//   "next <weekday>": the nearest strictly after; "this <weekday>": that day
+//   of the anchor's week. "every/each <weekday>" is a habit, not a day.
+// - A bare "on <weekday>" / "in <month>" / day and month without a year
+//   follow the tense of their sentence: a future cue earlier in it ("will",
+//   "'ll", "going to", "gonna", "planning to", ...) gives the nearest
+//   occurrence on or after the anchor; else a past cue anywhere in it
+//   ("was", "went", "-ed", "ago", ...) the latest on or before it; else (the
+//   present tense: "I start on April 1st") the coming weekday, or the nearer
+//   month / day and month (the past one on a tie). "In May" backwards is
+//   the latest May starting on or before the anchor month (May itself in
+//   May); forwards, the earliest ending on or after it.
 // - "N days ago": that day; "N weeks ago": the Monday..Sunday week holding the
 //   day 7N days before; "N months/years ago": that calendar month/year;
 //   "a few"/"several" X ago: the range from 4 to 2 units back; "a couple of"

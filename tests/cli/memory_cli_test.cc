@@ -219,12 +219,13 @@ TEST_F(MemoryCliTest, ProfileJsonShowsCurrentFactsHistoryAndAsOf) {
                          Not(Contains("Nadia home=Denver")), Not(Contains("Nadia hobby=bouldering"))));
   for (const auto& f : now) EXPECT_THAT(f, ::testing::StartsWith("Nadia ")) << "--speaker filters";
 
+  // "I moved to Seattle last month" (said 2023-06-12) ends Denver when the move began: 2023-05-01.
   std::vector<std::string> history = facts_of({"--speaker", "Nadia", "--history"});
-  EXPECT_THAT(history, AllOf(Contains("Nadia home=Denver until 2023-06-12T18:30:00Z"),
+  EXPECT_THAT(history, AllOf(Contains("Nadia home=Denver until 2023-05-01T00:00:00Z"),
                              Contains("Nadia dislikes=coffee until 2023-09-20T09:22:00Z"), Contains("Nadia home=Seattle")));
 
   std::vector<std::string> spring = facts_of({"--speaker", "Nadia", "--as-of", "2023-04-15T00:00:00Z"});
-  EXPECT_THAT(spring, AllOf(Contains("Nadia home=Denver until 2023-06-12T18:30:00Z"),
+  EXPECT_THAT(spring, AllOf(Contains("Nadia home=Denver until 2023-05-01T00:00:00Z"),
                             Contains("Nadia hobby=bouldering until 2023-06-12T18:34:00Z"),
                             Not(Contains("Nadia home=Seattle"))));
 
@@ -260,7 +261,7 @@ TEST_F(MemoryCliTest, GraphAsOfShowsThePastAndDotMarksClosedEdges) {
   EXPECT_THAT(spring, AllOf(Contains(::testing::StartsWith("Nadia lives_in Denver")),
                             Not(Contains(::testing::StartsWith("Nadia lives_in Seattle")))));
   std::vector<std::string> all = relations_of({});
-  EXPECT_THAT(all, AllOf(Contains("Nadia lives_in Denver until 2023-06-12T18:30:00Z"),
+  EXPECT_THAT(all, AllOf(Contains("Nadia lives_in Denver until 2023-05-01T00:00:00Z"),
                          Contains("Nadia lives_in Seattle")));
   std::vector<std::string> no_mentions = relations_of({"--no-mentions"});
   EXPECT_THAT(no_mentions, Not(Contains(::testing::HasSubstr(" mentioned_with "))));
@@ -268,7 +269,7 @@ TEST_F(MemoryCliTest, GraphAsOfShowsThePastAndDotMarksClosedEdges) {
 
   RunResult dot = Run({"graph", "--store", SharedStore(), "--tenant", kTenant, "--format", "dot"});
   ASSERT_EQ(dot.exit_code, 0) << dot.err;
-  EXPECT_THAT(dot.out, HasSubstr(R"x("Nadia" -> "Denver" [label="lives_in (2023-03-04 to 2023-06-12)", style=dashed)x"));
+  EXPECT_THAT(dot.out, HasSubstr(R"x("Nadia" -> "Denver" [label="lives_in (2023-03-04 to 2023-05-01)", style=dashed)x"));
   EXPECT_THAT(dot.out, HasSubstr(R"("Nadia" -> "Seattle" [label="lives_in"];)"));
 
   RunResult bad = Run({"graph", "--store", SharedStore(), "--tenant", kTenant, "--as-of", "someday"});

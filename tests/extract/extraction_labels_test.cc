@@ -24,6 +24,7 @@
 #include "common/time_format.h"
 #include "common/utf8.h"
 #include "engram/extractor.h"
+#include "extract/time_expressions.h"
 
 namespace engram {
 namespace {
@@ -117,7 +118,12 @@ Scores Evaluate(const std::string& name) {
     }
     for (const auto& f : result->facts) {
       got_facts.insert({Norm(f.subject), f.attribute, Norm(f.value), f.negated});
-      EXPECT_EQ(f.valid_from_ms, input.turn.time_ms);
+      // Valid from the turn, or from a time the statement names.
+      bool named_time = false;
+      for (const TimeMention& m : FindTimeExpressions(input.turn.text, input.turn.time_ms)) {
+        named_time = named_time || f.valid_from_ms == m.from_ms;
+      }
+      EXPECT_TRUE(f.valid_from_ms == input.turn.time_ms || named_time) << input.turn.text;
       EXPECT_EQ(f.source_ids, std::vector<std::string>{input.turn.source_id});
     }
     for (const auto& r : result->relations) {

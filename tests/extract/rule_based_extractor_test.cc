@@ -59,7 +59,7 @@ TEST(RuleBasedExtractorTest, EventUnitResolvesSpeakerAndRelativeDate) {
   auto x = ExtractTurn("Caroline", "I went to a LGBTQ support group yesterday and it was so powerful.", kPair);
   ASSERT_EQ(x.units.size(), 1u);
   const EventUnit& u = x.units[0];
-  EXPECT_EQ(u.text, "Caroline went to a LGBTQ support group on 2023-05-07 and it was so powerful.");
+  EXPECT_EQ(u.text, "Caroline went to a LGBTQ support group yesterday and it was so powerful (on 2023-05-07).");
   EXPECT_EQ(u.subject, "Caroline");
   EXPECT_EQ(u.time_ms, At("2023-05-08T13:56:00Z"));
   EXPECT_EQ(u.event_from_ms, At("2023-05-07"));
@@ -71,30 +71,30 @@ TEST(RuleBasedExtractorTest, EventUnitResolvesSpeakerAndRelativeDate) {
 TEST(RuleBasedExtractorTest, RangesKeepTheirLastDayAsInclusiveEnd) {
   auto x = ExtractTurn("Caroline", "I painted a lot last week.", kPair);
   ASSERT_EQ(x.units.size(), 1u);
-  EXPECT_EQ(x.units[0].text, "Caroline painted a lot during 2023-05-01..2023-05-07.");
+  EXPECT_EQ(x.units[0].text, "Caroline painted a lot last week (during 2023-05-01..2023-05-07).");
   EXPECT_EQ(x.units[0].event_from_ms, At("2023-05-01"));
   EXPECT_EQ(x.units[0].event_to_ms, At("2023-05-07"));
 }
 
-TEST(RuleBasedExtractorTest, TimeAfterAPrepositionGetsNoSecondPreposition) {
+TEST(RuleBasedExtractorTest, TimeAfterSinceIsAnnotatedAsAStart) {
   auto x = ExtractTurn("Caroline", "I have been sober since last month.", kPair, "2024-01-02T09:00:00Z");
   ASSERT_EQ(x.units.size(), 1u);
-  EXPECT_EQ(x.units[0].text, "Caroline has been sober since 2023-12.");
+  EXPECT_EQ(x.units[0].text, "Caroline has been sober since last month (since 2023-12-01).");
 }
 
-TEST(RuleBasedExtractorTest, TimeAsSubjectOrApproximationReadsNaturally) {
+TEST(RuleBasedExtractorTest, TimeAsSubjectOrApproximationKeepsItsWords) {
   auto x = ExtractTurn("Caroline", "Yesterday was amazing! I started painting about five years ago.", kPair);
   ASSERT_EQ(x.units.size(), 2u);
-  EXPECT_EQ(x.units[0].text, "2023-05-07 was amazing!");
-  EXPECT_EQ(x.units[1].text, "Caroline started painting about 2018.");
+  EXPECT_EQ(x.units[0].text, "Yesterday was amazing (on 2023-05-07)!");
+  EXPECT_EQ(x.units[1].text, "Caroline started painting about five years ago (in 2018).");
   auto since = ExtractTurn("Caroline", "I've been sober since May.", kPair);
   ASSERT_EQ(since.units.size(), 1u);
-  EXPECT_EQ(since.units[0].text, "Caroline has been sober since 2023-05-01.");
+  EXPECT_EQ(since.units[0].text, "Caroline has been sober since May (since 2023-05-01).");
   EXPECT_EQ(since.units[0].event_to_ms, At("2023-05-08"));
   // "read" is its own past tense: left as it is.
   auto y = ExtractTurn("Caroline", "I read that book last year.", kPair);
   ASSERT_EQ(y.units.size(), 1u);
-  EXPECT_EQ(y.units[0].text, "Caroline read that book in 2022.");
+  EXPECT_EQ(y.units[0].text, "Caroline read that book last year (in 2022).");
 }
 
 TEST(RuleBasedExtractorTest, FirstAndSecondPersonBecomeTheParticipants) {
@@ -314,7 +314,7 @@ TEST(RuleBasedExtractorTest, SameInputSameOutput) {
   ASSERT_EQ(a.facts.size(), b.facts.size());
   for (size_t i = 0; i < a.facts.size(); ++i) EXPECT_EQ(a.facts[i].value, b.facts[i].value);
   ASSERT_EQ(a.relations.size(), b.relations.size());
-  EXPECT_EQ(NewRuleBasedExtractor()->identity(), "rule-based/1");
+  EXPECT_EQ(NewRuleBasedExtractor()->identity(), "rule-based/2");
 }
 
 TEST(RuleBasedExtractorTest, OneExtractorServesManyThreads) {
@@ -342,7 +342,83 @@ TEST(RuleBasedExtractorTest, OneExtractorServesManyThreads) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(mismatches, std::vector<int>(4, 0));
-  EXPECT_EQ(expected->units[0].text, "Caroline's sister Anna moved to Paris in 2023-12.");
+  EXPECT_EQ(expected->units[0].text, "Caroline's sister Anna moved to Paris last month (in 2023-12).");
+}
+
+TEST(RuleBasedExtractorTest, ReplacedSubjectsOnlyWhereTheVerbAgrees) {
+  auto x = ExtractTurn("Caroline",
+                       "I haven't found a group yet. I start on Monday. My sister and I go hiking. "
+                       "I'm a nurse and I work nights. I'd been there before. I quit my job.",
+                       kPair);
+  ASSERT_EQ(x.units.size(), 6u);
+  EXPECT_EQ(x.units[0].text, "Caroline hasn't found a group yet.");
+  EXPECT_EQ(x.units[1].text, "Caroline starts on Monday (on 2023-05-15).");
+  EXPECT_EQ(x.units[2].text, "Caroline's sister and Caroline go hiking.");
+  EXPECT_EQ(x.units[3].text, "Caroline is a nurse and Caroline works nights.");
+  EXPECT_EQ(x.units[4].text, "Caroline had been there before.");
+  EXPECT_EQ(x.units[5].text, "Caroline quit Caroline's job.");
+  // "you" as an object keeps the verb after it; as a subject it agrees.
+  auto y = ExtractTurn("Caroline", "I saw you play at the park. You always make me laugh.", kPair);
+  ASSERT_EQ(y.units.size(), 2u);
+  EXPECT_EQ(y.units[0].text, "Caroline saw Melanie play at the park.");
+  EXPECT_EQ(y.units[1].text, "Melanie always makes Caroline laugh.");
+  // A subject "you" inside a clause; a plural "you" stays; objects keep
+  // what follows them; "wanna" agrees too.
+  auto z = ExtractTurn("Caroline",
+                       "I love the people you work with. You all look so happy! Wishing you many happy years. "
+                       "I wanna start a studio. We did a piece called \"Finding Freedom.\"",
+                       kPair);
+  ASSERT_EQ(z.units.size(), 5u);
+  EXPECT_EQ(z.units[0].text, "Caroline loves the people Melanie works with.");
+  EXPECT_EQ(z.units[1].text, "You all look so happy!");
+  EXPECT_EQ(z.units[2].text, "Wishing Melanie many happy years.");
+  EXPECT_EQ(z.units[3].text, "Caroline wants to start a studio.");
+  EXPECT_EQ(z.units[4].text, "Caroline and others did a piece called \"Finding Freedom.\"");
+  auto hyphen = ExtractTurn("Caroline", "I color-code my notes.", kPair);
+  ASSERT_EQ(hyphen.units.size(), 1u);
+  EXPECT_EQ(hyphen.units[0].text, "Caroline color-codes Caroline's notes.");
+}
+
+TEST(RuleBasedExtractorTest, IntroductionsAndHabitsAreNotRewritten) {
+  EXPECT_TRUE(ExtractTurn("Caroline", "Hi, I am Caroline.", kPair).units.empty());
+  EXPECT_TRUE(ExtractTurn("Caroline", "My name is Caroline. Nice to meet you!", kPair).units.empty());
+  auto x = ExtractTurn("Caroline", "I play tennis every Saturday.", kPair);
+  ASSERT_EQ(x.units.size(), 1u);
+  EXPECT_EQ(x.units[0].text, "Caroline plays tennis every Saturday.");
+  EXPECT_EQ(x.units[0].event_from_ms, 0);
+}
+
+TEST(RuleBasedExtractorTest, FactsAndRelationsAreValidFromTheEventTheyName) {
+  auto x = ExtractTurn("Caroline", "I moved to Lakewood last month. I love hiking in the fall.", kPair,
+                       "2024-01-02T09:00:00Z");
+  bool home = false, likes = false;
+  for (const auto& f : x.facts) {
+    if (f.attribute == "home" && f.value == "Lakewood") {
+      home = true;
+      EXPECT_EQ(f.valid_from_ms, At("2023-12-01"));
+    }
+    if (f.attribute == "likes" && f.value == "hiking") {
+      likes = true;
+      EXPECT_EQ(f.valid_from_ms, At("2024-01-02T09:00:00Z"));  // a taste is not begun by the fall
+    }
+  }
+  EXPECT_TRUE(home);
+  EXPECT_TRUE(likes);
+  bool lives_in = false;
+  for (const auto& r : x.relations) {
+    if (r.relation == "lives_in" && r.object == "Lakewood") {
+      lives_in = true;
+      EXPECT_EQ(r.valid_from_ms, At("2023-12-01"));
+      EXPECT_EQ(r.time_ms, At("2024-01-02T09:00:00Z"));
+    }
+  }
+  EXPECT_TRUE(lives_in);
+  // Without a time, the turn's; a plan not yet begun starts nothing.
+  for (const char* text : {"I live in Lakewood.", "I'm moving to Lakewood next month."}) {
+    auto y = ExtractTurn("Caroline", text, kPair, "2024-01-02T09:00:00Z");
+    for (const auto& f : y.facts) EXPECT_EQ(f.valid_from_ms, At("2024-01-02T09:00:00Z")) << text;
+    for (const auto& r : y.relations) EXPECT_EQ(r.valid_from_ms, 0) << text;
+  }
 }
 
 TEST(SentenceSplitterTest, SplitsOnEndPunctuationButNotAbbreviations) {
@@ -351,6 +427,11 @@ TEST(SentenceSplitterTest, SplitsOnEndPunctuationButNotAbbreviations) {
   for (const auto& s : SplitSentences(text)) got.push_back(text.substr(s.begin, s.end - s.begin));
   EXPECT_EQ(got, (std::vector<std::string>{"Dr. Smith came by.", "It was 3.5 hours!", "Was it?", "Yes...",
                                            "New line here"}));
+  // An ordinal's suffix is not the abbreviation "St.".
+  const std::string dates = "I start on April 1st. Main St. is closed.";
+  got.clear();
+  for (const auto& s : SplitSentences(dates)) got.push_back(dates.substr(s.begin, s.end - s.begin));
+  EXPECT_EQ(got, (std::vector<std::string>{"I start on April 1st.", "Main St. is closed."}));
 }
 
 TEST(TextWordsTest, CapitalsInAnyScript) {

@@ -169,5 +169,31 @@ TEST(TimeExpressionsTest, CurlyApostrophesAndUtf8DoNotConfuseTheScanner) {
   EXPECT_EQ(One("Zoë left yesterday 🎉", "2023-03-01T10:00:00Z"), "yesterday=2023-02-28");
 }
 
+TEST(TimeExpressionsTest, UndatedDaysAndMonthsFollowTheTense) {
+  // 2024-03-15 is a Friday. Present tense: the nearer occurrence.
+  EXPECT_EQ(One("I start on April 1st.", "2024-03-15T10:00:00Z"), "April 1st=2024-04-01");
+  EXPECT_EQ(One("My birthday is on January 5th.", "2024-03-15T10:00:00Z"), "January 5th=2024-01-05");
+  EXPECT_EQ(One("My exam is on December 3rd.", "2023-11-20T10:00:00Z"), "December 3rd=2023-12-03");
+  EXPECT_EQ(One("The wedding is in May.", "2024-03-15T10:00:00Z"), "May=2024-05");
+  // A past verb anywhere in the sentence: the last one.
+  EXPECT_EQ(One("I started on April 1st.", "2024-03-15T10:00:00Z"), "April 1st=2023-04-01");
+  EXPECT_EQ(One("On April 1st we moved.", "2024-03-15T10:00:00Z"), "April 1st=2023-04-01");
+  EXPECT_EQ(One("I started painting in May.", "2024-03-15T10:00:00Z"), "May=2023-05");
+  EXPECT_EQ(One("I visited Rome last April.", "2024-03-15T10:00:00Z"), "last April=2023-04");
+  // A future cue: the next one.
+  EXPECT_EQ(One("I will start on March 1st.", "2024-03-15T10:00:00Z"), "March 1st=2025-03-01");
+}
+
+TEST(TimeExpressionsTest, WeekdaysInThePresentTenseAreTheComingOnes) {
+  EXPECT_EQ(One("I start my new job on Monday.", "2024-03-15T10:00:00Z"), "Monday=2024-03-18");
+  EXPECT_EQ(One("I saw Leo on Monday.", "2024-03-15T10:00:00Z"), "Monday=2024-03-11");
+  EXPECT_EQ(One("Monday was a long day.", "2024-03-15T10:00:00Z"), "Monday=2024-03-11");
+}
+
+TEST(TimeExpressionsTest, HabitsAreNotDates) {
+  EXPECT_EQ(One("I play tennis every Saturday.", "2024-03-15T10:00:00Z"), "found 0");
+  EXPECT_EQ(One("We meet each Monday.", "2024-03-15T10:00:00Z"), "found 0");
+}
+
 }  // namespace
 }  // namespace engram
