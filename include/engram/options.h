@@ -58,11 +58,12 @@ struct Options {
   // is given up. Default 5.
   int enrichment_max_attempts = 5;
 
-  // Vector index per tenant, as a FAISS-style description: "Auto" (default:
-  // exact "Flat" below 2000 vectors, then an HNSW graph over int8 codes
-  // built once and grown incrementally), "Flat" (always exact), "Int8",
-  // "HNSW32", "IVF1024,Flat", ... (docs/vector-index.md).
-  std::string vector_index = "Auto";
+  // Vector index per tenant, as a FAISS-style description: "Flat" (exact,
+  // default), "Auto" (exact below 2000 vectors, then an HNSW graph over
+  // int8 codes built once and grown incrementally: check its recall on your
+  // embedder's vectors first, docs/vector-index.md), "Int8", "HNSW32",
+  // "IVF1024,Flat", ...
+  std::string vector_index = "Flat";
 
   // Working memory per tenant and session: the most recent turns, at most
   // this many (default 12) and at most this many tokens (default 1024).
