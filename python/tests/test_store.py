@@ -171,6 +171,22 @@ class TiersTest(StoreTestCase):
             self.assertEqual([t.id for t in working], ["s1:1", "s1:2", "s1:3"])
             json.dumps([f.to_dict() for f in facts] + [graph.to_dict()] + [s.to_dict() for s in summaries])
 
+    def test_graph_closes_replaced_relations_and_shows_the_past(self):
+        with self.open() as store:
+            store.observe_batch("nadia", [
+                {"session": "a", "time": "2023-03-04T10:00:00Z", "speaker": "Nadia",
+                 "text": "I live in Denver, the mountains are close.", "id": "a:1"},
+                {"session": "b", "time": "2023-06-12T18:30:00Z", "speaker": "Nadia",
+                 "text": "Big news: I moved to Seattle last month!", "id": "b:1"},
+            ])
+            homes = {r.object: r for r in store.graph("nadia", "Nadia").relations if r.relation == "lives_in"}
+            self.assertEqual(set(homes), {"Denver", "Seattle"})
+            self.assertIsNone(homes["Seattle"].valid_to)
+            self.assertIsNotNone(homes["Denver"].valid_to)
+            self.assertEqual(homes["Denver"].valid_to, homes["Seattle"].valid_from)
+            april = store.graph("nadia", "Nadia", as_of=datetime(2023, 4, 1, tzinfo=timezone.utc))
+            self.assertEqual([r.object for r in april.relations if r.relation == "lives_in"], ["Denver"])
+
     def test_rebuild_keeps_recall_working(self):
         with self.open() as store:
             store.observe_batch("dana", TURNS)
