@@ -1,5 +1,8 @@
 #include "store/doc_vectors.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -78,7 +81,12 @@ const float* HalfTable() {
 bool CpuHasF16c() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+  if (!__builtin_cpu_supports("avx2")) return false;  // also checks the OS saves the AVX state
+  // F16C is CPUID leaf 1, ECX bit 29 (clang's __builtin_cpu_supports does
+  // not know the name).
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+  return (ecx & (1u << 29)) != 0;
 #else
   return false;
 #endif
