@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "index/distance_kernels.h"
+#include "testing/under_sanitizer.h"
 
 namespace engram {
 namespace {
@@ -1078,15 +1079,6 @@ TEST(RestoreGraphTest, DamagedGraphIsCorruptionNamingThePart) {
 }
 
 // --- Memory accounting -------------------------------------------------------
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-#define ENGRAM_TEST_UNDER_SANITIZER 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define ENGRAM_TEST_UNDER_SANITIZER 1
-#endif
 
 size_t HeapInUse() {
   const struct mallinfo2 m = mallinfo2();

@@ -17,6 +17,7 @@
 
 #include "engram/store.h"
 #include "testing/temp_dir.h"
+#include "testing/under_sanitizer.h"
 #include "testing/test_embedder.h"
 
 namespace engram {
@@ -136,15 +137,6 @@ TEST(TenantCacheTest, UnloadedTenantTakesWritesAndKeepsEverythingAcrossReopen) {
   ASSERT_FALSE(r->hits.empty());
   EXPECT_EQ(r->hits.front().source_ids.front(), "t0:" + std::to_string(kTurnsPerTenant));
 }
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-#define ENGRAM_TEST_UNDER_SANITIZER 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define ENGRAM_TEST_UNDER_SANITIZER 1
-#endif
 
 TEST(TenantCacheTest, AccountedBytesTrackTheHeapTheTenantsHold) {
 #ifdef ENGRAM_TEST_UNDER_SANITIZER
