@@ -78,6 +78,15 @@ struct Options {
   // unloaded (their state saved first) and loaded again on next use.
   // 0 (default): unlimited.
   size_t memory_budget_bytes = 0;
+  // Metadata per turn: at most this many entries. Default 32.
+  size_t max_metadata_entries = 32;
+  // Core memory: at most this many bytes per block (a longer write fails
+  // with InvalidArgument, nothing is truncated; default 4 KiB), at most
+  // this many blocks per tenant (default 16), and at most this share of a
+  // RecallContext budget (default 0.25).
+  size_t core_block_max_bytes = 4096;
+  size_t core_blocks_max = 16;
+  float core_context_share = 0.25f;
 };
 
 struct WriteOptions {
@@ -89,6 +98,20 @@ struct WriteOptions {
   //
   // Default false.
   bool sync = false;
+};
+
+// How Forget, ForgetFact, ForgetRelation and ForgetTenant remove memories.
+struct ForgetOptions {
+  ForgetOptions() = default;
+  ForgetOptions(const WriteOptions& write) : sync(write.sync) {}  // NOLINT(google-explicit-constructor)
+  // As WriteOptions::sync. With sync = true, when the call returns no byte
+  // of the forgotten text, vectors or derived records remains in any file
+  // of the store folder (the affected ranges are compacted, the write-ahead
+  // log rolled over and index checkpoints rewritten), and the report says
+  // the folder was checked.
+  bool sync = false;
+  // Report what would be removed; remove nothing.
+  bool dry_run = false;
 };
 
 }  // namespace engram

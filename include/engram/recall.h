@@ -41,11 +41,15 @@ struct RecallOptions {
   // refers to (the agent). Empty = unknown.
   std::string asking_user;
   std::string agent_name;
+  // Exact-match metadata filters: only turns (and what is derived from
+  // them) whose metadata holds every key with exactly that value.
+  std::map<std::string, std::string> where;
 };
 
 // One remembered item.
 struct Hit {
-  std::string kind;                     // "turn", "unit", "fact", "relation", "summary"
+  std::string kind;                     // "turn", "unit", "fact", "relation", "summary", "core"
+  std::string id;                       // stable id of a unit, fact or relation; a turn's source id
   Tier tier = Tier::kEpisodic;
   std::vector<std::string> source_ids;  // the turns it comes from
   std::string text;
@@ -54,6 +58,7 @@ struct Hit {
   TimeMs time_ms = 0;
   float score = 0;                       // the fused score used for ranking
   std::map<std::string, float> signals;  // per-signal scores: "bm25", "vector", "graph", "temporal", ...
+  std::map<std::string, std::string> metadata;  // the source turn's metadata (turns and units)
 };
 
 // How a question was read and answered: the route taken, inspectable.
@@ -77,11 +82,14 @@ struct RecallResult {
   RouteInfo route;
   int64_t embed_us = 0;   // time spent embedding the query
   int64_t search_us = 0;  // time spent on everything else
+  // False when the tenant has no records at all (a typo'd name?): the
+  // result is empty because there is nothing to search.
+  bool tenant_known = true;
 };
 
 // A prompt-ready memory context within a token budget.
 struct ContextSection {
-  std::string name;  // "working", "persona", "evidence", "related"
+  std::string name;  // "core", "working", "persona", "evidence", "related"
   std::vector<Hit> items;
 };
 
@@ -90,6 +98,7 @@ struct Context {
   std::string text;   // the rendering, at most the budget
   size_t tokens = 0;  // its size in tokens (engram's estimate: bytes / 4)
   RouteInfo route;
+  bool tenant_known = true;  // as in RecallResult
 };
 
 struct GraphView {

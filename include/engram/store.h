@@ -3,8 +3,8 @@
 // Thread safety: a Store is safe for concurrent use by many threads without
 // external synchronisation. Writers are serialised among themselves; readers
 // read from consistent snapshots and never wait for a writer's fsync.
-// Calls that block: Observe/ObserveBatch/ForgetTenant with sync = true wait
-// for fsync; no call waits on the network unless the configured Embedder does
+// Calls that block: every write (Observe, ObserveBatch, Update, Remember*,
+// *CoreBlock, Forget*) with sync = true waits for fsync; no call waits on the network unless the configured Embedder does
 // (HttpEmbedder).
 //
 // Durability (WriteOptions::sync):
@@ -42,10 +42,19 @@ struct TurnFilter {
   size_t limit = 0;                                     // 0 = no limit
 };
 
-// What ForgetTenant removed, per kind ("turns", "source_ids", "units",
-// "facts", "entities", "relations", "vectors", "index_snapshots", ...).
+// What a Forget call removed (or, with ForgetOptions::dry_run, would
+// remove), per kind ("turns", "source_ids", "units", "facts", "entities",
+// "relations", "vectors", "index_snapshots", ...).
 struct ForgetReport {
   std::map<std::string, uint64_t> removed;
+  // Facts and relations that other turns also support: they stay, without
+  // the forgotten turn among their sources.
+  std::map<std::string, uint64_t> kept;
+  bool dry_run = false;
+  // With ForgetOptions::sync: every file of the store folder was searched
+  // after the purge and holds no byte sequence of the forgotten texts.
+  bool disk_checked = false;
+  uint64_t files_checked = 0;
   uint64_t Total() const;
 };
 
@@ -81,8 +90,10 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // Records one turn and everything derived from it in one atomic write and
-  // returns its sequence number. Observing a turn whose (tenant, source_id)
-  // is already stored returns the stored sequence number and changes nothing.
+  // returns its sequence number. Observing again a turn whose (tenant,
+  // source_id) is already stored with the same speaker, session, time, text
+  // and metadata returns the stored sequence number and changes nothing;
+  // with different content it is AlreadyExists (use Update to correct it).
   // Bad input (empty tenant or speaker, a tenant with a control character,
   // invalid UTF-8, text over Options::max_text_bytes) is InvalidArgument and
   // writes nothing.
@@ -101,6 +112,7 @@ class Store {
   virtual Result<std::vector<StoredTurn>> ScanTurns(std::string_view tenant, const TurnFilter& filter = {}) = 0;
 
   virtual Result<std::vector<std::string>> ListTenants() = 0;
+  // NotFound (naming the closest known tenants) for a tenant with no records.
   virtual Result<TenantStats> GetTenantStats(std::string_view tenant) = 0;
 
   // How much memory the loaded tenants hold, and how often tenants were
@@ -108,8 +120,60 @@ class Store {
   virtual MemoryUsage GetMemoryUsage() = 0;
 
   // Removes every record and index entry of `tenant` and reports what it
-  // removed. Other tenants are untouched.
-  virtual Result<ForgetReport> ForgetTenant(std::string_view tenant, const WriteOptions& write_options = {}) = 0;
+  // removed. Other tenants are untouched. NotFound (naming the closest
+  // known tenants) for a tenant with no records.
+  virtual Result<ForgetReport> ForgetTenant(std::string_view tenant, const ForgetOptions& options = {}) = 0;
+
+  // --- Single memories ------------------------------------------------------
+
+  // Removes one turn and everything derived from it alone: its event units,
+  // vectors and index entries, and the facts and relations only it supports
+  // (those other turns support too lose it as a source and stay). NotFound
+  // for an unknown source id.
+  virtual Result<ForgetReport> Forget(std::string_view tenant, std::string_view source_id,
+                                      const ForgetOptions& options = {}) = 0;
+  // Removes one persona fact or one relation by its id (PersonaFact::id,
+  // Relation::id), whatever turns support it; it stays removed after a
+  // restart and a Rebuild. NotFound for an unknown id.
+  virtual Result<ForgetReport> ForgetFact(std::string_view tenant, std::string_view fact_id,
+                                          const ForgetOptions& options = {}) = 0;
+  virtual Result<ForgetReport> ForgetRelation(std::string_view tenant, std::string_view relation_id,
+                                              const ForgetOptions& options = {}) = 0;
+
+  // Replaces the text of a stored turn and derives it again; the previous
+  // text stays in the turn's history. Returns the new version number.
+  // NotFound for an unknown source id; the text is checked as in Observe.
+  virtual Result<uint32_t> Update(std::string_view tenant, std::string_view source_id, std::string_view new_text,
+                                  const WriteOptions& write_options = {}) = 0;
+  // Every version of a turn, oldest first (version 1 = as first observed).
+  virtual Result<std::vector<TurnVersion>> History(std::string_view tenant, std::string_view source_id) = 0;
+
+  // Writes a persona fact directly (subject, attribute, value, valid from,
+  // optional valid to; provenance "explicit", confidence 1). It follows the
+  // supersede rules of extracted facts, and no extracted fact of lower
+  // confidence closes it. Returns its id.
+  virtual Result<std::string> RememberFact(std::string_view tenant, const PersonaFact& fact,
+                                           const WriteOptions& write_options = {}) = 0;
+  // Writes a relation directly (subject, relation, object, valid from,
+  // optional valid to), as RememberFact. Returns its id.
+  virtual Result<std::string> RememberRelation(std::string_view tenant, const Relation& relation,
+                                               const WriteOptions& write_options = {}) = 0;
+
+  // --- Core memory ------------------------------------------------------------
+
+  // The tenant's core memory blocks, by name.
+  virtual Result<std::vector<CoreBlock>> CoreMemory(std::string_view tenant) = 0;
+  // Replaces block `name` (created when missing) / appends to it (on a new
+  // line). InvalidArgument, changing nothing, when the result would exceed
+  // Options::core_block_max_bytes or the tenant would have more than
+  // Options::core_blocks_max blocks. An empty text with SetCoreBlock
+  // deletes the block.
+  virtual Result<CoreBlock> SetCoreBlock(std::string_view tenant, std::string_view name, std::string_view text,
+                                         const WriteOptions& write_options = {}) = 0;
+  virtual Result<CoreBlock> AppendCoreBlock(std::string_view tenant, std::string_view name, std::string_view text,
+                                            const WriteOptions& write_options = {}) = 0;
+  // Every version of block `name`, oldest first.
+  virtual Result<std::vector<CoreBlock>> CoreBlockHistory(std::string_view tenant, std::string_view name) = 0;
 
   // --- Memory tiers -------------------------------------------------------
 

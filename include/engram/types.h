@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,19 @@ struct Turn {
   std::string text;       // required, valid UTF-8, at most Options::max_text_bytes
   TimeMs time_ms = 0;     // when the turn was said (UTC); 0 = unknown
   std::string source_id;  // caller's id ("D1:3"); generated when empty
+  // Caller's key/value labels ("channel": "email"), stored with the turn and
+  // filterable in Recall (RecallOptions::where). At most
+  // Options::max_metadata_entries entries; keys and values are valid UTF-8,
+  // keys 1 to 128 bytes, values at most 1 KiB.
+  std::map<std::string, std::string> metadata;
+};
+
+// One version of a turn, as History returns it: version 1 is the turn as
+// first observed; each Update adds the next one.
+struct TurnVersion {
+  uint32_t version = 1;
+  Turn turn;
+  TimeMs replaced_ms = 0;  // when a later version replaced it (wall clock); 0 = current
 };
 
 // A turn as stored: its tenant and log sequence number.
@@ -43,6 +57,7 @@ const char* TierName(Tier tier);
 // to speakers, relative times normalised to dates.
 // "Caroline went to an LGBTQ support group on 2023-05-07."
 struct EventUnit {
+  std::string id;                       // stable id ("unit:<seq>.<n>")
   std::string text;
   std::string subject;                  // the participant it is about
   TimeMs time_ms = 0;                   // the session time of the source turn
@@ -55,6 +70,7 @@ struct EventUnit {
 // A later contradicting fact closes this one (valid_to_ms) instead of
 // deleting it, so "as of" questions stay answerable.
 struct PersonaFact {
+  std::string id;         // stable id ("fact:<seq>.<n>"); Forget and the JSON output use it
   std::string subject;    // "Melanie"
   std::string attribute;  // "likes", "occupation", "home", "pet", ...
   std::string value;      // "painting"
@@ -65,6 +81,8 @@ struct PersonaFact {
   // True when the statement ends the fact ("I stopped bouldering"): it
   // closes an open fact with the same subject/attribute/value.
   bool negated = false;
+  // "extracted" (derived from turns) or "explicit" (written by Remember).
+  std::string provenance = "extracted";
 };
 
 enum class EntityType : uint8_t { kPerson, kPlace, kOrganisation, kThing, kEvent, kOther };
@@ -88,6 +106,7 @@ struct Entity {
 // next one of the same subject (valid_to_ms = its valid_from_ms); the others
 // accumulate. A restated relation merges its sources into the open one.
 struct Relation {
+  std::string id;  // stable id ("rel:<seq>.<n>")
   std::string subject;
   std::string relation;
   std::string object;
@@ -95,6 +114,17 @@ struct Relation {
   std::vector<std::string> source_ids;
   TimeMs valid_from_ms = 0;  // 0 when stated: time_ms
   TimeMs valid_to_ms = 0;    // 0 = still true
+  std::string provenance = "extracted";  // or "explicit" (Remember)
+};
+
+// A named, size-limited block of text the agent keeps about a tenant
+// ("human": who the user is, "persona": who the agent is), always placed
+// first in RecallContext. Every change is kept in the block's history.
+struct CoreBlock {
+  std::string name;
+  std::string text;
+  uint32_t version = 0;  // 1 = first write; increases with every change
+  TimeMs updated_ms = 0; // wall clock of the last change
 };
 
 // An extractive summary of one session: its most central statements.

@@ -23,7 +23,7 @@ namespace engram::log {
 namespace {
 
 const char* const kCfNames[] = {"default",
-                                    "turns", "source_ids", "derived", "embeddings", "snapshots", "queue", "vectors"};
+                                    "turns", "source_ids", "derived", "embeddings", "snapshots", "queue", "vectors", "edits"};
 static_assert(sizeof(kCfNames) / sizeof(kCfNames[0]) == static_cast<size_t>(Cf::kCount));
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {

@@ -42,6 +42,12 @@ enum class Cf : int {
   kSnapshots,     // tenant + "vidx" / "vidx/" + chunk -> vector index checkpoint
   kQueue,         // job id -> background enrichment job
   kVectors,       // tenant + doc id -> the document's vector (store/doc_vectors.h)
+  // tenant + kind (1 byte) + key -> what the caller wrote or changed beside
+  // turns, as much the source of truth as kTurns (never derived, never
+  // dropped by Rebuild). Kinds: 'h' turn history (source id + version),
+  // 'x' explicit facts and relations, 'd' deleted facts and relations,
+  // 'c' core memory blocks, 'C' their history.
+  kEdits,
   kCount
 };
 const char* CfName(Cf cf);

@@ -1046,7 +1046,7 @@ Result<TenantStats> StoreImpl::GetTenantStats(std::string_view tenant) {
   return stats;
 }
 
-Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const WriteOptions& wo) {
+Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const ForgetOptions& wo) {
   ENGRAM_RETURN_IF_ERROR(RequireWritable("ForgetTenant"));
   ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   std::shared_ptr<TenantCache::Slot> slot = tenants_.GetSlot(tenant);

@@ -71,7 +71,25 @@ class StoreImpl final : public Store {
   Result<std::vector<std::string>> ListTenants() override;
   Result<TenantStats> GetTenantStats(std::string_view tenant) override;
   MemoryUsage GetMemoryUsage() override;
-  Result<ForgetReport> ForgetTenant(std::string_view tenant, const WriteOptions& wo) override;
+  Result<ForgetReport> ForgetTenant(std::string_view tenant, const ForgetOptions& fo) override;
+
+  // The memory lifecycle (store_lifecycle.cc, core_memory.cc).
+  Result<ForgetReport> Forget(std::string_view tenant, std::string_view source_id, const ForgetOptions& fo) override;
+  Result<ForgetReport> ForgetFact(std::string_view tenant, std::string_view fact_id, const ForgetOptions& fo) override;
+  Result<ForgetReport> ForgetRelation(std::string_view tenant, std::string_view relation_id,
+                                      const ForgetOptions& fo) override;
+  Result<uint32_t> Update(std::string_view tenant, std::string_view source_id, std::string_view new_text,
+                          const WriteOptions& wo) override;
+  Result<std::vector<TurnVersion>> History(std::string_view tenant, std::string_view source_id) override;
+  Result<std::string> RememberFact(std::string_view tenant, const PersonaFact& fact, const WriteOptions& wo) override;
+  Result<std::string> RememberRelation(std::string_view tenant, const Relation& relation,
+                                       const WriteOptions& wo) override;
+  Result<std::vector<CoreBlock>> CoreMemory(std::string_view tenant) override;
+  Result<CoreBlock> SetCoreBlock(std::string_view tenant, std::string_view name, std::string_view text,
+                                 const WriteOptions& wo) override;
+  Result<CoreBlock> AppendCoreBlock(std::string_view tenant, std::string_view name, std::string_view text,
+                                    const WriteOptions& wo) override;
+  Result<std::vector<CoreBlock>> CoreBlockHistory(std::string_view tenant, std::string_view name) override;
 
   Result<RecallResult> Recall(std::string_view tenant, std::string_view query, const RecallOptions& options) override;
   Result<Context> RecallContext(std::string_view tenant, std::string_view question, size_t budget_tokens,
