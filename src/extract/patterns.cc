@@ -58,7 +58,8 @@ constexpr std::string_view kNonObjects[] = {
     "ton", "tons", "bunch", "lots"};
 
 constexpr std::string_view kFillerAdjectives[] = {
-    "new", "brand", "brand-new", "own", "very", "first", "little", "second", "few", "couple"};
+    "new", "brand", "brand-new", "own", "very", "first", "little", "second", "few", "couple", "used",
+    "second-hand", "secondhand"};
 
 constexpr std::string_view kJobs[] = {
     "nurse", "teacher", "doctor", "engineer", "developer", "programmer", "designer", "lawyer", "accountant",
@@ -85,7 +86,8 @@ constexpr std::string_view kEventHeads[] = {
     "premiere", "shower", "picnic", "5k"};
 
 constexpr std::string_view kPets[] = {
-    "dog", "dogs", "cat", "cats", "puppy", "puppies", "kitten", "kittens", "hamster", "parrot", "rabbit",
+    "dog", "dogs", "cat", "cats", "puppy", "puppies", "kitten", "kittens", "hamster", "hamsters", "parrot",
+    "parrots", "rabbit", "rabbits", "bunnies", "horses", "birds", "turtles", "ferrets",
     "bunny", "horse", "fish", "goldfish", "turtle", "tortoise", "snake", "lizard", "bird", "pig", "gecko",
     "ferret", "chinchilla", "hedgehog", "pony", "budgie", "cockatiel", "iguana", "pup", "kitty", "doggo",
     "retriever", "labrador", "poodle", "terrier", "beagle", "husky", "corgi", "pug", "bulldog", "dachshund",
@@ -125,7 +127,9 @@ constexpr std::string_view kPlaceHeads[] = {
 
 // The first word of a capitalised name that makes it a place ("Mount Tam",
 // "Lake Merritt", "Point Reyes").
-constexpr std::string_view kPlacePrefixes[] = {"mount", "mt", "lake", "cape", "fort", "isle", "point", "port"};
+constexpr std::string_view kPlacePrefixes[] = {"mount", "mt",   "lake",  "cape",       "fort",  "isle", "point",
+                                                "port",  "café", "cafe",  "restaurant", "hotel", "bar",  "pub",
+                                                "bistro", "trattoria"};
 
 // Verbs after which a capitalised name is a title, not a person ("I watched
 // Inception", "I'm reading Dune").
@@ -226,7 +230,8 @@ constexpr std::string_view kDiets[] = {
 
 constexpr std::string_view kOrgSuffixes[] = {
     "inc", "corp", "corporation", "university", "college", "company", "hospital", "school", "bank",
-    "foundation", "institute", "center", "centre", "club", "ltd", "llc", "group", "academy"};
+    "foundation", "institute", "center", "centre", "club", "ltd", "llc", "group", "academy", "high", "co",
+    "studio", "studios", "labs", "logistics", "systems", "partners", "agency"};
 
 // A small gazetteer: countries, major cities and US states people mention.
 constexpr std::string_view kPlaces[] = {
@@ -301,6 +306,8 @@ class SentencePatterns {
         first_person_ = true;
       }
       if (l == "i" || l == "i'm" || l == "i've" || l == "we" || l == "we're" || l == "we've") {
+        // "If I lived in Berlin, ...": a condition states nothing about the speaker.
+        if (i > 0 && (L(i - 1) == "if" || L(i - 1) == "unless" || L(i - 1) == "whether")) continue;
         const std::string co = CoSubject(i);
         const size_t facts_before = out_->facts.size(), rels_before = out_->relations.size();
         Clause(i);
@@ -323,6 +330,10 @@ class SentencePatterns {
         }
       }
       if (!w_[i].punct && w_[i].capitalised) i = NamedClause(i);
+      if ((l == "she" || l == "he" || l == "she's" || l == "he's") &&
+          (i == 0 || w_[i - 1].punct || L(i - 1) == "and" || L(i - 1) == "but")) {
+        PronounClause(i);
+      }
       if (l == "my" || l == "our" || (l == "your" && !who_.addressee.empty()) ||
           (EndsWithPossessive(i) && w_[i].capitalised)) {
         Possessive(i);
@@ -446,7 +457,7 @@ class SentencePatterns {
       } else if (L(e) == "." && (L(e - 1) == "st" || L(e - 1) == "mt") && e + 1 < w_.size() &&
                  w_[e + 1].capitalised) {
         ++e;
-      } else if (In(L(e), kNameConnectors) && e + 1 < w_.size() && w_[e + 1].capitalised &&
+      } else if ((In(L(e), kNameConnectors) || L(e) == "&") && e + 1 < w_.size() && w_[e + 1].capitalised &&
                  !In(L(e + 1), kNotNames)) {
         e += 2;
       } else {
@@ -604,6 +615,9 @@ class SentencePatterns {
     if (!co.empty() && (L(j) == "both" || L(j) == "all")) j = SkipAdverbs(j + 1);
     const size_t facts_before = out_->facts.size(), rels_before = out_->relations.size();
     static constexpr std::string_view kStrongVerbs[] = {"is", "works", "lives", "moved", "has", "got", "loves"};
+    static constexpr std::string_view kObjectPreps[] = {"in", "at", "to", "from", "near", "on", "into", "of",
+                                                        "for", "with", "about", "by"};
+    if (n.b > 0 && In(L(n.b - 1), kObjectPreps) && !known) return n.e - 1;  // "my flat in Alfama has ..."
     if (!(known || after_kin || (n.b > 0 && !w_[n.b - 1].punct) || In(L(j), kStrongVerbs))) return n.e - 1;
     if (L(n.e) == "from") {  // "Chloé from Montréal"
       if (Span p = NameAt(n.e + 1); p.ok()) {
@@ -622,6 +636,41 @@ class SentencePatterns {
     }
     if (!co.empty() && co != name) Share(co, name, facts_before, rels_before);
     return n.e - 1;
+  }
+
+  // "My sister Ana is a nurse; she works at St Mary's": he or she as the
+  // subject of a clause, when exactly one person other than the
+  // participants was named before it in the turn, is that person.
+  void PronounClause(size_t i) {
+    std::vector<std::string> people;
+    auto add = [&](const std::string& name) {
+      if (!Known(name) && std::find(people.begin(), people.end(), name) == people.end()) people.push_back(name);
+    };
+    for (const auto& e : out_->entities) {
+      if (e.type == EntityType::kPerson) add(e.name);
+    }
+    static constexpr std::string_view kPlacePreps[] = {"in", "at", "to", "from", "near", "into", "around"};
+    for (size_t b = 0; b < i; ++b) {
+      Span n = NameAt(b);
+      if (!n.ok()) continue;
+      const bool object_of_place = b > 0 && In(L(b - 1), kPlacePreps);
+      if (!(n.b == 0 && n.e - n.b == 1) && !object_of_place && !HasPlaceWord(n) && !HasOrgWord(n) &&
+          !IsGazetteerPlace(n) && !NamesAPet(n.b) && !NamesATitle(n)) {
+        add(NameText(n));
+      }
+      b = n.e - 1;
+    }
+    if (people.size() != 1) return;
+    const std::string& who = people.front();
+    const bool contracted = L(i).ends_with("'s");
+    size_t j = SkipAdverbs(i + 1);
+    if (contracted) {
+      BeClause(who, j, 0.6f, false, false);
+    } else if (L(j) == "is") {
+      BeClause(who, SkipAdverbs(j + 1), 0.6f, false, false);
+    } else if (!IsStop(j)) {
+      VerbClause(who, j, 0.6f, false, false, false);
+    }
   }
 
   // "Ana and I", "Marco and Lucia": the name joined by "and" to the subject
@@ -676,6 +725,7 @@ class SentencePatterns {
       if (!In(L(p), kPreps)) continue;
       Span n = NameAt(L(p + 1) == "the" ? p + 2 : p + 1);
       if (!n.ok() || n.e > end || EndsWithPossessive(n.e - 1) || HasOrgWord(n) || Known(NameText(n))) continue;
+      if (In(L(n.e), kEventHeads)) continue;  // "the Glastonbury festival": an event (attended)
       if (!HasPlaceWord(n) && !IsGazetteerPlace(n) && !(motion && L(p) == "to")) continue;
       const std::string place = NameText(n);
       Ent(place, EntityType::kPlace);
@@ -795,6 +845,17 @@ class SentencePatterns {
       if (Span s = NP(k, 2); s.ok()) Fact(subj, "hobby", "learning " + Value(s), conf, neg);
       return;
     }
+    // "We're in Lakewood now": where someone lives now (not "in Paris for the week").
+    if (L(j) == "in" && !neg) {
+      Span n = NameAt(j + 1);
+      if (n.ok() && !Known(NameText(n)) && !HasOrgWord(n) && !EndsWithPossessive(n.e - 1)) {
+        size_t after = L(n.e) == "," ? n.e + 1 : n.e;
+        if (L(after) == "now" || P(after, {"these", "days"}) != kNone) {
+          Place(subj, "home", "lives_in", j + 1, conf, false);
+          return;
+        }
+      }
+    }
     for (auto member : {std::initializer_list<std::string_view>{"a", "member", "of"}, {"part", "of"},
                         {"in", "a"}, {"on", "a"}, {"on", "the"}, {"in", "the"}}) {
       if (size_t k = P(j, member); k != kNone) {
@@ -846,7 +907,15 @@ class SentencePatterns {
         }
         return;
       }
-      for (Span s : NPList(o)) if (!Demonstrative(s)) Like(subj, "likes", LikeValue(s, to_verb), conf, stopping);
+      for (Span s : NPList(o)) {
+        if (Demonstrative(s)) continue;
+        // "I love my new job at Ferncliff": says where, not a taste.
+        if ((Head(s) == "job" || Head(s) == "work") && (L(s.e) == "at" || L(s.e) == "with")) {
+          if (!stopping) Employer(subj, s.e + 1, conf, false);
+          continue;
+        }
+        Like(subj, "likes", LikeValue(s, to_verb), conf, stopping);
+      }
       return;
     }
     if (verb == "hate" || verb == "dislike" || verb == "detest" || verb == "loathe" ||
@@ -864,7 +933,7 @@ class SentencePatterns {
       for (Span s : NPList(k, 2)) {
         std::string food = Value(s);
         if (stopping) {
-          Fact(subj, "diet", "eats " + food, conf, true);
+          Fact(subj, "diet", (verb == "drink" || verb == "drinking" ? "drinks " : "eats ") + food, conf, true);
           Fact(subj, "diet", "no " + food, conf);
         } else if (negative) {
           Fact(subj, "diet", "no " + food, conf);
@@ -892,6 +961,14 @@ class SentencePatterns {
       }
       return;
     }
+    if ((verb == "teach" || verb == "taught") && !negative) {
+      // "I teach maths at Riverside High": where, not what.
+      if (verb == "taught" && !stopping) return;
+      for (size_t p = k; p < w_.size() && p < k + 4 && !w_[p].punct; ++p) {
+        if (L(p) == "at") return Employer(subj, p + 1, conf, stopping);
+      }
+      return;
+    }
     if (verb == "got" && (L(k) == "married" || L(k) == "engaged" || L(k) == "divorced")) {
       Fact(subj, "relationship_status", L(k), conf);
       if (L(k) != "divorced" && L(k + 1) == "to") {
@@ -904,6 +981,7 @@ class SentencePatterns {
     }
     if (verb == "got" || verb == "started" || verb == "landed" || verb == "took" || verb == "accepted") {
       size_t j = k;
+      if (verb == "started" && L(j) == "as") return Job(subj, j + 1, conf, false, true);
       if (verb == "started" && L(j) == "working") {
         ++j;
         if (L(j) == "as") return Job(subj, j + 1, conf, false, false);
@@ -1024,7 +1102,8 @@ class SentencePatterns {
           if (verb == "gave" && In(std::string_view(Head(s)), kFoods)) {
             Fact(subj, "diet", "eats " + value, conf, true);
             Fact(subj, "diet", "no " + value, conf);
-          } else if (!(verb == "quit" && Head(s) == "job")) {
+          } else if (!(verb == "quit" && Head(s) == "job") && (!end || IsActivity(Head(s)))) {
+            // "I quit the team" ends no named activity; "I gave up tennis" does.
             Fact(subj, "hobby", value, conf * 0.9f, end);
           }
         }
@@ -1057,6 +1136,11 @@ class SentencePatterns {
     }
     if (verb == "joined") {
       if (Span s = NP(k, 4); s.ok()) {
+        // "I joined Brightleaf Studio as an art director": a new employer.
+        if (Span n = NameAt(s.b); n.ok() && n.e == s.e && !In(Head(s), kGroups) && L(s.e) == "as" &&
+                                  JobFollows(s.e + 1)) {
+          return Employer(subj, k, conf, negative);
+        }
         NamedObject(s, EntityType::kOrganisation);
         Rel(subj, "member_of", Value(s));
         if (!negative) ClubHobby(subj, s, conf * 0.8f);
@@ -1136,6 +1220,15 @@ class SentencePatterns {
     if ((L(s.e) == "at" || L(s.e) == "for") && !negated) Employer(subj, s.e + 1, conf, false);
   }
 
+  // A job word within the noun phrase at j ("an art director"; not "a volunteer").
+  bool JobFollows(size_t j) const {
+    Span s = NP(j, 4);
+    for (size_t k = s.ok() ? s.b : s.e; s.ok() && k < s.e; ++k) {
+      if (In(L(k), kJobs)) return true;
+    }
+    return false;
+  }
+
   void Employer(const std::string& subj, size_t j, float conf, bool negated) {
     if (L(j) == "home" || L(j) == "night" || L(j) == "myself" || (L(j) == "the" && L(j + 1) == "moment")) return;
     Span s = NP(j, 4);
@@ -1143,8 +1236,19 @@ class SentencePatterns {
     static constexpr std::string_view kDurations[] = {"years", "months", "weeks", "days", "hours", "year",
                                                       "month", "week", "while", "ages", "decade", "decades"};
     if (In(Head(s), kDurations)) return;  // "for ten years"
+    // "a bakery called Crumb & Co": the name says more than the noun.
+    if ((L(s.e) == "called" || L(s.e) == "named") && !w_[s.b].capitalised) {
+      if (Span n = NameAt(s.e + 1); n.ok()) s = n;
+    }
     std::string org = Value(s);
-    NamedObject(s, EntityType::kOrganisation);
+    // Where someone works is an organisation ("the Hartley Museum"), unless
+    // its name says it is a place ("Golden Gate Park").
+    static constexpr std::string_view kInstitutions[] = {"museum", "gallery", "library", "theatre", "theater",
+                                                         "zoo", "aquarium"};
+    if (Span n = NameAt(s.b); n.ok() && n.e == s.e && !Known(NameText(n))) {
+      const bool place = HasPlaceWord(n) && !In(StripPossessive(L(n.e - 1)), kInstitutions);
+      Ent(NameText(n), place ? EntityType::kPlace : EntityType::kOrganisation);
+    }
     Fact(subj, "works_at", org, conf, negated);
     if (!negated) Rel(subj, "works_at", org);
     // "I work at Golden Gate Park as a gardener"
@@ -1221,6 +1325,17 @@ class SentencePatterns {
     if (!negated) Rel(subj, "owns", thing);
   }
 
+  // "passed away", "died", "ran away" within a few words from j, in the
+  // same clause: the pet just named is no longer there.
+  bool PetGone(size_t j) const {
+    for (size_t k = j; k < w_.size() && k < j + 5 && !w_[k].punct; ++k) {
+      if ((L(k) == "passed" && L(k + 1) == "away") || L(k) == "died" || (L(k) == "ran" && L(k + 1) == "away")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   // "Max", "named Max", "called Max", ", Max," right after a kin or pet noun.
   std::string NameAfter(size_t j) const {
     if (L(j) == "," ) ++j;
@@ -1275,11 +1390,12 @@ class SentencePatterns {
     const bool compound = L(j + 1).ends_with("ing") || In(L(j + 1), kPetCompounds);
     if (In(std::string_view(head), kPets) && !compound && (first_person || l == "your")) {
       std::string name = NameAfter(j + 1);
+      const bool gone = PetGone(j + 1);  // "our cat Mango passed away"
       if (!name.empty()) {
         Ent(name, EntityType::kThing);
-        Rel(name, "pet_of", owner);
+        if (!gone) Rel(name, "pet_of", owner);
       }
-      Fact(owner, "pet", name.empty() ? head : head + " " + name, first_person ? 0.8f : 0.6f);
+      Fact(owner, "pet", name.empty() ? head : head + " " + name, first_person ? 0.8f : 0.6f, gone);
       return;
     }
     if (first_person && (L(j) == "favourite" || L(j) == "favorite")) {
@@ -1328,6 +1444,10 @@ class SentencePatterns {
       if (n.b == 0 && n.e - n.b > 1 && (In(L(0), kSentenceStarters) || (L(0).size() > 4 && L(0).ends_with("ly")))) {
         continue;
       }
+      if (In(L(n.e), kEventHeads)) {  // "the Glastonbury festival": the event was recorded whole
+        i = n.e - 1;
+        continue;
+      }
       std::string name = NameText(n);
       bool known = std::any_of(known_.begin(), known_.end(),
                                [&](const std::string& k) { return AsciiLower(k) == AsciiLower(name); });
@@ -1356,7 +1476,7 @@ class SentencePatterns {
       else if (HasPlaceWord(n)) type = EntityType::kPlace;
       else if (NamesAPet(n.b) || NamesATitle(n)) type = EntityType::kThing;
       else if (prev == "in" || prev == "to" || prev == "from" || prev == "near" || prev == "visit" ||
-               prev == "visited" || prev == "around") type = EntityType::kPlace;
+               prev == "visited" || prev == "around" || prev == "at") type = EntityType::kPlace;
       Ent(name, type);
       i = n.e - 1;
     }

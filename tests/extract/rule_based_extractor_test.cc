@@ -453,5 +453,39 @@ TEST(PatternsTest, Gerund) {
   EXPECT_EQ(Gerund("see"), "seeing");
 }
 
+// "she" is the person just named when exactly one was named; with two
+// candidates nothing is guessed.
+TEST(RuleBasedExtractorTest, PronounIsThePersonJustNamedOnlyWhenUnambiguous) {
+  auto one = ExtractTurn("Caroline", "I met Priya at the conference. She works at Novartis.", kPair);
+  EXPECT_TRUE(HasFact(one, "Priya", "works_at", "Novartis"));
+  ASSERT_NE(FindEntity(one, "Novartis"), nullptr);
+  EXPECT_EQ(FindEntity(one, "Novartis")->type, EntityType::kOrganisation);
+  auto two = ExtractTurn("Caroline", "I met Priya and Dana at the conference; she works at Novartis.", kPair);
+  EXPECT_TRUE(std::none_of(two.facts.begin(), two.facts.end(),
+                           [](const PersonaFact& f) { return f.attribute == "works_at"; }));
+}
+
+// Conditions, hearsay and questions state no fact about the speaker.
+TEST(RuleBasedExtractorTest, HypotheticalsStateNothing) {
+  EXPECT_TRUE(ExtractTurn("Caroline", "If I lived in Berlin I would cycle everywhere.", kPair).facts.empty());
+  EXPECT_TRUE(ExtractTurn("Caroline", "Do you still live in Nairobi?", kPair).facts.empty());
+}
+
+// Knowledge updates said in everyday words.
+TEST(RuleBasedExtractorTest, EverydayKnowledgeUpdates) {
+  auto home = ExtractTurn("Maya", "We're in Lakewood now, the old place got too small.", {"Maya", "Leo"});
+  EXPECT_TRUE(HasFact(home, "Maya", "home", "Lakewood"));
+  auto job = ExtractTurn("Maya", "I joined Brightleaf Studio as an art director.", {"Maya", "Leo"});
+  EXPECT_TRUE(HasFact(job, "Maya", "works_at", "Brightleaf Studio"));
+  EXPECT_TRUE(HasFact(job, "Maya", "occupation", "art director"));
+  auto club = ExtractTurn("Maya", "I joined the Red Cross as a volunteer.", {"Maya", "Leo"});
+  EXPECT_FALSE(HasFact(club, "Maya", "works_at", "Red Cross"));
+  auto pet = ExtractTurn("Kofi", "Our cat Mango passed away in January.", {"Kofi", "Dara"});
+  EXPECT_TRUE(HasFact(pet, "Kofi", "pet", "cat Mango", /*negated=*/true));
+  EXPECT_FALSE(HasRelation(pet, "Mango", "pet_of", "Kofi"));
+  auto team = ExtractTurn("Leo", "I quit the team last year.", {"Maya", "Leo"});
+  EXPECT_TRUE(team.facts.empty());
+}
+
 }  // namespace
 }  // namespace engram
