@@ -233,6 +233,10 @@ constexpr std::string_view kOrgSuffixes[] = {
     "foundation", "institute", "center", "centre", "club", "ltd", "llc", "group", "academy", "high", "co",
     "studio", "studios", "labs", "logistics", "systems", "partners", "agency"};
 
+// Organisation words of places people study at rather than work at ("I'm at
+// Oslo University" is as likely a student's).
+constexpr std::string_view kSchools[] = {"university", "college", "school", "academy", "high", "institute"};
+
 // A small gazetteer: countries, major cities and US states people mention.
 constexpr std::string_view kPlaces[] = {
     "afghanistan", "argentina", "australia", "austria", "belgium", "brazil", "canada", "chile", "china",
@@ -845,6 +849,15 @@ class SentencePatterns {
       if (Span s = NP(k, 2); s.ok()) Fact(subj, "hobby", "learning " + Value(s), conf, neg);
       return;
     }
+    // "I'm at Helix Bank now": a workplace, when the name says it is an organisation.
+    if (L(j) == "at" && !been) {
+      Span n = NameAt(L(j + 1) == "the" ? j + 2 : j + 1);
+      if (n.ok() && HasOrgWord(n) && !HasPlaceWord(n) && !In(StripPossessive(L(n.e - 1)), kGroups) &&
+          !In(StripPossessive(L(n.e - 1)), kSchools)) {
+        Employer(subj, j + 1, conf, neg);
+        return;
+      }
+    }
     // "We're in Lakewood now": where someone lives now (not "in Paris for the week").
     if (L(j) == "in" && !neg) {
       Span n = NameAt(j + 1);
@@ -941,9 +954,12 @@ class SentencePatterns {
       }
       return;
     }
-    if ((verb == "went" || verb == "became" || verb == "turned") && In(L(k), kDiets)) {
-      Fact(subj, "diet", L(k), conf);
-      return;
+    if (verb == "went" || verb == "became" || verb == "turned" || verb == "gone") {
+      // "I went vegan", "I've gone fully vegan"
+      if (const size_t d = SkipAdverbs(k); In(L(d), kDiets)) {
+        Fact(subj, "diet", L(d), conf);
+        return;
+      }
     }
     // Work.
     if (verb == "work" || verb == "worked") {
@@ -1000,6 +1016,15 @@ class SentencePatterns {
     if (verb == "became" || verb == "become") {
       if (L(k) == "a" || L(k) == "an") Job(subj, k, conf, false, true);
       return;
+    }
+    if ((verb == "quit" || verb == "left") && !negative) {
+      // "I quit Pixelworks", "I left Granite Bank": an employer, when the
+      // name says it is an organisation or is already known as one.
+      Span n = NameAt(L(k) == "the" ? k + 1 : k);
+      if (n.ok() && !Known(NameText(n)) && !HasPlaceWord(n) && !IsGazetteerPlace(n) &&
+          (HasOrgWord(n) && !In(StripPossessive(L(n.e - 1)), kGroups))) {
+        return Employer(subj, L(k) == "the" ? k + 1 : k, conf, true);
+      }
     }
     if ((verb == "quit" || verb == "left") && (L(k) == "my" || L(k) == "our") && L(k + 1) == "job") {
       size_t j = k + 2;
