@@ -468,8 +468,23 @@ void ScoreContext(const Context& ctx, const KuQuestion& q, KuOutcome* o) {
   const size_t answer_at = FindValue(ctx.text, q.answer);
   o->answer_in_context = answer_at != std::string::npos;
   if (q.present) {
+    // The first line presenting a replaced value; a fact line that labels
+    // it "no longer true" presents it as past, which is right.
     size_t first_superseded = std::string::npos;
-    for (const auto& s : q.superseded) first_superseded = std::min(first_superseded, FindValue(ctx.text, s));
+    size_t line_begin = 0;
+    while (line_begin < ctx.text.size() && first_superseded == std::string::npos) {
+      size_t line_end = ctx.text.find('\n', line_begin);
+      if (line_end == std::string::npos) line_end = ctx.text.size();
+      const std::string line = ctx.text.substr(line_begin, line_end - line_begin);
+      if (line.find("no longer true") == std::string::npos) {
+        for (const auto& s : q.superseded) {
+          if (size_t at = FindValue(line, s); at != std::string::npos) {
+            first_superseded = std::min(first_superseded, line_begin + at);
+          }
+        }
+      }
+      line_begin = line_end + 1;
+    }
     o->correct = o->answer_in_context && answer_at < first_superseded;
   } else {
     o->correct = o->answer_in_context;
@@ -619,7 +634,7 @@ int RunEvalKnowledgeUpdate(const std::vector<std::string>& files, const std::str
   for (const auto& [tenant, t] : by_conversation) row(tenant, t);
   row("overall", overall);
   std::printf("\nR@k: evidence turns among the first k recalled. updated: the context gives the value asked about "
-              "(for questions about now, before any value it replaced). stale: questions whose context states a "
+              "(for questions about now, before any line presenting a value it replaced as current). stale: questions whose context states a "
               "replaced value as a fact without \"no longer true\" (%zu lines). A replaced value is named in the "
               "quoted turns of %.1f%% of the contexts.\n",
               overall.stale_lines, Pct(overall.turn_mention_questions, overall.questions));

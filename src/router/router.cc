@@ -245,14 +245,24 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
     }
   }
 
-  // Evidence: the recalled turns, best first, skipping what working memory holds.
+  // Evidence: the recalled turns, chosen best first, skipping what working
+  // memory holds. A question about now reads them newest first, so a later
+  // statement of a change comes before what it changed.
   ContextSection evidence{"evidence", {}};
   std::set<std::string> shown;
   for (const auto& h : working.items) shown.insert(h.source_ids.front());
+  const size_t evidence_begin = text.size();
   for (const auto& h : recalled->hits) {
     if (shown.count(h.source_ids.front())) continue;
     // A long hit that does not fit leaves room for shorter ones after it.
     if (try_add(evidence, "## Relevant memories\n", h, budget_tokens)) shown.insert(h.source_ids.front());
+  }
+  if (fact_question.focus == TimeFocus::kPresent && evidence.items.size() > 1) {
+    std::stable_sort(evidence.items.begin(), evidence.items.end(),
+                     [](const Hit& a, const Hit& b) { return a.time_ms > b.time_ms; });
+    text.resize(evidence_begin);
+    text += "## Relevant memories\n";
+    for (const Hit& h : evidence.items) text += line_of(h);
   }
 
   // Related facts from the graph around the question's participants.

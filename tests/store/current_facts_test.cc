@@ -98,6 +98,32 @@ TEST_F(CurrentFactsTest, WhereDoesSheLiveNowLeadsWithTheCurrentTown) {
   }
 }
 
+// A question about now reads the recalled turns newest first, so a later
+// statement of a change comes before what it changed; a question about the
+// past keeps them in relevance order.
+TEST_F(CurrentFactsTest, AQuestionAboutNowReadsTheEvidenceNewestFirst) {
+  for (const char* question : {"Where does Maya live now?", "What does Maya do for work these days?"}) {
+    auto ctx = store_->RecallContext("maya", question, 400, RecallOptions{});
+    ASSERT_TRUE(ctx.ok()) << ctx.status().ToString();
+    const ContextSection* evidence = nullptr;
+    for (const auto& s : ctx->sections) {
+      if (s.name == "evidence") evidence = &s;
+    }
+    ASSERT_NE(evidence, nullptr) << question;
+    ASSERT_GE(evidence->items.size(), 2u) << question;
+    for (size_t i = 1; i < evidence->items.size(); ++i) {
+      EXPECT_GE(evidence->items[i - 1].time_ms, evidence->items[i].time_ms) << question << " item " << i;
+    }
+    // The text shows them in the same order.
+    size_t at = 0;
+    for (const auto& h : evidence->items) {
+      size_t found = ctx->text.find(h.text, at);
+      ASSERT_NE(found, std::string::npos) << h.text;
+      at = found;
+    }
+  }
+}
+
 TEST_F(CurrentFactsTest, AQuestionAboutThePastGetsTheEarlierValue) {
   auto lines = PersonaLines("Where did Maya live before she moved to Lakewood?");
   ASSERT_FALSE(lines.empty());
