@@ -203,7 +203,7 @@ class ChatAgent {
     turn.speaker = speaker;
     turn.text = text;
     turn.time_ms = NowMs();
-    turn.source_id = FreeSourceId();
+    turn.source_id = last_source_id_ = FreeSourceId();
     engram::WriteOptions durable;
     durable.sync = true;  // remembered once this returns, even across a power loss
     auto seq = store_.Observe(tenant_, turn, durable);
@@ -347,7 +347,7 @@ class ChatAgent {
     in >> command;
     std::getline(in >> std::ws, rest);
     if (command == "/remember" && !rest.empty()) {
-      if (auto seq = Observe(s_.user, rest); seq.ok()) std::cout << "remembered (turn " << (next_turn_ - 1) << ")\n";
+      if (auto seq = Observe(s_.user, rest); seq.ok()) std::cout << "remembered as " << last_source_id_ << "\n";
     } else if (command == "/forget" && !rest.empty()) {
       engram::ForgetOptions options;
       options.sync = true;
@@ -423,6 +423,7 @@ class ChatAgent {
   const std::string tenant_;
   std::string session_;
   size_t next_turn_ = 1;
+  std::string last_source_id_;  // of the latest turn stored
   LastRecall last_;
 };
 

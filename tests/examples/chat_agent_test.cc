@@ -169,7 +169,8 @@ TEST_F(ChatAgentTest, OfflineAnswersQuoteTheEvidenceAndStoreOnlyTheUser) {
       "What is the name of my dog?\n"
       "/why\n"
       "/profile\n"
-      "/forget no-such-id\n");
+      "/forget no-such-id\n"
+      "/remember I am allergic to peanuts.\n");
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const std::string& out = run.out;
   const size_t answer = out.find("from memory (no model): (route");
@@ -185,9 +186,12 @@ TEST_F(ChatAgentTest, OfflineAnswersQuoteTheEvidenceAndStoreOnlyTheUser) {
   // /forget of an id the memory does not hold says so.
   EXPECT_NE(out.find("not forgotten"), std::string::npos) << out;
 
+  EXPECT_NE(out.find("remembered as "), std::string::npos) << out;
+
   auto turns = StoredTurns();
-  ASSERT_EQ(turns.size(), 3u) << "the three user lines; no answer, command or error is stored";
+  ASSERT_EQ(turns.size(), 4u) << "the three user lines and the remembered one; no answer, command or error";
   for (const auto& t : turns) EXPECT_EQ(t.turn.speaker, "Dana");
+  EXPECT_EQ(turns.back().turn.text, "I am allergic to peanuts.");
 }
 
 }  // namespace
