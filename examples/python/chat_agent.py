@@ -94,17 +94,21 @@ def main(argv):
                 continue
             n += 1
             turn_id = f"{session}:{n}"
+            # Recall before storing the line, or the line is its own best match.
+            offline = not llm_url or not llm_model
+            if offline:
+                result = store.recall(tenant, line, k=5, asking_user=user, agent_name=AGENT)
+            else:
+                context = store.context(tenant, line, budget_tokens=600, asking_user=user, agent_name=AGENT)
             try:
                 store.observe(tenant, speaker=user, text=line, session=session,
                               time=datetime.now(timezone.utc), id=turn_id, sync=True)
             except engram.Error as e:
                 print(f"not remembered: {e}", file=sys.stderr)
                 continue
-            if not llm_url or not llm_model:
-                result = store.recall(tenant, line, k=5, asking_user=user, agent_name=AGENT)
+            if offline:
                 print(answer_from_memory(result, turn_id))
                 continue
-            context = store.context(tenant, line, budget_tokens=600, asking_user=user, agent_name=AGENT)
             reply = ask_model(llm_url, llm_model,
                               "You are a helpful assistant with a long-term memory. What you remember:\n"
                               + context.text, line)

@@ -5,6 +5,25 @@
 
 #include "engram/engram.h"
 
+// The README's example, word for word: it must compile without a warning
+// (the consumer builds with -Wall -Wextra -Werror). Not run: it needs the
+// embedding model.
+void ReadmeExample() {
+  auto store = engram::Store::Open(engram::Options{}, "/var/lib/agent/memory");
+  if (!store.ok()) { /* store.status().ToString() says why */ }
+  engram::Turn turn{.session = "s1", .speaker = "Dana", .text = "I ran the Porto half marathon yesterday.",
+                    .time_ms = 1710062100000, .source_id = "s1:1", .metadata = {}};
+  engram::WriteOptions sync{.sync = true};  // survives kill -9 and power loss once Observe returns
+  auto seq = (*store)->Observe("dana", turn, sync);
+  engram::RecallOptions who;
+  who.asking_user = "Dana";      // who "I" is in the question
+  who.agent_name = "Assistant";  // who "you" is
+  auto context = (*store)->RecallContext("dana", "Where did I race?", /*budget_tokens=*/400, who);
+  // context->text is prompt-ready, every line with its time, speaker and source id.
+  (void)seq;
+  (void)context;
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: consumer STORE_DIR\n");
