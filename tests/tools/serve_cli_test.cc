@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -146,10 +147,21 @@ TEST_F(ServeCliTest, CurlReachesTheRoutesAndSigtermStopsCleanly) {
   EXPECT_THAT(Curl(auth + base + "/v1/tenants/other/stats"), HasSubstr("403 "));
   EXPECT_THAT(Curl(base + "/metrics"), HasSubstr("engram_turns_observed_total 1"));
 
+  // The same API on the store's unix socket, for this user only.
+  const std::string socket_path = store_ + "/engram.sock";
+  struct stat st {};
+  ASSERT_EQ(lstat(socket_path.c_str(), &st), 0) << serve.Stderr();
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_THAT(Curl("--unix-socket " + socket_path + " " + auth + "http://localhost/v1/tenants/dana/stats"),
+              HasSubstr("200 "));
+  EXPECT_THAT(Curl("--unix-socket " + socket_path + " http://localhost/v1/tenants/dana/stats"), HasSubstr("401 "));
+
   EXPECT_EQ(serve.Stop(SIGTERM), 0) << serve.Stderr();
   const std::string err = serve.Stderr();
   EXPECT_THAT(err, HasSubstr("SIGTERM"));
   EXPECT_THAT(err, HasSubstr("stopped; the store is closed"));
+  EXPECT_FALSE(std::filesystem::exists(socket_path));
   EXPECT_THAT(err, HasSubstr(R"("route":"/v1/tenants/{tenant}/turns","tenant":"dana","status":200)"));
   EXPECT_THAT(err, HasSubstr(R"("principal":"token:dana-agent")"));
 
