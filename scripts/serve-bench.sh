@@ -44,8 +44,10 @@ PY
 
 for c in 8 64; do
   echo "== wrk: $c connections, 2 threads, ${seconds}s (80% recall, 20% observe)"
-  wrk -t2 -c"$c" -d"${seconds}s" --latency -s "$here/serve-bench.lua" "$url" | grep -E "Requests/sec|Latency|50%|99%|requests in|Non-2xx"
+  wrk -t2 -c"$c" -d"${seconds}s" --latency -s "$here/serve-bench.lua" "$url" | grep -E "Requests/sec|Latency|50%|99%|requests in|Non-2xx|Socket errors"
 done
+echo "== wrk: GET /v1/tenants/bench/stats (the HTTP layer alone), 8 connections, 5s"
+wrk -t2 -c8 -d5s --latency "$url/v1/tenants/bench/stats" | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors"
 kill -TERM $pid; wait $pid || true
 echo "== in process, the same mix, same store"
 for t in 8 64; do "$inproc" --store "$scratch/store" --threads "$t" --seconds "$seconds"; done

@@ -408,6 +408,15 @@ void HttpApi::Mount(httplib::Server& server) {
   server.set_read_timeout(limits.request_timeout_s, 0);
   server.set_write_timeout(limits.request_timeout_s, 0);
   server.set_keep_alive_timeout(2);
+  // Replies go out as written (headers and body are two writes; Nagle would
+  // hold the second until the client's delayed ACK, ~40 ms).
+  server.set_tcp_nodelay(true);
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a
+  // second server bind the same port and silently take half the requests.
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
+  });
   // Errors httplib raises itself (no route: 404, a body over the limit: 413,
   // an unreadable request: 400) get the same JSON body as the routes' own.
   server.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
