@@ -184,8 +184,15 @@ TEST_F(ServeCliTest, WithoutTokensOnlyLoopbackIsServed) {
   EXPECT_THAT(bad.err, HasSubstr("HOST:PORT"));
 
   ServeProcess serve(dir_.path(), {"--store", store_, "--listen", "127.0.0.1:0", "--no-access-log"});
-  ASSERT_GT(serve.WaitForPort(), 0) << serve.Stderr();
+  const int port = serve.WaitForPort();
+  ASSERT_GT(port, 0) << serve.Stderr();
   EXPECT_THAT(serve.Stderr(), HasSubstr("no --tokens: listening on loopback only, every local caller has full access"));
+  // A second server on the same port fails rather than sharing it.
+  auto second = testing::RunTool(ENGRAM_TOOL_PATH, dir_.path(),
+                                 {"serve", "--store", dir_.Sub("other"), "--listen",
+                                  "127.0.0.1:" + std::to_string(port), "--no-access-log"});
+  EXPECT_EQ(second.exit_code, 3);
+  EXPECT_THAT(second.err, HasSubstr("cannot listen on 127.0.0.1:" + std::to_string(port)));
   EXPECT_EQ(serve.Stop(SIGINT), 0) << serve.Stderr();
 }
 
