@@ -192,8 +192,8 @@ int RunServe(const ServeArgs& a) {
   // Closing the store flushes what was written; acknowledged writes are in
   // its log already.
   store->reset();
-  if (!listened && !server.is_valid()) {
-    std::fprintf(stderr, "engram: the server stopped with an error\n");
+  if (!listened) {
+    std::fprintf(stderr, "engram: the server's listening socket failed; the store is closed\n");
     return kExitStorage;
   }
   std::fprintf(stderr, "engram: stopped; the store is closed\n");
