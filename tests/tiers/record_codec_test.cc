@@ -10,7 +10,7 @@ namespace engram {
 namespace {
 
 TEST(RecordCodecTest, RecordsRoundTrip) {
-  EventUnit unit{"Ann adopted a cat", "Ann", -5, 1'700'000'000'000, 1'700'086'400'000, {"D1:1", "D1:2"}};
+  EventUnit unit{"", "Ann adopted a cat", "Ann", -5, 1'700'000'000'000, 1'700'086'400'000, {"D1:1", "D1:2"}};
   EventUnit unit_back;
   ASSERT_TRUE(DecodeUnit(EncodeUnit(unit), &unit_back).ok());
   EXPECT_EQ(unit_back.text, unit.text);
@@ -18,7 +18,7 @@ TEST(RecordCodecTest, RecordsRoundTrip) {
   EXPECT_EQ(unit_back.event_to_ms, unit.event_to_ms);
   EXPECT_EQ(unit_back.source_ids, unit.source_ids);
 
-  PersonaFact fact{"Ann", "pet", "cat", 1, 2, 0.1f, {"D1:1"}, true};
+  PersonaFact fact{"", "Ann", "pet", "cat", 1, 2, 0.1f, {"D1:1"}, true};
   PersonaFact fact_back;
   ASSERT_TRUE(DecodeFact(EncodeFact(fact), &fact_back).ok());
   EXPECT_EQ(fact_back.confidence, 0.1f);
@@ -31,7 +31,7 @@ TEST(RecordCodecTest, RecordsRoundTrip) {
   EXPECT_EQ(entity_back.type, EntityType::kPerson);
   EXPECT_EQ(entity_back.aliases, entity.aliases);
 
-  Relation relation{"Ann", "owns", "cat", 42, {"D1:1"}};
+  Relation relation{"", "Ann", "owns", "cat", 42, {"D1:1"}};
   Relation relation_back;
   ASSERT_TRUE(DecodeRelation(EncodeRelation(relation), &relation_back).ok());
   EXPECT_EQ(relation_back.object, "cat");
@@ -63,6 +63,29 @@ TEST(RecordCodecTest, InvalidUtf8IsEncodedAsReplacementCharacters) {
   EventUnit back;
   ASSERT_TRUE(DecodeUnit(bytes, &back).ok());
   EXPECT_EQ(back.text, "caf\xEF\xBF\xBD");
+}
+
+TEST(RecordCodecTest, RecordIdsNameTheTurnAndTheRecord) {
+  EXPECT_EQ(UnitId(12, 3), "unit:12.3");
+  EXPECT_EQ(FactId(12, 1), "fact:12.1");
+  EXPECT_EQ(RelationId(7, 2), "rel:7.2");
+  uint64_t seq = 0;
+  uint32_t n = 0;
+  ASSERT_TRUE(ParseRecordId("fact:12.1", "fact:", &seq, &n));
+  EXPECT_EQ(seq, 12u);
+  EXPECT_EQ(n, 1u);
+  for (const char* bad : {"fact:12", "fact:.1", "fact:12.", "fact:1x.1", "rel:12.1", "fact:12.99999999999",
+                          "fact:99999999999999999999999.1", ""}) {
+    EXPECT_FALSE(ParseRecordId(bad, "fact:", &seq, &n)) << bad;
+  }
+  Extraction x;
+  x.facts.resize(2);
+  x.facts[1].id = "fact:3.0";  // an id given is kept
+  x.relations.resize(1);
+  AssignRecordIds(5, &x, 1);
+  EXPECT_EQ(x.facts[0].id, "fact:5.1");
+  EXPECT_EQ(x.facts[1].id, "fact:3.0");
+  EXPECT_EQ(x.relations[0].id, "rel:5.1");
 }
 
 }  // namespace
