@@ -52,9 +52,8 @@ std::string HistoryKey(std::string_view tenant, std::string_view source_id, uint
   return key;
 }
 
-// The end of the range of keys starting with `prefix` (prefix has a byte
-// below 0xFF: every prefix here ends in a length or a kind byte... or is
-// bumped like TenantPrefixEnd).
+// The end of the range of keys starting with `prefix`: its last byte that
+// is not 0xFF incremented, the rest dropped (as TenantPrefixEnd does).
 std::string PrefixEnd(std::string prefix) {
   while (!prefix.empty()) {
     auto last = static_cast<unsigned char>(prefix.back());
