@@ -20,7 +20,7 @@ from ._embedders import (Embedder, Extractor, FunctionEmbedder, HttpEmbedder, Ll
                          UseLiteEmbedder)
 from ._store import Store, read_locomo
 from ._types import (Context, ContextSection, Entity, EventUnit, ForgetReport, GraphView, Hit, PersonaFact,
-                     RecallResult, Relation, RouteInfo, SessionSummary, StoredTurn, TenantStats, Tier,
+                     RecallResult, Relation, RouteInfo, SessionSummary, StoredTurn, TenantStats, Tier, TurnVersion,
                      RESULT_CLASSES as _RESULT_CLASSES)
 
 _engram._register_result_classes(_RESULT_CLASSES)
@@ -60,6 +60,7 @@ __all__ = [
     "LlmExtractor",
     "Tier", "Hit", "RouteInfo", "RecallResult", "ContextSection", "Context", "StoredTurn", "EventUnit",
     "PersonaFact", "Entity", "Relation", "GraphView", "SessionSummary", "TenantStats", "ForgetReport",
+    "TurnVersion",
     "Error", "NotFound", "InvalidArgument", "Corruption", "IOError", "NotSupported", "FailedPrecondition",
     "Unavailable", "Internal", "AlreadyExists",
 ]

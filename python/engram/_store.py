@@ -9,7 +9,7 @@ from typing import Any, Iterable, List, Mapping, Optional, Union
 from . import _engram
 from ._embedders import embedder_handle, extractor_handle
 from ._types import (Context, ForgetReport, GraphView, EventUnit, PersonaFact, RecallResult, SessionSummary,
-                     StoredTurn, TenantStats, Tier)
+                     StoredTurn, TenantStats, Tier, TurnVersion)
 
 TimeLike = Union[datetime, str]
 
@@ -210,8 +210,10 @@ class Store:
 
         ``time`` is a timezone-aware ``datetime`` or ISO 8601 text (no zone =
         UTC); None = unknown. ``id`` is your source id ("D1:3"), generated when
-        None. Observing an (tenant, id) that is already stored returns the
-        stored sequence number and changes nothing. Bad input (empty tenant or
+        None. Observing an (tenant, id) that is already stored with the same
+        content returns the stored sequence number and changes nothing; with
+        other content it raises ``engram.AlreadyExists`` (correct it with
+        ``update``). Bad input (empty tenant or
         speaker, invalid UTF-8, naive datetime, text over ``max_text_bytes``)
         raises ``engram.InvalidArgument`` and writes nothing.
         """
@@ -237,6 +239,36 @@ class Store:
         """Removes every record and index entry of ``tenant``; reports what it
         removed. Other tenants are untouched."""
         return self._native.forget_tenant(_text(tenant, "tenant"), self._sync(sync))
+
+    def forget(self, tenant: str, source_id: Optional[str] = None, *, fact: Optional[str] = None,
+               relation: Optional[str] = None, dry_run: bool = False, sync: Optional[bool] = None) -> ForgetReport:
+        """Removes one memory of ``tenant``: the turn ``source_id`` (and the
+        facts and relations only it supports), or the persona fact ``fact``,
+        or the relation ``relation`` (ids from ``profile()`` / ``graph()``).
+        Exactly one of the three. With sync, its bytes are erased from disk
+        and the folder searched (``report.disk_checked``); with ``dry_run``
+        nothing changes. Raises ``engram.NotFound`` for an unknown id."""
+        given = [x for x in (source_id, fact, relation) if x is not None]
+        if len(given) != 1:
+            raise TypeError("forget() takes exactly one of source_id, fact or relation")
+        return self._native.forget(_text(tenant, "tenant"), _text(source_id or "", "source_id"),
+                                   _text(fact or "", "fact"), _text(relation or "", "relation"), bool(dry_run),
+                                   self._sync(sync))
+
+    def update(self, tenant: str, source_id: str, text: Union[str, bytes], *, sync: Optional[bool] = None) -> int:
+        """Replaces the text of a stored turn and derives it again; the previous
+        text stays in its history. Returns the new version number."""
+        return self._native.update(_text(tenant, "tenant"), _text(source_id, "source_id"), _text(text, "text"),
+                                   self._sync(sync))
+
+    def history(self, tenant: str, source_id: str) -> List[TurnVersion]:
+        """Every version of a turn, oldest first (version 1 = as first observed)."""
+        out = []
+        for version, replaced_ms, session, speaker, text, time_ms, sid in self._native.history(
+                _text(tenant, "tenant"), _text(source_id, "source_id")):
+            out.append(TurnVersion(version, _EPOCH + replaced_ms * _MS if replaced_ms else None, session, speaker,
+                                   text, _EPOCH + time_ms * _MS if time_ms else None, sid))
+        return out
 
     def rebuild(self) -> None:
         """Throws away every derived index (vector, lexical, tiers) and rebuilds it from the log."""

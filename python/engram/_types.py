@@ -68,6 +68,7 @@ class Hit(_Result):
     time: Optional[datetime]
     score: float  #: the fused score used for ranking
     signals: Dict[str, float] = field(default_factory=dict)  #: per-signal scores ("bm25", "vector", ...)
+    id: str = ""  #: stable id of a unit, fact or relation ("fact:12.1"); a turn's source id
 
     def __repr__(self) -> str:
         return (f"Hit(kind={self.kind!r}, score={self.score:.3f}, source_ids={self.source_ids!r}, "
@@ -170,6 +171,7 @@ class EventUnit(_Result):
     event_from: Optional[datetime]  #: normalised time of the event, if any
     event_to: Optional[datetime]  #: end of that range
     source_ids: List[str]
+    id: str = ""  #: stable id ("unit:<seq>.<n>")
 
     def __repr__(self) -> str:
         return f"EventUnit(subject={self.subject!r}, text={_short(self.text)!r})"
@@ -187,6 +189,7 @@ class PersonaFact(_Result):
     confidence: float
     source_ids: List[str]
     negated: bool  #: the statement ends the fact ("I stopped bouldering")
+    id: str = ""  #: stable id ("fact:<seq>.<n>"); ``Store.forget(tenant, fact=id)`` takes it
 
     def __repr__(self) -> str:
         closed = "" if self.valid_to is None else f", valid_to={self.valid_to.date().isoformat()}"
@@ -219,6 +222,7 @@ class Relation(_Result):
     source_ids: List[str]
     valid_from: Optional[datetime] = None
     valid_to: Optional[datetime] = None  #: None = still true
+    id: str = ""  #: stable id ("rel:<seq>.<n>"); ``Store.forget(tenant, relation=id)`` takes it
 
     def __repr__(self) -> str:
         return f"Relation({self.subject!r} -{self.relation}-> {self.object!r})"
@@ -264,10 +268,35 @@ class TenantStats(_Result):
 
 
 @dataclass(slots=True)
+class TurnVersion(_Result):
+    """One version of a turn, as ``Store.history`` returns it: version 1 is
+    the turn as first observed; ``replaced`` is when a later version replaced
+    it (None = the current one)."""
+
+    version: int
+    replaced: Optional[datetime]
+    session: str
+    speaker: str
+    text: str
+    time: Optional[datetime]
+    id: str
+
+    def __repr__(self) -> str:
+        return f"TurnVersion({self.version}, id={self.id!r}, text={_short(self.text)!r})"
+
+
+@dataclass(slots=True)
 class ForgetReport(_Result):
-    """What ``Store.forget_tenant`` removed, per kind ("turns", "units", ...)."""
+    """What ``Store.forget_tenant`` or ``Store.forget`` removed (or, with
+    ``dry_run``, would remove), per kind ("turns", "units", ...); ``kept``:
+    facts and relations other turns still support; ``disk_checked``: with
+    sync, every file of the store folder was searched after the purge."""
 
     removed: Dict[str, int]
+    kept: Dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+    disk_checked: bool = False
+    files_checked: int = 0
 
     @property
     def total(self) -> int:

@@ -217,6 +217,32 @@ void BindStore(py::module_& m) {
            [](PyStore& s, const std::string& tenant, bool sync) {
              return ToPython(ValueOrThrow(s.Call([&](Store& st) { return st.ForgetTenant(tenant, Durability(sync)); })));
            }, "tenant"_a, "sync"_a)
+      .def("forget",
+           [](PyStore& s, const std::string& tenant, const std::string& source_id, const std::string& fact,
+              const std::string& relation, bool dry_run, bool sync) {
+             ForgetOptions fo(Durability(sync));
+             fo.dry_run = dry_run;
+             return ToPython(ValueOrThrow(s.Call([&](Store& st) {
+               if (!fact.empty()) return st.ForgetFact(tenant, fact, fo);
+               if (!relation.empty()) return st.ForgetRelation(tenant, relation, fo);
+               return st.Forget(tenant, source_id, fo);
+             })));
+           }, "tenant"_a, "source_id"_a, "fact"_a, "relation"_a, "dry_run"_a, "sync"_a)
+      .def("update",
+           [](PyStore& s, const std::string& tenant, const std::string& source_id, const std::string& text,
+              bool sync) {
+             return ValueOrThrow(s.Call([&](Store& st) { return st.Update(tenant, source_id, text, Durability(sync)); }));
+           }, "tenant"_a, "source_id"_a, "text"_a, "sync"_a)
+      .def("history",
+           [](PyStore& s, const std::string& tenant, const std::string& source_id) {
+             auto versions = ValueOrThrow(s.Call([&](Store& st) { return st.History(tenant, source_id); }));
+             py::list out;
+             for (const TurnVersion& v : versions) {
+               out.append(py::make_tuple(v.version, v.replaced_ms, v.turn.session, v.turn.speaker, v.turn.text,
+                                         v.turn.time_ms, v.turn.source_id));
+             }
+             return out;
+           }, "tenant"_a, "source_id"_a)
       .def("recall",
            [](PyStore& s, const std::string& tenant, const std::string& query, const PyRecallOptions& o) {
              return ToPython(ValueOrThrow(s.Call([&](Store& st) { return st.Recall(tenant, query, o.options); })));

@@ -78,7 +78,7 @@ py::object ToPython(const Hit& hit) {
   return Classes().hit(hit.kind, TierObject(hit.tier),
                        Strings(hit.source_ids), hit.text, hit.speaker,
                        hit.session, ToDatetime(hit.time_ms), hit.score,
-                       Map(hit.signals));
+                       Map(hit.signals), hit.id);
 }
 
 py::list Hits(const std::vector<Hit>& hits) {
@@ -105,7 +105,7 @@ py::object ToPython(const Relation& relation) {
   return Classes().relation(relation.subject, relation.relation,
                             relation.object, ToDatetime(relation.time_ms),
                             Strings(relation.source_ids), ToDatetime(relation.valid_from_ms),
-                            ToDatetime(relation.valid_to_ms));
+                            ToDatetime(relation.valid_to_ms), relation.id);
 }
 
 }  // namespace
@@ -119,7 +119,7 @@ void RegisterResultClasses(const py::dict& classes) {
     c->tiers[static_cast<size_t>(t)] = tier(TierName(t));
   }
   c->hit = LookupDataclass(classes, "Hit",
-                           {"kind", "tier", "source_ids", "text", "speaker", "session", "time", "score", "signals"});
+                           {"kind", "tier", "source_ids", "text", "speaker", "session", "time", "score", "signals", "id"});
   c->route_info = LookupDataclass(classes, "RouteInfo",
                                   {"name", "question_kind", "targets", "entities", "since", "until",
                                    "graph_expansion", "likely_unanswerable", "weights", "steps"});
@@ -128,18 +128,19 @@ void RegisterResultClasses(const py::dict& classes) {
   c->context = LookupDataclass(classes, "Context", {"sections", "text", "tokens", "route"});
   c->stored_turn = LookupDataclass(classes, "StoredTurn", {"seq", "tenant", "session", "speaker", "text", "time", "id"});
   c->event_unit = LookupDataclass(classes, "EventUnit",
-                                  {"text", "subject", "time", "event_from", "event_to", "source_ids"});
+                                  {"text", "subject", "time", "event_from", "event_to", "source_ids", "id"});
   c->persona_fact = LookupDataclass(classes, "PersonaFact",
                                     {"subject", "attribute", "value", "valid_from", "valid_to", "confidence",
-                                     "source_ids", "negated"});
+                                     "source_ids", "negated", "id"});
   c->entity = LookupDataclass(classes, "Entity", {"name", "type", "aliases", "source_ids"});
-  c->relation = LookupDataclass(classes, "Relation", {"subject", "relation", "object", "time", "source_ids", "valid_from", "valid_to"});
+  c->relation = LookupDataclass(classes, "Relation", {"subject", "relation", "object", "time", "source_ids", "valid_from", "valid_to", "id"});
   c->graph_view = LookupDataclass(classes, "GraphView", {"entities", "relations"});
   c->session_summary = LookupDataclass(classes, "SessionSummary", {"session", "start", "end", "text", "source_ids"});
   c->tenant_stats = LookupDataclass(classes, "TenantStats",
                                     {"tenant", "sessions", "turns", "bytes", "units", "facts", "entities",
                                      "relations"});
-  c->forget_report = LookupDataclass(classes, "ForgetReport", {"removed"});
+  c->forget_report = LookupDataclass(classes, "ForgetReport",
+                                      {"removed", "kept", "dry_run", "disk_checked", "files_checked"});
   py::object utc = py::reinterpret_borrow<py::object>(PyDateTime_TimeZone_UTC);
   c->utc_epoch = py::reinterpret_steal<py::object>(
       PyDateTimeAPI->DateTime_FromDateAndTime(1970, 1, 1, 0, 0, 0, 0, utc.ptr(), PyDateTimeAPI->DateTimeType));
@@ -190,7 +191,7 @@ py::object ToPython(const PersonaFact& fact) {
   return Classes().persona_fact(fact.subject, fact.attribute, fact.value,
                                 ToDatetime(fact.valid_from_ms),
                                 ToDatetime(fact.valid_to_ms), fact.confidence,
-                                Strings(fact.source_ids), fact.negated);
+                                Strings(fact.source_ids), fact.negated, fact.id);
 }
 
 py::object ToPython(const GraphView& graph) {
@@ -203,7 +204,7 @@ py::object ToPython(const GraphView& graph) {
 py::object ToPython(const EventUnit& unit) {
   return Classes().event_unit(unit.text, unit.subject, ToDatetime(unit.time_ms),
                               ToDatetime(unit.event_from_ms),
-                              ToDatetime(unit.event_to_ms), Strings(unit.source_ids));
+                              ToDatetime(unit.event_to_ms), Strings(unit.source_ids), unit.id);
 }
 
 py::object ToPython(const SessionSummary& summary) {
@@ -218,6 +219,9 @@ py::object ToPython(const TenantStats& stats) {
                                 stats.entities, stats.relations);
 }
 
-py::object ToPython(const ForgetReport& report) { return Classes().forget_report(Map(report.removed)); }
+py::object ToPython(const ForgetReport& report) {
+  return Classes().forget_report(Map(report.removed), Map(report.kept), report.dry_run, report.disk_checked,
+                                 report.files_checked);
+}
 
 }  // namespace engram::python

@@ -38,11 +38,13 @@ class ObserveAndReadTest(StoreTestCase):
             self.assertEqual(turn.time.tzinfo, timezone.utc)
             self.assertEqual(store.get_turn("dana", id="s1:1").seq, s1)
 
-    def test_observe_same_id_again_changes_nothing(self):
+    def test_observe_same_id_again_changes_nothing_and_other_content_is_refused(self):
         with self.open() as store:
             first = store.observe("dana", speaker="Dana", text="One.", id="x")
-            again = store.observe("dana", speaker="Dana", text="Different text.", id="x")
+            again = store.observe("dana", speaker="Dana", text="One.", id="x")
             self.assertEqual(first, again)
+            with self.assertRaises(engram.AlreadyExists):  # a correction is store.update's
+                store.observe("dana", speaker="Dana", text="Different text.", id="x")
             self.assertEqual(store.get_turn("dana", id="x").text, "One.")
             self.assertEqual(store.stats("dana").turns, 1)
 

@@ -126,6 +126,10 @@ bool StoreImpl::RunOneEnrichment(bool* retry_later) {
   // The tenant may have been forgotten (and its job removed) meanwhile.
   auto still = log_->Get(Cf::kQueue, key);
   if (!still.ok() || !still->has_value()) return true;
+  // Or the turn corrected (Update): this result is of the old text; the job
+  // stays queued and runs again on the new one.
+  auto now = GetTurn(tenant, seq);
+  if (!now.ok() || now->turn.text != input.turn.text) return true;
   lock.unlock();
   auto current = tenants_.GetLocked(*slot);
   if (!current.ok()) {
@@ -134,6 +138,7 @@ bool StoreImpl::RunOneEnrichment(bool* retry_later) {
   }
   lock.lock();
   log::LogBatch batch = log_->NewBatch();
+  AssignRecordIds(seq, &x, kEnrichmentBase);
   EncodeExtraction(tenant, seq, x, kEnrichmentBase,
                    [&](const std::string& k, const std::string& v) { batch.Put(Cf::kDerived, k, v); });
   std::vector<std::string> texts;

@@ -199,5 +199,30 @@ TEST(EnrichmentTest, ForgetTenantRemovesItsQueuedJobs) {
   EXPECT_EQ(*pending, 1u);  // omar's job stays
 }
 
+TEST(EnrichmentTest, ForgetOfOneTurnRemovesItsJobAndUpdateQueuesOneForTheNewText) {
+  FakeModel model;
+  model.set_mode(FakeModel::Mode::kDown);
+  testing::TempDir dir;
+  Options options = EnrichedOptions(model);
+  options.enrichment_max_attempts = 1000;
+  auto store = Store::Open(options, dir.path());
+  ASSERT_TRUE(store.ok());
+  Turn cat = CatTurn();
+  ASSERT_TRUE((*store)->Observe("dana", cat).ok());
+  ASSERT_TRUE((*store)->Observe("dana", Turn{"a", "Dana", "I bought a bike.", 1707955200000, "b:1"}).ok());
+  auto report = (*store)->Forget("dana", cat.source_id, {});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->removed.at("enrichment_jobs"), 1u);
+  EXPECT_EQ(*(*store)->PendingEnrichments(), 1u);  // the bike turn's stays
+  ASSERT_TRUE((*store)->Update("dana", "b:1", "I bought a red bike.", {}).ok());
+  EXPECT_EQ(*(*store)->PendingEnrichments(), 1u) << "one job for the turn, now of its new text";
+
+  // Once the model answers, the result is of the corrected turn.
+  model.set_mode(FakeModel::Mode::kGood);
+  ASSERT_TRUE((*store)->WaitForEnrichment(20000).ok());
+  EXPECT_EQ(*(*store)->PendingEnrichments(), 0u);
+  EXPECT_EQ((*store)->GetTurnBySourceId("dana", "b:1")->turn.text, "I bought a red bike.");
+}
+
 }  // namespace
 }  // namespace engram

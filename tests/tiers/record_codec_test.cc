@@ -65,5 +65,28 @@ TEST(RecordCodecTest, InvalidUtf8IsEncodedAsReplacementCharacters) {
   EXPECT_EQ(back.text, "caf\xEF\xBF\xBD");
 }
 
+TEST(RecordCodecTest, RecordIdsNameTheTurnAndTheRecord) {
+  EXPECT_EQ(UnitId(12, 3), "unit:12.3");
+  EXPECT_EQ(FactId(12, 1), "fact:12.1");
+  EXPECT_EQ(RelationId(7, 2), "rel:7.2");
+  uint64_t seq = 0;
+  uint32_t n = 0;
+  ASSERT_TRUE(ParseRecordId("fact:12.1", "fact:", &seq, &n));
+  EXPECT_EQ(seq, 12u);
+  EXPECT_EQ(n, 1u);
+  for (const char* bad : {"fact:12", "fact:.1", "fact:12.", "fact:1x.1", "rel:12.1", "fact:12.99999999999",
+                          "fact:99999999999999999999999.1", ""}) {
+    EXPECT_FALSE(ParseRecordId(bad, "fact:", &seq, &n)) << bad;
+  }
+  Extraction x;
+  x.facts.resize(2);
+  x.facts[1].id = "fact:3.0";  // an id given is kept
+  x.relations.resize(1);
+  AssignRecordIds(5, &x, 1);
+  EXPECT_EQ(x.facts[0].id, "fact:5.1");
+  EXPECT_EQ(x.facts[1].id, "fact:3.0");
+  EXPECT_EQ(x.relations[0].id, "rel:5.1");
+}
+
 }  // namespace
 }  // namespace engram
