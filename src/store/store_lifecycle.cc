@@ -20,22 +20,4 @@ Result<uint32_t> StoreImpl::Update(std::string_view, std::string_view, std::stri
   return NotYet("Update");
 }
 Result<std::vector<TurnVersion>> StoreImpl::History(std::string_view, std::string_view) { return NotYet("History"); }
-Result<std::string> StoreImpl::RememberFact(std::string_view, const PersonaFact&, const WriteOptions&) {
-  return NotYet("RememberFact");
-}
-Result<std::string> StoreImpl::RememberRelation(std::string_view, const Relation&, const WriteOptions&) {
-  return NotYet("RememberRelation");
-}
-Result<std::vector<CoreBlock>> StoreImpl::CoreMemory(std::string_view) { return NotYet("CoreMemory"); }
-Result<CoreBlock> StoreImpl::SetCoreBlock(std::string_view, std::string_view, std::string_view, const WriteOptions&) {
-  return NotYet("SetCoreBlock");
-}
-Result<CoreBlock> StoreImpl::AppendCoreBlock(std::string_view, std::string_view, std::string_view,
-                                             const WriteOptions&) {
-  return NotYet("AppendCoreBlock");
-}
-Result<std::vector<CoreBlock>> StoreImpl::CoreBlockHistory(std::string_view, std::string_view) {
-  return NotYet("CoreBlockHistory");
-}
-
 }  // namespace engram
