@@ -120,7 +120,7 @@ TEST_F(ErasureTest, ForgetTenantLeavesNoByteOfItInAnyFile) {
   EXPECT_FALSE(FilesHolding(before, "Quillfeather-7Q3").empty());
   EXPECT_FALSE(FilesHolding(before, "Brindlewick-9K2").empty());
 
-  auto report = (*store)->ForgetTenant("maya", {.sync = true});
+  auto report = (*store)->ForgetTenant("maya", WriteOptions{.sync = true});
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->removed["turns"], 90u);
 
@@ -176,7 +176,7 @@ TEST_F(ErasureTest, ForgetLeavesNoStoredVectorOrIndexCheckpointOfTheTenant) {
   auto before = StoreContents(path, dir_.Sub("dump-before"));
   ASSERT_GT(keys_in_tables(before, maya_prefix), 0u);
 
-  auto report = (*store)->ForgetTenant("maya", {.sync = true});
+  auto report = (*store)->ForgetTenant("maya", WriteOptions{.sync = true});
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_GE(report->removed["vectors"], 40u);  // the turns and their event units
   EXPECT_GE(report->removed["index_snapshots"], 2u);  // the head and at least one chunk
@@ -208,14 +208,14 @@ TEST_F(ErasureTest, ForgettingOnAFullDiskFailsCleanlyAndSucceedsOnceSpaceIsBack)
       while (fs::space(mnt).available > (256u << 10) && filler.write(block.data(), block.size())) {
       }
     }
-    auto full = (*store)->ForgetTenant("maya", {.sync = true});
+    auto full = (*store)->ForgetTenant("maya", WriteOptions{.sync = true});
     ASSERT_FALSE(full.ok());
     EXPECT_EQ(full.status().code(), Status::Code::kIOError) << full.status().ToString();
     EXPECT_NE(full.status().message().find("no space left on device"), std::string::npos) << full.status().ToString();
     EXPECT_EQ((*store)->ScanTurns("omar")->size(), 200u);  // reads work on the full disk
 
     fs::remove(mnt + "/filler");
-    auto report = (*store)->ForgetTenant("maya", {.sync = true});
+    auto report = (*store)->ForgetTenant("maya", WriteOptions{.sync = true});
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     EXPECT_TRUE((*store)->ScanTurns("maya")->empty());
     EXPECT_EQ((*store)->ScanTurns("omar")->size(), 200u);
