@@ -111,8 +111,15 @@ void GraphTier::AddRelation(const Relation& relation) {
         std::erase(of_kind, open->second);
         open_by_triple_.erase(open);
       } else {
-        // Restated: more support for the same edge.
-        for (const auto& id : r.source_ids) relation_sources_[open->second].AppendIfAbsent(&old.source_ids, id);
+        // Restated: more support for the same edge (an explicit
+        // restatement may say when it ended).
+        const size_t e = open->second;
+        for (const auto& id : r.source_ids) relation_sources_[e].AppendIfAbsent(&old.source_ids, id);
+        if (is_explicit && relation.valid_to_ms != 0) {
+          close(e, relation.valid_to_ms);
+          open_by_triple_.erase(open);
+          std::erase(open_single_[kind_key], e);
+        }
         return;
       }
     }

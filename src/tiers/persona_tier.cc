@@ -119,6 +119,10 @@ void PersonaTier::Apply(const PersonaFact& fact) {
       open_slots_[same_value->second].source_ids.AppendIfAbsent(&old.source_ids, id);
     }
     old.confidence = std::min(1.0f, std::max(old.confidence, fact.confidence) + 0.1f);
+    // An explicit restatement may say when the fact ended.
+    if (fact.provenance == kExplicit && fact.valid_to_ms != 0) {
+      CloseOpen(same_value->second, fact.valid_to_ms, {});
+    }
     return;
   }
   // What the new fact would end. When that includes an explicit fact it may

@@ -129,6 +129,20 @@ TEST_F(ExplicitMemoryTest, ValidToIsHonoured) {
   EXPECT_EQ((*in_2020)[0].valid_to_ms, T("2021-01-01T00:00:00Z"));
 }
 
+TEST_F(ExplicitMemoryTest, RestatingWithAnEndClosesTheOpenExplicitFact) {
+  auto first = store_->RememberFact("t", Fact("Maya", "likes", "chess", T("2020-01-01T00:00:00Z")));
+  ASSERT_TRUE(first.ok());
+  auto again = store_->RememberFact("t", Fact("Maya", "likes", "chess", T("2020-01-01T00:00:00Z"),
+                                             T("2022-01-01T00:00:00Z")));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *first) << "a restatement is the same fact";
+  EXPECT_TRUE(Profile("t").empty());
+  auto all = Profile("t", true);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].valid_to_ms, T("2022-01-01T00:00:00Z"));
+  EXPECT_EQ(all[0].source_ids.size(), 2u);
+}
+
 TEST_F(ExplicitMemoryTest, ExtractionNeverClosesOrOverridesAnExplicitFact) {
   ASSERT_TRUE(store_->RememberFact("t", Fact("Caroline", "home", "Denver", T("2023-01-01T00:00:00Z"))).ok());
   ASSERT_TRUE(store_->RememberRelation("t", Rel("Caroline", "lives_in", "Denver", T("2023-01-01T00:00:00Z"))).ok());
