@@ -1059,7 +1059,7 @@ Status StoreImpl::UnknownTenant(std::string_view tenant) {
   for (size_t i = 0; i < close.size(); ++i) {
     message += (i == 0 ? "; did you mean '" : i + 1 == close.size() ? "' or '" : "', '") + close[i];
   }
-  message += close.empty() ? "; engram stats lists the tenants" : "'?";
+  if (!close.empty()) message += "'?";
   return Status::NotFound(message);
 }
 
