@@ -1296,6 +1296,10 @@ Result<GraphView> StoreImpl::Graph(std::string_view tenant, std::string_view ent
   if (!memory.ok()) return memory.status();
   std::shared_lock<RwMutex> lock((*memory)->mutex());
   if (!entity.empty() && (*memory)->graph().Resolve(entity).empty()) {
+    // An unknown tenant has an empty graph, not a missing entity.
+    auto known = HasRecords(tenant);
+    if (!known.ok()) return known.status();
+    if (!*known) return GraphView{};
     return Status::NotFound("tenant '" + std::string(tenant) + "' has no entity '" + std::string(entity) + "'");
   }
   return (*memory)->graph().View(entity, hops, max_edges, as_of_ms);

@@ -283,6 +283,10 @@ TEST_F(MetadataTest, UnknownTenantsAreReportedWithTheClosestNames) {
   EXPECT_FALSE(ctx->tenant_known);
   EXPECT_TRUE(store_->RecallContext("maya-home", "garden", 200, {})->tenant_known);
   EXPECT_TRUE(store_->Profile("maya-hom", "", 0, false)->empty());
+  auto graph = store_->Graph("maya-hom", "Maya", 1, 100, 0);
+  ASSERT_TRUE(graph.ok()) << graph.status().ToString();
+  EXPECT_TRUE(graph->relations.empty());
+  EXPECT_TRUE(store_->Graph("maya-home", "Nobody-Here", 1, 100, 0).status().IsNotFound());
 }
 
 }  // namespace
