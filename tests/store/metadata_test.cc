@@ -253,6 +253,48 @@ TEST_F(MetadataTest, WhereAppliesToTierHitsAndTheContext) {
   }
 }
 
+TEST_F(MetadataTest, FactsAndRelationsPassWhereThroughTheirSourceTurns) {
+  Turn email;
+  email.speaker = "Caroline";
+  email.text = "I live in Denver.";
+  email.source_id = "E1";
+  email.metadata = {{"channel", "email"}};
+  Turn chat = email;
+  chat.text = "I work at Acme Corp. I love painting.";
+  chat.source_id = "C1";
+  chat.metadata = {{"channel", "chat"}};
+  ASSERT_TRUE(store_->Observe("t", email).ok());
+  ASSERT_TRUE(store_->Observe("t", chat).ok());
+  PersonaFact remembered;
+  remembered.subject = "Caroline";
+  remembered.attribute = "likes";
+  remembered.value = "Denver parks";
+  ASSERT_TRUE(store_->RememberFact("t", remembered).ok());
+  RecallOptions o;
+  o.tiers = {Tier::kPersona, Tier::kGraph};
+  o.k = 50;
+  auto texts = [&](const std::map<std::string, std::string>& where) {
+    o.where = where;
+    auto r = store_->Recall("t", "Where does Caroline live, work, and what does she love? Denver Acme painting", o);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::string all;
+    for (const auto& h : r->hits) all += h.kind + ": " + h.text + "\n";
+    return all;
+  };
+  const std::string everything = texts({});
+  EXPECT_THAT(everything, HasSubstr("Denver"));
+  EXPECT_THAT(everything, HasSubstr("painting"));
+  EXPECT_THAT(everything, HasSubstr("Denver parks"));
+  const std::string by_email = texts({{"channel", "email"}});
+  EXPECT_THAT(by_email, HasSubstr("Denver"));
+  EXPECT_THAT(by_email, ::testing::Not(HasSubstr("painting")));
+  EXPECT_THAT(by_email, ::testing::Not(HasSubstr("Acme")));
+  EXPECT_THAT(by_email, ::testing::Not(HasSubstr("Denver parks"))) << "an explicit fact comes from no turn";
+  const std::string by_chat = texts({{"channel", "chat"}});
+  EXPECT_THAT(by_chat, HasSubstr("painting"));
+  EXPECT_THAT(by_chat, ::testing::Not(HasSubstr("lives_in")));
+}
+
 TEST_F(MetadataTest, TenantsAreIsolated) {
   AddConversation("a");
   RecallOptions o;
