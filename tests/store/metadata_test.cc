@@ -249,7 +249,9 @@ TEST_F(MetadataTest, WhereAppliesToTierHitsAndTheContext) {
   auto working = store_->Recall("t", "garden", o);
   ASSERT_TRUE(working.ok());
   for (const auto& h : working->hits) {
-    if (h.kind == "turn" || h.kind == "unit") EXPECT_EQ(h.metadata.at("channel"), "email");
+    if (h.kind == "turn" || h.kind == "unit") {
+      EXPECT_EQ(h.metadata.at("channel"), "email");
+    }
   }
 }
 
