@@ -54,8 +54,8 @@ Status ReadExplicitRecords(const log::EventLog& log, std::string_view tenant, co
 void ApplyExplicit(TenantMemory& memory, const ExplicitRecord& record);
 
 // The id of the fact or relation in `memory` that holds explicit record
-// `seq` (a restatement of an explicit fact merges into it); `fallback` when
-// none does.
+// `seq` (a restatement of an explicit fact merges into an earlier one, whose
+// id it gets); the record's own id when none does.
 std::string ExplicitIdIn(const TenantMemory& memory, const ExplicitRecord& record, uint64_t seq);
 
 }  // namespace engram
