@@ -189,7 +189,8 @@ TEST_F(ExplicitMemoryTest, ExplicitFactSupersedesAnExtractedOne) {
   auto now = Profile("t");
   ASSERT_NE(Find(now, "home", "Austin"), nullptr);
   EXPECT_EQ(Find(now, "home", "Denver"), nullptr);
-  const PersonaFact* denver = Find(Profile("t", true), "home", "Denver");
+  const auto history = Profile("t", true);
+  const PersonaFact* denver = Find(history, "home", "Denver");
   ASSERT_NE(denver, nullptr);
   EXPECT_EQ(denver->valid_to_ms, T("2023-05-01T00:00:00Z"));
 }
