@@ -15,7 +15,7 @@ namespace {
 
 bool Same(const engram::Turn& a, const engram::Turn& b) {
   return a.session == b.session && a.speaker == b.speaker && a.text == b.text && a.time_ms == b.time_ms &&
-         a.source_id == b.source_id;
+         a.source_id == b.source_id && a.metadata == b.metadata;
 }
 
 }  // namespace
@@ -43,6 +43,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   turn.session = input.ConsumeRandomLengthString(64);
   turn.speaker = input.ConsumeRandomLengthString(64);
   turn.source_id = input.ConsumeRandomLengthString(64);
+  for (int n = input.ConsumeIntegralInRange(0, 3); n > 0; --n) {
+    std::string key = input.ConsumeRandomLengthString(16);
+    turn.metadata[key] = input.ConsumeRandomLengthString(32);
+  }
   turn.text = input.ConsumeRemainingBytesAsString();
   Turn back;
   FUZZ_CHECK(log::DecodeTurn(log::EncodeTurn(turn), &back).ok(), "an encoded turn decodes");

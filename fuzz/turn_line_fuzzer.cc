@@ -24,5 +24,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(again->tenant == parsed->tenant, formatted);
   FUZZ_CHECK(a.session == b.session && a.speaker == b.speaker && a.text == b.text, formatted);
   FUZZ_CHECK(a.time_ms == b.time_ms && a.source_id == b.source_id, formatted);
+  FUZZ_CHECK(a.metadata == b.metadata, formatted);
   return 0;
 }

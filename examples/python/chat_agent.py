@@ -78,9 +78,12 @@ def main(argv):
         return 3
     with store:
         session = f"chat-{int(time.time() * 1000)}"
-        known = store.stats(tenant)
-        print(f"memory open: {known.turns} turns from {known.sessions} sessions remembered; "
-              "type a message (Ctrl-D to quit)")
+        try:
+            known = store.stats(tenant)
+            remembered = f"{known.turns} turns from {known.sessions} sessions remembered"
+        except engram.NotFound:  # a new user: nothing remembered yet
+            remembered = "0 turns from 0 sessions remembered"
+        print(f"memory open: {remembered}; type a message (Ctrl-D to quit)")
         n = 0
         interactive = sys.stdin.isatty()
         while True:

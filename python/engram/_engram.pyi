@@ -78,6 +78,7 @@ class RecallOptions:
     to_ms: int
     asking_user: str
     agent_name: str
+    where: Dict[str, str]
     def __init__(self) -> None: ...
 
 

@@ -101,7 +101,7 @@ def _tier_names(tiers: Optional[Iterable[Union[Tier, str]]]) -> List[str]:
 def _recall_options(k: int, route: str, lexical_weight: Optional[float], vector_weight: Optional[float],
                     tiers: Optional[Iterable[Union[Tier, str]]], speaker: str, session: str,
                     since: Optional[TimeLike], until: Optional[TimeLike], asking_user: str,
-                    agent_name: str) -> _engram.RecallOptions:
+                    agent_name: str, where: Optional[Mapping[str, str]] = None) -> _engram.RecallOptions:
     """The C++ core's RecallOptions for ``Store.recall``'s keywords; None keeps a default."""
     if not isinstance(k, int) or isinstance(k, bool) or k < 0:
         raise _engram.InvalidArgument(f"k must be a non-negative int, not {k!r}")
@@ -121,6 +121,10 @@ def _recall_options(k: int, route: str, lexical_weight: Optional[float], vector_
         o.to_ms = _time_ms(until, "until")
     o.asking_user = _text(asking_user, "asking_user")
     o.agent_name = _text(agent_name, "agent_name")
+    if where is not None:
+        if not isinstance(where, Mapping):
+            raise TypeError(f"where must be a dict of metadata key to value, not {type(where).__name__}")
+        o.where = {_text(key, "where key"): _text(value, f"where[{key!r}]") for key, value in where.items()}
     return o
 
 
@@ -301,7 +305,8 @@ class Store:
         return self._native.list_tenants()
 
     def stats(self, tenant: str) -> TenantStats:
-        """Counts of what ``tenant``'s memory holds."""
+        """Counts of what ``tenant``'s memory holds. Raises ``engram.NotFound``
+        (naming the closest known tenants) for a tenant with no records."""
         return self._native.stats(_text(tenant, "tenant"))
 
     # --- memory tiers -----------------------------------------------------
@@ -310,7 +315,7 @@ class Store:
                lexical_weight: Optional[float] = None, vector_weight: Optional[float] = None,
                tiers: Optional[Iterable[Union[Tier, str]]] = None, speaker: str = "", session: str = "",
                since: Optional[TimeLike] = None, until: Optional[TimeLike] = None, asking_user: str = "",
-               agent_name: str = "") -> RecallResult:
+               agent_name: str = "", where: Optional[Mapping[str, str]] = None) -> RecallResult:
         """Retrieves what the agent should remember to answer ``question``:
         at most ``k`` hits, best first.
 
@@ -319,22 +324,24 @@ class Store:
         0.3 and 0.7), "bm25" or "vector". ``tiers``: which tiers to search
         (default episodic: turns and event units; add "persona", "graph",
         "working"). Filters: ``speaker``, ``session``, ``since <= time <
-        until``. ``asking_user``/``agent_name``: who "I" and "you" are in the
-        question. Raises ``engram.FailedPrecondition`` in log-only mode.
+        until``; ``where``: turn metadata that must hold exactly ({"channel":
+        "email"}), applied before the best k are taken. ``asking_user``/``agent_name``:
+        who "I" and "you" are in the question. Raises ``engram.FailedPrecondition``
+        in log-only mode.
         """
         options = _recall_options(k, route, lexical_weight, vector_weight, tiers, speaker, session, since, until,
-                                  asking_user, agent_name)
+                                  asking_user, agent_name, where)
         return self._native.recall(_text(tenant, "tenant"), _text(question, "question"), options)
 
     def context(self, tenant: str, question: str, budget_tokens: int = 600, *, k: int = 10, route: str = "auto",
                 tiers: Optional[Iterable[Union[Tier, str]]] = None, speaker: str = "", session: str = "",
                 since: Optional[TimeLike] = None, until: Optional[TimeLike] = None, asking_user: str = "",
-                agent_name: str = "") -> Context:
+                agent_name: str = "", where: Optional[Mapping[str, str]] = None) -> Context:
         """Packs the memory relevant to ``question`` into a prompt-ready
         context of at most ``budget_tokens`` tokens, with provenance
         (``str(context)`` is the text). Options as for ``recall``."""
         options = _recall_options(k, route, None, None, tiers, speaker, session, since, until, asking_user,
-                                  agent_name)
+                                  agent_name, where)
         return self._native.context(_text(tenant, "tenant"), _text(question, "question"), budget_tokens, options)
 
     def profile(self, tenant: str, speaker: str = "", *, as_of: Optional[TimeLike] = None,

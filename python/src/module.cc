@@ -6,6 +6,7 @@
 // observe and recall in parallel; Python embedders re-acquire it.
 #include <chrono>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -173,7 +174,9 @@ void BindOptions(py::module_& m) {
       .def_property("asking_user", [](const PyRecallOptions& o) { return o.options.asking_user; },
                     [](PyRecallOptions& o, std::string v) { o.options.asking_user = std::move(v); })
       .def_property("agent_name", [](const PyRecallOptions& o) { return o.options.agent_name; },
-                    [](PyRecallOptions& o, std::string v) { o.options.agent_name = std::move(v); });
+                    [](PyRecallOptions& o, std::string v) { o.options.agent_name = std::move(v); })
+      .def_property("where", [](const PyRecallOptions& o) { return o.options.where; },
+                    [](PyRecallOptions& o, std::map<std::string, std::string> v) { o.options.where = std::move(v); });
 }
 
 void BindStore(py::module_& m) {

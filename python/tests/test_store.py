@@ -262,3 +262,17 @@ class LoggingTest(StoreTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class WhereAndUnknownTenantTest(StoreTestCase):
+    def test_where_filters_on_metadata_and_unknown_tenants_are_not_found(self):
+        with self.open() as store:
+            store.observe_batch("dana", TURNS)
+            self.assertTrue(store.recall("dana", "marathon").hits)
+            # These turns have no metadata: a filter on it matches none of them.
+            self.assertEqual(store.recall("dana", "marathon", where={"channel": "email"}).hits, [])
+            self.assertEqual(store.context("dana", "marathon", where={"channel": "email"}).sections, [])
+            with self.assertRaises(TypeError):
+                store.recall("dana", "marathon", where=["channel"])
+            with self.assertRaisesRegex(engram.NotFound, "did you mean 'dana'"):
+                store.stats("dan")
