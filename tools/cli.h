@@ -37,6 +37,7 @@ void AddLogCommands(CLI::App& app, int* exit_code);
 void AddMemoryCommands(CLI::App& app, int* exit_code);
 void AddEvalCommand(CLI::App& app, int* exit_code);
 void AddRepairCommands(CLI::App& app, int* exit_code);
+void AddMcpCommand(CLI::App& app, int* exit_code);
 
 // JSON renderings shared by commands.
 std::string HitsToJson(const RecallResult& result, int indent);
