@@ -3,7 +3,6 @@
 // over streamable HTTP at /mcp. Logs go to standard error only; SIGTERM,
 // SIGINT and the end of standard input stop the server and close the store.
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -39,42 +38,53 @@ struct McpArgs {
   std::string http;  // HOST:PORT; empty = stdio
 };
 
-// Blocks the stop signals in every thread (call before any thread starts)
-// and waits for one on its own thread, which then runs `on_stop`.
+// Turns SIGTERM, SIGINT and SIGHUP into a call of `on_stop` on a thread of
+// its own: the handler only writes the signal number to a pipe (what a
+// signal handler may do), whichever thread the signal lands on (libraries
+// such as OpenBLAS start threads before main, so masking cannot catch it).
+int g_signal_pipe[2] = {-1, -1};
+
+extern "C" void OnStopSignal(int sig) {
+  unsigned char byte = static_cast<unsigned char>(sig);
+  (void)!write(g_signal_pipe[1], &byte, 1);
+}
+
 class StopSignals {
  public:
   StopSignals() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGTERM);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
     signal(SIGPIPE, SIG_IGN);  // a client gone mid-write is an error return, not a kill
+    if (pipe(g_signal_pipe) != 0) return;
+    struct sigaction action {};
+    action.sa_handler = OnStopSignal;
+    sigemptyset(&action.sa_mask);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &action, nullptr);
   }
   ~StopSignals() {
+    StopWaiting();
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
+  }
+  // Ends the waiter (before what on_stop touches goes away).
+  void StopWaiting() {
     if (waiter_.joinable()) {
-      if (!fired_) pthread_kill(waiter_.native_handle(), SIGTERM);  // wake the waiter
+      unsigned char zero = 0;  // wakes the waiter without a stop
+      (void)!write(g_signal_pipe[1], &zero, 1);
       waiter_.join();
     }
   }
   template <typename F>
   void OnStop(F on_stop) {
-    waiter_ = std::thread([this, on_stop]() {
-      int sig = 0;
-      sigwait(&set_, &sig);
-      if (!done_) {
-        fired_ = true;
-        std::fprintf(stderr, "engram: %s: stopping the MCP server\n", strsignal(sig));
-        on_stop();
+    waiter_ = std::thread([on_stop]() {
+      unsigned char byte = 0;
+      while (read(g_signal_pipe[0], &byte, 1) < 0 && errno == EINTR) {
       }
+      if (byte == 0) return;
+      std::fprintf(stderr, "engram: %s: stopping the MCP server\n", strsignal(byte));
+      on_stop();
     });
   }
-  void Done() { done_ = true; }
 
  private:
-  sigset_t set_;
   std::thread waiter_;
-  std::atomic<bool> fired_{false}, done_{false};
 };
 
 bool WriteAll(int fd, const std::string& data) {
@@ -91,9 +101,10 @@ bool WriteAll(int fd, const std::string& data) {
 int RunStdio(service::McpServer& mcp, StopSignals& signals) {
   int stop_pipe[2];
   if (pipe(stop_pipe) != 0) return Fail(Status::IOError("pipe: " + std::string(strerror(errno))));
-  signals.OnStop([&]() {
+  // The pipe stays open until exit: the waiter may still write to it.
+  signals.OnStop([fd = stop_pipe[1]]() {
     char c = 1;
-    (void)!write(stop_pipe[1], &c, 1);
+    (void)!write(fd, &c, 1);
   });
   const service::Access access = service::Access::Local();
   service::McpSession session;
@@ -141,9 +152,7 @@ int RunStdio(service::McpServer& mcp, StopSignals& signals) {
     }
   }
 out:
-  signals.Done();
-  close(stop_pipe[0]);
-  close(stop_pipe[1]);
+  signals.StopWaiting();
   return kExitOk;
 }
 
@@ -170,7 +179,7 @@ int RunHttp(service::McpServer& mcp, const std::string& address, StopSignals& si
   signals.OnStop([&]() { server.stop(); });
   std::fprintf(stderr, "engram: MCP over streamable HTTP at http://%s:%d/mcp\n", host.c_str(), bound);
   bool ok = server.listen_after_bind();
-  signals.Done();
+  signals.StopWaiting();
   return ok ? kExitOk : Fail(Status::IOError("the HTTP server on " + address + " stopped with an error"));
 }
 
