@@ -31,6 +31,8 @@ using nlohmann::json;
 
 // A line longer than this is answered with a parse error and skipped.
 constexpr size_t kMaxLineBytes = 16u << 20;
+// Connections the HTTP server serves at once.
+constexpr size_t kHttpWorkers = 64;
 
 struct McpArgs {
   std::string store;
@@ -171,6 +173,11 @@ int RunHttp(service::McpServer& mcp, const std::string& address, StopSignals& si
   std::string host = address.substr(0, colon);
   httplib::Server server;
   server.set_payload_max_length(kMaxLineBytes);
+  // httplib gives each keep-alive connection a worker for as long as it
+  // stays open; 8 workers (its default) would make the ninth client wait for
+  // one to time out. Without Nagle, small JSON answers leave at once.
+  server.new_task_queue = [] { return new httplib::ThreadPool(kHttpWorkers); };
+  server.set_tcp_nodelay(true);
   service::MountMcp(server, mcp, [](const httplib::Request&) -> Result<service::Access> {
     return service::Access::Local();
   });

@@ -20,7 +20,7 @@ constexpr char kJson[] = "application/json";
 constexpr char kDefaultHttpVersion[] = "2025-03-26";
 
 struct HttpSession {
-  std::mutex mutex;  // one message of the session at a time
+  std::mutex mutex;  // guards state
   McpSession state;
   std::string principal;
 };
@@ -185,26 +185,39 @@ void MountMcp(httplib::Server& server, McpServer& mcp,
       if (session == nullptr) return;
     }
 
-    std::optional<json> reply;
+    // The session's state is copied out, so one client's calls run in
+    // parallel (a slow recall does not hold up its next remember); only
+    // initialize and notifications/initialized change it, and they are
+    // merged back.
+    McpSession state;
     {
       std::lock_guard<std::mutex> lock(session->mutex);
-      if (new_session_id.empty()) {
-        std::string version = req.has_header(kVersionHeader) ? req.get_header_value(kVersionHeader)
-                                                             : std::string(kDefaultHttpVersion);
-        if (!McpServer::IsSupportedProtocolVersion(version)) {
-          SendError(res, 400, McpServer::kInvalidRequest,
-                    "unsupported MCP-Protocol-Version '" + version + "' (supported: " +
-                        json(McpServer::SupportedProtocolVersions()).dump() + ")");
-          return;
-        }
-        if (req.has_header(kVersionHeader) && version != session->state.protocol_version) {
-          SendError(res, 400, McpServer::kInvalidRequest,
-                    "MCP-Protocol-Version '" + version + "' differs from the session's negotiated version '" +
-                        session->state.protocol_version + "'");
-          return;
-        }
+      state = session->state;
+    }
+    if (new_session_id.empty()) {
+      std::string version = req.has_header(kVersionHeader) ? req.get_header_value(kVersionHeader)
+                                                           : std::string(kDefaultHttpVersion);
+      if (!McpServer::IsSupportedProtocolVersion(version)) {
+        SendError(res, 400, McpServer::kInvalidRequest,
+                  "unsupported MCP-Protocol-Version '" + version +
+                      "' (supported: " + json(McpServer::SupportedProtocolVersions()).dump() + ")");
+        return;
       }
-      reply = mcp.Handle(message, access, session->state);
+      if (req.has_header(kVersionHeader) && version != state.protocol_version) {
+        SendError(res, 400, McpServer::kInvalidRequest,
+                  "MCP-Protocol-Version '" + version + "' differs from the session's negotiated version '" +
+                      state.protocol_version + "'");
+        return;
+      }
+    }
+    std::optional<json> reply = mcp.Handle(message, access, state);
+    {
+      std::lock_guard<std::mutex> lock(session->mutex);
+      if (!new_session_id.empty()) {
+        session->state = state;
+      } else {
+        session->state.initialized = session->state.initialized || state.initialized;
+      }
     }
     if (!new_session_id.empty()) {
       if (reply && reply->contains("error")) {

@@ -451,6 +451,26 @@ Result<std::string> WriteFact(Store& store, const std::string& tenant, const std
   return store.RememberFact(tenant, fact, sync);
 }
 
+// Every string inside `value` (the reference tools' names, types, texts) is
+// non-empty; the error names the first empty one.
+Status RequireNonEmptyStrings(const json& value, const std::string& path) {
+  if (value.is_string() && value.get_ref<const std::string&>().empty()) {
+    return Status::InvalidArgument(path + " is empty: names, types and observations need at least one character");
+  }
+  if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      ENGRAM_RETURN_IF_ERROR(RequireNonEmptyStrings(value[i], path + "[" + std::to_string(i) + "]"));
+    }
+  }
+  if (value.is_object()) {
+    for (const auto& [key, v] : value.items()) {
+      if (key == "query") continue;  // search_nodes "" matches everything, as in the reference server
+      ENGRAM_RETURN_IF_ERROR(RequireNonEmptyStrings(v, path + "." + key));
+    }
+  }
+  return Status::OK();
+}
+
 Status Forgotten(const Result<ForgetReport>& report) { return report.ok() ? Status::OK() : report.status(); }
 
 }  // namespace
@@ -866,7 +886,11 @@ Result<json> McpServer::RunTool(const std::string& name, const json& args, const
     return json{{"removed", report->removed}, {"kept", report->kept}};
   }
 
-  // The reference tool set: read the graph, then write, one call at a time.
+  // The reference tool set. Empty names, types and texts are refused before
+  // anything is written (a call writes several records, so it checks what it
+  // can up front rather than stop half-way).
+  ENGRAM_RETURN_IF_ERROR(RequireNonEmptyStrings(args, "arguments"));
+  // Read the graph, then write, one call at a time.
   std::lock_guard<std::mutex> lock(knowledge_mutex_);
   auto graph = LoadRefGraph(store_, tenant);
   if (!graph.ok()) return graph.status();

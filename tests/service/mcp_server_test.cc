@@ -295,6 +295,14 @@ TEST_F(McpServerTest, BadArgumentsAreToolErrorsThatWriteNothing) {
   EXPECT_THAT(ToolError("graph", {{"hops", 11}}), HasSubstr("above the maximum"));
   EXPECT_THAT(ToolError("forget", {{"source_id", "a"}, {"fact_id", "b"}}), HasSubstr("exactly one"));
   EXPECT_THAT(ToolError("profile", {{"as_of", "soon"}}), HasSubstr("'soon'"));
+  EXPECT_THAT(ToolError("create_entities", {{"entities", json::array({{{"name", "Ada"}, {"entityType", "person"},
+                                                                      {"observations", {"ok", ""}}}})}}),
+              HasSubstr("arguments.entities[0].observations[1] is empty"));
+  EXPECT_THAT(ToolError("create_relations", {{"relations", json::array({{{"from", "Ada"}, {"to", "Acme"}}})}}),
+              HasSubstr("'relationType' is required"));
+  EXPECT_THAT(ToolError("open_nodes", {{"names", "Ada"}}), HasSubstr("arguments.names: expected array"));
+  auto profile = store_->Profile("maya");
+  EXPECT_TRUE(!profile.ok() || profile->empty());
 }
 
 TEST_F(McpServerTest, EveryCallChecksAccess) {
