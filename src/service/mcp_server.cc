@@ -200,8 +200,10 @@ json BuildTools() {
               {"tenant", TenantArg()}},
              {}),
       Object({{"removed", {{"type", "object"}, {"additionalProperties", {{"type", "integer"}}}}},
-              {"kept", {{"type", "object"}, {"additionalProperties", {{"type", "integer"}}}}}},
-             {"removed", "kept"}),
+              {"kept", {{"type", "object"}, {"additionalProperties", {{"type", "integer"}}}}},
+              {"disk_checked", {{"type", "boolean"},
+                                {"description", "every file of the store was searched: no byte of it is left"}}}},
+             {"removed", "kept", "disk_checked"}),
       false, true, false));
 
   // The reference memory server's tools: same names and argument shapes.
@@ -342,11 +344,14 @@ Status Denied(const Access& access, const char* what, const std::string& tenant)
 struct RefEntity {
   std::string name;
   std::string type;
-  std::string type_fact_id;
-  std::vector<std::pair<std::string, std::string>> observations;  // (text, fact id), oldest first
+  // Every record behind it (a restated record may have several), so a
+  // delete forgets them all.
+  std::vector<std::string> type_fact_ids;
+  std::vector<std::pair<std::string, std::vector<std::string>>> observations;  // (text, fact ids), oldest first
 };
 struct RefRelation {
-  std::string from, to, type, id;
+  std::string from, to, type;
+  std::vector<std::string> ids;
 };
 struct RefGraph {
   std::vector<RefEntity> entities;  // in creation order
@@ -376,12 +381,15 @@ bool IsNotFound(const Status& s) { return s.code() == Status::Code::kNotFound; }
 
 Result<RefGraph> LoadRefGraph(Store& store, const std::string& tenant) {
   RefGraph graph;
-  auto facts = store.Profile(tenant);
+  // Closed records count too: the reference graph has no validity, so an
+  // explicit record stays until a delete tool forgets it, even if engram's
+  // supersede rules closed it (a second works_at of the same subject).
+  auto facts = store.Profile(tenant, {}, 0, /*include_history=*/true);
   if (!facts.ok() && !IsNotFound(facts.status())) return facts.status();
   std::vector<PersonaFact> explicit_facts;
   if (facts.ok()) {
     for (auto& f : *facts) {
-      if (f.provenance == kExplicit && f.valid_to_ms == 0 && (f.attribute == kEntityType || f.attribute == kObservation)) {
+      if (f.provenance == kExplicit && (f.attribute == kEntityType || f.attribute == kObservation)) {
         explicit_facts.push_back(std::move(f));
       }
     }
@@ -390,24 +398,44 @@ Result<RefGraph> LoadRefGraph(Store& store, const std::string& tenant) {
                    [](const PersonaFact& a, const PersonaFact& b) { return IdOrder(a.id) < IdOrder(b.id); });
   // Entities first (by their type fact), so an observation finds its entity.
   for (const auto& f : explicit_facts) {
-    if (f.attribute == kEntityType && graph.Find(f.subject) == nullptr) {
-      graph.entities.push_back({f.subject, f.value, f.id, {}});
+    if (f.attribute != kEntityType) continue;
+    if (RefEntity* e = graph.Find(f.subject)) {
+      e->type_fact_ids.push_back(f.id);
+    } else {
+      graph.entities.push_back({f.subject, f.value, {f.id}, {}});
     }
   }
   for (const auto& f : explicit_facts) {
     if (f.attribute != kObservation) continue;
-    if (RefEntity* e = graph.Find(f.subject)) e->observations.emplace_back(f.value, f.id);
+    RefEntity* e = graph.Find(f.subject);
+    if (e == nullptr) continue;
+    auto o = std::find_if(e->observations.begin(), e->observations.end(),
+                          [&](const auto& x) { return x.first == f.value; });
+    if (o != e->observations.end()) {
+      o->second.push_back(f.id);
+    } else {
+      e->observations.push_back({f.value, {f.id}});
+    }
   }
   auto view = store.Graph(tenant, {}, 1, kAllEdges, 0);
   if (!view.ok() && !IsNotFound(view.status())) return view.status();
   if (view.ok()) {
     std::vector<Relation> relations;
     for (auto& r : view->relations) {
-      if (r.provenance == kExplicit && r.valid_to_ms == 0) relations.push_back(std::move(r));
+      if (r.provenance == kExplicit) relations.push_back(std::move(r));
     }
     std::stable_sort(relations.begin(), relations.end(),
                      [](const Relation& a, const Relation& b) { return IdOrder(a.id) < IdOrder(b.id); });
-    for (auto& r : relations) graph.relations.push_back({r.subject, r.object, r.relation, r.id});
+    for (auto& r : relations) {
+      auto seen = std::find_if(graph.relations.begin(), graph.relations.end(), [&](const RefRelation& x) {
+        return x.from == r.subject && x.to == r.object && x.type == r.relation;
+      });
+      if (seen != graph.relations.end()) {
+        seen->ids.push_back(r.id);
+      } else {
+        graph.relations.push_back({r.subject, r.object, r.relation, {r.id}});
+      }
+    }
   }
   return graph;
 }
@@ -471,7 +499,25 @@ Status RequireNonEmptyStrings(const json& value, const std::string& path) {
   return Status::OK();
 }
 
-Status Forgotten(const Result<ForgetReport>& report) { return report.ok() ? Status::OK() : report.status(); }
+// The records one delete tool call removes: (is_relation, id).
+using Doomed = std::vector<std::pair<bool, std::string>>;
+void AddAll(Doomed& doomed, bool relation, const std::vector<std::string>& ids) {
+  for (const auto& id : ids) doomed.emplace_back(relation, id);
+}
+
+// Forgets them in order. Only the last is synced: the write-ahead log is
+// written in order, so its fsync makes every earlier one durable too, and
+// the one disk check covers the whole call.
+Status ForgetAll(Store& store, const std::string& tenant, const Doomed& doomed) {
+  for (size_t i = 0; i < doomed.size(); ++i) {
+    ForgetOptions options;
+    options.sync = i + 1 == doomed.size();
+    const auto& [relation, id] = doomed[i];
+    auto report = relation ? store.ForgetRelation(tenant, id, options) : store.ForgetFact(tenant, id, options);
+    if (!report.ok()) return report.status();
+  }
+  return Status::OK();
+}
 
 }  // namespace
 
@@ -879,11 +925,12 @@ Result<json> McpServer::RunTool(const std::string& name, const json& args, const
                                      std::to_string(given.size()) + ")");
     }
     const auto& [key, id] = given.front();
-    Result<ForgetReport> report = key == "source_id" ? store_.Forget(tenant, id)
-                                  : key == "fact_id" ? store_.ForgetFact(tenant, id)
-                                                     : store_.ForgetRelation(tenant, id);
+    // Synced: when the call returns, no byte of what was forgotten is left on disk.
+    Result<ForgetReport> report = key == "source_id" ? store_.Forget(tenant, id, sync)
+                                  : key == "fact_id" ? store_.ForgetFact(tenant, id, sync)
+                                                     : store_.ForgetRelation(tenant, id, sync);
     if (!report.ok()) return report.status();
-    return json{{"removed", report->removed}, {"kept", report->kept}};
+    return json{{"removed", report->removed}, {"kept", report->kept}, {"disk_checked", report->disk_checked}};
   }
 
   // The reference tool set. Empty names, types and texts are refused before
@@ -915,7 +962,7 @@ Result<json> McpServer::RunTool(const std::string& name, const json& args, const
       if (graph->Find(entity) != nullptr) continue;  // the reference server skips existing names
       auto type_id = WriteFact(store_, tenant, entity, kEntityType, e["entityType"].get<std::string>());
       if (!type_id.ok()) return type_id.status();
-      RefEntity added{entity, e["entityType"].get<std::string>(), *type_id, {}};
+      RefEntity added{entity, e["entityType"].get<std::string>(), {*type_id}, {}};
       for (const auto& o : e["observations"]) {
         const std::string text = o.get<std::string>();
         if (std::any_of(added.observations.begin(), added.observations.end(),
@@ -924,7 +971,7 @@ Result<json> McpServer::RunTool(const std::string& name, const json& args, const
         }
         auto id = WriteFact(store_, tenant, entity, kObservation, text);
         if (!id.ok()) return id.status();
-        added.observations.emplace_back(text, *id);
+        added.observations.push_back({text, {*id}});
       }
       graph->entities.push_back(added);
       created.push_back(RefEntityJson(added));
@@ -934,7 +981,7 @@ Result<json> McpServer::RunTool(const std::string& name, const json& args, const
   if (name == "create_relations") {
     json created = json::array();
     for (const auto& r : args["relations"]) {
-      RefRelation rel{r["from"].get<std::string>(), r["to"].get<std::string>(), r["relationType"].get<std::string>(), ""};
+      RefRelation rel{r["from"].get<std::string>(), r["to"].get<std::string>(), r["relationType"].get<std::string>(), {}};
       if (std::any_of(graph->relations.begin(), graph->relations.end(), [&](const RefRelation& x) {
             return x.from == rel.from && x.to == rel.to && x.type == rel.type;
           })) {
@@ -947,7 +994,7 @@ Result<json> McpServer::RunTool(const std::string& name, const json& args, const
       relation.provenance = kExplicit;
       auto id = store_.RememberRelation(tenant, relation, sync);
       if (!id.ok()) return id.status();
-      rel.id = *id;
+      rel.ids = {*id};
       graph->relations.push_back(rel);
       created.push_back(RefRelationJson(rel));
     }
@@ -972,26 +1019,26 @@ Result<json> McpServer::RunTool(const std::string& name, const json& args, const
         }
         auto id = WriteFact(store_, tenant, entity->name, kObservation, text);
         if (!id.ok()) return id.status();
-        entity->observations.emplace_back(text, *id);
+        entity->observations.push_back({text, {*id}});
         added.push_back(text);
       }
       results.push_back({{"entityName", entity->name}, {"addedObservations", added}});
     }
     return json{{"results", results}};
   }
+  Doomed doomed;
   if (name == "delete_entities") {
     std::set<std::string> names;
     for (const auto& n : args["entityNames"]) names.insert(n.get<std::string>());
     for (const auto& r : graph->relations) {
-      if (names.count(r.from) > 0 || names.count(r.to) > 0) {
-        ENGRAM_RETURN_IF_ERROR(Forgotten(store_.ForgetRelation(tenant, r.id)));
-      }
+      if (names.count(r.from) > 0 || names.count(r.to) > 0) AddAll(doomed, true, r.ids);
     }
     for (const auto& e : graph->entities) {
       if (names.count(e.name) == 0) continue;
-      for (const auto& o : e.observations) ENGRAM_RETURN_IF_ERROR(Forgotten(store_.ForgetFact(tenant, o.second)));
-      ENGRAM_RETURN_IF_ERROR(Forgotten(store_.ForgetFact(tenant, e.type_fact_id)));
+      for (const auto& o : e.observations) AddAll(doomed, false, o.second);
+      AddAll(doomed, false, e.type_fact_ids);
     }
+    ENGRAM_RETURN_IF_ERROR(ForgetAll(store_, tenant, doomed));
     return json{{"success", true}, {"message", "Entities deleted successfully"}};
   }
   if (name == "delete_observations") {
@@ -1001,20 +1048,22 @@ Result<json> McpServer::RunTool(const std::string& name, const json& args, const
       std::set<std::string> texts;
       for (const auto& o : d["observations"]) texts.insert(o.get<std::string>());
       for (const auto& o : entity->observations) {
-        if (texts.count(o.first) > 0) ENGRAM_RETURN_IF_ERROR(Forgotten(store_.ForgetFact(tenant, o.second)));
+        if (texts.count(o.first) > 0) AddAll(doomed, false, o.second);
       }
     }
+    ENGRAM_RETURN_IF_ERROR(ForgetAll(store_, tenant, doomed));
     return json{{"success", true}, {"message", "Observations deleted successfully"}};
   }
   if (name == "delete_relations") {
     for (const auto& r : graph->relations) {
       for (const auto& d : args["relations"]) {
         if (d["from"] == r.from && d["to"] == r.to && d["relationType"] == r.type) {
-          ENGRAM_RETURN_IF_ERROR(Forgotten(store_.ForgetRelation(tenant, r.id)));
+          AddAll(doomed, true, r.ids);
           break;
         }
       }
     }
+    ENGRAM_RETURN_IF_ERROR(ForgetAll(store_, tenant, doomed));
     return json{{"success", true}, {"message", "Relations deleted successfully"}};
   }
   return Status::Internal("tool '" + name + "' has a definition but no implementation");
