@@ -38,6 +38,12 @@ void AddMemoryCommands(CLI::App& app, int* exit_code);
 void AddEvalCommand(CLI::App& app, int* exit_code);
 void AddRepairCommands(CLI::App& app, int* exit_code);
 void AddMcpCommand(CLI::App& app, int* exit_code);
+// update, history (lifecycle_commands.cc).
+void AddLifecycleCommands(CLI::App& app, int* exit_code);
+// `engram forget` of one memory: a turn (source_id), a fact or a relation
+// (exactly one of the three is non-empty).
+int RunForgetMemory(const std::string& store_path, const std::string& tenant, const std::string& source_id,
+                    const std::string& fact, const std::string& relation, bool dry_run, bool as_json);
 
 // JSON renderings shared by commands.
 std::string HitsToJson(const RecallResult& result, int indent);

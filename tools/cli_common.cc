@@ -9,6 +9,7 @@ int ExitCodeFor(const Status& status) {
     case Status::Code::kOk: return kExitOk;
     case Status::Code::kInvalidArgument:
     case Status::Code::kNotFound:
+    case Status::Code::kAlreadyExists:
     case Status::Code::kFailedPrecondition:
     case Status::Code::kNotSupported: return kExitBadInput;
     default: return kExitStorage;

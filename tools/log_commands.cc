@@ -267,11 +267,30 @@ void AddLogCommands(CLI::App& app, int* exit_code) {
   exp->add_option("--tenant", args->tenant, "tenant")->required();
   exp->callback([=]() { *exit_code = RunExport(args->store, args->tenant); });
 
-  auto* forget = app.add_subcommand("forget", "remove every record of a tenant and report what was removed");
+  struct ForgetArgs {
+    std::string source_id, fact, relation;
+    bool dry_run = false;
+  };
+  auto one = std::make_shared<ForgetArgs>();
+  auto* forget = app.add_subcommand(
+      "forget", "remove a tenant, or one turn, fact or relation of it, erased from disk; report what was removed");
   forget->add_option("--store", args->store, "store folder")->required();
   forget->add_option("--tenant", args->tenant, "tenant")->required();
+  auto* by_source = forget->add_option("--source-id", one->source_id, "only this turn (and what only it supports)");
+  auto* by_fact = forget->add_option("--fact", one->fact, "only this persona fact (an id from engram profile --json)");
+  auto* by_relation = forget->add_option("--relation", one->relation, "only this relation (an id from engram graph --json)");
+  by_source->excludes(by_fact)->excludes(by_relation);
+  by_fact->excludes(by_relation);
+  forget->add_flag("--dry-run", one->dry_run, "report what would be removed; remove nothing");
   forget->add_flag("--json", args->json, "print JSON");
-  forget->callback([=]() { *exit_code = RunForget(args->store, args->tenant, args->json); });
+  forget->callback([=]() {
+    if (!one->source_id.empty() || !one->fact.empty() || !one->relation.empty() || one->dry_run) {
+      *exit_code = RunForgetMemory(args->store, args->tenant, one->source_id, one->fact, one->relation,
+                                   one->dry_run, args->json);
+    } else {
+      *exit_code = RunForget(args->store, args->tenant, args->json);
+    }
+  });
 }
 
 }  // namespace engram::cli

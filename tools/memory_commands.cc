@@ -35,7 +35,8 @@ json RouteToJson(const RouteInfo& r) {
 }
 
 json HitToJson(const Hit& h) {
-  return {{"source_ids", h.source_ids},
+  return {{"id", h.id},
+          {"source_ids", h.source_ids},
           {"kind", h.kind},
           {"text", h.text},
           {"speaker", h.speaker},
@@ -47,7 +48,8 @@ json HitToJson(const Hit& h) {
 }
 
 json FactToJson(const PersonaFact& f) {
-  return {{"subject", f.subject},
+  return {{"id", f.id},
+          {"subject", f.subject},
           {"attribute", f.attribute},
           {"value", f.value},
           {"valid_from", f.valid_from_ms != 0 ? json(FormatIsoTime(f.valid_from_ms)) : json(nullptr)},
@@ -225,7 +227,7 @@ int RunGraph(const std::string& store_path, const std::string& tenant, const std
                         {"source_ids", e.source_ids}});
   }
   for (const auto& r : view->relations) {
-    relations.push_back({{"subject", r.subject}, {"relation", r.relation}, {"object", r.object},
+    relations.push_back({{"id", r.id}, {"subject", r.subject}, {"relation", r.relation}, {"object", r.object},
                          {"time", r.time_ms ? json(FormatIsoTime(r.time_ms)) : json(nullptr)},
                          {"valid_from", r.valid_from_ms ? json(FormatIsoTime(r.valid_from_ms)) : json(nullptr)},
                          {"valid_to", r.valid_to_ms ? json(FormatIsoTime(r.valid_to_ms)) : json(nullptr)},

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engram/status.h"
@@ -127,6 +128,18 @@ class EventLog {
   // become obsolete and are deleted), then compacts the range down to the
   // bottom level so no table file keeps a shadowed copy.
   Status EraseRange(std::string_view begin, std::string_view end);
+
+  // After EraseRange: proves that no file of the store folder holds any of
+  // `needles` within [begin, end), and that no key of `gone` (ranges
+  // [first, second)) has a value left. Table files are read entry by entry
+  // through RocksDB's SstFileReader (their blocks are compressed), every
+  // version of every key in [begin, end) the database still holds (live,
+  // shadowed or deleted, memtables included) through GetAllKeyVersions, and
+  // every other file (write-ahead logs, MANIFEST, OPTIONS, info logs) byte by
+  // byte. Sets *files_checked; DataLoss-like Internal error naming the file
+  // (or "live data") that still holds a needle.
+  Status CheckErased(std::string_view begin, std::string_view end, const std::vector<std::string>& needles,
+                     const std::vector<std::pair<std::string, std::string>>& gone, uint64_t* files_checked) const;
 
   // Deletes everything in `cf` without reading it (the column family is
   // dropped and created again empty). For column families of derived data

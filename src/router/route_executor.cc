@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "common/utf8.h"
+#include "tiers/record_codec.h"
 
 namespace engram {
 namespace {
@@ -308,6 +309,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     if (turn == nullptr || best == nullptr) continue;
     Hit h;
     h.kind = best->is_unit ? "unit" : "turn";
+    h.id = best->is_unit ? UnitId(best->seq, static_cast<uint32_t>(best->id & 0xff)) : turn->source_id;
     h.tier = Tier::kEpisodic;
     h.source_ids = {turn->source_id};
     h.text = best->is_unit ? best->text : turn->text;

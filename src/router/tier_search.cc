@@ -35,6 +35,7 @@ bool PassesFilters(const RecallOptions& o, std::string_view speaker, TimeMs t) {
 Hit TurnHit(const StoredTurn& st, Tier tier) {
   Hit h;
   h.kind = "turn";
+  h.id = st.turn.source_id;
   h.tier = tier;
   h.source_ids = {st.turn.source_id};
   h.text = st.turn.text;
@@ -47,6 +48,7 @@ Hit TurnHit(const StoredTurn& st, Tier tier) {
 Hit FactHit(const PersonaFact& f) {
   Hit h;
   h.kind = "fact";
+  h.id = f.id;
   h.tier = Tier::kPersona;
   h.source_ids = f.source_ids;
   h.text = f.subject + " " + f.attribute + ": " + f.value;
@@ -59,6 +61,7 @@ Hit FactHit(const PersonaFact& f) {
 Hit RelationHit(const Relation& r) {
   Hit h;
   h.kind = "relation";
+  h.id = r.id;
   h.tier = Tier::kGraph;
   h.source_ids = r.source_ids;
   h.text = r.subject + " " + r.relation + " " + r.object;

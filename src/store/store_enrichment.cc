@@ -134,6 +134,7 @@ bool StoreImpl::RunOneEnrichment(bool* retry_later) {
   }
   lock.lock();
   log::LogBatch batch = log_->NewBatch();
+  AssignRecordIds(seq, &x, kEnrichmentBase);
   EncodeExtraction(tenant, seq, x, kEnrichmentBase,
                    [&](const std::string& k, const std::string& v) { batch.Put(Cf::kDerived, k, v); });
   std::vector<std::string> texts;

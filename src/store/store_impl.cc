@@ -341,12 +341,18 @@ Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, st
     const Turn& turn = turns[i];
     if (!turn.source_id.empty()) {
       if (auto it = in_batch.find(turn.source_id); it != in_batch.end()) {
+        ENGRAM_RETURN_IF_ERROR(CheckSameTurn(turn, turns[it->second], "an earlier turn of the batch"));
         repeated.emplace_back(i, it->second);
         continue;
       }
       auto existing = log_->Get(Cf::kSourceIds, log::SourceIdKey(tenant, turn.source_id));
       if (!existing.ok()) return existing.status();
       if (existing->has_value()) {
+        // A retry is idempotent; different content under a stored id is a
+        // correction, which only Update makes.
+        auto stored = GetTurn(tenant, log::DecodeFixed64BE((*existing)->data()));
+        if (!stored.ok()) return stored.status();
+        ENGRAM_RETURN_IF_ERROR(CheckSameTurn(turn, stored->turn, "the stored turn"));
         seqs[i] = log::DecodeFixed64BE((*existing)->data());
         in_batch.emplace(turn.source_id, i);
         continue;
@@ -387,6 +393,7 @@ Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, st
       ExtractionInput input{p.turn, participants,
                             ls != last_speaker.end() ? ls->second : memory->LastSpeaker(p.turn.session)};
       p.extraction = ExtractOrEmpty(*extractor_, input);
+      AssignRecordIds(p.seq, &p.extraction, 1);
       last_speaker[p.turn.session] = p.turn.speaker;
       EncodeExtraction(tenant, p.seq, p.extraction, 1,
                        [&](const std::string& k, const std::string& v) { batch.Put(Cf::kDerived, k, v); });
@@ -526,9 +533,15 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
         Status d;
         switch (kind) {
           case DerivedKind::kUnit: d = DecodeUnit(value, &x.units.emplace_back()); break;
-          case DerivedKind::kFact: d = DecodeFact(value, &x.facts.emplace_back()); break;
+          case DerivedKind::kFact:
+            d = DecodeFact(value, &x.facts.emplace_back());
+            x.facts.back().id = FactId(seq, n);
+            break;
           case DerivedKind::kEntity: d = DecodeEntity(value, &x.entities.emplace_back()); break;
-          case DerivedKind::kRelation: d = DecodeRelation(value, &x.relations.emplace_back()); break;
+          case DerivedKind::kRelation:
+            d = DecodeRelation(value, &x.relations.emplace_back());
+            x.relations.back().id = RelationId(seq, n);
+            break;
           default: d = Status::Corruption("derived record of unknown kind " + std::to_string(int(kind))); break;
         }
         if (!d.ok()) {
@@ -558,6 +571,12 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
     derived.erase(seq);
     enrichment.erase(seq);
   }
+  auto forgotten = ForgottenRecordIds(tenant, snapshot.get());
+  if (!forgotten.ok()) return forgotten.status();
+  if (!forgotten->empty()) {
+    for (auto& [seq, x] : derived) DropForgottenRecords(*forgotten, &x);
+    for (auto& [seq, x] : enrichment) DropForgottenRecords(*forgotten, &x);
+  }
 
   // Turns written in log_only mode have no derivations yet: derive them now,
   // in one batch of their own.
@@ -576,6 +595,8 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
       if (redo || (seq > *upto && !derived.count(seq))) {
         ExtractionInput input{turn, participants, last_speaker[turn.session]};
         Extraction x = ExtractOrEmpty(*extractor_, input);
+        AssignRecordIds(seq, &x, 1);
+        DropForgottenRecords(*forgotten, &x);  // ForgetFact / ForgetRelation stay in force
         if (!derived_unreadable) {
           if (redo) catch_up.DeleteRange(Cf::kDerived, log::TurnKey(tenant, seq), log::TurnKey(tenant, seq + 1));
           EncodeExtraction(tenant, seq, x, 1,
@@ -1051,9 +1072,29 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Forg
   ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   std::shared_ptr<TenantCache::Slot> slot = tenants_.GetSlot(tenant);
   std::unique_lock<std::mutex> tenant_lock(slot->writer);
+  const std::string begin = log::TenantPrefix(tenant), end = log::TenantPrefixEnd(tenant);
+  bool any = false;
+  for (Cf cf : {Cf::kTurns, Cf::kDerived, Cf::kEdits}) {
+    ENGRAM_RETURN_IF_ERROR(log_->Scan(cf, begin, end, [&](std::string_view, std::string_view) { return !(any = true); }));
+  }
+  if (!any) {
+    // A forget whose erasure failed (a full disk) is retried: its deletes
+    // are written, its bytes still to erase.
+    std::lock_guard<std::mutex> lock(write_mutex_);
+    if (!unerased_tenants_.count(std::string(tenant))) return UnknownTenant(tenant);
+  }
+  std::vector<std::string> texts;  // searched for on disk after the purge (ForgetOptions::sync)
+  if (wo.sync && !wo.dry_run) {
+    constexpr size_t kMaxSearched = 1000;
+    ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kTurns, begin, end, [&](std::string_view, std::string_view value) {
+      Turn turn;
+      if (log::DecodeTurn(value, &turn).ok() && turn.text.size() >= 8) texts.push_back(std::move(turn.text));
+      return texts.size() < kMaxSearched;
+    }));
+  }
   std::unique_lock<std::mutex> lock(write_mutex_);
   ForgetReport report;
-  const std::string begin = log::TenantPrefix(tenant), end = log::TenantPrefixEnd(tenant);
+  report.dry_run = wo.dry_run;
   // Each key gets its own delete, so the erasure compaction below finds no
   // range deletion and writes no output for the tenant's range at all (an
   // output holding only a dropped range deletion is what librocksdb 7.8
@@ -1071,7 +1112,8 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Forg
     const char* kind;
   };
   for (CfKind ck : {CfKind{Cf::kTurns, "turns"}, CfKind{Cf::kSourceIds, "source_ids"}, CfKind{Cf::kVectors, "vectors"},
-                    CfKind{Cf::kEmbeddings, "cached_vectors"}, CfKind{Cf::kSnapshots, "index_snapshots"}}) {
+                    CfKind{Cf::kEmbeddings, "cached_vectors"}, CfKind{Cf::kSnapshots, "index_snapshots"},
+                    CfKind{Cf::kEdits, "edits"}}) {
     uint64_t n = 0;
     ENGRAM_RETURN_IF_ERROR(log_->Scan(ck.cf, begin, end, [&](std::string_view key, std::string_view) {
       ++n;
@@ -1107,6 +1149,7 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Forg
     return true;
   }));
   report.removed["enrichment_jobs"] = jobs;
+  if (wo.dry_run) return report;
   ENGRAM_RETURN_IF_ERROR(log_->Write(chosen, wo.sync));
   if (auto loaded = tenants_.Find(tenant)) {
     std::shared_lock<RwMutex> mlock(loaded->mutex());
@@ -1133,9 +1176,23 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Forg
   // The deletes above hide the tenant; erasing rewrites the files that still
   // hold its bytes (and drops the write-ahead logs that held them).
   Status erased = log_->EraseRange(begin, end);
+  {
+    std::lock_guard<std::mutex> elock(write_mutex_);
+    if (erased.ok()) {
+      unerased_tenants_.erase(std::string(tenant));
+    } else {
+      unerased_tenants_.insert(std::string(tenant));
+    }
+  }
   if (!erased.ok()) {
     return erased.WithContext("tenant '" + std::string(tenant) +
                               "' is forgotten but its bytes are not yet erased from disk; forget it again to retry");
+  }
+  if (wo.sync) {
+    uint64_t files = 0;
+    ENGRAM_RETURN_IF_ERROR(log_->CheckErased(begin, end, texts, {{begin, end}}, &files));
+    report.disk_checked = true;
+    report.files_checked = files;
   }
   return report;
 }

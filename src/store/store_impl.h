@@ -52,6 +52,12 @@ struct VectorCheckpointState {
   uint32_t chunks = 0;
 };
 
+// AlreadyExists unless `incoming` has the speaker, session, time, text and
+// metadata of `stored` (`what` names the latter in the message).
+Status CheckSameTurn(const Turn& incoming, const Turn& stored, const char* what);
+// Removes from `x` the facts and relations whose ids are in `forgotten`.
+void DropForgottenRecords(const std::set<std::string>& forgotten, Extraction* x);
+
 class StoreImpl final : public Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const Options& options, const std::string& path);
@@ -109,6 +115,26 @@ class StoreImpl final : public Store {
   StoreImpl(const Options& options, std::unique_ptr<log::EventLog> log);
   Status LoadMeta();
   Status CheckEmbedderIdentity();
+  // The memory lifecycle's parts (store_lifecycle.cc).
+  Result<ForgetReport> ForgetRecord(std::string_view tenant, std::string_view id, bool is_fact,
+                                    const ForgetOptions& fo);
+  // Puts the deletes of turn `seq`'s derived records, vectors and the
+  // tenant's index checkpoint into `batch`, counted into report->removed;
+  // the deleted key ranges into *gone (when given).
+  Status DeleteTurnDerivations(std::string_view tenant, uint64_t seq, log::LogBatch* batch, ForgetReport* report,
+                               std::vector<std::pair<std::string, std::string>>* gone);
+  // After a forget or an update: the tenant's memory is loaded again (from
+  // the log) on next use; no vector of its texts stays in memory.
+  void UnloadAfterEdit(std::string_view tenant, TenantCache::Slot& slot);
+  void ForgetRecentVectors(std::string_view tenant);
+  // Erases the tenant's deleted bytes from disk and searches every file of
+  // the folder for `texts` and the keys of `gone`; fills report->disk_checked.
+  Status EraseAndCheck(std::string_view tenant, const std::vector<std::string>& texts,
+                       const std::vector<std::pair<std::string, std::string>>& gone, ForgetReport* report);
+  // Ids of derived records ForgetFact / ForgetRelation removed.
+  Result<std::set<std::string>> ForgottenRecordIds(std::string_view tenant, const log::LogSnapshot* snapshot);
+  // NotFound for a tenant with no records, naming the closest known tenants.
+  Status UnknownTenant(std::string_view tenant);
   Result<std::vector<uint64_t>> ObserveImpl(std::string_view tenant, std::span<const Turn> turns,
                                             const WriteOptions& wo);
 
@@ -174,6 +200,8 @@ class StoreImpl final : public Store {
   std::string embedder_hash_;             // 8 bytes of sha256(identity), in embedding keys
   std::mutex write_mutex_;                // serialises log writes: sequence numbers follow commit order
   uint64_t last_seq_ = 0;                 // guarded by write_mutex_
+  // Tenants forgotten whose erasure from disk failed; guarded by write_mutex_.
+  std::set<std::string> unerased_tenants_;
 
   TenantCache tenants_;                   // loaded memories, within Options::memory_budget_bytes
   // tenant -> its saved checkpoint; guarded by snapshot_mutex_.

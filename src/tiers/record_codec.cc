@@ -64,6 +64,50 @@ std::string DerivedKey(std::string_view tenant, uint64_t seq, DerivedKind kind, 
   return key;
 }
 
+namespace {
+std::string RecordId(const char* prefix, uint64_t seq, uint32_t n) {
+  return std::string(prefix) + std::to_string(seq) + "." + std::to_string(n);
+}
+}  // namespace
+
+std::string UnitId(uint64_t seq, uint32_t n) { return RecordId("unit:", seq, n); }
+std::string FactId(uint64_t seq, uint32_t n) { return RecordId("fact:", seq, n); }
+std::string RelationId(uint64_t seq, uint32_t n) { return RecordId("rel:", seq, n); }
+
+bool ParseRecordId(std::string_view id, std::string_view prefix, uint64_t* seq, uint32_t* n) {
+  if (id.substr(0, prefix.size()) != prefix) return false;
+  id.remove_prefix(prefix.size());
+  const size_t dot = id.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == id.size() || dot > 20 || id.size() - dot - 1 > 10) {
+    return false;
+  }
+  uint64_t s = 0, m = 0;
+  for (size_t i = 0; i < id.size(); ++i) {
+    if (i == dot) continue;
+    if (id[i] < '0' || id[i] > '9') return false;
+    uint64_t& v = i < dot ? s : m;
+    if (v > (UINT64_MAX - 9) / 10) return false;
+    v = v * 10 + static_cast<uint64_t>(id[i] - '0');
+  }
+  if (m > UINT32_MAX) return false;
+  *seq = s;
+  *n = static_cast<uint32_t>(m);
+  return true;
+}
+
+void AssignRecordIds(uint64_t seq, Extraction* extraction, uint32_t first_n) {
+  uint32_t n = first_n;
+  for (auto& f : extraction->facts) {
+    if (f.id.empty()) f.id = FactId(seq, n);
+    ++n;
+  }
+  n = first_n;
+  for (auto& r : extraction->relations) {
+    if (r.id.empty()) r.id = RelationId(seq, n);
+    ++n;
+  }
+}
+
 std::string EncodeUnit(const EventUnit& u) {
   return Dump(json{{"text", u.text}, {"subject", u.subject}, {"time", u.time_ms}, {"from", u.event_from_ms},
               {"to", u.event_to_ms}, {"src", u.source_ids}});

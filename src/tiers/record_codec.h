@@ -18,6 +18,20 @@ enum class DerivedKind : char { kUnit = 'u', kFact = 'f', kEntity = 'e', kRelati
 std::string DerivedKey(std::string_view tenant, uint64_t seq, DerivedKind kind, uint32_t n);
 inline constexpr uint32_t kEnrichmentBase = 1u << 20;
 
+// Stable ids of derived records: the turn's sequence number and the
+// record's n (its position in the derived key). A fact or relation keeps the
+// id of the record that first stated it, whatever later turns restate it,
+// so an id is the same after a restart and a Rebuild.
+std::string UnitId(uint64_t seq, uint32_t n);
+std::string FactId(uint64_t seq, uint32_t n);
+std::string RelationId(uint64_t seq, uint32_t n);
+// Parses "fact:<seq>.<n>" (prefix "fact:") and the like; false when `id`
+// is not of that form.
+bool ParseRecordId(std::string_view id, std::string_view prefix, uint64_t* seq, uint32_t* n);
+// Gives every fact and relation of `extraction` without an id the id of its
+// derived record (n from `first_n`, as EncodeExtraction numbers them).
+void AssignRecordIds(uint64_t seq, Extraction* extraction, uint32_t first_n);
+
 std::string EncodeUnit(const EventUnit& unit);
 std::string EncodeFact(const PersonaFact& fact);
 std::string EncodeEntity(const Entity& entity);

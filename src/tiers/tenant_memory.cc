@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/heap_bytes.h"
+#include "tiers/record_codec.h"
 
 namespace engram {
 
@@ -72,6 +73,7 @@ std::vector<const MemoryDoc*> TenantMemory::ApplyDerived(uint64_t seq, const Mem
   for (const EventUnit& unit : x.units) {
     if (slot > kMaxUnitsPerTurn) break;
     units_.push_back(unit);
+    units_.back().id = UnitId(seq, slot);
     MemoryDoc doc;
     doc.id = DocId(seq, slot++);
     doc.seq = seq;
@@ -86,9 +88,31 @@ std::vector<const MemoryDoc*> TenantMemory::ApplyDerived(uint64_t seq, const Mem
     added.push_back(AddDoc(std::move(doc)));
   }
   next_slot_[seq] = slot;
-  for (const PersonaFact& f : x.facts) persona_.Apply(f);
+  // Records read from the log carry the ids of their keys; records of
+  // callers that did not assign them get their position's.
+  uint32_t n = first_slot;
+  for (const PersonaFact& f : x.facts) {
+    if (f.id.empty()) {
+      PersonaFact copy = f;
+      copy.id = FactId(seq, n);
+      persona_.Apply(copy);
+    } else {
+      persona_.Apply(f);
+    }
+    ++n;
+  }
   for (const Entity& e : x.entities) graph_.AddEntity(e);
-  for (const Relation& r : x.relations) graph_.AddRelation(r);
+  n = first_slot;
+  for (const Relation& r : x.relations) {
+    if (r.id.empty()) {
+      Relation copy = r;
+      copy.id = RelationId(seq, n);
+      graph_.AddRelation(copy);
+    } else {
+      graph_.AddRelation(r);
+    }
+    ++n;
+  }
   return added;
 }
 

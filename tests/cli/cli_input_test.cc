@@ -111,7 +111,7 @@ TEST_F(CliInputTest, IngestReportCountsNewAndAlreadyStoredTurns) {
   // Two known turns, one new, one repeated within the file, one without id
   // (always new).
   WriteFile(second, TurnLine("t", "1", "one") + TurnLine("t", "3", "three") + TurnLine("u", "1", "other tenant") +
-                        TurnLine("t", "3", "three again") +
+                        TurnLine("t", "3", "three") +
                         json{{"tenant", "t"}, {"speaker", "Maya"}, {"text", "no id"}}.dump() + "\n");
   RunResult r2 = Ingest(second);
   ASSERT_EQ(r2.exit_code, 0) << r2.err;

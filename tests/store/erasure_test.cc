@@ -120,7 +120,7 @@ TEST_F(ErasureTest, ForgetTenantLeavesNoByteOfItInAnyFile) {
   EXPECT_FALSE(FilesHolding(before, "Quillfeather-7Q3").empty());
   EXPECT_FALSE(FilesHolding(before, "Brindlewick-9K2").empty());
 
-  auto report = (*store)->ForgetTenant("maya", {.sync = true});
+  auto report = (*store)->ForgetTenant("maya", WriteOptions{.sync = true});
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->removed["turns"], 90u);
 
@@ -176,7 +176,7 @@ TEST_F(ErasureTest, ForgetLeavesNoStoredVectorOrIndexCheckpointOfTheTenant) {
   auto before = StoreContents(path, dir_.Sub("dump-before"));
   ASSERT_GT(keys_in_tables(before, maya_prefix), 0u);
 
-  auto report = (*store)->ForgetTenant("maya", {.sync = true});
+  auto report = (*store)->ForgetTenant("maya", WriteOptions{.sync = true});
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_GE(report->removed["vectors"], 40u);  // the turns and their event units
   EXPECT_GE(report->removed["index_snapshots"], 2u);  // the head and at least one chunk
@@ -184,6 +184,76 @@ TEST_F(ErasureTest, ForgetLeavesNoStoredVectorOrIndexCheckpointOfTheTenant) {
   EXPECT_EQ(keys_in_tables(after, maya_prefix), 0u) << "a key of the tenant is left in a table file";
   EXPECT_GT(keys_in_tables(after, omar_prefix), 0u) << "the search would find the other tenant's keys";
   EXPECT_TRUE(FilesHolding(after, "Quillfeather-7Q3").empty());
+}
+
+// One turn among others: with sync, Forget erases it (its earlier versions
+// too) and says it searched the folder; the same search still finds the
+// other turns' markers.
+TEST_F(ErasureTest, ForgetOneTurnLeavesNoByteOfItOrItsHistoryInAnyFile) {
+  const std::string path = dir_.Sub("store");
+  const std::string kGone = "Zephyrine-4W8 buried the key under the Marrowgate oak";
+  const std::string kOld = "Caldrennis-2P5 was the first version";  // replaced by Update, kept in history
+  const std::string kKept = "Hollowmere-6T1 keeps bees";
+  Options options = StoreOptions();
+  options.vector_index = "HNSW16";  // a checkpoint that covers the turn
+  {
+    auto store = Store::Open(options, path);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    for (int i = 0; i < 30; ++i) {
+      const std::string n = std::to_string(i);
+      ASSERT_TRUE((*store)->Observe("maya", MakeTurn("Maya", kKept + " (" + n + ")", "k" + n), {.sync = true}).ok());
+    }
+    ASSERT_TRUE((*store)->Observe("maya", MakeTurn("Maya", kOld, "secret"), {.sync = true}).ok());
+    ASSERT_TRUE((*store)->Rebuild().ok());  // into table files, with an index checkpoint
+    ASSERT_TRUE((*store)->Update("maya", "secret", kGone, {.sync = true}).ok());
+    ASSERT_TRUE((*store)->Rebuild().ok());
+    ASSERT_TRUE((*store)->Observe("maya", MakeTurn("Omar", "after the rebuild", "k-last"), {.sync = true}).ok());
+  }
+  auto store = Store::Open(options, path);
+  ASSERT_TRUE(store.ok());
+  ASSERT_EQ((*store)->History("maya", "secret")->size(), 2u);
+  auto before = StoreContents(path, dir_.Sub("dump-before"));
+  ASSERT_FALSE(FilesHolding(before, "Zephyrine-4W8").empty());
+  ASSERT_FALSE(FilesHolding(before, "Caldrennis-2P5").empty());
+
+  // A dry run changes nothing, on disk either.
+  ForgetOptions dry;
+  dry.sync = true;
+  dry.dry_run = true;
+  auto planned = (*store)->Forget("maya", "secret", dry);
+  ASSERT_TRUE(planned.ok()) << planned.status().ToString();
+  EXPECT_EQ(planned->removed.at("history_versions"), 1u);
+  EXPECT_FALSE(planned->disk_checked);
+  ASSERT_TRUE((*store)->GetTurnBySourceId("maya", "secret").ok());
+
+  ForgetOptions erase;
+  erase.sync = true;
+  auto report = (*store)->Forget("maya", "secret", erase);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->disk_checked);
+  EXPECT_GT(report->files_checked, 3u);
+  EXPECT_EQ(report->removed.at("turns"), 1u);
+  EXPECT_EQ(report->removed.at("history_versions"), 1u);
+  EXPECT_GE(report->removed.at("index_snapshots"), 2u);
+
+  auto after = StoreContents(path, dir_.Sub("dump-after"));
+  for (const std::string& needle : {std::string("Zephyrine-4W8"), std::string("Marrowgate"), std::string("Caldrennis-2P5")}) {
+    auto holding = FilesHolding(after, needle);
+    EXPECT_TRUE(holding.empty()) << "'" << needle << "' still in " << holding.front();
+  }
+  EXPECT_FALSE(FilesHolding(after, "Hollowmere-6T1").empty()) << "the search finds what it looks for";
+  EXPECT_EQ((*store)->ScanTurns("maya")->size(), 31u);
+  RecallOptions ro;
+  ro.k = 50;
+  auto recall = (*store)->Recall("maya", "Zephyrine key Marrowgate oak", ro);
+  ASSERT_TRUE(recall.ok());
+  for (const auto& h : recall->hits) EXPECT_EQ(h.text.find("Zephyrine"), std::string::npos);
+  EXPECT_TRUE((*store)->History("maya", "secret").status().IsNotFound());
+  store->reset();
+  auto reopened = Store::Open(options, path);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->ScanTurns("maya")->size(), 31u);
+  EXPECT_TRUE((*reopened)->Recall("maya", "bees", ro).ok());
 }
 
 TEST_F(ErasureTest, ForgettingOnAFullDiskFailsCleanlyAndSucceedsOnceSpaceIsBack) {
@@ -208,14 +278,14 @@ TEST_F(ErasureTest, ForgettingOnAFullDiskFailsCleanlyAndSucceedsOnceSpaceIsBack)
       while (fs::space(mnt).available > (256u << 10) && filler.write(block.data(), block.size())) {
       }
     }
-    auto full = (*store)->ForgetTenant("maya", {.sync = true});
+    auto full = (*store)->ForgetTenant("maya", WriteOptions{.sync = true});
     ASSERT_FALSE(full.ok());
     EXPECT_EQ(full.status().code(), Status::Code::kIOError) << full.status().ToString();
     EXPECT_NE(full.status().message().find("no space left on device"), std::string::npos) << full.status().ToString();
     EXPECT_EQ((*store)->ScanTurns("omar")->size(), 200u);  // reads work on the full disk
 
     fs::remove(mnt + "/filler");
-    auto report = (*store)->ForgetTenant("maya", {.sync = true});
+    auto report = (*store)->ForgetTenant("maya", WriteOptions{.sync = true});
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     EXPECT_TRUE((*store)->ScanTurns("maya")->empty());
     EXPECT_EQ((*store)->ScanTurns("omar")->size(), 200u);

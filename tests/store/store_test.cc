@@ -108,16 +108,19 @@ TEST_F(StoreTest, ObserveReturnsIncreasingSequenceNumbers) {
 TEST_F(StoreTest, ObserveIsIdempotentOnTenantAndSourceId) {
   auto first = store_->Observe("u", MakeTurn("D1:3", "I went to a support group yesterday."));
   ASSERT_TRUE(first.ok());
-  auto again = store_->Observe("u", MakeTurn("D1:3", "a different text under the same id"));
+  auto again = store_->Observe("u", MakeTurn("D1:3", "I went to a support group yesterday."));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, *first);
   EXPECT_EQ(CountTurns(*store_, "u"), 1u);
+  // Other content under the same id is a correction, which only Update makes.
+  auto different = store_->Observe("u", MakeTurn("D1:3", "a different text under the same id"));
+  EXPECT_TRUE(different.status().code() == Status::Code::kAlreadyExists) << different.status().ToString();
   auto stored = store_->GetTurnBySourceId("u", "D1:3");
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->turn.text, "I went to a support group yesterday.") << "the stored turn is never overwritten";
 
   // In a batch: the known id gets its old seq back, the new one a new seq.
-  std::vector<Turn> batch = {MakeTurn("D1:3", "again"), MakeTurn("D1:4", "new")};
+  std::vector<Turn> batch = {MakeTurn("D1:3", "I went to a support group yesterday."), MakeTurn("D1:4", "new")};
   auto seqs = store_->ObserveBatch("u", batch);
   ASSERT_TRUE(seqs.ok());
   ASSERT_EQ(seqs->size(), 2u);
@@ -136,15 +139,15 @@ TEST_F(StoreTest, ObserveIsIdempotentOnTenantAndSourceId) {
   auto reimport = store_->ObserveBatch("u", batch);
   ASSERT_TRUE(reimport.ok());
   EXPECT_EQ(*reimport, *seqs);
-  auto single = store_->Observe("u", MakeTurn("D1:3", "once more"));
+  auto single = store_->Observe("u", MakeTurn("D1:3", "I went to a support group yesterday."));
   ASSERT_TRUE(single.ok());
   EXPECT_EQ(*single, *first);
   EXPECT_EQ(CountTurns(*store_, "u"), 2u);
 }
 
 TEST_F(StoreTest, BatchWithRepeatedIdsStoresTheFirstOccurrenceOnce) {
-  std::vector<Turn> batch = {MakeTurn("a", "first a"), MakeTurn("b", "b"), MakeTurn("a", "second a"),
-                             MakeTurn("a", "third a")};
+  std::vector<Turn> batch = {MakeTurn("a", "first a"), MakeTurn("b", "b"), MakeTurn("a", "first a"),
+                             MakeTurn("a", "first a")};
   auto seqs = store_->ObserveBatch("u", batch);
   ASSERT_TRUE(seqs.ok()) << seqs.status().ToString();
   ASSERT_EQ(seqs->size(), 4u);
@@ -335,6 +338,8 @@ TEST_F(StoreTest, ForgetTenantRemovesOnlyThatTenantAndReportsCounts) {
   EXPECT_EQ(report->removed.at("turns"), 7u);
   EXPECT_EQ(report->removed.at("source_ids"), 7u);
   EXPECT_GE(report->Total(), 14u);
+  EXPECT_TRUE(report->disk_checked) << "with sync, the folder is searched after the purge";
+  EXPECT_GT(report->files_checked, 0u);
 
   EXPECT_EQ(CountTurns(*store_, "A"), 0u);
   EXPECT_TRUE(store_->GetTurnBySourceId("A", "id0").status().IsNotFound());
@@ -362,10 +367,12 @@ TEST_F(StoreTest, ForgetTenantRemovesOnlyThatTenantAndReportsCounts) {
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->turn.text, "A again");
 
-  // Forgetting a tenant that has nothing removes nothing.
-  auto nothing = store_->ForgetTenant("nobody");
-  ASSERT_TRUE(nothing.ok());
-  EXPECT_EQ(nothing->Total(), 0u);
+  // Forgetting a tenant that has nothing is NotFound (a typo'd name?) and
+  // names the closest known tenant.
+  auto nothing = store_->ForgetTenant("C");
+  ASSERT_TRUE(nothing.status().IsNotFound()) << nothing.status().ToString();
+  EXPECT_NE(nothing.status().message().find("'B'"), std::string::npos) << nothing.status().ToString();
+  EXPECT_EQ(CountTurns(*store_, "B"), 4u);
 }
 
 TEST_F(StoreTest, TenantsThatArePrefixesOfEachOtherStaySeparate) {
