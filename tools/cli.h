@@ -44,6 +44,7 @@ void AddLifecycleCommands(CLI::App& app, int* exit_code);
 // (exactly one of the three is non-empty).
 int RunForgetMemory(const std::string& store_path, const std::string& tenant, const std::string& source_id,
                     const std::string& fact, const std::string& relation, bool dry_run, bool as_json);
+void AddExplicitMemoryCommands(CLI::App& app, int* exit_code);
 
 // JSON renderings shared by commands.
 std::string HitsToJson(const RecallResult& result, int indent);

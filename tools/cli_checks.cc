@@ -88,15 +88,9 @@ Status RequireTenant(Store& store, const std::string& tenant) {
   auto turns = store.ScanTurns(tenant, first);
   if (!turns.ok()) return turns.status();
   if (!turns->empty()) return Status::OK();
-  auto known = store.ListTenants();
-  if (!known.ok()) return known.status();
-  std::string message = "no tenant '" + tenant + "'";
-  std::vector<std::string> close = ClosestNames(tenant, *known);
-  for (size_t i = 0; i < close.size(); ++i) {
-    message += (i == 0 ? "; did you mean '" : i + 1 == close.size() ? "' or '" : "', '") + close[i];
-  }
-  if (!close.empty()) message += "'?";
-  return Status::NotFound(message);
+  // No turns: a tenant with only explicit facts or core blocks is known too;
+  // an unknown one is NotFound naming the closest known tenants.
+  return store.GetTenantStats(tenant).status();
 }
 
 void WarnIfNoTenant(Store& store, const std::string& tenant) {

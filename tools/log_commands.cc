@@ -20,6 +20,8 @@ struct IngestCounts {
   size_t added = 0;           // turns new to the store
   size_t already_stored = 0;  // turns whose (tenant, id) was stored before, or repeated in the input
   size_t rejected = 0;        // lines or turns refused (the ingest stops at the first)
+  // Each refused line or turn: where it is ("turns.jsonl:7") and why.
+  std::vector<std::pair<std::string, std::string>> rejections;
 };
 
 std::string Plural(size_t n, const char* one, const char* many) {
@@ -38,7 +40,7 @@ class PendingBatch {
     Status valid = ValidateTenant(tt.tenant, options_);
     if (valid.ok()) valid = ValidateTurn(tt.turn, options_);
     if (!valid.ok()) {
-      ++counts_.rejected;
+      CountRejected(where, valid.message());
       ENGRAM_RETURN_IF_ERROR(Flush());
       return valid.WithContext(where);
     }
@@ -80,7 +82,10 @@ class PendingBatch {
   }
 
   const IngestCounts& counts() const { return counts_; }
-  void CountRejected() { ++counts_.rejected; }
+  void CountRejected(std::string where, std::string reason) {
+    ++counts_.rejected;
+    counts_.rejections.emplace_back(std::move(where), std::move(reason));
+  }
 
  private:
   static constexpr size_t kMaxBatch = 256;
@@ -109,13 +114,13 @@ std::string DisplayName(const std::string& file) { return file == "-" ? "<stdin>
 Status IngestLocomo(const std::string& file, PendingBatch& pending) {
   auto convs = file == "-" ? ReadLocomo(std::cin, DisplayName(file)) : ReadLocomo(file);
   if (!convs.ok()) {
-    if (convs.status().IsInvalidArgument()) pending.CountRejected();
+    if (convs.status().IsInvalidArgument()) pending.CountRejected(DisplayName(file), convs.status().message());
     return convs.status();
   }
   for (auto& conv : *convs) {
     for (auto& turn : conv.turns) {
       const std::string where = DisplayName(file) + ": sample '" + conv.sample_id + "' turn '" + turn.source_id + "'";
-      ENGRAM_RETURN_IF_ERROR(pending.Add(TenantTurn{conv.sample_id, std::move(turn)}, where));
+      ENGRAM_RETURN_IF_ERROR(pending.Add(TenantTurn{conv.sample_id, std::move(turn), {}}, where));
     }
   }
   return Status::OK();
@@ -128,13 +133,24 @@ Status IngestJsonl(const std::string& file, PendingBatch& pending) {
     refused_by_store = !s.ok();
     return s;
   };
-  Status s = file == "-" ? ReadTurnsJsonl(std::cin, DisplayName(file), add) : ReadTurnsJsonl(file, add);
-  // A line that does not parse is rejected by the reader, before Add.
-  if (!s.ok() && !refused_by_store && s.IsInvalidArgument()) pending.CountRejected();
+  // Unknown fields are ignored, but said: a misspelt "sesion" would
+  // otherwise put every turn in the default session without a word.
+  auto warn = [](const std::string& message) {
+    std::fprintf(stderr, "engram: warning: %s\n", Printable(message).c_str());
+  };
+  Status s = file == "-" ? ReadTurnsJsonl(std::cin, DisplayName(file), add, warn) : ReadTurnsJsonl(file, add, warn);
+  // A line that does not parse is rejected by the reader, before Add; its
+  // message starts with "FILE:LINE: ".
+  if (!s.ok() && !refused_by_store && s.IsInvalidArgument()) {
+    const std::string message = s.message();
+    const size_t colon = message.find(": ", DisplayName(file).size() + 1);
+    pending.CountRejected(message.substr(0, colon),
+                          colon == std::string::npos ? message : message.substr(colon + 2));
+  }
   return s;
 }
 
-int RunIngest(const std::string& store_path, const std::string& format, bool sync,
+int RunIngest(const std::string& store_path, const std::string& format, bool sync, bool as_json,
               const std::vector<std::string>& files) {
   if (std::count(files.begin(), files.end(), "-") > 1) {
     std::fprintf(stderr, "engram: '-' (standard input) may be given only once\n");
@@ -158,6 +174,13 @@ int RunIngest(const std::string& store_path, const std::string& format, bool syn
   std::fprintf(stderr, "engram: ingested %s, %zu already stored, %zu rejected into %s\n",
                Plural(n.added, "new turn", "new turns").c_str(), n.already_stored, n.rejected,
                Printable(store_path).c_str());
+  if (as_json) {
+    nlohmann::json rejected = nlohmann::json::array();
+    for (const auto& [where, reason] : n.rejections) rejected.push_back({{"where", where}, {"reason", reason}});
+    const nlohmann::json out = {{"store", store_path}, {"new", n.added}, {"already_stored", n.already_stored},
+                                {"rejected", n.rejected}, {"rejections", rejected}, {"ok", exit_code == kExitOk}};
+    std::cout << TerminalSafeJson(out.dump(2)) << "\n";
+  }
   return exit_code;
 }
 
@@ -250,11 +273,12 @@ void AddLogCommands(CLI::App& app, int* exit_code) {
   ingest->add_option("--store", args->store, "store folder")->required();
   ingest->add_option("--format", args->format, "jsonl (default) or locomo")->check(CLI::IsMember({"jsonl", "locomo"}));
   ingest->add_flag("--sync", args->sync, "fsync every batch before going on");
+  ingest->add_flag("--json", args->json, "also print the report as JSON on standard output");
   ingest->add_option("files", args->files, "input files; - reads standard input")
       ->required()
       ->check(CLI::Validator(
           [](std::string& file) { return file == "-" ? std::string() : CLI::ExistingFile(file); }, "FILE or -"));
-  ingest->callback([=]() { *exit_code = RunIngest(args->store, args->format, args->sync, args->files); });
+  ingest->callback([=]() { *exit_code = RunIngest(args->store, args->format, args->sync, args->json, args->files); });
 
   auto* stats = app.add_subcommand("stats", "what the store holds: tenants, sessions, turns, bytes");
   stats->add_option("--store", args->store, "store folder")->required();

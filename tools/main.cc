@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   engram::cli::AddRepairCommands(app, &exit_code);
   engram::cli::AddMcpCommand(app, &exit_code);
   engram::cli::AddLifecycleCommands(app, &exit_code);
+  engram::cli::AddExplicitMemoryCommands(app, &exit_code);
   try {
     // Set after the commands are added, so they do not inherit the footer.
     engram::cli::SetUpHelpAndErrors(app);

@@ -35,7 +35,7 @@ json RouteToJson(const RouteInfo& r) {
 }
 
 json HitToJson(const Hit& h) {
-  return {{"id", h.id},
+  json j = {{"id", h.id},
           {"source_ids", h.source_ids},
           {"kind", h.kind},
           {"text", h.text},
@@ -45,6 +45,9 @@ json HitToJson(const Hit& h) {
           {"tier", TierName(h.tier)},
           {"score", h.score},
           {"signals", h.signals}};
+  if (!h.id.empty()) j["id"] = h.id;
+  if (!h.metadata.empty()) j["metadata"] = h.metadata;
+  return j;
 }
 
 json FactToJson(const PersonaFact& f) {
@@ -65,7 +68,8 @@ Result<TimeMs> ParseTimeArg(const std::string& text) {
 
 int RunRecall(const std::string& store_path, const std::string& tenant, size_t k, bool as_json, bool explain,
               const std::string& route, size_t budget, const std::vector<std::string>& tiers,
-              const std::string& speaker, const std::string& session, const std::string& query) {
+              const std::string& speaker, const std::string& session, const std::vector<std::string>& where,
+              const std::string& query) {
   auto store = OpenStore(store_path, false, false, /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
   WarnIfNoTenant(**store, tenant);
@@ -80,6 +84,14 @@ int RunRecall(const std::string& store_path, const std::string& tenant, size_t k
   }
   options.speaker = speaker;
   options.session = session;
+  for (const auto& kv : where) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "engram: --where '%s' is not KEY=VALUE\n", Printable(kv).c_str());
+      return kExitUsage;
+    }
+    options.where[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
   if (budget > 0) {
     auto ctx = (*store)->RecallContext(tenant, query, budget, options);
     if (!ctx.ok()) return Fail(ctx.status());
@@ -91,7 +103,7 @@ int RunRecall(const std::string& store_path, const std::string& tenant, size_t k
         sections.push_back({{"name", s.name}, {"items", items}});
       }
       const json out = {{"sections", sections}, {"text", ctx->text}, {"tokens", ctx->tokens},
-                        {"route", RouteToJson(ctx->route)}};
+                        {"route", RouteToJson(ctx->route)}, {"tenant_known", ctx->tenant_known}};
       std::cout << TerminalSafeJson(out.dump(2)) << "\n";
     } else {
       std::cout << Printable(ctx->text, /*keep_lines=*/true);
@@ -314,7 +326,7 @@ int RunRebuild(const std::string& store_path, bool reembed) {
 std::string HitsToJson(const RecallResult& result, int indent) {
   json hits = json::array();
   for (const auto& h : result.hits) hits.push_back(HitToJson(h));
-  const json out = {{"hits", hits}, {"route", RouteToJson(result.route)},
+  const json out = {{"hits", hits}, {"route", RouteToJson(result.route)}, {"tenant_known", result.tenant_known},
                     {"latency_us", {{"embed", result.embed_us}, {"search", result.search_us}}}};
   return TerminalSafeJson(out.dump(indent));
 }
@@ -325,7 +337,7 @@ void AddMemoryCommands(CLI::App& app, int* exit_code) {
     size_t k = 10, budget = 0, sentences = 3;
     int hops = 1;
     bool json = false, explain = false, history = false, no_mentions = false;
-    std::vector<std::string> words, tiers;
+    std::vector<std::string> words, tiers, where;
     std::string session;
   };
   auto a = std::make_shared<Args>();
@@ -341,6 +353,7 @@ void AddMemoryCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"episodic", "persona", "graph", "working"}));
   recall->add_option("--speaker", a->speaker, "only what this participant said");
   recall->add_option("--session", a->session, "only this session");
+  recall->add_option("--where", a->where, "only turns whose metadata has KEY=VALUE (repeatable; all must hold)");
   recall->add_flag("--json", a->json, "print JSON");
   recall->add_flag("--explain", a->explain, "show the route and each hit's per-signal scores");
   recall->add_option("query", a->words, "the question")->required();
@@ -348,7 +361,7 @@ void AddMemoryCommands(CLI::App& app, int* exit_code) {
     std::string query;
     for (const auto& w : a->words) query += (query.empty() ? "" : " ") + w;
     *exit_code = RunRecall(a->store, a->tenant, a->k, a->json, a->explain, a->route, a->budget, a->tiers, a->speaker,
-                           a->session, query);
+                           a->session, a->where, query);
   });
 
   auto* profile = app.add_subcommand("profile", "persona facts valid at a time, with their sources");

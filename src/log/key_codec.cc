@@ -105,24 +105,49 @@ std::string SourceIdKey(std::string_view tenant, std::string_view source_id) {
 std::string EncodeTurn(const Turn& turn) {
   std::string out;
   out.reserve(turn.text.size() + turn.speaker.size() + turn.session.size() + turn.source_id.size() + 16);
-  out.push_back(1);
+  // Version 1 when there is no metadata, so stores without metadata keep
+  // the layout every engram reads.
+  out.push_back(turn.metadata.empty() ? 1 : 2);
   PutFixed64BE(&out, static_cast<uint64_t>(turn.time_ms));
   PutLengthPrefixed(&out, turn.session);
   PutLengthPrefixed(&out, turn.speaker);
   PutLengthPrefixed(&out, turn.source_id);
   PutLengthPrefixed(&out, turn.text);
+  if (!turn.metadata.empty()) {
+    PutVarint64(&out, turn.metadata.size());
+    for (const auto& [key, value] : turn.metadata) {
+      PutLengthPrefixed(&out, key);
+      PutLengthPrefixed(&out, value);
+    }
+  }
   return out;
 }
 
 Status DecodeTurn(std::string_view value, Turn* turn) {
-  if (value.size() < 9 || value[0] != 1) return Status::Corruption("turn record has an unknown layout");
+  if (value.size() < 9 || (value[0] != 1 && value[0] != 2)) {
+    return Status::Corruption("turn record has an unknown layout");
+  }
+  const bool has_metadata = value[0] == 2;
   turn->time_ms = static_cast<TimeMs>(DecodeFixed64BE(value.data() + 1));
   value.remove_prefix(9);
   std::string_view session, speaker, source_id, text;
   if (!GetLengthPrefixed(&value, &session) || !GetLengthPrefixed(&value, &speaker) ||
-      !GetLengthPrefixed(&value, &source_id) || !GetLengthPrefixed(&value, &text) || !value.empty()) {
+      !GetLengthPrefixed(&value, &source_id) || !GetLengthPrefixed(&value, &text)) {
     return Status::Corruption("turn record is truncated");
   }
+  turn->metadata.clear();
+  if (has_metadata) {
+    uint64_t entries = 0;
+    if (!GetVarint64(&value, &entries) || entries > value.size()) return Status::Corruption("turn record is truncated");
+    for (uint64_t i = 0; i < entries; ++i) {
+      std::string_view k, v;
+      if (!GetLengthPrefixed(&value, &k) || !GetLengthPrefixed(&value, &v)) {
+        return Status::Corruption("turn record's metadata is truncated");
+      }
+      turn->metadata.emplace(std::string(k), std::string(v));
+    }
+  }
+  if (!value.empty()) return Status::Corruption("turn record has trailing bytes");
   turn->session.assign(session);
   turn->speaker.assign(speaker);
   turn->source_id.assign(source_id);

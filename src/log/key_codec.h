@@ -35,8 +35,10 @@ std::string TurnKey(std::string_view tenant, uint64_t seq);
 // source_ids CF: prefix + source id.
 std::string SourceIdKey(std::string_view tenant, std::string_view source_id);
 
-// Turn record value: version byte 1, time (u64 BE, two's complement),
-// then length-prefixed session, speaker, source id, text.
+// Turn record value: version byte (1, or 2 when the turn has metadata), time
+// (u64 BE, two's complement), then length-prefixed session, speaker, source
+// id, text; version 2 then holds a varint entry count and length-prefixed
+// key, value pairs in key order.
 std::string EncodeTurn(const Turn& turn);
 Status DecodeTurn(std::string_view value, Turn* turn);
 

@@ -100,11 +100,12 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     if (!speaker_filter.empty() && AsciiLower(d->speaker) != speaker_filter) return false;
     if (!options.session.empty() && d->session != options.session) return false;
     if (d->time_ms < options.from_ms || d->time_ms >= options.to_ms) return false;
-    return true;
+    return MatchesWhere(*d, options.where);
   };
   const bool filtered = !speaker_filter.empty() || !options.session.empty() ||
                         options.from_ms != std::numeric_limits<TimeMs>::min() ||
-                        options.to_ms != std::numeric_limits<TimeMs>::max() || !plan.search_units;
+                        options.to_ms != std::numeric_limits<TimeMs>::max() || !plan.search_units ||
+                        !options.where.empty();
   LexicalFilter lexical_filter;
   VectorFilter vector_filter;
   if (filtered) lexical_filter = vector_filter = keep;
@@ -316,6 +317,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     h.speaker = turn->speaker;
     h.session = turn->session;
     h.time_ms = turn->time_ms;
+    if (turn->metadata != nullptr) h.metadata = *turn->metadata;
     h.score = t.score;
     auto put = [&](const char* name, float v) {
       if (v != 0) h.signals[name] = v;

@@ -215,6 +215,7 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
   if (plan == nullptr || plan->include_working) {
     const std::string& session = options.session.empty() ? memory.working().latest_session() : options.session;
     for (const auto& st : memory.working().Session(memory.tenant(), session)) {
+      if (!MatchesWhere(&st.turn.metadata, options.where)) continue;
       Hit h = TurnHit(st, Tier::kWorking);
       if (!try_add(working, "## Recent conversation\n", h, working_cap)) break;
     }
@@ -238,6 +239,7 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
       }
     }
     for (const RankedFact& r : RankFacts(facts, fact_question)) {
+      if (!SourcesMatchWhere(memory, r.fact->source_ids, options.where)) continue;
       Hit h = FactHit(*r.fact);
       h.text = FactLine(*r.fact);
       h.signals["match"] = r.match;
@@ -269,6 +271,7 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
     std::vector<RankedRelation> ranked;
     for (const Relation* r : x.relations) {
       if (r->relation == "mentioned_with") continue;
+      if (!SourcesMatchWhere(memory, r->source_ids, options.where)) continue;
       const float match = FactMatch(fact_question, r->relation, r->object);
       // Closed relations only where the question asks about them.
       if (r->valid_to_ms != 0 && match == 0) continue;

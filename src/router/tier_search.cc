@@ -42,6 +42,7 @@ Hit TurnHit(const StoredTurn& st, Tier tier) {
   h.speaker = st.turn.speaker;
   h.session = st.turn.session;
   h.time_ms = st.turn.time_ms;
+  h.metadata = st.turn.metadata;
   return h;
 }
 
@@ -70,6 +71,16 @@ Hit RelationHit(const Relation& r) {
   return h;
 }
 
+bool SourcesMatchWhere(const TenantMemory& memory, const std::vector<std::string>& source_ids,
+                       const std::map<std::string, std::string>& where) {
+  if (where.empty()) return true;
+  for (const auto& id : source_ids) {
+    const MemoryDoc* turn = memory.TurnDoc(memory.SeqOfSource(id));
+    if (turn != nullptr && MatchesWhere(*turn, where)) return true;
+  }
+  return false;
+}
+
 bool WantsTier(const RecallOptions& options, Tier tier) {
   if (options.tiers.empty()) return tier == Tier::kEpisodic;
   return std::find(options.tiers.begin(), options.tiers.end(), tier) != options.tiers.end();
@@ -92,6 +103,7 @@ void AddTierHits(const TenantMemory& memory, std::string_view query, const Recal
       float overlap = Overlap(query_terms, h.text);
       float s = relevance(r.match, overlap);
       if (s <= 0 || !PassesFilters(options, f.subject, f.valid_from_ms)) continue;
+      if (!SourcesMatchWhere(memory, f.source_ids, options.where)) continue;
       h.text = FactLine(f);
       // The preferred time (the current value, for a question about now)
       // outranks the others of equal relevance.
@@ -112,6 +124,7 @@ void AddTierHits(const TenantMemory& memory, std::string_view query, const Recal
       float match = FactMatch(fq, r.relation, r.object);
       float s = relevance(match, overlap);
       if (s <= 0 || !PassesFilters(options, r.subject, r.time_ms)) continue;
+      if (!SourcesMatchWhere(memory, r.source_ids, options.where)) continue;
       h.text = RelationLine(r, GraphTier::IsSingleValued(r.relation));
       h.score = s * (TimePreference(fq, r.valid_from_ms, r.valid_to_ms) == 0 ? 1.0f : 0.5f);
       h.signals["current"] = r.valid_to_ms == 0 ? 1.0f : 0.0f;
@@ -124,6 +137,7 @@ void AddTierHits(const TenantMemory& memory, std::string_view query, const Recal
     const std::string& session = options.session.empty() ? memory.working().latest_session() : options.session;
     for (const auto& st : memory.working().Session(memory.tenant(), session)) {
       if (!PassesFilters(options, st.turn.speaker, st.turn.time_ms)) continue;
+      if (!MatchesWhere(&st.turn.metadata, options.where)) continue;
       Hit h = TurnHit(st, Tier::kWorking);
       // Working memory is returned first: it is what was just said.
       h.score = 1e6f + static_cast<float>(st.seq % 1000000) * 1e-6f;

@@ -5,6 +5,8 @@
 // Thread safety: the caller holds the memory's shared lock.
 #pragma once
 
+#include <map>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -14,6 +16,12 @@
 namespace engram {
 
 bool WantsTier(const RecallOptions& options, Tier tier);
+
+// A fact or relation passes RecallOptions::where when one of the turns it
+// comes from does (an explicit one comes from none, so it passes only an
+// empty filter).
+bool SourcesMatchWhere(const TenantMemory& memory, const std::vector<std::string>& source_ids,
+                       const std::map<std::string, std::string>& where);
 
 // A hit for a stored turn, persona fact or relation of the given tier (score 0).
 Hit TurnHit(const StoredTurn& turn, Tier tier);

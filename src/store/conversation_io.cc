@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/logging.h"
 #include "common/time_format.h"
 #include "common/utf8.h"
 
@@ -63,6 +64,37 @@ std::string WithoutLeadingZeros(const std::string& digits) {
   return first == std::string::npos ? std::string("0") : digits.substr(first);
 }
 
+constexpr const char* kKnownFields[] = {"tenant", "session", "time", "speaker", "text", "id", "metadata", "role"};
+
+bool IsKnownField(std::string_view name) {
+  return std::any_of(std::begin(kKnownFields), std::end(kKnownFields), [&](const char* f) { return name == f; });
+}
+
+// "metadata": an object of strings; "role" is stored as metadata "role".
+Status GetMetadata(const json& obj, std::map<std::string, std::string>* out) {
+  if (auto it = obj.find("metadata"); it != obj.end() && !it->is_null()) {
+    if (!it->is_object()) {
+      return FieldError("metadata", std::string("expected an object of strings, got ") + it->type_name());
+    }
+    for (const auto& [key, value] : it->items()) {
+      if (!value.is_string()) {
+        return FieldError("metadata", "value of key '" + key + "' is " + value.type_name() +
+                                          "; metadata values are strings");
+      }
+      (*out)[key] = value.get<std::string>();
+    }
+  }
+  std::string role;
+  ENGRAM_RETURN_IF_ERROR(GetString(obj, "role", false, &role));
+  if (!role.empty()) {
+    auto [it, added] = out->emplace("role", role);
+    if (!added && it->second != role) {
+      return FieldError("role", "'" + role + "' differs from metadata role '" + it->second + "'; give one of them");
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<TenantTurn> ParseTurnLine(std::string_view line) {
@@ -77,6 +109,10 @@ Result<TenantTurn> ParseTurnLine(std::string_view line) {
   ENGRAM_RETURN_IF_ERROR(GetString(obj, "text", true, &out.turn.text));
   ENGRAM_RETURN_IF_ERROR(GetString(obj, "session", false, &out.turn.session));
   ENGRAM_RETURN_IF_ERROR(GetString(obj, "id", false, &out.turn.source_id));
+  ENGRAM_RETURN_IF_ERROR(GetMetadata(obj, &out.turn.metadata));
+  for (const auto& [key, value] : obj.items()) {
+    if (!IsKnownField(key)) out.unknown_fields.push_back(key);
+  }
   if (out.tenant.empty()) return FieldError("tenant", "is empty");
   if (out.turn.speaker.empty()) return FieldError("speaker", "is empty");
   std::string time;
@@ -97,17 +133,21 @@ std::string FormatTurnLine(std::string_view tenant, const Turn& turn) {
   obj["speaker"] = turn.speaker;
   obj["text"] = turn.text;
   obj["id"] = turn.source_id;
+  if (!turn.metadata.empty()) obj["metadata"] = turn.metadata;
   return obj.dump();
 }
 
-Status ReadTurnsJsonl(const std::string& path, const std::function<Status(size_t, TenantTurn&&)>& fn) {
+Status ReadTurnsJsonl(const std::string& path, const std::function<Status(size_t, TenantTurn&&)>& fn,
+                      const std::function<void(const std::string&)>& warn) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError("cannot open '" + path + "'");
-  return ReadTurnsJsonl(in, path, fn);
+  return ReadTurnsJsonl(in, path, fn, warn);
 }
 
 Status ReadTurnsJsonl(std::istream& in, const std::string& path,
-                      const std::function<Status(size_t, TenantTurn&&)>& fn) {
+                      const std::function<Status(size_t, TenantTurn&&)>& fn,
+                      const std::function<void(const std::string&)>& warn) {
+  std::set<std::string> warned;  // each unknown field name once per file
   std::string line;
   size_t line_no = 0;
   while (std::getline(in, line)) {
@@ -117,6 +157,16 @@ Status ReadTurnsJsonl(std::istream& in, const std::string& path,
     auto parsed = ParseTurnLine(line);
     if (!parsed.ok()) {
       return parsed.status().WithContext(path + ":" + std::to_string(line_no));
+    }
+    for (const auto& field : parsed->unknown_fields) {
+      if (!warned.insert(field).second) continue;
+      const std::string message = path + ":" + std::to_string(line_no) + ": unknown field '" + field +
+                                  "' ignored (known fields: tenant, session, time, speaker, text, id, metadata, role)";
+      if (warn) {
+        warn(message);
+      } else {
+        Log().warn("{}", message);
+      }
     }
     Status s = fn(line_no, std::move(*parsed));
     if (!s.ok()) return s;

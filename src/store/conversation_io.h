@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <istream>
 #include <string>
 #include <string_view>
@@ -15,10 +16,12 @@
 namespace engram {
 
 // One JSONL line: {"tenant", "speaker", "text"} required; "session",
-// "time" (ISO 8601) and "id" optional.
+// "time" (ISO 8601), "id", "metadata" (an object of strings) and "role"
+// (stored as metadata "role") optional.
 struct TenantTurn {
   std::string tenant;
   Turn turn;
+  std::vector<std::string> unknown_fields;  // fields of the line engram does not know (ignored)
 };
 
 // Parses one JSONL line. Errors name the field ("field 'time': ...").
@@ -32,12 +35,16 @@ std::string FormatTurnLine(std::string_view tenant, const Turn& turn);
 // Streams a JSONL file: calls fn(line_number, turn) for each non-blank line in
 // order (line numbers are 1-based); fn returns a Status, and a non-OK one
 // stops the read. A malformed line stops it with InvalidArgument
-// "FILE:LINE: ...".
-Status ReadTurnsJsonl(const std::string& path, const std::function<Status(size_t, TenantTurn&&)>& fn);
+// "FILE:LINE: ...". An unknown field is ignored with a warning naming it and
+// the first line it is on (once per field name), given to `warn` (empty: the
+// library's log).
+Status ReadTurnsJsonl(const std::string& path, const std::function<Status(size_t, TenantTurn&&)>& fn,
+                      const std::function<void(const std::string&)>& warn = {});
 // The same over an open stream (e.g. standard input); `path` names it in
 // messages.
 Status ReadTurnsJsonl(std::istream& in, const std::string& path,
-                      const std::function<Status(size_t, TenantTurn&&)>& fn);
+                      const std::function<Status(size_t, TenantTurn&&)>& fn,
+                      const std::function<void(const std::string&)>& warn = {});
 
 // A LoCoMo conversation: its turns (a tenant named by sample_id, dia_id as
 // source id, session date strings as times) and its questions.

@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "common/closest_names.h"
 #include "common/crc32c.h"
 #include "common/logging.h"
 #include "common/sha256.h"
@@ -457,13 +458,9 @@ Result<std::shared_ptr<TenantMemory>> StoreImpl::Memory(std::string_view tenant)
   if (auto loaded = tenants_.Find(tenant)) return loaded;
   // A read of a tenant with no turns gets an empty memory that is not kept,
   // so asking about arbitrary names does not grow the store's footprint.
-  bool any = false;
-  ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kTurns, log::TenantPrefix(tenant), log::TenantPrefixEnd(tenant),
-                                    [&](std::string_view, std::string_view) {
-                                      any = true;
-                                      return false;
-                                    }));
-  if (!any) {
+  auto any = HasRecords(tenant);
+  if (!any.ok()) return any.status();
+  if (!*any) {
     auto empty = TenantMemory::Create(std::string(tenant), options_, embedder_->dim());
     if (!empty.ok()) return empty.status();
     return std::shared_ptr<TenantMemory>(std::move(*empty));
@@ -609,11 +606,19 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
     }
   }
 
+  // Explicit facts and relations, applied among the turns in sequence order.
+  std::map<uint64_t, ExplicitRecord> explicit_records;
+  ENGRAM_RETURN_IF_ERROR(ReadExplicitRecords(*log_, tenant, snapshot.get(), &explicit_records));
+  auto next_explicit = explicit_records.begin();
+
   const int64_t read_ms = ms_since(started);
   const Clock::time_point tiers_started = Clock::now();
   std::vector<std::string> texts;
   std::vector<uint64_t> ids;
   for (const auto& [seq, turn] : turns) {
+    for (; next_explicit != explicit_records.end() && next_explicit->first < seq; ++next_explicit) {
+      ApplyExplicit(*memory, next_explicit->second);
+    }
     auto docs = memory->ApplyTurn(seq, turn, derived[seq]);
     if (auto e = enrichment.find(seq); e != enrichment.end()) {
       auto more = memory->ApplyEnrichment(seq, e->second);
@@ -624,6 +629,7 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
       texts.push_back(TenantMemory::IndexText(*d));
     }
   }
+  for (; next_explicit != explicit_records.end(); ++next_explicit) ApplyExplicit(*memory, next_explicit->second);
 
   const int64_t tiers_ms = ms_since(tiers_started);
   const Clock::time_point vectors_started = Clock::now();
@@ -1024,12 +1030,15 @@ Result<std::vector<StoredTurn>> StoreImpl::ScanTurns(std::string_view tenant, co
 }
 
 Result<std::vector<std::string>> StoreImpl::ListTenants() {
-  std::vector<std::string> tenants;
+  // Tenants with turns, and tenants with only caller edits (explicit facts,
+  // core blocks), in key order.
+  std::set<std::string> tenants;
+  for (Cf cf : {Cf::kTurns, Cf::kEdits}) {
   std::string begin;
   for (;;) {
     std::string found;
     bool any = false;
-    ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kTurns, begin, {}, [&](std::string_view key, std::string_view) {
+    ENGRAM_RETURN_IF_ERROR(log_->Scan(cf, begin, {}, [&](std::string_view key, std::string_view) {
       std::string_view tenant;
       if (log::GetTenant(&key, &tenant)) {
         found.assign(tenant);
@@ -1038,13 +1047,48 @@ Result<std::vector<std::string>> StoreImpl::ListTenants() {
       return false;  // one key is enough: then skip past this tenant
     }));
     if (!any) break;
-    tenants.push_back(found);
+    tenants.insert(found);
     begin = log::TenantPrefixEnd(found);
   }
-  return tenants;
+  }
+  // Key order is (length, bytes): the order of the tenant prefixes.
+  std::vector<std::string> out(tenants.begin(), tenants.end());
+  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    return log::TenantPrefix(a) < log::TenantPrefix(b);
+  });
+  return out;
+}
+
+Result<bool> StoreImpl::HasRecords(std::string_view tenant) {
+  bool any = false;
+  for (Cf cf : {Cf::kTurns, Cf::kEdits}) {
+    ENGRAM_RETURN_IF_ERROR(log_->Scan(cf, log::TenantPrefix(tenant), log::TenantPrefixEnd(tenant),
+                                      [&](std::string_view, std::string_view) {
+                                        any = true;
+                                        return false;
+                                      }));
+    if (any) return true;
+  }
+  return false;
+}
+
+Status StoreImpl::UnknownTenant(std::string_view tenant) {
+  auto known = ListTenants();
+  if (!known.ok()) return known.status();
+  std::string message = "no tenant '" + std::string(tenant) + "'";
+  std::vector<std::string> close = ClosestNames(tenant, *known);
+  for (size_t i = 0; i < close.size(); ++i) {
+    message += (i == 0 ? "; did you mean '" : i + 1 == close.size() ? "' or '" : "', '") + close[i];
+  }
+  message += close.empty() ? "; engram stats lists the tenants" : "'?";
+  return Status::NotFound(message);
 }
 
 Result<TenantStats> StoreImpl::GetTenantStats(std::string_view tenant) {
+  ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
+  auto known = HasRecords(tenant);
+  if (!known.ok()) return known.status();
+  if (!*known) return UnknownTenant(tenant);
   TenantStats stats;
   stats.tenant = std::string(tenant);
   std::set<std::string> sessions;
@@ -1123,6 +1167,11 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Forg
     report.removed[ck.kind] = n;
     ranges.DeleteRange(ck.cf, begin, end);
   }
+  report.removed["core_blocks"] = 0;
+  ENGRAM_RETURN_IF_ERROR(log_->Scan(Cf::kEdits, begin + 'c', begin + 'd', [&](std::string_view, std::string_view) {
+    ++report.removed["core_blocks"];
+    return true;
+  }));
   const char* kinds[] = {"units", "facts", "entities", "relations"};
   for (const char* k : kinds) report.removed[k] = 0;
   ranges.DeleteRange(Cf::kDerived, begin, end);
@@ -1226,6 +1275,8 @@ Result<RecallResult> StoreImpl::Recall(std::string_view tenant, std::string_view
   ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   ENGRAM_RETURN_IF_ERROR(ValidateUtf8(query, "query"));
   if (query.size() > options_.max_text_bytes) return Status::InvalidArgument("query is over Options::max_text_bytes");
+  auto known = HasRecords(tenant);
+  if (!known.ok()) return known.status();
   auto memory = Memory(tenant);
   if (!memory.ok()) return memory.status();
   int64_t embed_us = 0;
@@ -1244,6 +1295,7 @@ Result<RecallResult> StoreImpl::Recall(std::string_view tenant, std::string_view
     if (!result.ok()) return result.status();
   }
   if (!options.tiers.empty()) AddTierHits(**memory, query, options, &result->hits);
+  result->tenant_known = *known;
   result->embed_us = embed_us;
   result->search_us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
@@ -1255,13 +1307,30 @@ Result<Context> StoreImpl::RecallContext(std::string_view tenant, std::string_vi
   ENGRAM_RETURN_IF_ERROR(RequireIndexes("RecallContext"));
   ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   ENGRAM_RETURN_IF_ERROR(ValidateUtf8(question, "question"));
+  auto known = HasRecords(tenant);
+  if (!known.ok()) return known.status();
+  // Core memory first, always, within its share of the budget.
+  ContextSection core{"core", {}};
+  std::string core_text;
+  std::vector<std::string> core_notes;
+  auto core_tokens = CoreSection(tenant, budget_tokens, &core, &core_text, &core_notes);
+  if (!core_tokens.ok()) return core_tokens.status();
   auto memory = Memory(tenant);
   if (!memory.ok()) return memory.status();
   int64_t embed_us = 0;
   auto qvec = EmbedQuery(question, &embed_us);
   if (!qvec.ok()) return qvec.status();
   std::shared_lock<RwMutex> lock((*memory)->mutex());
-  return router_.RecallContext(**memory, question, *qvec, budget_tokens, options);
+  auto ctx = router_.RecallContext(**memory, question, *qvec, budget_tokens - *core_tokens, options);
+  if (!ctx.ok()) return ctx.status();
+  ctx->tenant_known = *known;
+  if (!core.items.empty() || !core_text.empty()) {
+    if (!core.items.empty()) ctx->sections.insert(ctx->sections.begin(), std::move(core));
+    ctx->text = core_text + ctx->text;
+    ctx->tokens += *core_tokens;
+  }
+  for (auto& note : core_notes) ctx->route.steps.push_back(std::move(note));
+  return ctx;
 }
 
 Result<std::vector<PersonaFact>> StoreImpl::Profile(std::string_view tenant, std::string_view speaker, TimeMs as_of_ms,

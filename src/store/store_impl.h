@@ -27,6 +27,7 @@
 #include "log/event_log.h"
 #include "router/router.h"
 #include "store/doc_vectors.h"
+#include "store/explicit_memory.h"
 #include "store/tenant_cache.h"
 #include "tiers/tenant_memory.h"
 
@@ -183,6 +184,20 @@ class StoreImpl final : public Store {
   Result<std::vector<float>> EmbedQuery(std::string_view query, int64_t* embed_us);
   Status RequireIndexes(const char* what) const;
   Status RequireWritable(const char* what) const;
+
+  // Explicit facts and core memory (explicit_memory.cc, core_memory.cc).
+  Result<std::string> RememberExplicit(std::string_view tenant, ExplicitRecord record, const WriteOptions& wo);
+  // True when the tenant has turns or caller edits (explicit facts, core
+  // blocks): a tenant with neither is unknown.
+  Result<bool> HasRecords(std::string_view tenant);
+  // NotFound "no tenant 'T'; did you mean ...?" naming the closest known tenants.
+  Status UnknownTenant(std::string_view tenant);
+  // Puts the tenant's core blocks first in `ctx`, within
+  // Options::core_context_share of `budget_tokens`; returns the tokens they took.
+  Result<CoreBlock> WriteCoreBlock(std::string_view tenant, std::string_view name, std::string_view text, bool append,
+                                   const WriteOptions& wo);
+  Result<size_t> CoreSection(std::string_view tenant, size_t budget_tokens, ContextSection* section,
+                             std::string* text, std::vector<std::string>* notes);
 
   // Background enrichment (store_enrichment.cc).
   void StartEnrichment();

@@ -33,8 +33,6 @@ using log::Cf;
 
 namespace {
 
-Status NotYet(const char* what) { return Status::NotSupported(std::string(what) + " is not implemented yet"); }
-
 constexpr char kHistoryKind = 'h';
 constexpr char kDeletedKind = 'd';
 
@@ -567,22 +565,5 @@ Status StoreImpl::UnknownTenant(std::string_view tenant) {
   return Status::NotFound(message + " (list tenants with engram stats)");
 }
 
-Result<std::string> StoreImpl::RememberFact(std::string_view, const PersonaFact&, const WriteOptions&) {
-  return NotYet("RememberFact");
-}
-Result<std::string> StoreImpl::RememberRelation(std::string_view, const Relation&, const WriteOptions&) {
-  return NotYet("RememberRelation");
-}
-Result<std::vector<CoreBlock>> StoreImpl::CoreMemory(std::string_view) { return NotYet("CoreMemory"); }
-Result<CoreBlock> StoreImpl::SetCoreBlock(std::string_view, std::string_view, std::string_view, const WriteOptions&) {
-  return NotYet("SetCoreBlock");
-}
-Result<CoreBlock> StoreImpl::AppendCoreBlock(std::string_view, std::string_view, std::string_view,
-                                             const WriteOptions&) {
-  return NotYet("AppendCoreBlock");
-}
-Result<std::vector<CoreBlock>> StoreImpl::CoreBlockHistory(std::string_view, std::string_view) {
-  return NotYet("CoreBlockHistory");
-}
 
 }  // namespace engram

@@ -1,6 +1,7 @@
 #include "store/turn_validation.h"
 
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include "common/utf8.h"
@@ -45,7 +46,28 @@ Status ValidateTurn(const Turn& turn, const Options& options) {
     return Status::InvalidArgument("text is " + std::to_string(turn.text.size()) + " bytes, over the limit of " +
                                    std::to_string(options.max_text_bytes) + " (Options::max_text_bytes)");
   }
-  return ValidateUtf8(turn.text, "text");
+  ENGRAM_RETURN_IF_ERROR(ValidateUtf8(turn.text, "text"));
+  return ValidateMetadata(turn.metadata, options);
+}
+
+Status ValidateMetadata(const std::map<std::string, std::string>& metadata, const Options& options) {
+  if (metadata.size() > options.max_metadata_entries) {
+    return Status::InvalidArgument("metadata has " + std::to_string(metadata.size()) + " entries, over the limit of " +
+                                   std::to_string(options.max_metadata_entries) + " (Options::max_metadata_entries)");
+  }
+  for (const auto& [key, value] : metadata) {
+    if (key.empty() || key.size() > kMaxMetadataKeyBytes) {
+      return Status::InvalidArgument("metadata key '" + key.substr(0, 40) + "' is " + std::to_string(key.size()) +
+                                     " bytes; keys are 1 to " + std::to_string(kMaxMetadataKeyBytes) + " bytes");
+    }
+    ENGRAM_RETURN_IF_ERROR(ValidateUtf8(key, "metadata key"));
+    if (value.size() > kMaxMetadataValueBytes) {
+      return Status::InvalidArgument("metadata value of key '" + key + "' is " + std::to_string(value.size()) +
+                                     " bytes, over the limit of " + std::to_string(kMaxMetadataValueBytes));
+    }
+    ENGRAM_RETURN_IF_ERROR(ValidateUtf8(value, "metadata value of key '" + key + "'"));
+  }
+  return Status::OK();
 }
 
 }  // namespace engram

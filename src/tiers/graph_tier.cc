@@ -13,6 +13,7 @@ namespace {
 
 constexpr size_t kNone = static_cast<size_t>(-1);
 constexpr std::string_view kMentionedWith = "mentioned_with";
+constexpr std::string_view kExplicit = "explicit";
 
 }  // namespace
 
@@ -89,23 +90,42 @@ void GraphTier::AddRelation(const Relation& relation) {
   if (r.valid_from_ms == 0) r.valid_from_ms = r.time_ms;
   r.valid_to_ms = 0;
   const bool typed = r.relation != kMentionedWith;
+  const bool is_explicit = r.provenance == kExplicit;
   const std::string kind_key = std::to_string(subject) + '\x1f' + r.relation;
   const std::string triple_key = kind_key + '\x1f' + std::to_string(object);
+  // Closed at the new one's start; one stated at the same moment keeps a
+  // millisecond of validity, so its history stays visible.
+  auto close = [&](size_t e, TimeMs at) {
+    Relation& old = relations_[e];
+    old.valid_to_ms = std::max(at, old.valid_from_ms + 1);
+    if (old.valid_to_ms == 0) old.valid_to_ms = 1;  // 0 would read as "still true"
+  };
   if (typed) {
     if (auto open = open_by_triple_.find(triple_key); open != open_by_triple_.end()) {
-      // Restated: more support for the same edge.
       Relation& old = relations_[open->second];
-      for (const auto& id : r.source_ids) relation_sources_[open->second].AppendIfAbsent(&old.source_ids, id);
-      return;
+      if (is_explicit && old.provenance != kExplicit) {
+        // An explicit statement of an extracted edge becomes an edge of its
+        // own: the extracted one ends where it starts.
+        close(open->second, r.valid_from_ms);
+        auto& of_kind = open_single_[kind_key];
+        std::erase(of_kind, open->second);
+        open_by_triple_.erase(open);
+      } else {
+        // Restated: more support for the same edge.
+        for (const auto& id : r.source_ids) relation_sources_[open->second].AppendIfAbsent(&old.source_ids, id);
+        return;
+      }
     }
     if (IsSingleValued(r.relation)) {
       auto& open_of_kind = open_single_[kind_key];
+      // An extracted relation never ends an explicit one: it is not taken.
+      if (!is_explicit && std::any_of(open_of_kind.begin(), open_of_kind.end(), [&](size_t e) {
+            return relations_[e].provenance == kExplicit;
+          })) {
+        return;
+      }
       for (size_t e : open_of_kind) {
-        Relation& old = relations_[e];
-        // Closed at the new one's start; one stated at the same moment keeps
-        // a millisecond of validity, so its history stays visible.
-        old.valid_to_ms = std::max(r.valid_from_ms, old.valid_from_ms + 1);
-        if (old.valid_to_ms == 0) old.valid_to_ms = 1;  // 0 would read as "still true"
+        close(e, r.valid_from_ms);
         open_by_triple_.erase(kind_key + '\x1f' + std::to_string(ends_[e].object));
       }
       open_of_kind.clear();
@@ -123,6 +143,12 @@ void GraphTier::AddRelation(const Relation& relation) {
   const size_t index = relations_.size() - 1;
   AddEdge(subject, index);
   if (object != subject) AddEdge(object, index);
+  // An explicit relation may say when it stopped being true.
+  if (is_explicit && relation.valid_to_ms != 0 && typed) {
+    close(index, relation.valid_to_ms);
+    open_by_triple_.erase(triple_key);
+    std::erase(open_single_[kind_key], index);
+  }
 }
 
 std::string GraphTier::Resolve(std::string_view name) const {

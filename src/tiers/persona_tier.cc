@@ -8,6 +8,8 @@
 namespace engram {
 namespace {
 
+constexpr std::string_view kExplicit = "explicit";
+
 bool IsOpenAt(const PersonaFact& f, TimeMs t) {
   return f.valid_from_ms <= t && (f.valid_to_ms == 0 || t < f.valid_to_ms);
 }
@@ -26,6 +28,13 @@ void AppendPart(std::string* key, std::string_view part) {
   key->append(std::to_string(part.size()));
   key->push_back(':');
   key->append(part);
+}
+
+// Whether `incoming` may close or override the open fact `open`: an
+// extracted fact of lower confidence never ends an explicit one (written by
+// the caller, who knows better than an extractor).
+bool MayEnd(const PersonaFact& incoming, const PersonaFact& open) {
+  return open.provenance != kExplicit || incoming.provenance == kExplicit || incoming.confidence >= open.confidence;
 }
 
 }  // namespace
@@ -87,30 +96,50 @@ void PersonaTier::Apply(const PersonaFact& fact) {
       auto it = open_by_attribute_.find(AttributeKey(subject, fact.attribute));
       if (it == open_by_attribute_.end()) return;
       const std::vector<size_t> open = it->second;  // closing edits the list
-      for (size_t i : open) CloseOpen(i, at, fact.source_ids);
+      for (size_t i : open) {
+        if (MayEnd(fact, facts_[i])) CloseOpen(i, at, fact.source_ids);
+      }
     } else {
       auto it = open_by_value_.find(ValueKey(subject, fact.attribute, value));
-      if (it != open_by_value_.end()) CloseOpen(it->second, at, fact.source_ids);
+      if (it != open_by_value_.end() && MayEnd(fact, facts_[it->second])) CloseOpen(it->second, at, fact.source_ids);
     }
     return;
   }
   const std::string value_key = ValueKey(subject, fact.attribute, value);
-  if (auto it = open_by_value_.find(value_key); it != open_by_value_.end()) {
-    // Restated: more support, same fact.
-    PersonaFact& old = facts_[it->second];
-    for (const auto& id : fact.source_ids) open_slots_[it->second].source_ids.AppendIfAbsent(&old.source_ids, id);
+  const std::string attribute_key = AttributeKey(subject, fact.attribute);
+  auto same_value = open_by_value_.find(value_key);
+  // An explicit statement of what an extractor found becomes a fact of its
+  // own (the extracted one ends where it starts); any other restatement is
+  // more support for the same fact.
+  const bool explicit_over_extracted = same_value != open_by_value_.end() && fact.provenance == kExplicit &&
+                                       facts_[same_value->second].provenance != kExplicit;
+  if (same_value != open_by_value_.end() && !explicit_over_extracted) {
+    PersonaFact& old = facts_[same_value->second];
+    for (const auto& id : fact.source_ids) {
+      open_slots_[same_value->second].source_ids.AppendIfAbsent(&old.source_ids, id);
+    }
     old.confidence = std::min(1.0f, std::max(old.confidence, fact.confidence) + 0.1f);
     return;
   }
-  const std::string attribute_key = AttributeKey(subject, fact.attribute);
+  // What the new fact would end. When that includes an explicit fact it may
+  // not end, the new fact is not taken at all: the explicit one stands.
+  std::vector<size_t> ended;
+  if (explicit_over_extracted) ended.push_back(same_value->second);
   if (IsSingleValued(fact.attribute)) {
     if (auto it = open_by_attribute_.find(attribute_key); it != open_by_attribute_.end()) {
-      const std::vector<size_t> open = it->second;  // closing edits the list
-      for (size_t i : open) CloseOpen(i, at, {});
+      for (size_t i : it->second) {
+        if (!explicit_over_extracted || i != same_value->second) ended.push_back(i);
+      }
     }
   }
   if (auto it = open_by_value_.find(ValueKey(subject, Opposite(fact.attribute), value)); it != open_by_value_.end()) {
-    CloseOpen(it->second, at, {});
+    ended.push_back(it->second);
+  }
+  for (size_t i : ended) {
+    if (!MayEnd(fact, facts_[i])) return;
+  }
+  for (size_t i : ended) {
+    if (facts_[i].valid_to_ms == 0) CloseOpen(i, at, {});
   }
 
   const size_t i = facts_.size();
@@ -125,6 +154,8 @@ void PersonaTier::Apply(const PersonaFact& fact) {
   of_subject.all.push_back(i);
   of_subject.open.insert(of_subject.open.end(), i);
   open_.insert(open_.end(), i);
+  // An explicit fact may say when it stopped being true.
+  if (fact.provenance == kExplicit && fact.valid_to_ms != 0) CloseOpen(i, fact.valid_to_ms, {});
 }
 
 std::vector<PersonaFact> PersonaTier::Query(std::string_view subject, TimeMs as_of_ms, bool include_history) const {

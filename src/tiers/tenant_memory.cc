@@ -7,6 +7,16 @@
 
 namespace engram {
 
+bool MatchesWhere(const std::map<std::string, std::string>* metadata, const std::map<std::string, std::string>& where) {
+  if (where.empty()) return true;
+  if (metadata == nullptr) return false;
+  for (const auto& [key, value] : where) {
+    auto it = metadata->find(key);
+    if (it == metadata->end() || it->second != value) return false;
+  }
+  return true;
+}
+
 Result<std::unique_ptr<TenantMemory>> TenantMemory::Create(std::string tenant, const Options& options, size_t dim) {
   std::unique_ptr<TenantMemory> m(new TenantMemory(std::move(tenant), options));
   auto vectors = VectorIndex::Create(options.vector_index, dim);
@@ -53,6 +63,7 @@ std::vector<const MemoryDoc*> TenantMemory::ApplyTurn(uint64_t seq, const Turn& 
   doc.session = turn.session;
   doc.time_ms = turn.time_ms;
   doc.source_id = turn.source_id;
+  if (!turn.metadata.empty()) doc.metadata = std::make_shared<const std::map<std::string, std::string>>(turn.metadata);
   std::vector<const MemoryDoc*> added{AddDoc(doc)};
   auto derived = ApplyDerived(seq, *added.front(), x, 1);
   added.insert(added.end(), derived.begin(), derived.end());
@@ -85,6 +96,7 @@ std::vector<const MemoryDoc*> TenantMemory::ApplyDerived(uint64_t seq, const Mem
     doc.event_from_ms = unit.event_from_ms;
     doc.event_to_ms = unit.event_to_ms;
     doc.source_id = turn_doc.source_id;
+    doc.metadata = turn_doc.metadata;
     added.push_back(AddDoc(std::move(doc)));
   }
   next_slot_[seq] = slot;
@@ -142,7 +154,13 @@ std::string TenantMemory::LastSpeaker(const std::string& session) const {
 size_t TenantMemory::MemoryBytes() const {
   size_t n = sizeof(*this);
   n += heap::HashTable(docs_, sizeof(std::pair<const uint64_t, MemoryDoc>), /*caches_hash=*/false);
-  for (const auto& [id, d] : docs_) n += heap::Of(d.text) + heap::Of(d.speaker) + heap::Of(d.session) + heap::Of(d.source_id);
+  for (const auto& [id, d] : docs_) {
+    n += heap::Of(d.text) + heap::Of(d.speaker) + heap::Of(d.session) + heap::Of(d.source_id);
+    // Counted once, on the turn that owns the map (units share it).
+    if (d.metadata != nullptr && !d.is_unit) {
+      for (const auto& [k, v] : *d.metadata) n += 64 + heap::Of(k) + heap::Of(v);
+    }
+  }
   n += heap::HashTable(session_turns_, sizeof(std::pair<const std::string, std::vector<uint64_t>>), true);
   for (const auto& [name, turns] : session_turns_) n += heap::Of(name) + heap::Buffer(turns);
   n += heap::Of(session_order_) + heap::Of(participants_) + participant_set_.MemoryBytes();

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -42,7 +43,16 @@ struct MemoryDoc {
   TimeMs event_from_ms = 0; // when it happened, if known (units)
   TimeMs event_to_ms = 0;
   std::string source_id;    // the turn's source id
+  // The turn's metadata (shared by the turn and its units); null when none.
+  std::shared_ptr<const std::map<std::string, std::string>> metadata;
 };
+
+// True when `metadata` (null: none) holds every key of `where` with exactly
+// that value (RecallOptions::where). An empty `where` matches everything.
+bool MatchesWhere(const std::map<std::string, std::string>* metadata, const std::map<std::string, std::string>& where);
+inline bool MatchesWhere(const MemoryDoc& doc, const std::map<std::string, std::string>& where) {
+  return MatchesWhere(doc.metadata.get(), where);
+}
 
 inline constexpr uint64_t DocId(uint64_t seq, uint32_t slot) { return seq << 8 | slot; }
 inline constexpr uint64_t DocSeq(uint64_t id) { return id >> 8; }
