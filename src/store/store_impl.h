@@ -134,8 +134,6 @@ class StoreImpl final : public Store {
                        const std::vector<std::pair<std::string, std::string>>& gone, ForgetReport* report);
   // Ids of derived records ForgetFact / ForgetRelation removed.
   Result<std::set<std::string>> ForgottenRecordIds(std::string_view tenant, const log::LogSnapshot* snapshot);
-  // NotFound for a tenant with no records, naming the closest known tenants.
-  Status UnknownTenant(std::string_view tenant);
   Result<std::vector<uint64_t>> ObserveImpl(std::string_view tenant, std::span<const Turn> turns,
                                             const WriteOptions& wo);
 
