@@ -369,6 +369,20 @@ TEST_F(McpServerTest, ResourcesListAndReadOnlyWhatTheCallerMayRead) {
   EXPECT_THAT(unknown["error"]["message"].get<std::string>(), HasSubstr("engram://tenants/maya/secrets"));
 }
 
+TEST_F(McpServerTest, ForgetRemovesOneMemoryAndRefusesUnknownIds) {
+  Initialize();
+  Ok("remember", {{"speaker", "Maya"}, {"text", "I work as a nurse."}, {"id", "t1"}});
+  Ok("remember", {{"speaker", "Maya"}, {"text", "I have a cat named Pixel."}, {"id", "t2"}});
+  EXPECT_THAT(ToolError("forget", {{"source_id", "t9"}}), HasSubstr("t9"));
+  EXPECT_THAT(ToolError("forget", {{"fact_id", "fact:99.0"}}), HasSubstr("fact:99.0"));
+  EXPECT_EQ(TurnCount("maya"), 2u);
+  json report = Ok("forget", {{"source_id", "t1"}});
+  EXPECT_EQ(report["removed"]["turns"], 1);
+  EXPECT_TRUE(report["disk_checked"].get<bool>());
+  EXPECT_EQ(TurnCount("maya"), 1u);
+  for (const auto& f : Ok("profile", json::object())["facts"]) EXPECT_NE(f["value"], "nurse");
+}
+
 // --- The reference tool set ------------------------------------------------------
 
 TEST_F(McpServerTest, ReferenceToolsKeepAKnowledgeGraph) {
@@ -428,6 +442,22 @@ TEST_F(McpServerTest, ReferenceToolsKeepAKnowledgeGraph) {
   graph = Ok("read_graph", json::object());
   ASSERT_EQ(graph["entities"].size(), 1u);
   EXPECT_EQ(graph["entities"][0]["name"], "Acme");
+
+  // Deleted stays deleted after a rebuild and a restart.
+  ASSERT_TRUE(store_->Rebuild().ok());
+  EXPECT_EQ(Ok("read_graph", json::object()), graph);
+  mcp_.reset();
+  store_.reset();
+  Options options;
+  options.embedder = std::make_shared<testing::TestEmbedder>();
+  auto reopened = Store::Open(options, dir_.Sub("store"));
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  store_ = std::move(*reopened);
+  McpServerOptions mcp_options;
+  mcp_options.default_tenant = "maya";
+  mcp_ = std::make_unique<McpServer>(*store_, mcp_options);
+  Initialize();
+  EXPECT_EQ(Ok("read_graph", json::object()), graph);
 }
 
 // --- The schema checker ------------------------------------------------------------

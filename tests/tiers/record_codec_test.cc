@@ -10,7 +10,7 @@ namespace engram {
 namespace {
 
 TEST(RecordCodecTest, RecordsRoundTrip) {
-  EventUnit unit{"Ann adopted a cat", "Ann", -5, 1'700'000'000'000, 1'700'086'400'000, {"D1:1", "D1:2"}};
+  EventUnit unit{"", "Ann adopted a cat", "Ann", -5, 1'700'000'000'000, 1'700'086'400'000, {"D1:1", "D1:2"}};
   EventUnit unit_back;
   ASSERT_TRUE(DecodeUnit(EncodeUnit(unit), &unit_back).ok());
   EXPECT_EQ(unit_back.text, unit.text);
@@ -18,7 +18,7 @@ TEST(RecordCodecTest, RecordsRoundTrip) {
   EXPECT_EQ(unit_back.event_to_ms, unit.event_to_ms);
   EXPECT_EQ(unit_back.source_ids, unit.source_ids);
 
-  PersonaFact fact{"Ann", "pet", "cat", 1, 2, 0.1f, {"D1:1"}, true};
+  PersonaFact fact{"", "Ann", "pet", "cat", 1, 2, 0.1f, {"D1:1"}, true};
   PersonaFact fact_back;
   ASSERT_TRUE(DecodeFact(EncodeFact(fact), &fact_back).ok());
   EXPECT_EQ(fact_back.confidence, 0.1f);
@@ -31,7 +31,7 @@ TEST(RecordCodecTest, RecordsRoundTrip) {
   EXPECT_EQ(entity_back.type, EntityType::kPerson);
   EXPECT_EQ(entity_back.aliases, entity.aliases);
 
-  Relation relation{"Ann", "owns", "cat", 42, {"D1:1"}};
+  Relation relation{"", "Ann", "owns", "cat", 42, {"D1:1"}};
   Relation relation_back;
   ASSERT_TRUE(DecodeRelation(EncodeRelation(relation), &relation_back).ok());
   EXPECT_EQ(relation_back.object, "cat");
