@@ -38,6 +38,7 @@ void AddMemoryCommands(CLI::App& app, int* exit_code);
 void AddEvalCommand(CLI::App& app, int* exit_code);
 void AddRepairCommands(CLI::App& app, int* exit_code);
 void AddServeCommand(CLI::App& app, int* exit_code);
+void AddMcpCommand(CLI::App& app, int* exit_code);
 // update, history (lifecycle_commands.cc).
 void AddLifecycleCommands(CLI::App& app, int* exit_code);
 // `engram forget` of one memory: a turn (source_id), a fact or a relation

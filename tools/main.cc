@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
   engram::cli::AddEvalCommand(app, &exit_code);
   engram::cli::AddRepairCommands(app, &exit_code);
   engram::cli::AddServeCommand(app, &exit_code);
+  engram::cli::AddMcpCommand(app, &exit_code);
   engram::cli::AddLifecycleCommands(app, &exit_code);
   engram::cli::AddExplicitMemoryCommands(app, &exit_code);
   try {

@@ -609,6 +609,12 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
   // Explicit facts and relations, applied among the turns in sequence order.
   std::map<uint64_t, ExplicitRecord> explicit_records;
   ENGRAM_RETURN_IF_ERROR(ReadExplicitRecords(*log_, tenant, snapshot.get(), &explicit_records));
+  // An explicit fact or relation ForgetFact / ForgetRelation removed stays
+  // removed (its record is deleted too; this covers a log written before).
+  for (auto it = explicit_records.begin(); it != explicit_records.end();) {
+    const std::string& id = it->second.is_fact ? it->second.fact.id : it->second.relation.id;
+    it = forgotten->count(id) > 0 ? explicit_records.erase(it) : std::next(it);
+  }
   auto next_explicit = explicit_records.begin();
 
   const int64_t read_ms = ms_since(started);

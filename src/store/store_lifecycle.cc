@@ -23,6 +23,7 @@
 #include "common/utf8.h"
 #include "log/key_codec.h"
 #include "store/enrichment_job.h"
+#include "store/explicit_memory.h"
 #include "store/store_impl.h"
 #include "store/turn_validation.h"
 #include "tiers/record_codec.h"
@@ -341,6 +342,7 @@ Result<ForgetReport> StoreImpl::ForgetRecord(std::string_view tenant, std::strin
   log::LogBatch batch = log_->NewBatch();
   std::vector<std::pair<std::string, std::string>> gone;
   std::vector<std::string> record_ids;
+  uint64_t own_seq_of_id = 0;
   {
     std::shared_lock<RwMutex> mlock(memory->mutex());
     // The fact (relation) and the turns supporting it.
@@ -363,7 +365,10 @@ Result<ForgetReport> StoreImpl::ForgetRecord(std::string_view tenant, std::strin
     std::set<uint64_t> seqs;
     uint64_t own_seq = 0;
     uint32_t own_n = 0;
-    if (ParseRecordId(id, is_fact ? "fact:" : "rel:", &own_seq, &own_n)) seqs.insert(own_seq);
+    if (ParseRecordId(id, is_fact ? "fact:" : "rel:", &own_seq, &own_n)) {
+      seqs.insert(own_seq);
+      own_seq_of_id = own_seq;
+    }
     for (const auto& s : sources) {
       if (uint64_t seq = memory->SeqOfSource(s); seq != 0) seqs.insert(seq);
     }
@@ -399,6 +404,12 @@ Result<ForgetReport> StoreImpl::ForgetRecord(std::string_view tenant, std::strin
   }
   if (fo.dry_run) return report;
 
+  // An explicit record (RememberFact / RememberRelation) goes with it.
+  if (own_seq_of_id != 0 && !fo.dry_run) {
+    const std::string key = ExplicitKey(tenant, own_seq_of_id);
+    batch.Delete(Cf::kEdits, key);
+    gone.emplace_back(key, key + '\0');
+  }
   // The deletion record keeps it out when the turns are derived again.
   std::string covered;
   for (const auto& r : record_ids) covered += r + "\n";
