@@ -19,6 +19,8 @@
 #include "cli.h"
 #include "common/httplib_config.h"
 #include "service/http_api.h"
+#include "service/mcp_http.h"
+#include "service/mcp_server.h"
 #include "service/tokens.h"
 
 namespace engram::cli {
@@ -108,11 +110,11 @@ int RunServe(const ServeArgs& a) {
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   api.Mount(server);
 
-  // ---- MCP: mounted here ------------------------------------------------------
-  // The MCP server (src/service/mcp_http.h) shares this server, its port and
-  // its callers' tokens:
-  //   MountMcp(server, mcp, [&api](const httplib::Request& r) { return api.Authenticate(r); });
-  // ------------------------------------------------------------------------------
+  // MCP over streamable HTTP at /mcp: the same server, port and tokens.
+  service::McpServerOptions mcp_options;
+  mcp_options.server_version = ENGRAM_VERSION;
+  service::McpServer mcp(**store, mcp_options);
+  service::MountMcp(server, mcp, [&api](const httplib::Request& r) { return api.Authenticate(r); });
 
   if (port == 0) {
     port = server.bind_to_any_port(host);

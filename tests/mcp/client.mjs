@@ -161,18 +161,21 @@ async function stopEngramHttp(server) {
   assert.equal(code, 0, "engram mcp --http did not exit cleanly on SIGTERM");
 }
 
+// `engram mcp --http`, or (mode "serve") the HTTP API server `engram serve`,
+// which serves MCP at /mcp of the same port.
 function startEngramHttp(store) {
-  const server = spawn(engram, ["mcp", "--store", store, "--tenant", "maya", "--http", "127.0.0.1:0"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const args = mode === "serve"
+    ? ["serve", "--store", store, "--listen", "127.0.0.1:0"]
+    : ["mcp", "--store", store, "--tenant", "maya", "--http", "127.0.0.1:0"];
+  const server = spawn(engram, args, { stdio: ["ignore", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
     let stderr = "";
     server.stderr.on("data", (d) => {
       stderr += d;
-      const m = /at (http:\/\/\S+\/mcp)/.exec(stderr);
-      if (m) resolve({ server, url: m[1] });
+      const m = mode === "serve" ? /serving .* on (http:\/\/[^\s]+)/.exec(stderr) : /at (http:\/\/\S+\/mcp)/.exec(stderr);
+      if (m) resolve({ server, url: mode === "serve" ? `${m[1]}/mcp` : m[1] });
     });
-    server.on("exit", (c) => reject(new Error(`engram mcp --http exited (${c}): ${stderr}`)));
+    server.on("exit", (c) => reject(new Error(`engram ${args[0]} exited (${c}): ${stderr}`)));
   });
 }
 
@@ -187,7 +190,7 @@ async function main() {
     return 0;
   }
 
-  if (mode === "http") {
+  if (mode === "http" || mode === "serve") {
     const { server, url } = await startEngramHttp(dir);
     try {
       const a = await connectHttp(url);
