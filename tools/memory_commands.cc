@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "common/time_format.h"
+#include "service/http_json.h"
 
 namespace engram::cli {
 namespace {
@@ -20,45 +21,6 @@ constexpr int64_t kMaxK = 1000;
 constexpr int64_t kMaxBudgetTokens = 1000000;
 constexpr int64_t kMaxHops = 10;  // Store::Graph's own limit
 constexpr int64_t kMaxSentences = 100;
-
-json RouteToJson(const RouteInfo& r) {
-  json j = {{"name", r.name},
-            {"question_kind", r.question_kind},
-            {"targets", r.targets},
-            {"entities", r.entities},
-            {"graph_expansion", r.graph_expansion},
-            {"likely_unanswerable", r.likely_unanswerable},
-            {"weights", r.weights},
-            {"steps", r.steps}};
-  if (r.from_ms != 0 || r.to_ms != 0) j["time_range"] = {FormatIsoTime(r.from_ms), FormatIsoTime(r.to_ms)};
-  return j;
-}
-
-json HitToJson(const Hit& h) {
-  json j = {{"id", h.id},
-            {"source_ids", h.source_ids},
-            {"kind", h.kind},
-            {"text", h.text},
-            {"speaker", h.speaker},
-            {"session", h.session},
-            {"time", h.time_ms != 0 ? json(FormatIsoTime(h.time_ms)) : json(nullptr)},
-            {"tier", TierName(h.tier)},
-            {"score", h.score},
-            {"signals", h.signals}};
-  if (!h.metadata.empty()) j["metadata"] = h.metadata;
-  return j;
-}
-
-json FactToJson(const PersonaFact& f) {
-  return {{"id", f.id},
-          {"subject", f.subject},
-          {"attribute", f.attribute},
-          {"value", f.value},
-          {"valid_from", f.valid_from_ms != 0 ? json(FormatIsoTime(f.valid_from_ms)) : json(nullptr)},
-          {"valid_to", f.valid_to_ms != 0 ? json(FormatIsoTime(f.valid_to_ms)) : json(nullptr)},
-          {"confidence", f.confidence},
-          {"source_ids", f.source_ids}};
-}
 
 Result<TimeMs> ParseTimeArg(const std::string& text) {
   if (text.empty()) return TimeMs{0};
@@ -95,15 +57,7 @@ int RunRecall(const std::string& store_path, const std::string& tenant, size_t k
     auto ctx = (*store)->RecallContext(tenant, query, budget, options);
     if (!ctx.ok()) return Fail(ctx.status());
     if (as_json) {
-      json sections = json::array();
-      for (const auto& s : ctx->sections) {
-        json items = json::array();
-        for (const auto& h : s.items) items.push_back(HitToJson(h));
-        sections.push_back({{"name", s.name}, {"items", items}});
-      }
-      const json out = {{"sections", sections}, {"text", ctx->text}, {"tokens", ctx->tokens},
-                        {"route", RouteToJson(ctx->route)}, {"tenant_known", ctx->tenant_known}};
-      std::cout << TerminalSafeJson(out.dump(2)) << "\n";
+      std::cout << TerminalSafeJson(service::ContextJson(*ctx).dump(2)) << "\n";
     } else {
       std::cout << Printable(ctx->text, /*keep_lines=*/true);
     }
@@ -167,7 +121,7 @@ int RunProfile(const std::string& store_path, const std::string& tenant, const s
   if (!facts.ok()) return Fail(facts.status());
   if (as_json) {
     json out = json::array();
-    for (const auto& f : *facts) out.push_back(FactToJson(f));
+    for (const auto& f : *facts) out.push_back(service::FactJson(f));
     std::cout << TerminalSafeJson(json{{"tenant", tenant}, {"facts", out}}.dump(2)) << "\n";
     return kExitOk;
   }
@@ -323,10 +277,8 @@ int RunRebuild(const std::string& store_path, bool reembed) {
 }  // namespace
 
 std::string HitsToJson(const RecallResult& result, int indent) {
-  json hits = json::array();
-  for (const auto& h : result.hits) hits.push_back(HitToJson(h));
-  const json out = {{"hits", hits}, {"route", RouteToJson(result.route)}, {"tenant_known", result.tenant_known},
-                    {"latency_us", {{"embed", result.embed_us}, {"search", result.search_us}}}};
+  json out = service::RecallJson(result);
+  out["latency_us"] = {{"embed", result.embed_us}, {"search", result.search_us}};
   return TerminalSafeJson(out.dump(indent));
 }
 
