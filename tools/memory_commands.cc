@@ -27,25 +27,45 @@ Result<TimeMs> ParseTimeArg(const std::string& text) {
   return ParseIsoTime(text);
 }
 
-int RunRecall(const std::string& store_path, const std::string& tenant, size_t k, bool as_json, bool explain,
-              const std::string& route, size_t budget, const std::vector<std::string>& tiers,
-              const std::string& speaker, const std::string& session, const std::vector<std::string>& where,
-              const std::string& query) {
-  auto store = OpenStore(store_path, false, false, /*read_only=*/true);
+// What `engram recall` was asked.
+struct RecallCommand {
+  std::string store_path, tenant, route, speaker, session, from, to, asking_user, agent_name, query;
+  size_t k = 10, budget = 0;
+  bool as_json = false, explain = false;
+  std::vector<std::string> tiers, where;
+};
+
+int RunRecall(const RecallCommand& c) {
+  const std::string& tenant = c.tenant;
+  const std::string& query = c.query;
+  const bool as_json = c.as_json, explain = c.explain;
+  const size_t budget = c.budget;
+  auto from = ParseTimeArg(c.from);
+  if (!from.ok()) return Fail(from.status().WithContext("--from"));
+  auto to = ParseTimeArg(c.to);
+  if (!to.ok()) return Fail(to.status().WithContext("--to"));
+  if (*from != 0 && *to != 0 && *to <= *from) {
+    return Fail(Status::InvalidArgument("--to " + c.to + " is not after --from " + c.from));
+  }
+  auto store = OpenStore(c.store_path, false, false, /*read_only=*/true);
   if (!store.ok()) return Fail(store.status());
   WarnIfNoTenant(**store, tenant);
   RecallOptions options;
-  options.k = k;
-  options.route = route;
-  for (const auto& t : tiers) {
+  options.k = c.k;
+  options.route = c.route;
+  if (*from != 0) options.from_ms = *from;
+  if (*to != 0) options.to_ms = *to;
+  options.asking_user = c.asking_user;
+  options.agent_name = c.agent_name;
+  for (const auto& t : c.tiers) {
     if (t == "working") options.tiers.push_back(Tier::kWorking);
     if (t == "episodic") options.tiers.push_back(Tier::kEpisodic);
     if (t == "persona") options.tiers.push_back(Tier::kPersona);
     if (t == "graph") options.tiers.push_back(Tier::kGraph);
   }
-  options.speaker = speaker;
-  options.session = session;
-  for (const auto& kv : where) {
+  options.speaker = c.speaker;
+  options.session = c.session;
+  for (const auto& kv : c.where) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
       std::fprintf(stderr, "engram: --where '%s' is not KEY=VALUE\n", Printable(kv).c_str());
@@ -289,7 +309,7 @@ void AddMemoryCommands(CLI::App& app, int* exit_code) {
     int hops = 1;
     bool json = false, explain = false, history = false, no_mentions = false;
     std::vector<std::string> words, tiers, where;
-    std::string session;
+    std::string session, from, to, asking_user, agent_name;
   };
   auto a = std::make_shared<Args>();
 
@@ -305,14 +325,34 @@ void AddMemoryCommands(CLI::App& app, int* exit_code) {
   recall->add_option("--speaker", a->speaker, "only what this participant said");
   recall->add_option("--session", a->session, "only this session");
   recall->add_option("--where", a->where, "only turns whose metadata has KEY=VALUE (repeatable; all must hold)");
+  recall->add_option("--from", a->from, "only what was said at or after this time (ISO 8601)");
+  recall->add_option("--to", a->to, "only what was said before this time (ISO 8601)");
+  recall->add_option("--asking-user", a->asking_user, "who \"I\" and \"my\" in the question are");
+  recall->add_option("--agent-name", a->agent_name, "who \"you\" in the question is");
   recall->add_flag("--json", a->json, "print JSON");
   recall->add_flag("--explain", a->explain, "show the route and each hit's per-signal scores");
   recall->add_option("query", a->words, "the question")->required();
   recall->callback([=]() {
     std::string query;
     for (const auto& w : a->words) query += (query.empty() ? "" : " ") + w;
-    *exit_code = RunRecall(a->store, a->tenant, a->k, a->json, a->explain, a->route, a->budget, a->tiers, a->speaker,
-                           a->session, a->where, query);
+    RecallCommand c;
+    c.store_path = a->store;
+    c.tenant = a->tenant;
+    c.k = a->k;
+    c.as_json = a->json;
+    c.explain = a->explain;
+    c.route = a->route;
+    c.budget = a->budget;
+    c.tiers = a->tiers;
+    c.speaker = a->speaker;
+    c.session = a->session;
+    c.where = a->where;
+    c.from = a->from;
+    c.to = a->to;
+    c.asking_user = a->asking_user;
+    c.agent_name = a->agent_name;
+    c.query = query;
+    *exit_code = RunRecall(c);
   });
 
   auto* profile = app.add_subcommand("profile", "persona facts valid at a time, with their sources");

@@ -149,6 +149,39 @@ TEST_F(MemoryCliTest, RecallJsonHasHitsWithProvenanceAndTheRoute) {
   EXPECT_EQ(top["source_ids"][0], "D2:4");
 }
 
+// --from/--to keep only what was said in that time; bad times exit 1.
+TEST_F(MemoryCliTest, RecallTimeFiltersKeepOnlyThatTime) {
+  RunResult r = Recall(SharedStore(), {"--json", "--k", "20", "--from", "2023-06-01T00:00:00Z", "--to",
+                                       "2023-07-01T00:00:00Z"},
+                       "Where does Nadia live?");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = ParseJson(r);
+  ASSERT_FALSE(j["hits"].empty()) << j.dump(2);
+  for (const auto& h : j["hits"]) {
+    ASSERT_TRUE(h["time"].is_string()) << h.dump();
+    EXPECT_EQ(h["time"].get<std::string>().substr(0, 10), "2023-06-12") << h.dump();
+  }
+  RunResult all = Recall(SharedStore(), {"--json", "--k", "20"}, "Where does Nadia live?");
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  const json unfiltered = ParseJson(all);
+  bool other_day = false;
+  for (const auto& h : unfiltered["hits"]) other_day |= h["time"].get<std::string>().substr(0, 10) != "2023-06-12";
+  EXPECT_TRUE(other_day) << "without the filter other sessions come back too";
+  EXPECT_EQ(Recall(SharedStore(), {"--from", "last week"}, "Where?").exit_code, 1);
+  EXPECT_EQ(Recall(SharedStore(), {"--from", "2023-07-01T00:00:00Z", "--to", "2023-06-01T00:00:00Z"}, "Where?")
+                .exit_code,
+            1);
+}
+
+// --asking-user says who "I" is: "Where do I live?" asked by Nadia is about her.
+TEST_F(MemoryCliTest, RecallAskingUserResolvesI) {
+  RunResult r = Recall(SharedStore(), {"--json", "--asking-user", "Nadia", "--agent-name", "Tom"}, "Where do I live?");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = ParseJson(r);
+  ASSERT_TRUE(j["route"]["targets"].is_array()) << j.dump(2);
+  EXPECT_THAT(j["route"]["targets"].get<std::vector<std::string>>(), Contains("Nadia")) << j["route"].dump();
+}
+
 TEST_F(MemoryCliTest, RecallExplainPrintsTheRouteAndEachHitsSignals) {
   RunResult r = Recall(SharedStore(), {"--explain", "--k", "3"}, "When did Tom adopt his dog?");
   ASSERT_EQ(r.exit_code, 0) << r.err;
