@@ -53,10 +53,11 @@ run recall --store "$store" --tenant dana --k 2 --tier persona --tier graph "Whe
 run profile --store "$store" --tenant dana --history
 run profile --store "$store" --tenant dana --as-of 2024-04-01   # what was true on 1 April
 
-tell "7. Forgetting. Omar asks to be forgotten: every record of his is removed, and its bytes erased from disk:"
+tell "7. Forgetting. Dana asks the agent to forget her cat's name: that one turn goes, with what only it supported:"
+run forget --store "$store" --tenant dana --source-id s3:3
+run recall --store "$store" --tenant dana --k 2 --tier episodic --tier persona "What is the name of Dana's cat?"
+tell "   Omar asks to be forgotten altogether: every record of his is removed, and its bytes erased from disk:"
 run forget --store "$store" --tenant omar
-# To forget one turn instead (engram forget --source-id, docs/lifecycle.md), switch to:
-#   run forget --store "$store" --tenant dana --source-id s3:3
 run stats --store "$store"
 
 tell "Where to go next:"
@@ -65,5 +66,8 @@ cat <<EOF
   docs/integration.md    the agent loop: recall before observe, budgets, observing replies
   examples/              small programs to copy; a chat agent to try:
                            build/example_chat_agent /tmp/my-memory Dana
+  docs/lifecycle.md      correcting, forgetting and writing single memories; core memory
+  docs/mcp.md            engram as an MCP server (Claude Desktop, Claude Code, ...)
+  docs/http-api.md       engram serve: a JSON HTTP API with tokens
   docs/cli.md            every engram command
 EOF
