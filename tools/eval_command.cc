@@ -1,5 +1,5 @@
 // engram eval locomo: turn-level evidence recall@k on LoCoMo, with the
-// protocol of ../shared/data/locomo/README.md.
+// protocol of the LoCoMo paper (evidence turns of each question, scored per category).
 // engram eval knowledge-update: on conversations whose facts change
 // (docs/conversation-format.md), evidence recall@k and whether the packed
 // context gives the value true now (or then) before the values it replaced.
@@ -664,7 +664,7 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   };
   auto a = std::make_shared<Args>();
   auto* locomo = eval->add_subcommand("locomo", "turn-level evidence recall@k on LoCoMo (JSON file)");
-  locomo->add_option("file", a->file, "locomo JSON (e.g. ../shared/data/locomo/locomo-dev5.json)")
+  locomo->add_option("file", a->file, "LoCoMo JSON (the dataset's locomo10.json, or a part of it)")
       ->required()
       ->check(CLI::ExistingFile);
   locomo->add_option("--k", a->ks, "cut-offs, comma-separated (default 1,5,10,25,50)")->check(CutoffList());
