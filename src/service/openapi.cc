@@ -37,6 +37,8 @@ json ErrorReply(const std::string& what) {
   return {{"description", what}, {"content", JsonContent(Ref("Error"))}};
 }
 
+// (A one-element list is written json::array({x}): a bare {x} is an array
+// for GCC but a copy of x for Clang.)
 // An operation: its summary, an optional JSON request body, the 200 reply
 // and the errors it can answer with (401/403/429 added to tenant routes).
 json Op(const std::string& id, const std::string& summary, const json& reply, std::vector<int> errors,
@@ -189,15 +191,15 @@ json Paths() {
                                   {"content", JsonContent({{"type", "object"}})}},
                                  {}, nullptr, json::array(), true);
   p["/v1/tenants"]["get"] = Op("listTenants", "Every tenant (admin tokens only)", Reply("tenants", "Tenants"), {});
-  p["/v1/tenants/{tenant}"]["parameters"] = {tenant};
+  p["/v1/tenants/{tenant}"]["parameters"] = json::array({tenant});
   p["/v1/tenants/{tenant}"]["delete"] = Op("forgetTenant", "Forget every record of the tenant",
                                            Reply("what was removed", "ForgetReport"), {400, 404}, nullptr,
                                            {dry_run, sync});
-  p["/v1/tenants/{tenant}/turns"]["parameters"] = {tenant};
+  p["/v1/tenants/{tenant}/turns"]["parameters"] = json::array({tenant});
   p["/v1/tenants/{tenant}/turns"]["post"] =
       Op("observe", "Record one turn, or a batch atomically (a bad turn writes nothing)",
          Reply("sequence numbers", "ObserveReply"), {400, 409, 413}, Ref("ObserveRequest"),
-         {QueryParam("sync", Bool(), "wait for fsync before replying")});
+         json::array({QueryParam("sync", Bool(), "wait for fsync before replying")}));
   const std::string turn = "/v1/tenants/{tenant}/turns/{source_id}";
   p[turn]["parameters"] = {tenant, source_id};
   p[turn]["get"] = Op("getTurn", "One stored turn", Reply("the turn", "StoredTurn"), {400, 404});
@@ -208,51 +210,51 @@ json Paths() {
   p[turn + "/history"]["parameters"] = {tenant, source_id};
   p[turn + "/history"]["get"] = Op("turnHistory", "Every version of a turn", Reply("versions", "TurnHistory"),
                                    {400, 404, 501});
-  p["/v1/tenants/{tenant}/recall"]["parameters"] = {tenant};
+  p["/v1/tenants/{tenant}/recall"]["parameters"] = json::array({tenant});
   p["/v1/tenants/{tenant}/recall"]["post"] = Op("recall", "What the memory holds for a question",
                                                 Reply("hits and the route", "RecallReply"), {400, 409},
                                                 Ref("RecallRequest"));
-  p["/v1/tenants/{tenant}/context"]["parameters"] = {tenant};
+  p["/v1/tenants/{tenant}/context"]["parameters"] = json::array({tenant});
   p["/v1/tenants/{tenant}/context"]["post"] = Op("context", "A prompt-ready context within a token budget",
                                                  Reply("the packed context", "ContextReply"), {400, 409},
                                                  Ref("ContextRequest"));
-  p["/v1/tenants/{tenant}/profile"]["parameters"] = {tenant};
+  p["/v1/tenants/{tenant}/profile"]["parameters"] = json::array({tenant});
   p["/v1/tenants/{tenant}/profile"]["get"] =
       Op("profile", "Persona facts valid at a time", Reply("facts", "Profile"), {400},
          nullptr,
          {QueryParam("speaker", Str(), "only this speaker's facts"),
           QueryParam("as_of", Str(), "ISO 8601 time (default now)"),
           QueryParam("history", Bool(), "closed facts too")});
-  p["/v1/tenants/{tenant}/graph"]["parameters"] = {tenant};
+  p["/v1/tenants/{tenant}/graph"]["parameters"] = json::array({tenant});
   p["/v1/tenants/{tenant}/graph"]["get"] =
       Op("graph", "The entity graph around an entity", Reply("entities and relations", "Graph"), {400}, nullptr,
          {QueryParam("entity", Str(), "the centre (default every entity)"),
           QueryParam("hops", {{"type", "integer"}, {"minimum", 0}, {"maximum", 10}}, "hops from the entity"),
           QueryParam("as_of", Str(), "the graph as it was then"),
           QueryParam("max_edges", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100000}}, "at most this many")});
-  p["/v1/tenants/{tenant}/stats"]["parameters"] = {tenant};
+  p["/v1/tenants/{tenant}/stats"]["parameters"] = json::array({tenant});
   p["/v1/tenants/{tenant}/stats"]["get"] = Op("stats", "Counts of the tenant's records", Reply("counts", "Stats"),
                                               {400, 404});
-  p["/v1/tenants/{tenant}/export"]["parameters"] = {tenant};
+  p["/v1/tenants/{tenant}/export"]["parameters"] = json::array({tenant});
   p["/v1/tenants/{tenant}/export"]["get"] =
       Op("export", "The tenant's turns as JSON Lines, in the order observed",
          {{"description", "one turn per line"}, {"content", {{"application/x-ndjson", {{"schema", Str()}}}}}},
          {400, 404});
-  p["/v1/tenants/{tenant}/facts"]["parameters"] = {tenant};
+  p["/v1/tenants/{tenant}/facts"]["parameters"] = json::array({tenant});
   p["/v1/tenants/{tenant}/facts"]["post"] = Op("rememberFact", "Write a persona fact", Reply("its id", "IdReply"),
                                                {400, 501}, Ref("FactInput"));
   p["/v1/tenants/{tenant}/facts/{id}"]["parameters"] = {tenant, id};
   p["/v1/tenants/{tenant}/facts/{id}"]["delete"] = Op("forgetFact", "Forget one persona fact",
                                                       Reply("what was removed", "ForgetReport"), {400, 404, 501},
-                                                      nullptr, {dry_run});
-  p["/v1/tenants/{tenant}/relations"]["parameters"] = {tenant};
+                                                      nullptr, json::array({dry_run}));
+  p["/v1/tenants/{tenant}/relations"]["parameters"] = json::array({tenant});
   p["/v1/tenants/{tenant}/relations"]["post"] = Op("rememberRelation", "Write a relation",
                                                    Reply("its id", "IdReply"), {400, 501}, Ref("RelationInput"));
   p["/v1/tenants/{tenant}/relations/{id}"]["parameters"] = {tenant, id};
   p["/v1/tenants/{tenant}/relations/{id}"]["delete"] = Op("forgetRelation", "Forget one relation",
                                                           Reply("what was removed", "ForgetReport"),
-                                                          {400, 404, 501}, nullptr, {dry_run});
-  p["/v1/tenants/{tenant}/core"]["parameters"] = {tenant};
+                                                          {400, 404, 501}, nullptr, json::array({dry_run}));
+  p["/v1/tenants/{tenant}/core"]["parameters"] = json::array({tenant});
   p["/v1/tenants/{tenant}/core"]["get"] = Op("coreMemory", "Every core memory block",
                                              Reply("blocks", "CoreBlocks"), {400, 501});
   const std::string core = "/v1/tenants/{tenant}/core/{name}";
@@ -260,7 +262,8 @@ json Paths() {
   p[core]["get"] = Op("coreBlock", "One core memory block (with ?history=true every version)",
                       {{"description", "the block, or its versions"},
                        {"content", JsonContent({{"oneOf", {Ref("CoreBlock"), Ref("CoreBlockHistory")}}})}},
-                      {400, 404, 501}, nullptr, {QueryParam("history", Bool(), "every version, oldest first")});
+                      {400, 404, 501}, nullptr,
+                      json::array({QueryParam("history", Bool(), "every version, oldest first")}));
   p[core]["put"] = Op("setCoreBlock", "Replace a block (an empty text deletes it)", Reply("the block", "CoreBlock"),
                       {400, 501}, Ref("TextUpdate"));
   p[core]["post"] = Op("appendCoreBlock", "Append a line to a block", Reply("the block", "CoreBlock"), {400, 501},

@@ -163,7 +163,8 @@ TEST_F(HttpApiTest, MetadataIsStoredAndFiltersRecall) {
   Reply r = Post("/v1/tenants/a/recall", {{"question", "invoice due"}, {"where", {{"channel", "email"}}}});
   ASSERT_EQ(r.status, 200) << r.body;
   ASSERT_FALSE(r.Json()["hits"].empty());
-  for (const auto& hit : r.Json()["hits"]) {
+  const json reply = r.Json();  // the loop below must not iterate a temporary's member
+  for (const auto& hit : reply["hits"]) {
     EXPECT_EQ(hit["metadata"]["channel"], "email") << hit.dump();
   }
 }

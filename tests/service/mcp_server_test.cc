@@ -380,7 +380,8 @@ TEST_F(McpServerTest, ForgetRemovesOneMemoryAndRefusesUnknownIds) {
   EXPECT_EQ(report["removed"]["turns"], 1);
   EXPECT_TRUE(report["disk_checked"].get<bool>());
   EXPECT_EQ(TurnCount("maya"), 1u);
-  for (const auto& f : Ok("profile", json::object())["facts"]) EXPECT_NE(f["value"], "nurse");
+  const json profile = Ok("profile", json::object());
+  for (const auto& f : profile["facts"]) EXPECT_NE(f["value"], "nurse");
 }
 
 // --- The reference tool set ------------------------------------------------------
