@@ -88,6 +88,15 @@ Status UnknownSource(std::string_view tenant, std::string_view source_id) {
                           std::string(tenant));
 }
 
+// The sequence number of the turn stored under `source_id`; NotFound naming it.
+Result<uint64_t> SeqOfSourceId(const log::EventLog& log, std::string_view tenant, std::string_view source_id,
+                               const log::LogSnapshot* snapshot = nullptr) {
+  auto found = log.Get(Cf::kSourceIds, log::SourceIdKey(tenant, source_id), snapshot);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) return UnknownSource(tenant, source_id);
+  return log::DecodeFixed64BE((*found)->data());
+}
+
 std::string RangeEndOfSeq(std::string_view tenant, uint64_t seq) { return log::TurnKey(tenant, seq + 1); }
 
 // Counts a derived record key of `tenant` by kind into report->removed.
@@ -243,10 +252,9 @@ Result<ForgetReport> StoreImpl::Forget(std::string_view tenant, std::string_view
   std::shared_ptr<TenantCache::Slot> slot = tenants_.GetSlot(tenant);
   std::unique_lock<std::mutex> tenant_lock(slot->writer);
   // The tenant's writers wait on tenant_lock: the id cannot change below.
-  auto found = log_->Get(Cf::kSourceIds, log::SourceIdKey(tenant, source_id));
+  auto found = SeqOfSourceId(*log_, tenant, source_id);
   if (!found.ok()) return found.status();
-  if (!found->has_value()) return UnknownSource(tenant, source_id);
-  const uint64_t seq = log::DecodeFixed64BE((*found)->data());
+  const uint64_t seq = *found;
   std::shared_ptr<TenantMemory> memory;
   if (!options_.log_only) {
     auto m = tenants_.GetLocked(*slot);
@@ -440,10 +448,9 @@ Result<uint32_t> StoreImpl::Update(std::string_view tenant, std::string_view sou
   ENGRAM_RETURN_IF_ERROR(CheckSourceId(source_id, options_));
   std::shared_ptr<TenantCache::Slot> slot = tenants_.GetSlot(tenant);
   std::unique_lock<std::mutex> tenant_lock(slot->writer);
-  auto found = log_->Get(Cf::kSourceIds, log::SourceIdKey(tenant, source_id));
+  auto found = SeqOfSourceId(*log_, tenant, source_id);
   if (!found.ok()) return found.status();
-  if (!found->has_value()) return UnknownSource(tenant, source_id);
-  const uint64_t seq = log::DecodeFixed64BE((*found)->data());
+  const uint64_t seq = *found;
   auto stored = GetTurn(tenant, seq);
   if (!stored.ok()) return stored.status();
   Turn updated = stored->turn;
@@ -529,9 +536,8 @@ Result<std::vector<TurnVersion>> StoreImpl::History(std::string_view tenant, std
   ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   ENGRAM_RETURN_IF_ERROR(CheckSourceId(source_id, options_));
   auto snapshot = log_->Snapshot();
-  auto found = log_->Get(Cf::kSourceIds, log::SourceIdKey(tenant, source_id), snapshot.get());
+  auto found = SeqOfSourceId(*log_, tenant, source_id, snapshot.get());
   if (!found.ok()) return found.status();
-  if (!found->has_value()) return UnknownSource(tenant, source_id);
   std::vector<TurnVersion> out;
   const std::string history = HistoryPrefix(tenant, source_id);
   Status bad;
@@ -551,7 +557,7 @@ Result<std::vector<TurnVersion>> StoreImpl::History(std::string_view tenant, std
       },
       snapshot.get()));
   ENGRAM_RETURN_IF_ERROR(bad);
-  auto current = log_->Get(Cf::kTurns, log::TurnKey(tenant, log::DecodeFixed64BE((*found)->data())), snapshot.get());
+  auto current = log_->Get(Cf::kTurns, log::TurnKey(tenant, *found), snapshot.get());
   if (!current.ok()) return current.status();
   if (!current->has_value()) return UnknownSource(tenant, source_id);
   TurnVersion now;
