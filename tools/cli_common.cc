@@ -1,6 +1,8 @@
 #include <cstdio>
+#include <cstdlib>
 
 #include "cli.h"
+#include "service/served_store.h"
 
 namespace engram::cli {
 
@@ -28,7 +30,20 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& path, bool log_only,
   options.log_only = log_only;
   options.create_if_missing = create_if_missing;
   // The library's open errors name the store already.
-  return Store::Open(options, path);
+  auto store = Store::Open(options, path);
+  if (store.ok() || read_only || store.status().code() != Status::Code::kFailedPrecondition ||
+      store.status().message().find("in use by another process") == std::string::npos) {
+    return store;
+  }
+  // Another process holds the store: if it is an engram serve, work
+  // through its socket, so the write lands in the store it holds.
+  service::ServedStoreOptions served;
+  if (const char* token = std::getenv("ENGRAM_TOKEN"); token != nullptr) served.token = token;
+  auto remote = service::ConnectToServe(path, served);
+  if (!remote.ok()) return store.status();
+  std::fprintf(stderr, "engram: store '%s' is held by engram serve; working through %s\n", Printable(path).c_str(),
+               Printable(service::ServeSocketPath(path)).c_str());
+  return remote;
 }
 
 }  // namespace engram::cli

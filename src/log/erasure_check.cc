@@ -66,6 +66,11 @@ Status EventLog::CheckErased(std::string_view begin, std::string_view end, const
   std::error_code ec;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(path_, ec)) {
     if (!entry.is_regular_file(ec)) continue;
+    // Never open LOCK: RocksDB holds the store with a POSIX record lock on
+    // it, and closing any descriptor of that file releases every such lock
+    // of this process, which would let another process open the store for
+    // writing beside this one. RocksDB writes nothing into it.
+    if (entry.path().filename() == "LOCK") continue;
     const std::string file = entry.path().string();
     ++*files_checked;
     if (entry.path().extension() == ".sst") {

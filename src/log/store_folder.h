@@ -35,7 +35,9 @@ Result<StoreFolder> InspectStoreFolder(const std::string& path);
 Status VerifyTableFile(const std::string& file, uint64_t* entries);
 
 // The process that holds the store's LOCK file, as "pid 1234 (engram)", or
-// "" when no other process holds it (or it cannot be told).
+// "" when no other process holds it (or it cannot be told). Never call it
+// in a process that holds the store: closing any descriptor of LOCK drops
+// that process's POSIX lock on it, and with it RocksDB's hold on the store.
 std::string LockHolder(const std::string& path);
 
 }  // namespace engram::log

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <exception>
+#include <limits>
 #include <regex>
 #include <set>
 #include <utility>
@@ -159,6 +160,15 @@ Status GetTime(const json& obj, const char* field, TimeMs* out) {
   return Status::OK();
 }
 
+Status GetWeight(const json& obj, const char* field, float* out) {
+  if (!obj.contains(field) || obj[field].is_null()) return Status::OK();
+  if (!obj[field].is_number()) return FieldError(field, "must be a number, not " + obj[field].dump());
+  const double v = obj[field].get<double>();
+  if (!(v >= 0 && v <= 1)) return FieldError(field, obj[field].dump() + " is outside 0..1");
+  *out = static_cast<float>(v);
+  return Status::OK();
+}
+
 Status GetStringMap(const json& obj, const char* field, std::map<std::string, std::string>* out) {
   if (!obj.contains(field) || obj[field].is_null()) return Status::OK();
   if (!obj[field].is_object()) return FieldError(field, "must be an object of strings");
@@ -246,6 +256,9 @@ Status ParseRecallOptions(const json& body, RecallOptions* options) {
   ENGRAM_RETURN_IF_ERROR(GetString(body, "speaker", false, &options->speaker));
   ENGRAM_RETURN_IF_ERROR(GetString(body, "session", false, &options->session));
   ENGRAM_RETURN_IF_ERROR(GetString(body, "asking_user", false, &options->asking_user));
+  ENGRAM_RETURN_IF_ERROR(GetString(body, "agent_name", false, &options->agent_name));
+  ENGRAM_RETURN_IF_ERROR(GetWeight(body, "lexical_weight", &options->lexical_weight));
+  ENGRAM_RETURN_IF_ERROR(GetWeight(body, "vector_weight", &options->vector_weight));
   ENGRAM_RETURN_IF_ERROR(GetTime(body, "from", &options->from_ms));
   ENGRAM_RETURN_IF_ERROR(GetTime(body, "to", &options->to_ms));
   ENGRAM_RETURN_IF_ERROR(GetStringMap(body, "where", &options->where));
@@ -282,8 +295,9 @@ Status RequireTenant(Store& store, const std::string& tenant) {
   return Status::NotFound(message);
 }
 
-const std::set<std::string> kRecallFields = {"question", "k",    "route", "speaker", "session",
-                                             "from",     "to",   "where", "tiers",   "asking_user"};
+const std::set<std::string> kRecallFields = {"question", "k",     "route", "speaker",    "session",
+                                             "from",     "to",    "where", "tiers",      "asking_user",
+                                             "agent_name", "lexical_weight", "vector_weight"};
 
 }  // namespace
 
@@ -448,6 +462,7 @@ void HttpApi::Mount(httplib::Server& server) {
   Route(server, "GET", "/v1/tenants", Need::kAdmin, [this](Call& c) { return ListTenants(c); });
   Route(server, "DELETE", "/v1/tenants/{tenant}", Need::kWrite, [this](Call& c) { return ForgetTenant(c); });
   Route(server, "POST", "/v1/tenants/{tenant}/turns", Need::kWrite, [this](Call& c) { return Observe(c); });
+  Route(server, "GET", "/v1/tenants/{tenant}/turns", Need::kRead, [this](Call& c) { return ListTurns(c); });
   Route(server, "GET", "/v1/tenants/{tenant}/turns/{source_id}", Need::kRead, [this](Call& c) { return GetTurn(c); });
   Route(server, "PUT", "/v1/tenants/{tenant}/turns/{source_id}", Need::kWrite,
         [this](Call& c) { return UpdateTurn(c); });
@@ -605,7 +620,7 @@ Status HttpApi::Graph(Call& c) {
   int64_t hops = 1, max_edges = 500;
   TimeMs as_of = 0;
   ENGRAM_RETURN_IF_ERROR(QueryInt(c.req, "hops", 0, 10, &hops));
-  ENGRAM_RETURN_IF_ERROR(QueryInt(c.req, "max_edges", 1, 100000, &max_edges));
+  ENGRAM_RETURN_IF_ERROR(QueryInt(c.req, "max_edges", 1, 1000000, &max_edges));
   ENGRAM_RETURN_IF_ERROR(QueryTime(c.req, "as_of", &as_of));
   const std::string entity = c.req.get_param_value("entity");
   auto graph = store_.Graph(c.tenant, entity, static_cast<int>(hops), static_cast<size_t>(max_edges), as_of);
@@ -646,6 +661,32 @@ Status HttpApi::ForgetTenant(Call& c) {
   auto report = store_.ForgetTenant(c.tenant, options);  // NotFound for an unknown tenant
   if (!report.ok()) return report.status();
   SendJson(c.res, 200, ForgetReportJson(*report));
+  return Status::OK();
+}
+
+Status HttpApi::ListTurns(Call& c) {
+  // ?seq=N: the one turn with that sequence number (404 if none).
+  if (c.req.has_param("seq")) {
+    int64_t seq = 0;
+    ENGRAM_RETURN_IF_ERROR(QueryInt(c.req, "seq", 1, std::numeric_limits<int64_t>::max(), &seq));
+    auto turn = store_.GetTurn(c.tenant, static_cast<uint64_t>(seq));
+    if (!turn.ok()) return turn.status();
+    SendJson(c.res, 200, {{"tenant", c.tenant}, {"turns", json::array({TurnJson(*turn)})}});
+    return Status::OK();
+  }
+  TurnFilter filter;
+  int64_t limit = 0;
+  ENGRAM_RETURN_IF_ERROR(QueryInt(c.req, "limit", 0, 1000000, &limit));
+  filter.limit = static_cast<size_t>(limit);
+  filter.session = c.req.get_param_value("session");
+  ENGRAM_RETURN_IF_ERROR(QueryTime(c.req, "from", &filter.from_ms));
+  ENGRAM_RETURN_IF_ERROR(QueryTime(c.req, "to", &filter.to_ms));
+  // An unknown tenant has no turns: an empty list, as Store::ScanTurns.
+  auto turns = store_.ScanTurns(c.tenant, filter);
+  if (!turns.ok()) return turns.status();
+  json out = json::array();
+  for (const auto& t : *turns) out.push_back(TurnJson(t));
+  SendJson(c.res, 200, {{"tenant", c.tenant}, {"turns", out}});
   return Status::OK();
 }
 

@@ -104,6 +104,7 @@ class HttpApi {
   Status ListTenants(Call& call);
   Status Export(Call& call);
   Status ForgetTenant(Call& call);
+  Status ListTurns(Call& call);
   Status GetTurn(Call& call);
   Status ForgetTurn(Call& call);
   Status UpdateTurn(Call& call);

@@ -97,6 +97,9 @@ json Schemas() {
                        {"speaker", Str()},
                        {"session", Str()},
                        {"asking_user", Str()},
+                       {"agent_name", Str()},
+                       {"lexical_weight", {{"type", "number"}, {"minimum", 0}, {"maximum", 1}}},
+                       {"vector_weight", {{"type", "number"}, {"minimum", 0}, {"maximum", 1}}},
                        {"from", Str()},
                        {"to", Str()},
                        {"where", StrMap()},
@@ -146,6 +149,7 @@ json Schemas() {
   s["StoredTurn"] = Obj({{"seq", Int()}, {"id", Str()}, {"session", Str()}, {"speaker", Str()}, {"text", Str()},
                          {"time", Time()}, {"metadata", StrMap()}},
                         {"seq", "id", "speaker", "text"});
+  s["Turns"] = Obj({{"tenant", Str()}, {"turns", {{"type", "array"}, {"items", Ref("StoredTurn")}}}}, {"turns"});
   s["TextUpdate"] = Obj({{"text", Str()}, {"sync", Bool()}}, {"text"}, true);
   s["UpdateReply"] = Obj({{"id", Str()}, {"version", Int()}}, {"id", "version"});
   s["TurnHistory"] = Obj({{"id", Str()},
@@ -200,6 +204,14 @@ json Paths() {
       Op("observe", "Record one turn, or a batch atomically (a bad turn writes nothing)",
          Reply("sequence numbers", "ObserveReply"), {400, 409, 413}, Ref("ObserveRequest"),
          json::array({QueryParam("sync", Bool(), "wait for fsync before replying")}));
+  p["/v1/tenants/{tenant}/turns"]["get"] =
+      Op("listTurns", "The tenant's turns in the order observed (an unknown tenant has none)",
+         Reply("the turns", "Turns"), {400, 404}, nullptr,
+         {QueryParam("seq", {{"type", "integer"}, {"minimum", 1}}, "only the turn with this sequence number (404 if none)"),
+          QueryParam("session", Str(), "only this session"),
+          QueryParam("from", Str(), "ISO 8601 time, inclusive"),
+          QueryParam("to", Str(), "ISO 8601 time, exclusive"),
+          QueryParam("limit", {{"type", "integer"}, {"minimum", 0}, {"maximum", 1000000}}, "at most this many (0: all)")});
   const std::string turn = "/v1/tenants/{tenant}/turns/{source_id}";
   p[turn]["parameters"] = {tenant, source_id};
   p[turn]["get"] = Op("getTurn", "One stored turn", Reply("the turn", "StoredTurn"), {400, 404});
@@ -231,7 +243,7 @@ json Paths() {
          {QueryParam("entity", Str(), "the centre (default every entity)"),
           QueryParam("hops", {{"type", "integer"}, {"minimum", 0}, {"maximum", 10}}, "hops from the entity"),
           QueryParam("as_of", Str(), "the graph as it was then"),
-          QueryParam("max_edges", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100000}}, "at most this many")});
+          QueryParam("max_edges", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000000}}, "at most this many")});
   p["/v1/tenants/{tenant}/stats"]["parameters"] = json::array({tenant});
   p["/v1/tenants/{tenant}/stats"]["get"] = Op("stats", "Counts of the tenant's records", Reply("counts", "Stats"),
                                               {400, 404});

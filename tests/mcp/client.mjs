@@ -3,6 +3,10 @@
 //   node client.mjs stdio   ENGRAM STORE_DIR   the tools over stdio
 //   node client.mjs http    ENGRAM STORE_DIR   the tools over streamable HTTP,
 //                                              and two clients on one server
+//   node client.mjs shared  ENGRAM STORE_DIR   `engram serve` holds the store;
+//                                              two `engram mcp` processes over
+//                                              stdio work through its socket
+//                                              beside an HTTP client of /mcp
 //   node client.mjs compare ENGRAM WORK_DIR    the reference tool set against
 //                                              @modelcontextprotocol/server-memory
 //
@@ -22,7 +26,7 @@ import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 const SKIP = 77;
 const [mode, engram, dir] = process.argv.slice(2);
 if (!mode || !engram || !dir) {
-  console.error("usage: node client.mjs stdio|http|compare ENGRAM DIR");
+  console.error("usage: node client.mjs stdio|http|serve|shared|compare ENGRAM DIR");
   process.exit(2);
 }
 
@@ -164,7 +168,7 @@ async function stopEngramHttp(server) {
 // `engram mcp --http`, or (mode "serve") the HTTP API server `engram serve`,
 // which serves MCP at /mcp of the same port.
 function startEngramHttp(store) {
-  const args = mode === "serve"
+  const args = mode === "serve" || mode === "shared"
     ? ["serve", "--store", store, "--listen", "127.0.0.1:0"]
     : ["mcp", "--store", store, "--tenant", "maya", "--http", "127.0.0.1:0"];
   const server = spawn(engram, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -172,8 +176,9 @@ function startEngramHttp(store) {
     let stderr = "";
     server.stderr.on("data", (d) => {
       stderr += d;
-      const m = mode === "serve" ? /serving .* on (http:\/\/[^\s]+)/.exec(stderr) : /at (http:\/\/\S+\/mcp)/.exec(stderr);
-      if (m) resolve({ server, url: mode === "serve" ? `${m[1]}/mcp` : m[1] });
+      const viaServe = mode === "serve" || mode === "shared";
+      const m = viaServe ? /serving .* on (http:\/\/[^\s]+)/.exec(stderr) : /at (http:\/\/\S+\/mcp)/.exec(stderr);
+      if (m) resolve({ server, url: viaServe ? `${m[1]}/mcp` : m[1] });
     });
     server.on("exit", (c) => reject(new Error(`engram ${args[0]} exited (${c}): ${stderr}`)));
   });
@@ -242,6 +247,58 @@ async function main() {
     const ids = exported.trim().split("\n").map((l) => JSON.parse(l).id ?? JSON.parse(l).source_id);
     assert.equal(ids.length, 20, exported);
     for (let i = 0; i < 10; i++) assert.ok(ids.includes(`a${i}`) && ids.includes(`b${i}`), `turn ${i} lost`);
+    log("passed");
+    return 0;
+  }
+
+  if (mode === "shared") {
+    // serve holds the store; each `engram mcp` finds it held and works
+    // through serve's unix socket, so all three clients share one store.
+    const { server, url } = await startEngramHttp(dir);
+    const exportIds = (tenant) => execFileSync(engram, ["export", "--store", dir, "--tenant", tenant]).toString()
+      .trim().split("\n").map((l) => JSON.parse(l).id);
+    try {
+      const a = await connectStdio(engram, ["mcp", "--store", dir, "--tenant", "maya"]);
+      await engramTools(a.client, "maya");
+      assert.match(a.stderr(), /held by engram serve; working through/);
+      const b = await connectStdio(engram, ["mcp", "--store", dir, "--tenant", "maya"]);
+      const c = await connectHttp(url);
+      const n = 10;
+      const writes = [];
+      for (let i = 0; i < n; i++) {
+        writes.push(ok(a.client, "remember", { tenant: "shared", speaker: "Ana", id: `a${i}`,
+          text: `I keep a red kayak number ${i} by the lake.` }));
+        writes.push(ok(b.client, "remember", { tenant: "shared", speaker: "Ben", id: `b${i}`,
+          text: `I ride a blue tandem bicycle number ${i} to work.` }));
+        writes.push(ok(c.client, "remember", { tenant: "shared", speaker: "Cy", id: `c${i}`,
+          text: `I grow green tomatoes number ${i} on the balcony.` }));
+      }
+      const seqs = (await Promise.all(writes)).map((r) => r.seq);
+      assert.equal(new Set(seqs).size, 3 * n, "two writes got one sequence number");
+      const sees = async (client, question, prefix) => {
+        const r = await ok(client, "recall", { tenant: "shared", question, k: 50 });
+        return r.hits.some((h) => h.source_ids.some((s) => s.startsWith(prefix)));
+      };
+      assert.ok(await sees(a.client, "blue tandem bicycle", "b"), "A does not see B's turns");
+      assert.ok(await sees(b.client, "green tomatoes balcony", "c"), "B does not see C's turns");
+      assert.ok(await sees(c.client, "red kayak lake", "a"), "C does not see A's turns");
+      // While serve runs, a read-only command sees every acknowledged write.
+      assert.equal(exportIds("shared").length, 3 * n);
+
+      // The reference tool set through one forwarded client, read back by another.
+      await ok(a.client, "create_entities", { tenant: "kg", entities: [{ name: "Ada", entityType: "person", observations: ["likes tea"] }] });
+      await ok(b.client, "add_observations", { tenant: "kg", observations: [{ entityName: "Ada", contents: ["runs marathons"] }] });
+      const g = await ok(c.client, "read_graph", { tenant: "kg" });
+      assert.deepEqual(g.entities.map((e) => [e.name, [...e.observations].sort()]), [["Ada", ["likes tea", "runs marathons"]]]);
+      for (const x of [a, b]) await x.client.close();
+      await c.client.close();
+      log(`three clients (two forwarded over stdio, one HTTP): ${3 * n} turns written at once, each sees the others'`);
+    } finally {
+      await stopEngramHttp(server);
+    }
+    const ids = exportIds("shared");
+    assert.equal(ids.length, 30);
+    for (let i = 0; i < 10; i++) for (const p of ["a", "b", "c"]) assert.ok(ids.includes(`${p}${i}`), `turn ${p}${i} lost`);
     log("passed");
     return 0;
   }

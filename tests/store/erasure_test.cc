@@ -4,6 +4,7 @@
 // entry of every block, live or shadowed, in hex. Every other file (logs,
 // MANIFEST, info logs) is searched byte by byte. The same search finds the
 // other tenant's marker, so it is not blind.
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +45,8 @@ std::vector<std::pair<std::string, std::string>> StoreContents(const std::string
   fs::create_directories(scratch);
   for (const auto& e : fs::directory_iterator(store)) {
     const std::string name = e.path().filename().string();
+    // Reading LOCK here would release the store's lock (see below); it is empty.
+    if (name == "LOCK") continue;
     if (e.path().extension() != ".sst") {
       out.emplace_back(name, ReadFile(e.path().string()));
       continue;
@@ -92,6 +95,45 @@ class ErasureTest : public ::testing::Test {
   }
   testing::TempDir dir_;
 };
+
+// True when another process sees `store`'s LOCK file locked for writing, as
+// a second process opening the store would: a child process asks fcntl.
+bool LockedAgainstOtherProcesses(const std::string& store) {
+  const std::string lock = store + "/LOCK";
+  const pid_t child = fork();
+  if (child == 0) {
+    const int fd = ::open(lock.c_str(), O_RDWR);
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    const bool locked = fd >= 0 && ::fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+    _exit(locked ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// The erasure check reads every file of the folder but LOCK: closing a
+// descriptor of LOCK would drop RocksDB's POSIX lock, and a second process
+// could then open the store for writing beside this one and corrupt it.
+TEST_F(ErasureTest, ForgettingKeepsTheStoreLockedAgainstOtherProcesses) {
+  const std::string path = dir_.Sub("store");
+  auto store = Store::Open(StoreOptions(), path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE(LockedAgainstOtherProcesses(path));
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE((*store)->Observe("maya", MakeTurn("Maya", "turn " + std::to_string(i), "m" + std::to_string(i))).ok());
+  }
+  auto one = (*store)->Forget("maya", "m1", ForgetOptions(WriteOptions{.sync = true}));
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_TRUE(one->disk_checked);
+  EXPECT_TRUE(LockedAgainstOtherProcesses(path)) << "Forget released the store's lock";
+  auto all = (*store)->ForgetTenant("maya", WriteOptions{.sync = true});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_TRUE(all->disk_checked);
+  EXPECT_TRUE(LockedAgainstOtherProcesses(path)) << "ForgetTenant released the store's lock";
+}
 
 TEST_F(ErasureTest, ForgetTenantLeavesNoByteOfItInAnyFile) {
   const std::string path = dir_.Sub("store");

@@ -33,6 +33,7 @@ namespace engram {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using nlohmann::json;
 
 // A running `engram serve`; the destructor kills it if a test left it up.
@@ -248,6 +249,83 @@ TEST_F(ServeCliTest, SigtermUnderLoadLosesNoAcknowledgedWrite) {
     if (!(*store)->GetTurnBySourceId("load", id).ok()) ++missing;
   }
   EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged writes";
+}
+
+// While serve holds the store, the CLI's writing commands work through its
+// unix socket (with ENGRAM_TOKEN when serve checks tokens), read-only ones
+// open the store beside it, and what needs the store to itself says which
+// process holds it.
+TEST_F(ServeCliTest, WritingCommandsWorkThroughARunningServe) {
+  testing::WriteFile(dir_.Sub("tokens.json"),
+                     R"({"tokens":[{"token":"tok-dana","name":"dana-cli","write":["dana"]}]})");
+  ServeProcess serve(dir_.path(),
+                     {"--store", store_, "--listen", "127.0.0.1:0", "--tokens", dir_.Sub("tokens.json"), "--no-access-log"});
+  const int port = serve.WaitForPort();
+  ASSERT_GT(port, 0) << serve.Stderr();
+  auto run = [&](std::vector<std::string> args) { return testing::RunTool(ENGRAM_TOOL_PATH, dir_.path(), args); };
+  const std::string turns = dir_.Sub("turns.jsonl");
+  testing::WriteFile(turns,
+                     R"({"tenant":"dana","speaker":"Dana","text":"I moved to Lisbon last spring.","id":"s1:1","session":"s1","time":"2024-03-01T10:00:00Z"})"
+                     "\n"
+                     R"({"tenant":"dana","speaker":"Ravi","text":"How do you like Lisbon?","id":"s1:2","session":"s1","time":"2024-03-01T10:01:00Z"})"
+                     "\n");
+
+  // Without the token serve refuses, and the message says what to set.
+  unsetenv("ENGRAM_TOKEN");
+  auto refused = run({"ingest", "--store", store_, turns});
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("ENGRAM_TOKEN"));
+
+  setenv("ENGRAM_TOKEN", "tok-dana", 1);
+  auto ingest = run({"ingest", "--store", store_, turns});
+  EXPECT_EQ(ingest.exit_code, 0) << ingest.err;
+  EXPECT_THAT(ingest.err, HasSubstr("held by engram serve; working through"));
+  EXPECT_THAT(ingest.err, HasSubstr("ingested 2 new turns"));
+  auto again = run({"ingest", "--store", store_, turns});
+  EXPECT_THAT(again.err, HasSubstr("ingested 0 new turns, 2 already stored"));
+  auto update = run({"update", "--store", store_, "--tenant", "dana", "--source-id", "s1:2", "--text",
+                     "How do you like Porto?"});
+  EXPECT_EQ(update.exit_code, 0) << update.err;
+  EXPECT_THAT(update.out, HasSubstr("version 2"));
+  auto remember = run({"remember", "--store", store_, "--tenant", "dana", "--subject", "Dana", "--attribute", "pet",
+                       "--value", "a cat named Miso", "--json"});
+  EXPECT_EQ(remember.exit_code, 0) << remember.err;
+  const std::string fact_id = json::parse(remember.out, nullptr, false).value("id", "");
+  EXPECT_THAT(fact_id, ::testing::StartsWith("fact:"));
+  auto core = run({"core", "--store", store_, "--tenant", "dana", "set", "persona", "Dana", "is", "a", "nurse"});
+  EXPECT_EQ(core.exit_code, 0) << core.err;
+  auto forget = run({"forget", "--store", store_, "--tenant", "dana", "--source-id", "s1:2", "--json"});
+  EXPECT_EQ(forget.exit_code, 0) << forget.err;
+  EXPECT_EQ(json::parse(forget.out, nullptr, false)["removed"].value("turns", 0), 1) << forget.out;
+  // Another tenant's write is refused by serve's token check; nothing lands.
+  testing::WriteFile(dir_.Sub("other.jsonl"), R"({"tenant":"eve","speaker":"Eve","text":"Hello there."})" "\n");
+  auto other = run({"ingest", "--store", store_, dir_.Sub("other.jsonl")});
+  EXPECT_EQ(other.exit_code, 1) << other.err;
+
+  // Read-only commands open the store beside serve and see every write.
+  auto exported = run({"export", "--store", store_, "--tenant", "dana"});
+  EXPECT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_THAT(exported.out, HasSubstr("Lisbon"));
+  EXPECT_THAT(exported.out, Not(HasSubstr("Porto")));  // s1:2 was forgotten
+  auto profile = run({"profile", "--store", store_, "--tenant", "dana"});
+  EXPECT_THAT(profile.out, HasSubstr("a cat named Miso"));
+  auto blocks = run({"core", "--store", store_, "--tenant", "dana"});
+  EXPECT_THAT(blocks.out, HasSubstr("Dana is a nurse"));
+  auto no_eve = run({"export", "--store", store_, "--tenant", "eve"});
+  EXPECT_EQ(no_eve.exit_code, 1);
+
+  // What serve cannot do for the CLI names the process holding the store.
+  auto rebuild = run({"rebuild", "--store", store_});
+  EXPECT_EQ(rebuild.exit_code, 1) << rebuild.err;
+  EXPECT_THAT(rebuild.err, HasSubstr("in use by another process (pid "));
+  unsetenv("ENGRAM_TOKEN");
+
+  EXPECT_EQ(serve.Stop(SIGTERM), 0) << serve.Stderr();
+  // With serve gone the CLI opens the store itself again.
+  auto direct = run({"ingest", "--store", store_, turns});
+  EXPECT_EQ(direct.exit_code, 0) << direct.err;
+  EXPECT_THAT(direct.err, Not(HasSubstr("working through")));
+  EXPECT_THAT(direct.err, HasSubstr("ingested 1 new turn, 1 already stored"));
 }
 
 }  // namespace
