@@ -35,13 +35,14 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& path, bool log_only,
       store.status().message().find("in use by another process") == std::string::npos) {
     return store;
   }
-  // Another process holds the store: if it is an engram serve, work
-  // through its socket, so the write lands in the store it holds.
+  // Another process holds the store: if it is an engram process serving
+  // the store's socket (serve, mcp), work through that, so the write lands
+  // in the store it holds.
   service::ServedStoreOptions served;
   if (const char* token = std::getenv("ENGRAM_TOKEN"); token != nullptr) served.token = token;
   auto remote = service::ConnectToServe(path, served);
   if (!remote.ok()) return store.status();
-  std::fprintf(stderr, "engram: store '%s' is held by engram serve; working through %s\n", Printable(path).c_str(),
+  std::fprintf(stderr, "engram: store '%s' is held by another engram process; working through %s\n", Printable(path).c_str(),
                Printable(service::ServeSocketPath(path)).c_str());
   return remote;
 }

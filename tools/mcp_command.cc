@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <cstdio>
 #include <string>
@@ -19,6 +20,7 @@
 #include "common/httplib_config.h"
 #include "service/mcp_http.h"
 #include "service/mcp_server.h"
+#include "service/shared_store.h"
 
 #ifndef ENGRAM_VERSION
 #error "ENGRAM_VERSION (the project version) is defined by CMakeLists.txt"
@@ -192,8 +194,18 @@ int RunHttp(service::McpServer& mcp, const std::string& address, StopSignals& si
 
 int RunMcp(const McpArgs& args) {
   StopSignals signals;  // before the store starts any thread
-  auto store = OpenStore(args.store, /*log_only=*/false, /*create_if_missing=*/true);
+  // Several MCP clients may each start an `engram mcp` on one store: the
+  // first holds it and serves it on DIR/engram.sock, the others work
+  // through that socket, and one of them takes over when the holder exits.
+  service::SharedStoreOptions shared;
+  shared.store.create_if_missing = true;
+  if (const char* token = std::getenv("ENGRAM_TOKEN"); token != nullptr) shared.served.token = token;
+  auto store = service::OpenSharedStore(args.store, shared);
   if (!store.ok()) return Fail(store.status());
+  if (!service::HoldsStore(**store)) {
+    std::fprintf(stderr, "engram: store '%s' is held by another engram process; working through %s\n",
+                 Printable(args.store).c_str(), Printable(service::ServeSocketPath(args.store)).c_str());
+  }
   service::McpServerOptions options;
   options.default_tenant = args.tenant;
   options.server_version = ENGRAM_VERSION;

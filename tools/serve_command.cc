@@ -2,9 +2,6 @@
 // SIGINT: then it stops accepting, finishes the requests in flight, closes
 // the store and exits 0.
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +18,7 @@
 #include "service/http_api.h"
 #include "service/mcp_http.h"
 #include "service/mcp_server.h"
+#include "service/store_socket.h"
 #include "service/tokens.h"
 
 namespace engram::cli {
@@ -128,28 +126,13 @@ int RunServe(const ServeArgs& a) {
     return kExitStorage;
   }
   // The same API on DIR/engram.sock (mode 0600), for other processes of this
-  // machine's user while serve holds the store. The store is open, so no
-  // other serve owns the folder: a socket left by a killed one is removed.
-  const std::string socket_path = a.store + "/engram.sock";
-  httplib::Server local;
-  local.new_task_queue = [] { return new httplib::ThreadPool(8); };
-  api.Mount(local);
-  local.set_address_family(AF_UNIX);
-  struct stat st {};
-  if (lstat(socket_path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(socket_path.c_str());
-  const mode_t old_mask = ::umask(0177);
-  const bool local_bound = socket_path.size() < sizeof(sockaddr_un{}.sun_path) && local.bind_to_port(socket_path, 80);
-  ::umask(old_mask);
-  std::thread local_thread;
-  if (local_bound) {
-    ::chmod(socket_path.c_str(), 0600);
-    local_thread = std::thread([&local] { local.listen_after_bind(); });
-    // stop() does nothing before the accept loop runs.
-    for (int i = 0; i < 2000 && !local.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    std::fprintf(stderr, "engram: also serving on unix socket %s\n", Printable(socket_path).c_str());
+  // machine's user while serve holds the store (the CLI and `engram mcp` use
+  // it by themselves).
+  auto local = service::StoreSocket::Start(api, a.store);
+  if (local.ok()) {
+    std::fprintf(stderr, "engram: also serving on unix socket %s\n", Printable((*local)->path()).c_str());
   } else {
-    std::fprintf(stderr, "engram: warning: cannot listen on unix socket %s; serving TCP only\n",
-                 Printable(socket_path).c_str());
+    std::fprintf(stderr, "engram: warning: %s; serving TCP only\n", Printable(local.status().message()).c_str());
   }
   std::fflush(stderr);
 
@@ -159,7 +142,7 @@ int RunServe(const ServeArgs& a) {
   std::fflush(stderr);
 
   std::atomic<bool> stopped{false};
-  bool tcp_stopped = false, local_stopped = !local_bound;
+  bool tcp_stopped = false;
   std::thread watcher([&] {
     bool announced = false;
     while (!stopped.load()) {
@@ -174,10 +157,6 @@ int RunServe(const ServeArgs& a) {
           server.stop();
           tcp_stopped = true;
         }
-        if (!local_stopped && local.is_running()) {
-          local.stop();
-          local_stopped = true;
-        }
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -186,11 +165,8 @@ int RunServe(const ServeArgs& a) {
   const bool listened = server.listen_after_bind();
   stopped.store(true);
   watcher.join();
-  if (local_thread.joinable()) {
-    if (!local_stopped) local.stop();
-    local_thread.join();
-    ::unlink(socket_path.c_str());
-  }
+  // The socket's requests in flight finish too; then its file goes.
+  if (local.ok()) (*local)->Stop();
   // Closing the store flushes what was written; acknowledged writes are in
   // its log already.
   store->reset();

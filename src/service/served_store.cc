@@ -19,6 +19,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr std::string_view kHolderGone = "no engram process answers";
+
 // `text` as one percent-encoded path segment or query value.
 std::string Encode(std::string_view text) {
   static const char* kHex = "0123456789ABCDEF";
@@ -345,7 +347,7 @@ class ServedStore final : public Store {
   // NotSupported naming what is missing and the process to stop.
   Status Unserved(const std::string& what) const {
     const std::string holder = log::LockHolder(store_path_);
-    return Status::NotSupported(what + " needs the store to itself, and engram serve" +
+    return Status::NotSupported(what + " needs the store to itself, and another engram process" +
                                 (holder.empty() ? std::string() : " (" + holder + ")") + " holds '" + store_path_ +
                                 "': stop it first, or run this inside it");
   }
@@ -441,8 +443,14 @@ class ServedStore final : public Store {
                           : method == "PUT"  ? client.Put(path.c_str(), headers, content, "application/json")
                                              : client.Delete(path.c_str(), headers);
     if (!res) {
-      return Status::Unavailable("engram serve does not answer on '" + socket_ + "' (" +
-                                 httplib::to_string(res.error()) + "); is it still running?");
+      // A failed connect sent nothing: the holder is gone (or never was).
+      if (res.error() == httplib::Error::Connection) {
+        return Status::Unavailable(std::string(kHolderGone) + " on '" + socket_ + "' (" +
+                                   httplib::to_string(res.error()) + "); is it still running?");
+      }
+      return Status::Unavailable("the engram process holding the store stopped answering on '" + socket_ + "' (" +
+                                 httplib::to_string(res.error()) + ") before the reply; the call may or may not "
+                                 "have been carried out");
     }
     json reply = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
     if (res->status >= 200 && res->status < 300) {
@@ -467,9 +475,9 @@ class ServedStore final : public Store {
         return message.find("already") != std::string::npos ? Status::AlreadyExists(message)
                                                             : Status::FailedPrecondition(message);
       case 429:
-      case 503: return Status::Unavailable("engram serve is busy or stopping: " + message);
+      case 503: return Status::Unavailable("the engram process holding the store is busy or stopping: " + message);
       case 501: return Status::NotSupported(message);
-      default: return Status::Internal("engram serve: " + message);
+      default: return Status::Internal("the engram process holding the store: " + message);
     }
   }
 
@@ -482,11 +490,15 @@ class ServedStore final : public Store {
 
 std::string ServeSocketPath(const std::string& store_path) { return store_path + "/engram.sock"; }
 
+bool IsHolderGone(const Status& status) {
+  return status.code() == Status::Code::kUnavailable && status.message().rfind(kHolderGone, 0) == 0;
+}
+
 Result<std::unique_ptr<Store>> ConnectToServe(const std::string& store_path, const ServedStoreOptions& options) {
   const std::string socket_path = ServeSocketPath(store_path);
   struct stat st {};
   if (lstat(socket_path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
-    return Status::Unavailable("no engram serve socket at '" + socket_path + "'");
+    return Status::Unavailable(std::string(kHolderGone) + ": there is no socket '" + socket_path + "'");
   }
   auto store = std::make_unique<ServedStore>(store_path, options);
   ENGRAM_RETURN_IF_ERROR(store->Ping());

@@ -1,6 +1,7 @@
-// A Store that works through a running `engram serve` of the same store
-// folder: each call is one request to serve's HTTP API on the folder's unix
-// socket (DIR/engram.sock). This is how the CLI's writing commands and
+// A Store that works through the engram process holding a store folder
+// (`engram serve`, or an `engram mcp` holding it): each call is one request
+// to the HTTP API that process serves on the folder's unix socket
+// (DIR/engram.sock). This is how the CLI's writing commands and
 // `engram mcp` share a store that serve holds (RocksDB lets one process open
 // it for writing): what they write goes through serve, so no write is lost
 // and every client sees every other's.
@@ -35,8 +36,15 @@ struct ServedStoreOptions {
 // The socket `engram serve --store store_path` listens on.
 std::string ServeSocketPath(const std::string& store_path);
 
-// Connects to the serve holding `store_path`. Unavailable when nothing
-// answers on its socket (no serve, or one that is stopping).
+// Connects to the process holding `store_path` (engram serve, or an engram
+// mcp holding it). Unavailable when nothing answers on its socket (none, or
+// one that is stopping).
 Result<std::unique_ptr<Store>> ConnectToServe(const std::string& store_path, const ServedStoreOptions& options = {});
+
+// True for the Unavailable of a call that never reached the holder (no
+// socket, or nobody accepting on it): nothing was done, so the call may be
+// made again elsewhere. A holder that went away mid-call is a different
+// Unavailable: the call may have been carried out.
+bool IsHolderGone(const Status& status);
 
 }  // namespace engram::service

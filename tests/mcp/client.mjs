@@ -7,6 +7,10 @@
 //                                              two `engram mcp` processes over
 //                                              stdio work through its socket
 //                                              beside an HTTP client of /mcp
+//   node client.mjs handover ENGRAM STORE_DIR  no serve: the first `engram mcp`
+//                                              holds the store, the next work
+//                                              through it, one takes over when
+//                                              it exits
 //   node client.mjs compare ENGRAM WORK_DIR    the reference tool set against
 //                                              @modelcontextprotocol/server-memory
 //
@@ -26,7 +30,7 @@ import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 const SKIP = 77;
 const [mode, engram, dir] = process.argv.slice(2);
 if (!mode || !engram || !dir) {
-  console.error("usage: node client.mjs stdio|http|serve|shared|compare ENGRAM DIR");
+  console.error("usage: node client.mjs stdio|http|serve|shared|handover|compare ENGRAM DIR");
   process.exit(2);
 }
 
@@ -260,7 +264,7 @@ async function main() {
     try {
       const a = await connectStdio(engram, ["mcp", "--store", dir, "--tenant", "maya"]);
       await engramTools(a.client, "maya");
-      assert.match(a.stderr(), /held by engram serve; working through/);
+      assert.match(a.stderr(), /held by another engram process; working through/);
       const b = await connectStdio(engram, ["mcp", "--store", dir, "--tenant", "maya"]);
       const c = await connectHttp(url);
       const n = 10;
@@ -299,6 +303,44 @@ async function main() {
     const ids = exportIds("shared");
     assert.equal(ids.length, 30);
     for (let i = 0; i < 10; i++) for (const p of ["a", "b", "c"]) assert.ok(ids.includes(`${p}${i}`), `turn ${p}${i} lost`);
+    log("passed");
+    return 0;
+  }
+
+  if (mode === "handover") {
+    // Each MCP client starts its own `engram mcp` on the same store, as
+    // Claude Desktop and an IDE configured alike would.
+    const exportIds = (tenant) => execFileSync(engram, ["export", "--store", dir, "--tenant", tenant]).toString()
+      .trim().split("\n").map((l) => JSON.parse(l).id);
+    const start = () => connectStdio(engram, ["mcp", "--store", dir, "--tenant", "shared"]);
+    const write = (c, who, i) => ok(c.client, "remember", { speaker: who, id: `${who}${i}`,
+      text: `${who} planted apple tree number ${i} in the orchard.` });
+    const a = await start();
+    const b = await start();
+    assert.doesNotMatch(a.stderr(), /working through/);
+    assert.match(b.stderr(), /held by another engram process; working through/);
+    const writes = [];
+    for (let i = 0; i < 10; i++) writes.push(write(a, "ana", i), write(b, "ben", i));
+    await Promise.all(writes);
+    const seenByB = await ok(b.client, "recall", { question: "apple tree orchard", k: 50 });
+    assert.ok(seenByB.hits.some((h) => h.source_ids.some((s) => s.startsWith("ana"))), "B does not see A's turns");
+
+    // The holder goes; B's next call takes the store over, and a new client
+    // works through B.
+    await a.client.close();
+    for (let i = 10; i < 15; i++) await write(b, "ben", i);
+    const c = await start();
+    assert.match(c.stderr(), /working through/);
+    for (let i = 0; i < 5; i++) await write(c, "cy", i);
+    const seenByC = await ok(c.client, "recall", { question: "apple tree orchard", k: 100 });
+    for (const who of ["ana", "ben", "cy"]) {
+      assert.ok(seenByC.hits.some((h) => h.source_ids.some((s) => s.startsWith(who))), `C does not see ${who}'s turns`);
+    }
+    await c.client.close();
+    await b.client.close();
+    const ids = exportIds("shared");
+    assert.equal(ids.length, 30, ids.join(","));
+    log("two clients on one store without serve; after the holder exited another took over; 30 turns, none lost");
     log("passed");
     return 0;
   }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs client.mjs (the official MCP TypeScript SDK against `engram mcp`):
-#   tests/mcp/run.sh stdio|http|serve|shared|compare ENGRAM WORK_DIR
+#   tests/mcp/run.sh stdio|http|serve|shared|handover|compare ENGRAM WORK_DIR
 # Installs the pinned SDK and reference server with `npm ci` first when
 # node_modules is missing or older than package-lock.json (idempotent).
 # Exit 77 (skipped) when node or npm is missing or the npm registry is

@@ -279,7 +279,7 @@ TEST_F(ServeCliTest, WritingCommandsWorkThroughARunningServe) {
   setenv("ENGRAM_TOKEN", "tok-dana", 1);
   auto ingest = run({"ingest", "--store", store_, turns});
   EXPECT_EQ(ingest.exit_code, 0) << ingest.err;
-  EXPECT_THAT(ingest.err, HasSubstr("held by engram serve; working through"));
+  EXPECT_THAT(ingest.err, HasSubstr("held by another engram process; working through"));
   EXPECT_THAT(ingest.err, HasSubstr("ingested 2 new turns"));
   auto again = run({"ingest", "--store", store_, turns});
   EXPECT_THAT(again.err, HasSubstr("ingested 0 new turns, 2 already stored"));
