@@ -261,7 +261,9 @@ TEST_F(ServedStoreTest, TheLifecycleGoesThroughServe) {
   auto fact_id = served_->RememberFact("maya", fact, WriteOptions{});
   ASSERT_TRUE(fact_id.ok()) << fact_id.status().ToString();
   bool found = false;
-  for (const auto& f : *direct_->Profile("maya", "Maya")) {
+  auto profile = direct_->Profile("maya", "Maya");
+  ASSERT_TRUE(profile.ok()) << profile.status().ToString();
+  for (const auto& f : *profile) {
     if (f.id == *fact_id) found = f.value == "vegetarian" && f.valid_from_ms == 1711929600000;
   }
   EXPECT_TRUE(found) << *fact_id;
@@ -292,7 +294,9 @@ TEST_F(ServedStoreTest, TheLifecycleGoesThroughServe) {
   EXPECT_TRUE(direct_->GetTurnBySourceId("maya", "s2:1").status().IsNotFound());
   ASSERT_TRUE(served_->ForgetFact("maya", *fact_id, NoSync()).ok());
   ASSERT_TRUE(served_->ForgetRelation("maya", *relation_id, NoSync()).ok());
-  for (const auto& f : *direct_->Profile("maya", "Maya", 0, true)) EXPECT_NE(f.id, *fact_id);
+  auto history_profile = direct_->Profile("maya", "Maya", 0, true);
+  ASSERT_TRUE(history_profile.ok()) << history_profile.status().ToString();
+  for (const auto& f : *history_profile) EXPECT_NE(f.id, *fact_id);
 
   auto gone = served_->ForgetTenant("maya", NoSync());
   ASSERT_TRUE(gone.ok()) << gone.status().ToString();
