@@ -9,7 +9,7 @@ from ._types import (Context, ForgetReport, GraphView, EventUnit, PersonaFact, R
                      StoredTurn, TenantStats)
 
 _Str = Union[str, bytes]
-_TurnTuple = Tuple[_Str, _Str, _Str, int, _Str]  # session, speaker, text, time_ms, id
+_TurnTuple = Tuple[_Str, _Str, _Str, int, _Str, Dict[_Str, _Str]]  # session, speaker, text, time_ms, id, metadata
 
 
 class Error(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
 from . import _engram
 from ._embedders import embedder_handle, extractor_handle
@@ -19,7 +19,7 @@ _INT64_MIN = -(2 ** 63)
 _INT64_MAX = 2 ** 63 - 1
 
 # The turn fields of the conversation format (docs/conversation-format.md).
-_TURN_FIELDS = ("speaker", "text", "session", "time", "id")
+_TURN_FIELDS = ("speaker", "text", "session", "time", "id", "metadata")
 # Accepted and ignored in turn dicts, so StoredTurn.to_dict() goes back in.
 _IGNORED_TURN_FIELDS = frozenset({"seq"})
 
@@ -48,6 +48,16 @@ def _time_ms(value: Optional[TimeLike], what: str) -> int:
     raise TypeError(f"{what} must be a timezone-aware datetime or an ISO 8601 string, not {type(value).__name__}")
 
 
+def _metadata(value: Any, what: str) -> Dict[str, Union[str, bytes]]:
+    """A turn's metadata (key -> value text) as the core takes it; None = none.
+    The core checks the limits (entries, key and value sizes, UTF-8)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{what} must be a dict of str to str, not {type(value).__name__}")
+    return {_text(k, f"{what} key"): _text(v, f"{what}[{k!r}]") for k, v in value.items()}
+
+
 def _text(value: Any, what: str) -> Union[str, bytes]:
     """A string argument; bytes pass through (engram checks their UTF-8)."""
     if isinstance(value, str):
@@ -69,7 +79,7 @@ def _turn_tuple(turn: Mapping[str, Any], tenant: str, where: str) -> tuple:
         return f"{where}: field {key!r}" if where else key
 
     if not isinstance(turn, Mapping):
-        raise TypeError(f"{where} must be a dict with speaker, text and optional session, time, id; "
+        raise TypeError(f"{where} must be a dict with speaker, text and optional session, time, id, metadata; "
                         f"not {type(turn).__name__}")
     for key in turn:
         if key not in _TURN_FIELDS and key not in _IGNORED_TURN_FIELDS and key != "tenant":
@@ -86,7 +96,8 @@ def _turn_tuple(turn: Mapping[str, Any], tenant: str, where: str) -> tuple:
             _text(turn["speaker"], label("speaker")),
             _text(turn["text"], label("text")),
             _time_ms(turn.get("time"), label("time")),
-            _text("" if source_id is None else source_id, label("id")))
+            _text("" if source_id is None else source_id, label("id")),
+            _metadata(turn.get("metadata"), label("metadata")))
 
 
 def _tier_names(tiers: Optional[Iterable[Union[Tier, str]]]) -> List[str]:
@@ -208,21 +219,23 @@ class Store:
     # --- writing ----------------------------------------------------------
 
     def observe(self, tenant: str, *, speaker: str, text: Union[str, bytes], session: str = "",
-                time: Optional[TimeLike] = None, id: Optional[str] = None, sync: Optional[bool] = None) -> int:
+                time: Optional[TimeLike] = None, id: Optional[str] = None,
+                metadata: Optional[Mapping[str, str]] = None, sync: Optional[bool] = None) -> int:
         """Records one turn and everything derived from it in one atomic write;
         returns its sequence number.
 
         ``time`` is a timezone-aware ``datetime`` or ISO 8601 text (no zone =
         UTC); None = unknown. ``id`` is your source id ("D1:3"), generated when
-        None. Observing an (tenant, id) that is already stored with the same
+        None. ``metadata``: your key/value labels ({"channel": "email"}),
+        stored with the turn and filterable in ``recall(where=...)``. Observing an (tenant, id) that is already stored with the same
         content returns the stored sequence number and changes nothing; with
         other content it raises ``engram.AlreadyExists`` (correct it with
         ``update``). Bad input (empty tenant or
         speaker, invalid UTF-8, naive datetime, text over ``max_text_bytes``)
         raises ``engram.InvalidArgument`` and writes nothing.
         """
-        turn = _turn_tuple({"speaker": speaker, "text": text, "session": session, "time": time, "id": id},
-                           tenant, "")
+        turn = _turn_tuple({"speaker": speaker, "text": text, "session": session, "time": time, "id": id,
+                            "metadata": metadata}, tenant, "")
         return self._native.observe(_text(tenant, "tenant"), turn, self._sync(sync))
 
     def observe_batch(self, tenant: str, turns: Iterable[Mapping[str, Any]], *,
@@ -231,7 +244,8 @@ class Store:
         sequence numbers in order.
 
         Each turn is a dict with the conversation format's names: ``speaker``
-        and ``text`` required, ``session``, ``time`` and ``id`` optional (a
+        and ``text`` required, ``session``, ``time``, ``id`` and ``metadata``
+        optional (a
         ``tenant`` key must match ``tenant``; ``seq`` is ignored, so
         ``StoredTurn.to_dict()`` goes back in). Any bad turn fails the whole
         batch and writes nothing.

@@ -145,8 +145,8 @@ class Context(_Result):
 @dataclass(slots=True)
 class StoredTurn(_Result):
     """A turn as stored. ``to_dict()`` has the conversation-format fields
-    (tenant, session, time, speaker, text, id) plus ``seq``, and can be passed
-    back to ``Store.observe_batch``."""
+    (tenant, session, time, speaker, text, id, metadata) plus ``seq``, and can
+    be passed back to ``Store.observe_batch``."""
 
     seq: int  #: log sequence number
     tenant: str
@@ -155,6 +155,7 @@ class StoredTurn(_Result):
     text: str
     time: Optional[datetime]
     id: str  #: the source id ("D1:3"; "auto:<seq>" when none was given)
+    metadata: Dict[str, str] = field(default_factory=dict)  #: the caller's key/value labels
 
     def __repr__(self) -> str:
         return (f"StoredTurn(seq={self.seq}, id={self.id!r}, session={self.session!r}, "

@@ -31,12 +31,14 @@ namespace {
 namespace py = pybind11;
 using namespace pybind11::literals;
 
-// (session, speaker, text, time_ms, source_id): a turn as the Python layer passes it.
-using TurnTuple = std::tuple<std::string, std::string, std::string, TimeMs, std::string>;
+// (session, speaker, text, time_ms, source_id, metadata): a turn as the
+// Python layer passes it.
+using TurnTuple =
+    std::tuple<std::string, std::string, std::string, TimeMs, std::string, std::map<std::string, std::string>>;
 
 Turn ToTurn(TurnTuple&& t) {
   return Turn{std::move(std::get<0>(t)), std::move(std::get<1>(t)), std::move(std::get<2>(t)), std::get<3>(t),
-              std::move(std::get<4>(t))};
+              std::move(std::get<4>(t)), std::move(std::get<5>(t))};
 }
 
 Result<Tier> TierFromName(const std::string& name) {

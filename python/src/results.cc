@@ -126,7 +126,7 @@ void RegisterResultClasses(const py::dict& classes) {
   c->recall_result = LookupDataclass(classes, "RecallResult", {"hits", "route", "embed_us", "search_us"});
   c->context_section = LookupDataclass(classes, "ContextSection", {"name", "items"});
   c->context = LookupDataclass(classes, "Context", {"sections", "text", "tokens", "route"});
-  c->stored_turn = LookupDataclass(classes, "StoredTurn", {"seq", "tenant", "session", "speaker", "text", "time", "id"});
+  c->stored_turn = LookupDataclass(classes, "StoredTurn", {"seq", "tenant", "session", "speaker", "text", "time", "id", "metadata"});
   c->event_unit = LookupDataclass(classes, "EventUnit",
                                   {"text", "subject", "time", "event_from", "event_to", "source_ids", "id"});
   c->persona_fact = LookupDataclass(classes, "PersonaFact",
@@ -169,7 +169,7 @@ py::object ToDatetime(TimeMs ms) {
 py::object ToPython(const StoredTurn& turn) {
   return Classes().stored_turn(turn.seq, turn.tenant, turn.turn.session,
                                turn.turn.speaker, turn.turn.text,
-                               ToDatetime(turn.turn.time_ms), turn.turn.source_id);
+                               ToDatetime(turn.turn.time_ms), turn.turn.source_id, Map(turn.turn.metadata));
 }
 
 py::object ToPython(const RecallResult& result) {

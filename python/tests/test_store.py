@@ -276,3 +276,29 @@ class WhereAndUnknownTenantTest(StoreTestCase):
                 store.recall("dana", "marathon", where=["channel"])
             with self.assertRaisesRegex(engram.NotFound, "did you mean 'dana'"):
                 store.stats("dan")
+
+    def test_metadata_is_stored_filtered_on_and_round_trips(self):
+        with self.open() as store:
+            store.observe_batch("dana", TURNS)
+            seq = store.observe("dana", speaker="Dana", text="Booked the marathon trip by email.", id="m:1",
+                                metadata={"channel": "email", "thread": "travel"})
+            hits = store.recall("dana", "marathon", where={"channel": "email"}).hits
+            self.assertTrue(hits)
+            self.assertEqual({tuple(h.source_ids) for h in hits}, {("m:1",)})
+            turn = store.get_turn("dana", id="m:1")
+            self.assertEqual(turn.seq, seq)
+            self.assertEqual(turn.metadata, {"channel": "email", "thread": "travel"})
+            self.assertEqual(store.get_turn("dana", id="s1:1").metadata, {})
+            # StoredTurn.to_dict() goes back in with its metadata.
+            store.observe_batch("copy", [turn.to_dict() | {"tenant": "copy"}])
+            self.assertEqual(store.get_turn("copy", id="m:1").metadata, turn.metadata)
+            # Bad metadata fails the call and writes nothing.
+            before = store.stats("dana").turns
+            with self.assertRaises(TypeError):
+                store.observe("dana", speaker="Dana", text="x", metadata=["channel"])
+            with self.assertRaises(engram.InvalidArgument):
+                store.observe("dana", speaker="Dana", text="x", metadata={"": "empty key"})
+            with self.assertRaises(engram.InvalidArgument):
+                store.observe_batch("dana", [{"speaker": "Dana", "text": "fine"},
+                                             {"speaker": "Dana", "text": "bad", "metadata": {"k": "v" * 5000}}])
+            self.assertEqual(store.stats("dana").turns, before)
