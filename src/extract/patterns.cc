@@ -728,6 +728,17 @@ class SentencePatterns {
       const Relation r = out_->relations[k];
       if (r.subject == subj && In(r.relation, kSharedRelations)) Rel(co, r.relation, r.object);
     }
+    // "Kenta and I have been married for six years": married (or engaged)
+    // to each other.
+    for (size_t k = facts_before; k < facts_end; ++k) {
+      const PersonaFact f = out_->facts[k];
+      if (f.subject == subj && f.attribute == "relationship_status" && !f.negated &&
+          (f.value == "married" || f.value == "engaged")) {
+        Fact(co, f.attribute, f.value, f.confidence, false);
+        Rel(co, "partner_of", subj);
+        break;
+      }
+    }
   }
 
   // "I hiked up Mount Tam", "I had brunch at Blue Bottle Cafe with Anna",
@@ -1018,6 +1029,18 @@ class SentencePatterns {
     if (verb == "got" || verb == "started" || verb == "landed" || verb == "took" || verb == "accepted") {
       size_t j = k;
       if (verb == "started" && L(j) == "as") return Job(subj, j + 1, conf, false, true);
+      if (verb == "started" && L(j) == "at" && !negative) {
+        // "I started at Quillstone Labs": a new employer, when the name is
+        // no place, school, person or title ("I started at Harvard" is as
+        // likely a student's, "started at 9" names nothing).
+        Span n = NameAt(j + 1);
+        if (n.ok() && !Known(NameText(n)) && !EndsWithPossessive(n.e - 1) && !HasPlaceWord(n) &&
+            !IsGazetteerPlace(n) && !NamesATitle(n) && !In(StripPossessive(L(n.e - 1)), kSchools) &&
+            !In(StripPossessive(L(n.e - 1)), kGroups)) {
+          return Employer(subj, j + 1, conf, false);
+        }
+        return;
+      }
       if (verb == "started" && L(j) == "working") {
         ++j;
         if (L(j) == "as") return Job(subj, j + 1, conf, false, false);
