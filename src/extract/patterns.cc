@@ -38,7 +38,9 @@ constexpr std::string_view kNpStops[] = {
     "all", "is", "was", "are", "were", "be", "been", "it", "just", "even", "then", "nowadays", "these",
     "anyway", "ever", "i", "i'm", "i've", "i'll", "i'd", "we", "you", "he", "she", "they", "it's", "named",
     "called", "who's", "because", "but", "has", "had", "have", "will", "would", "can", "could", "should",
-    "downtown", "nearby", "abroad", "overseas", "outside", "full", "ago", "keeps", "makes", "helps", "gets"};
+    "downtown", "nearby", "abroad", "overseas", "outside", "full", "ago", "keeps", "makes", "helps", "gets",
+    "above", "below", "beneath", "underneath", "behind", "beside", "besides", "between", "among", "across",
+    "along", "against", "within", "inside", "opposite", "toward", "towards", "upon", "via", "despite", "except"};
 
 constexpr std::string_view kNumberWords[] = {"two", "three", "four", "five", "six", "seven", "eight",
                                              "nine", "ten", "eleven", "twelve", "several", "few", "many"};
@@ -187,7 +189,9 @@ constexpr Kin kKin[] = {
     {"bff", "friend_of", false},           {"pal", "friend_of", false},
     {"coworker", "colleague_of", false},   {"colleague", "colleague_of", false},
     {"boss", "boss_of", false},            {"roommate", "roommate_of", false},
-    {"neighbor", "neighbour_of", false},   {"mentor", "mentor_of", false},
+    {"neighbor", "neighbour_of", false},   {"neighbour", "neighbour_of", false},
+    {"flatmate", "roommate_of", false},    {"housemate", "roommate_of", false},
+    {"co-worker", "colleague_of", false},  {"mentor", "mentor_of", false},
 };
 
 const Kin* FindKin(std::string_view w) {
@@ -196,6 +200,14 @@ const Kin* FindKin(std::string_view w) {
   }
   return nullptr;
 }
+
+// Dwellings: "I live in a tiny flat" names no place, so it is no home (a
+// named one is: "a flat in Glasgow" is Glasgow; "my parents' place" says
+// whose).
+constexpr std::string_view kDwellings[] = {
+    "flat", "apartment", "house", "home", "place", "room", "studio", "condo", "cabin", "cottage", "loft",
+    "bedsit", "dorm", "basement", "attic", "bungalow", "townhouse", "duplex", "trailer", "caravan", "building",
+    "one-bedroom", "unit", "rental", "sublet"};
 
 // Heads that "I have a ..." does not make a possession.
 constexpr std::string_view kNotOwned[] = {
@@ -468,6 +480,14 @@ class SentencePatterns {
         break;
       }
     }
+    // A sequel's number ends the name that opens it ("Paddington 2.", "Toy
+    // Story 3 and ..."), but "Anna 2 weeks ago" or "Leeds 3, Hull 1" do not.
+    if (e < w_.size() && w_[e].number && w_[e].text.size() <= 2 && w_[e].begin > w_[e - 1].end &&
+        !EndsWithPossessive(e - 1) &&
+        (e + 1 == w_.size() || (w_[e + 1].punct && L(e + 1) != "," && L(e + 1) != "-") || L(e + 1) == "and" ||
+         L(e + 1) == "is" || L(e + 1) == "was")) {
+      ++e;
+    }
     return {j, e};
   }
   std::string NameText(Span s) const {
@@ -708,6 +728,17 @@ class SentencePatterns {
       const Relation r = out_->relations[k];
       if (r.subject == subj && In(r.relation, kSharedRelations)) Rel(co, r.relation, r.object);
     }
+    // "Kenta and I have been married for six years": married (or engaged)
+    // to each other.
+    for (size_t k = facts_before; k < facts_end; ++k) {
+      const PersonaFact f = out_->facts[k];
+      if (f.subject == subj && f.attribute == "relationship_status" && !f.negated &&
+          (f.value == "married" || f.value == "engaged")) {
+        Fact(co, f.attribute, f.value, f.confidence, false);
+        Rel(co, "partner_of", subj);
+        break;
+      }
+    }
   }
 
   // "I hiked up Mount Tam", "I had brunch at Blue Bottle Cafe with Anna",
@@ -787,7 +818,7 @@ class SentencePatterns {
 
   void BeClause(const std::string& subj, size_t j, float conf, bool stopping, bool been) {
     bool neg = stopping;
-    if (L(j) == "not") neg = true, ++j;
+    if (L(j) == "not") neg = true, j = SkipAdverbs(j + 1);  // "not really into"
     if (size_t k = P(j, {"no", "longer"}); k != kNone) neg = true, j = k;
     if (size_t k = P(j, {"into"}); k != kNone) {
       for (Span s : NPList(k)) Like(subj, neg ? "dislikes" : "likes", Value(s), conf);
@@ -998,6 +1029,18 @@ class SentencePatterns {
     if (verb == "got" || verb == "started" || verb == "landed" || verb == "took" || verb == "accepted") {
       size_t j = k;
       if (verb == "started" && L(j) == "as") return Job(subj, j + 1, conf, false, true);
+      if (verb == "started" && L(j) == "at" && !negative) {
+        // "I started at Quillstone Labs": a new employer, when the name is
+        // no place, school, person or title ("I started at Harvard" is as
+        // likely a student's, "started at 9" names nothing).
+        Span n = NameAt(j + 1);
+        if (n.ok() && !Known(NameText(n)) && !EndsWithPossessive(n.e - 1) && !HasPlaceWord(n) &&
+            !IsGazetteerPlace(n) && !NamesATitle(n) && !In(StripPossessive(L(n.e - 1)), kSchools) &&
+            !In(StripPossessive(L(n.e - 1)), kGroups)) {
+          return Employer(subj, j + 1, conf, false);
+        }
+        return;
+      }
       if (verb == "started" && L(j) == "working") {
         ++j;
         if (L(j) == "as") return Job(subj, j + 1, conf, false, false);
@@ -1289,6 +1332,11 @@ class SentencePatterns {
     if (!w_[s.b].capitalised && L(s.e) == "in") {
       if (Span n = NameAt(s.e + 1); n.ok()) s = n;
     }
+    if (attribute == "home" && In(Head(s), kDwellings)) {
+      bool says_where = false;
+      for (size_t k = s.b; k < s.e; ++k) says_where = says_where || w_[k].capitalised || L(k).ends_with("'");
+      if (!says_where) return s;
+    }
     std::string place = Value(s);
     NamedObject(s, EntityType::kPlace);
     Fact(subj, attribute, place, conf, negated);
@@ -1500,11 +1548,25 @@ class SentencePatterns {
       else if (known) type = EntityType::kPerson;
       else if (HasPlaceWord(n)) type = EntityType::kPlace;
       else if (NamesAPet(n.b) || NamesATitle(n)) type = EntityType::kThing;
+      else if (WorkplaceCue(n.b)) type = EntityType::kOrganisation;
       else if (prev == "in" || prev == "to" || prev == "from" || prev == "near" || prev == "visit" ||
                prev == "visited" || prev == "around" || prev == "at") type = EntityType::kPlace;
       Ent(name, type);
       i = n.e - 1;
     }
+  }
+
+  // "the job at Arcturus", "an interview with Halden", "working for Lumen":
+  // a name right after a word of employment and at/for/with is where
+  // someone works, even in a clause that states nothing.
+  bool WorkplaceCue(size_t b) const {
+    static constexpr std::string_view kWorkWords[] = {
+        "job", "jobs", "work", "works", "worked", "working", "interview", "internship", "position", "role",
+        "shift", "offer", "career", "placement", "apprenticeship", "contract"};
+    if (b < 2 || (L(b - 1) != "at" && L(b - 1) != "for" && L(b - 1) != "with")) return false;
+    // "with" names a person as readily ("working with Anna"); only "an interview with ..." is a workplace.
+    if (L(b - 1) == "with") return L(b - 2) == "interview";
+    return In(L(b - 2), kWorkWords);
   }
 
   bool IsQuote(size_t i) const {
