@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace engram {
 
@@ -65,9 +67,33 @@ struct RoutePlan {
   bool include_working = true;
 
   std::map<std::string, float> Weights() const {
-    return {{"bm25", lexical_weight},     {"vector", vector_weight},   {"speaker", speaker_weight},
-            {"temporal", temporal_weight}, {"recency", recency_weight}, {"graph", graph_weight}, {"answer_type", answer_type_weight},
-            {"neighbour", neighbour_factor}, {"unit", unit_factor}};
+    std::map<std::string, float> w;
+    for (const auto& [name, field] : WeightFields()) w[name] = this->*field;
+    return w;
+  }
+
+  // Sets the weight Weights() lists as `name`; false when there is none.
+  bool SetWeight(const std::string& name, float value) {
+    for (const auto& [known, field] : WeightFields()) {
+      if (known == name) {
+        this->*field = value;
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  static std::vector<std::pair<std::string, float RoutePlan::*>> WeightFields() {
+    return {{"bm25", &RoutePlan::lexical_weight},
+            {"vector", &RoutePlan::vector_weight},
+            {"speaker", &RoutePlan::speaker_weight},
+            {"temporal", &RoutePlan::temporal_weight},
+            {"recency", &RoutePlan::recency_weight},
+            {"graph", &RoutePlan::graph_weight},
+            {"answer_type", &RoutePlan::answer_type_weight},
+            {"neighbour", &RoutePlan::neighbour_factor},
+            {"unit", &RoutePlan::unit_factor}};
   }
 };
 

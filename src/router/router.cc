@@ -152,6 +152,13 @@ Result<RecallResult> Router::Recall(const TenantMemory& memory, std::string_view
       plan.vector_weight = options.vector_weight;
     }
   }
+  for (const auto& [name, value] : options.weights) {
+    if (!plan.SetWeight(name, value)) {
+      std::string known;
+      for (const auto& [w, v] : plan.Weights()) known += (known.empty() ? "" : ", ") + w;
+      return Status::InvalidArgument("unknown route weight '" + name + "' (known: " + known + ")");
+    }
+  }
   RouteInfo& route = result.route;
   route.name = plan.name;
   route.question_kind = QuestionKindName(analysis.kind);

@@ -427,6 +427,22 @@ TEST_F(RouterTest, PlansAreInspectableAndReplaceable) {
   EXPECT_EQ(r->route.weights.at("bm25"), 0.0f);
 }
 
+TEST_F(RouterTest, TheCallersWeightsOverrideTheRoutesByName) {
+  RecallOptions options;
+  options.route = "single_fact";
+  options.weights["speaker"] = 0.4f;
+  auto r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D2:3"), options);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->route.weights.at("speaker"), 0.4f);
+  EXPECT_EQ(r->route.weights.at("bm25"), 0.7f);  // the others stay the route's
+  options.weights = {{"nonsense", 1.0f}};
+  r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D2:3"), options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument());
+  EXPECT_THAT(r.status().message(), HasSubstr("nonsense"));
+  EXPECT_THAT(r.status().message(), HasSubstr("speaker"));  // the names it knows
+}
+
 // ---------------------------------------------------------------------------
 // Context packing
 
