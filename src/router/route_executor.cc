@@ -13,6 +13,7 @@ namespace {
 
 struct Scored {
   float lexical = 0, vector = 0, speaker = 0, temporal = 0, recency = 0, graph = 0, answer_type = 0;
+  float context_key = 0;  // the reply's question matched (turns only)
   float fused = 0;
 };
 
@@ -114,17 +115,33 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
   // BM25, normalised by the best score.
   if (plan.lexical_weight > 0 && plan.lexical_candidates > 0) {
     std::vector<LexicalHit> hits;
+    std::string lexical_query(query);
     if (plan.lexical_content_only) {
       std::string content = LexicalQuery(query, analysis.targets);
       if (content != query) {
         hits = memory.lexical().Search(content, plan.lexical_candidates, lexical_filter);
-        if (!hits.empty()) steps->push_back("bm25: content words '" + content + "'");
+        if (!hits.empty()) {
+          steps->push_back("bm25: content words '" + content + "'");
+          lexical_query = std::move(content);
+        }
       }
     }
     if (hits.empty()) hits = memory.lexical().Search(query, plan.lexical_candidates, lexical_filter);
     float best = hits.empty() ? 1 : hits.front().score;
     for (const auto& h : hits) docs[h.id].lexical = h.score / best;
     steps->push_back("bm25: " + std::to_string(hits.size()) + " candidates");
+    // Replies found by their question's words, blended so that a turn that
+    // matches on its own is lifted less the better it matches.
+    if (plan.context_key_weight > 0 && memory.context_keys().size() > 0) {
+      auto keys = memory.context_keys().Search(lexical_query, plan.lexical_candidates, lexical_filter);
+      float best_key = keys.empty() ? 1 : keys.front().score;
+      for (const auto& h : keys) {
+        Scored& s = docs[h.id];
+        s.context_key = h.score / best_key;
+        s.lexical += plan.context_key_weight * s.context_key * (1.0f - s.lexical);
+      }
+      steps->push_back("context keys: " + std::to_string(keys.size()) + " replies whose question matches");
+    }
   }
   // Vectors, min-max normalised over the candidates.
   if (plan.vector_weight > 0 && plan.vector_candidates > 0 && !query_vector.empty() && memory.vectors().size() > 0) {
@@ -329,6 +346,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     put("recency", t.s.recency);
     put("graph", t.s.graph);
     put("answer_type", t.s.answer_type);
+    put("context_key", t.s.context_key);
     put("neighbour", t.neighbour);
     out.push_back(std::move(h));
   }

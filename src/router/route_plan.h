@@ -35,6 +35,12 @@ struct RoutePlan {
   float vector_weight = 0.3f;
   // A unit's fused score is multiplied by this before it stands in for its turn.
   float unit_factor = 1.0f;
+  // Context keys (TenantMemory::context_keys()): a reply turn whose
+  // question matches gets weight * key * (1 - own) added to its own
+  // normalised BM25 score (both in [0, 1]), so a short answer is found by
+  // the question's words while a turn that matches on its own keeps its
+  // place. 0 = off.
+  float context_key_weight = 0.0f;
 
   // Rerankers (0 = off).
   float speaker_weight = 0.0f;   // the document is by / about a question target
@@ -93,7 +99,8 @@ struct RoutePlan {
             {"graph", &RoutePlan::graph_weight},
             {"answer_type", &RoutePlan::answer_type_weight},
             {"neighbour", &RoutePlan::neighbour_factor},
-            {"unit", &RoutePlan::unit_factor}};
+            {"unit", &RoutePlan::unit_factor},
+            {"context_key", &RoutePlan::context_key_weight}};
   }
 };
 

@@ -41,6 +41,12 @@ RoutePlan KindPlan(const char* name) {
   p.neighbour_seeds = 5;
   p.neighbour_factor = 0.6f;
   p.neighbour_dialogue = true;
+  // A reply is also found by the words of the question it answers (the
+  // context-key index), blended as w * key * (1 - own) into its BM25.
+  // Leaving one conversation out over the five development conversations, w
+  // in {0, 0.3, 0.5, 0.6, 0.7, 0.85, 1}: 0.85 in every fold, held-out R@10
+  // 76.4 -> 78.9, R@5 66.2 -> 70.3 (0.5..1 all within 78.3..78.9).
+  p.context_key_weight = 0.85f;
   // Not used by default, measured: session diversity (quota 1-3, penalty
   // 0.6-0.9) lowers every category, multi-hop included (evidence is often
   // several turns of one session); graph expansion (1-2 hops) changes no

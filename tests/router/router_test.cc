@@ -262,8 +262,10 @@ TEST_F(RouterTest, HybridIsPlainWeightedFusion) {
 TEST_F(RouterTest, TheReplyToAMatchingQuestionIsRecalled) {
   // "paint" only matches Caroline's question (D1:1) and the session-2 turns;
   // Melanie's answer (D1:2) shares no word with the question and its vector
-  // is unrelated. The dialogue neighbour rule brings it in.
+  // is unrelated. The dialogue neighbour rule brings it in (the context
+  // keys, which find it too, are off here).
   RecallOptions options;
+  options.weights["context_key"] = 0.0f;
   auto r = router_.Recall(*memory_, "What did Melanie paint last week?", Towards("D2:3"), options);
   ASSERT_TRUE(r.ok());
   auto ids = Ids(*r);
@@ -275,6 +277,14 @@ TEST_F(RouterTest, TheReplyToAMatchingQuestionIsRecalled) {
   bool explained = std::any_of(r->route.steps.begin(), r->route.steps.end(),
                                [](const std::string& s) { return s.rfind("neighbours:", 0) == 0; });
   EXPECT_TRUE(explained);
+  // With the default plan its context key (the question's words) finds it.
+  options.weights.clear();
+  r = router_.Recall(*memory_, "What did Melanie paint last week?", Towards("D2:3"), options);
+  ASSERT_TRUE(r.ok());
+  ids = Ids(*r);
+  it = std::find(ids.begin(), ids.end(), "D1:2");
+  ASSERT_NE(it, ids.end());
+  EXPECT_GT(r->hits[static_cast<size_t>(it - ids.begin())].signals.at("context_key"), 0.0f);
   // The plain BM25 route has no such expansion.
   options.route = "bm25";
   r = router_.Recall(*memory_, "What did Melanie paint last week?", {}, options);
