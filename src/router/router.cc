@@ -158,12 +158,21 @@ Result<RecallResult> Router::Recall(const TenantMemory& memory, std::string_view
       plan.vector_weight = options.vector_weight;
     }
   }
-  for (const auto& [name, value] : options.weights) {
-    if (!plan.SetWeight(name, value)) {
+  // The caller's weights: "speaker" for whichever plan runs, "multi_hop.speaker"
+  // only when that plan does.
+  for (const auto& [qualified, value] : options.weights) {
+    const size_t dot = qualified.find('.');
+    const std::string name = dot == std::string::npos ? qualified : qualified.substr(dot + 1);
+    if (dot != std::string::npos && FindPlan(qualified.substr(0, dot)) == nullptr) {
+      return Status::InvalidArgument("unknown route '" + qualified.substr(0, dot) + "' in weight '" + qualified + "'");
+    }
+    RoutePlan probe = plan;
+    if (!probe.SetWeight(name, value)) {
       std::string known;
       for (const auto& [w, v] : plan.Weights()) known += (known.empty() ? "" : ", ") + w;
       return Status::InvalidArgument("unknown route weight '" + name + "' (known: " + known + ")");
     }
+    if (dot == std::string::npos || qualified.compare(0, dot, plan.name) == 0) plan = std::move(probe);
   }
   RouteInfo& route = result.route;
   route.name = plan.name;

@@ -445,6 +445,19 @@ TEST_F(RouterTest, TheCallersWeightsOverrideTheRoutesByName) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->route.weights.at("speaker"), 0.4f);
   EXPECT_EQ(r->route.weights.at("bm25"), 0.7f);  // the others stay the route's
+  // A weight named with a route applies only when that route runs.
+  options.weights = {{"multi_hop.speaker", 0.4f}};
+  r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D2:3"), options);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->route.weights.at("speaker"), router_.FindPlan("single_fact")->speaker_weight);
+  options.weights = {{"single_fact.speaker", 0.4f}};
+  r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D2:3"), options);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->route.weights.at("speaker"), 0.4f);
+  options.weights = {{"nowhere.speaker", 0.4f}};
+  r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D2:3"), options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("nowhere"));
   options.weights = {{"nonsense", 1.0f}};
   r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D2:3"), options);
   ASSERT_FALSE(r.ok());
