@@ -160,6 +160,7 @@ Result<Sweep> ParseSweep(const std::string& text) {
 
 struct LocomoEvalArgs {
   std::string file, ks = "1,5,10,25,50", routes = "auto", store, sweep;
+  std::vector<std::string> fixed;  // --weight NAME=V, for every setting
   bool json = false, by_conversation = false, loo = false;
 };
 
@@ -191,6 +192,13 @@ int RunEvalLocomo(const LocomoEvalArgs& args) {
   if (!sweep.ok()) return Fail(sweep.status());
   if (args.loo && sweep->values.size() < 2) {
     return Fail(Status::InvalidArgument("--loo needs --sweep with at least two values to choose from"));
+  }
+  std::map<std::string, float> fixed_weights;
+  for (const auto& text : args.fixed) {
+    auto one = ParseSweep(text);
+    if (!one.ok()) return Fail(Status::InvalidArgument("--weight '" + text + "': expected NAME=VALUE"));
+    if (one->values.size() != 1) return Fail(Status::InvalidArgument("--weight '" + text + "': one value"));
+    fixed_weights[one->name] = one->values.front();
   }
   auto convs = ReadLocomo(args.file);
   if (!convs.ok()) return Fail(convs.status());
@@ -264,6 +272,7 @@ int RunEvalLocomo(const LocomoEvalArgs& args) {
           RecallOptions options;
           options.k = max_k;
           options.route = route;
+          options.weights = fixed_weights;
           if (settings[s]) options.weights[sweep->name] = *settings[s];
           auto start = std::chrono::steady_clock::now();
           auto result = (*store)->Recall(conv.sample_id, q.question, options);
@@ -857,6 +866,7 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   locomo->add_option("--sweep", a->sweep,
                      "measure each value of one route weight, NAME=V1,V2,... (names as in recall --explain: "
                      "speaker, context_key, ...)");
+  locomo->add_option("--weight", a->fixed, "set a route weight for every run, NAME=VALUE (repeatable)");
   locomo->add_flag("--loo", a->loo,
                    "with --sweep: leave one conversation out; each conversation is scored with the value that "
                    "does best (R@10) on the others");

@@ -127,6 +127,10 @@ Router::Router() {
   // "Would X likely ...": the inference rests on what X said about themself.
   RoutePlan open = KindPlan("open");
   open.speaker_weight = 0.15f;
+  // No context keys: the inference rests on X's statements, not on replies
+  // to questions (0 chosen in every fold leaving one conversation out, from
+  // 0/0.3/0.5/0.85: open-domain R@10 35.4 -> 38.8, overall 78.9 -> 79.1).
+  open.context_key_weight = 0.0f;
   plans_[open.name] = open;
 
   RoutePlan unanswerable = KindPlan("unanswerable");
