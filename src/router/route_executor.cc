@@ -40,6 +40,47 @@ bool MentionsAny(const std::string& lower_text, const std::vector<std::string>& 
   return false;
 }
 
+// True when `text` tells its addressee's own story: "your" / "yours"
+// ("your dog"), or "you" before a past-tense or perfect verb ("you told
+// me", "you adopted", "you've been"). Not every "you": in a conversation
+// of two, nearly every turn of one says "you" to the other.
+bool TellsAddresseesStory(std::string_view text) {
+  static constexpr std::string_view kPast[] = {"went", "got", "had", "told", "said", "made", "took", "saw",
+                                               "did", "were", "ran", "won", "bought", "gave", "found", "began",
+                                               "left", "met", "came", "have", "used", "ve", "d"};
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && !std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    size_t j = i;
+    while (j < text.size() && std::isalpha(static_cast<unsigned char>(text[j]))) ++j;
+    if (j > i) words.push_back(AsciiLower(text.substr(i, j - i)));
+    i = j;
+  }
+  for (size_t w = 0; w < words.size(); ++w) {
+    if (words[w] == "your" || words[w] == "yours") return true;
+    if (words[w] != "you" || w + 1 == words.size()) continue;
+    const std::string& next = words[w + 1];
+    if (next.size() > 3 && next.compare(next.size() - 2, 2, "ed") == 0) return true;
+    if (std::find(std::begin(kPast), std::end(kPast), next) != std::end(kPast)) return true;
+  }
+  return false;
+}
+
+// Whom a turn is said to: the speaker of the turn before it in its session
+// when that is someone else, else of the turn after it ("" when neither).
+std::string Addressee(const TenantMemory& memory, const MemoryDoc& turn) {
+  const auto& session = memory.SessionTurns(turn.session);
+  auto it = std::find(session.begin(), session.end(), turn.id);
+  if (it == session.end()) return {};
+  for (auto other : {it == session.begin() ? session.end() : it - 1, it + 1}) {
+    if (other == session.end()) continue;
+    const MemoryDoc* d = memory.Doc(*other);
+    if (d != nullptr && d->speaker != turn.speaker) return d->speaker;
+  }
+  return {};
+}
+
 // The question's content words for BM25: without the words naming a target
 // ("Melanie", "Melanie's"), which are in every turn of that speaker, and
 // without framing nouns ("what kind of art" -> "what art"), which match
@@ -241,6 +282,14 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
         return lower == AsciiLower(turn->speaker) || lower == AsciiLower(best->speaker);
       });
       t.s.speaker = by_target ? 1.0f : (MentionsAny(AsciiLower(best->text), analysis.targets) ? 0.5f : 0.0f);
+      // Said to a target: "you told me you adopted ..." tells their story.
+      if (!by_target && plan.addressed_prior > t.s.speaker && TellsAddresseesStory(turn->text)) {
+        const std::string to = AsciiLower(Addressee(memory, *turn));
+        if (!to.empty() && std::any_of(analysis.targets.begin(), analysis.targets.end(),
+                                       [&](const std::string& n) { return AsciiLower(n) == to; })) {
+          t.s.speaker = plan.addressed_prior;
+        }
+      }
     }
     if (plan.recency_weight > 0 && t1 > t0 && turn->time_ms != 0) {
       t.s.recency = static_cast<float>(turn->time_ms - t0) / static_cast<float>(t1 - t0);

@@ -44,6 +44,11 @@ struct RoutePlan {
 
   // Rerankers (0 = off).
   float speaker_weight = 0.0f;   // the document is by / about a question target
+  // The speaker signal of a turn that says "you" to a target (its
+  // addressee, the other speaker next to it in the session, is one):
+  // "you told me you adopted a dog" is about the one it is said to. A turn
+  // by a target scores 1, one naming a target 0.5. 0 = off.
+  float addressed_prior = 0.0f;
   float temporal_weight = 0.0f;  // the document's time fits the question's time range
   float recency_weight = 0.0f;   // newer documents first, all else equal
   float graph_weight = 0.0f;     // the turn supports a relation near the question's entities
@@ -94,6 +99,7 @@ struct RoutePlan {
     return {{"bm25", &RoutePlan::lexical_weight},
             {"vector", &RoutePlan::vector_weight},
             {"speaker", &RoutePlan::speaker_weight},
+            {"addressed", &RoutePlan::addressed_prior},
             {"temporal", &RoutePlan::temporal_weight},
             {"recency", &RoutePlan::recency_weight},
             {"graph", &RoutePlan::graph_weight},

@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/time_format.h"
@@ -464,6 +465,40 @@ TEST_F(RouterTest, TheCallersWeightsOverrideTheRoutesByName) {
   EXPECT_TRUE(r.status().IsInvalidArgument());
   EXPECT_THAT(r.status().message(), HasSubstr("nonsense"));
   EXPECT_THAT(r.status().message(), HasSubstr("speaker"));  // the names it knows
+}
+
+TEST_F(RouterTest, ATurnSaidToTheTargetCountsAsAboutThem) {
+  // The same words twice, said by Caroline: to Melanie in s3, to Jon in s4.
+  // "You told me you adopted a puppy" tells the story of the one it is
+  // said to, so each question finds the copy said to its target first.
+  const TimeMs t = Iso("2023-09-01T10:00:00Z");
+  Add("s3", "Melanie", "Guess what happened this spring.", t, "D3:1");
+  Add("s3", "Caroline", "You told me you adopted a puppy.", t + 1000, "D3:2");
+  Add("s4", "Jon", "Guess what happened this spring.", t + 2000, "D4:1");
+  Add("s4", "Caroline", "You told me you adopted a puppy.", t + 3000, "D4:2");
+  RecallOptions options;
+  options.route = "single_fact";
+  for (const auto& [target, said_to, said_to_other] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{{"Melanie", "D3:2", "D4:2"},
+                                                                      {"Jon", "D4:2", "D3:2"}}) {
+    SCOPED_TRACE(target);
+    auto r = router_.Recall(*memory_, "What did " + target + " adopt?", Towards("D1:1"), options);
+    ASSERT_TRUE(r.ok());
+    auto ids = Ids(*r);
+    auto to_target = std::find(ids.begin(), ids.end(), said_to);
+    auto to_other = std::find(ids.begin(), ids.end(), said_to_other);
+    ASSERT_NE(to_target, ids.end());
+    ASSERT_NE(to_other, ids.end());
+    EXPECT_LT(to_target, to_other);
+    EXPECT_GT(r->hits[static_cast<size_t>(to_target - ids.begin())].signals.count("speaker"), 0u);
+    EXPECT_EQ(r->hits[static_cast<size_t>(to_other - ids.begin())].signals.count("speaker"), 0u);
+  }
+  // A turn without "you" is not about the one it is said to.
+  auto r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D1:1"), options);
+  ASSERT_TRUE(r.ok());
+  for (const auto& h : r->hits) {
+    if (h.source_ids.front() == "D2:2") EXPECT_EQ(h.signals.count("speaker"), 0u);  // Caroline's own horse
+  }
 }
 
 // ---------------------------------------------------------------------------
