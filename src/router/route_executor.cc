@@ -261,6 +261,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     uint64_t best_doc;
     Scored s;            // signals of best_doc; s.fused = relevance
     float neighbour = 0; // relevance inherited from a neighbouring seed
+    float session_context = 0;  // how relevant its dialogue neighbours are
     float score = 0;     // relevance + priors, the ranking score
   };
   std::unordered_map<uint64_t, TurnHit> turns;
@@ -356,6 +357,39 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
                      (plan.neighbour_dialogue ? " (question -> reply, statement -> what it answers)" : ""));
   }
 
+  // Session context: rerank the best turns by how relevant their
+  // neighbours are on their own (not what they inherited from a seed).
+  if (plan.session_context_weight > 0 && plan.session_context_window > 0 && !ranked.empty()) {
+    float best_relevance = 0;
+    for (const auto& [seq, t] : turns) best_relevance = std::max(best_relevance, t.s.fused);
+    const size_t depth = std::min(plan.session_context_depth, ranked.size());
+    size_t lifted = 0;
+    for (size_t i = 0; i < depth && best_relevance > 0; ++i) {
+      const MemoryDoc* d = memory.TurnDoc(ranked[i].seq);
+      if (d == nullptr) continue;
+      const auto& session = memory.SessionTurns(d->session);
+      auto it = std::find(session.begin(), session.end(), d->id);
+      if (it == session.end()) continue;
+      const long at = static_cast<long>(it - session.begin());
+      float sum = 0, norm = 0;
+      for (int dist = 1; dist <= plan.session_context_window; ++dist) {
+        for (long j : {at - dist, at + dist}) {
+          if (j < 0 || j >= static_cast<long>(session.size())) continue;
+          auto n = turns.find(DocSeq(session[static_cast<size_t>(j)]));
+          sum += (n == turns.end() ? 0.0f : n->second.s.fused) / static_cast<float>(dist);
+          norm += 1.0f / static_cast<float>(dist);
+        }
+      }
+      if (norm == 0 || sum == 0) continue;
+      ranked[i].session_context = sum / norm / best_relevance;
+      ranked[i].score += plan.session_context_weight * ranked[i].session_context;
+      ++lifted;
+    }
+    std::sort(ranked.begin(), ranked.end(), by_score);
+    steps->push_back("session context: " + std::to_string(lifted) + " of the top " + std::to_string(depth) +
+                     " turns have relevant neighbours");
+  }
+
   // Session diversity.
   if (plan.session_quota > 0 && plan.session_penalty < 1.0f) {
     std::unordered_map<std::string, size_t> per_session;
@@ -397,6 +431,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     put("answer_type", t.s.answer_type);
     put("context_key", t.s.context_key);
     put("neighbour", t.neighbour);
+    put("session_context", t.session_context);
     out.push_back(std::move(h));
   }
   return out;

@@ -68,6 +68,16 @@ struct RoutePlan {
   // replies to). Off = both sides.
   bool neighbour_dialogue = false;
 
+  // Session context: a second stage over the best `session_context_depth`
+  // turns adds weight * how relevant their dialogue neighbours (up to
+  // `session_context_window` turns away in the session, nearer ones
+  // counting more) are on their own, relative to the best turn. A turn in
+  // a stretch of conversation about the question beats an equal one in a
+  // passing remark. 0 = off.
+  float session_context_weight = 0.0f;
+  size_t session_context_depth = 50;
+  int session_context_window = 2;
+
   // Diversity: a turn's score is multiplied by this for each better-ranked
   // hit from the same session beyond the first `session_quota`.
   size_t session_quota = 0;  // 0 = off
@@ -106,7 +116,8 @@ struct RoutePlan {
             {"answer_type", &RoutePlan::answer_type_weight},
             {"neighbour", &RoutePlan::neighbour_factor},
             {"unit", &RoutePlan::unit_factor},
-            {"context_key", &RoutePlan::context_key_weight}};
+            {"context_key", &RoutePlan::context_key_weight},
+            {"session_context", &RoutePlan::session_context_weight}};
   }
 };
 

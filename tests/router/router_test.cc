@@ -501,6 +501,37 @@ TEST_F(RouterTest, ATurnSaidToTheTargetCountsAsAboutThem) {
   }
 }
 
+TEST_F(RouterTest, ATurnAmongRelevantNeighboursRanksAboveTheSameWordsInPassing) {
+  // The same words in two sessions; only in s4 is the talk around them
+  // about the question. s3 comes first, so without the session context the
+  // tie goes to s3.
+  const TimeMs t = Iso("2023-09-01T10:00:00Z");
+  Add("s3", "Caroline", "I baked bread with my neighbour.", t, "D3:1");
+  Add("s3", "Melanie", "We loved the trip with the kids.", t + 1000, "D3:2");
+  Add("s3", "Caroline", "Bread is the best thing to bake.", t + 2000, "D3:3");
+  Add("s4", "Caroline", "The river was calm that morning.", t + 3000, "D4:1");
+  Add("s4", "Melanie", "We loved the trip with the kids.", t + 4000, "D4:2");
+  Add("s4", "Caroline", "Canoes are such fun.", t + 5000, "D4:3");
+  RecallOptions options;
+  options.route = "single_fact";
+  auto rank_of = [&](const RecallResult& r, const std::string& id) {
+    auto ids = Ids(r);
+    return static_cast<size_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
+  };
+  const std::string question = "What did Melanie love about the canoe trip on the river?";
+  auto r = router_.Recall(*memory_, question, Towards("D1:1"), options);
+  ASSERT_TRUE(r.ok());
+  ASSERT_LT(rank_of(*r, "D4:2"), r->hits.size());
+  ASSERT_LT(rank_of(*r, "D3:2"), r->hits.size());
+  EXPECT_LT(rank_of(*r, "D4:2"), rank_of(*r, "D3:2"));
+  EXPECT_GT(r->hits[rank_of(*r, "D4:2")].signals.count("session_context"), 0u);
+  // Off, the two are tied and the earlier one wins.
+  options.weights["session_context"] = 0.0f;
+  r = router_.Recall(*memory_, question, Towards("D1:1"), options);
+  ASSERT_TRUE(r.ok());
+  EXPECT_LT(rank_of(*r, "D3:2"), rank_of(*r, "D4:2"));
+}
+
 // ---------------------------------------------------------------------------
 // Context packing
 
