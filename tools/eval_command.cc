@@ -9,6 +9,10 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <cmath>
+#include <cstdlib>
+#include <optional>
 #include <iostream>
 #include <map>
 #include <set>
@@ -35,7 +39,6 @@ struct RecallTally {
 struct RouteReport {
   RecallTally overall;
   std::map<int, RecallTally> by_category;
-  std::vector<double> total_us, search_us;
 };
 
 double Percentile(std::vector<double> v, double p) {
@@ -93,20 +96,115 @@ std::vector<size_t> ParseKs(const std::string& text) {
   return ks;
 }
 
-int RunEvalLocomo(const std::string& file, const std::string& ks_text, bool as_json, const std::string& routes_text,
-                  std::string store_path) {
-  const std::vector<size_t> ks = ParseKs(ks_text);  // checked by CutoffList
-  std::vector<std::string> routes;
-  {
-    std::stringstream ss(routes_text);
-    std::string r;
-    while (std::getline(ss, r, ',')) {
-      if (!r.empty()) routes.push_back(r);
+// One question's outcome under one setting.
+struct QuestionRecall {
+  size_t conversation = 0;  // index into the file's conversations
+  int category = 0;
+  bool flagged = false;
+  std::vector<double> recall;  // by position in ks
+};
+
+// What one route measured under one setting (a value of the swept weight).
+struct SettingRun {
+  std::vector<QuestionRecall> questions;
+  std::vector<double> total_us, search_us;
+};
+
+// Recall per cut-off (in the order of `ks`) over `qs`, overall and by category.
+RouteReport Tally(const std::vector<const QuestionRecall*>& qs, const std::vector<size_t>& ks) {
+  RouteReport report;
+  for (size_t k : ks) report.overall.sum[k] = 0;  // every cut-off present, even with no questions
+  for (const QuestionRecall* q : qs) {
+    for (RecallTally* t : {&report.overall, &report.by_category[q->category]}) {
+      ++t->questions;
+      if (q->flagged) ++t->flagged_unanswerable;
+      for (size_t i = 0; i < ks.size(); ++i) t->sum[ks[i]] += q->recall[i];
     }
   }
-  auto convs = ReadLocomo(file);
-  if (!convs.ok()) return Fail(convs.status());
+  return report;
+}
 
+std::vector<const QuestionRecall*> Select(const SettingRun& run, const std::function<bool(const QuestionRecall&)>& keep) {
+  std::vector<const QuestionRecall*> out;
+  for (const auto& q : run.questions) {
+    if (keep(q)) out.push_back(&q);
+  }
+  return out;
+}
+
+// A swept weight: --sweep name=v1,v2,...
+struct Sweep {
+  std::string name;
+  std::vector<float> values;
+};
+
+Result<Sweep> ParseSweep(const std::string& text) {
+  Sweep sweep;
+  if (text.empty()) return sweep;
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return Status::InvalidArgument("--sweep '" + text + "': expected NAME=V1,V2,...");
+  }
+  sweep.name = text.substr(0, eq);
+  for (const auto& part : SplitCommas(text.substr(eq + 1))) {
+    char* end = nullptr;
+    float v = std::strtof(part.c_str(), &end);
+    if (end == part.c_str() || *end != '\0' || !std::isfinite(v)) {
+      return Status::InvalidArgument("--sweep '" + text + "': '" + part + "' is not a number");
+    }
+    sweep.values.push_back(v);
+  }
+  if (sweep.values.empty()) return Status::InvalidArgument("--sweep '" + text + "': no values");
+  return sweep;
+}
+
+struct LocomoEvalArgs {
+  std::string file, ks = "1,5,10,25,50", routes = "auto", store, sweep;
+  std::vector<std::string> fixed;  // --weight NAME=V, for every setting
+  bool json = false, by_conversation = false, loo = false;
+};
+
+void PrintRow(const std::string& name, const RecallTally& t, const std::vector<size_t>& ks) {
+  std::printf("  %-14s", name.c_str());
+  for (size_t k : ks) std::printf("  %6.1f", t.questions ? 100.0 * t.sum.at(k) / t.questions : 0.0);
+  std::printf("   (%zu, %.0f%% flagged unanswerable)\n", t.questions,
+              t.questions ? 100.0 * t.flagged_unanswerable / t.questions : 0.0);
+}
+
+void PrintReport(const RouteReport& rep, const std::vector<size_t>& ks) {
+  static const char* kCategoryNames[] = {"", "multi-hop", "temporal", "open-domain", "single-hop", "adversarial"};
+  PrintRow("overall", rep.overall, ks);
+  for (const auto& [cat, t] : rep.by_category) {
+    PrintRow(std::to_string(cat) + " " + (cat >= 1 && cat <= 5 ? kCategoryNames[cat] : ""), t, ks);
+  }
+}
+
+double MeanAt(const std::vector<const QuestionRecall*>& qs, size_t k_index) {
+  double sum = 0;
+  for (const auto* q : qs) sum += q->recall[k_index];
+  return qs.empty() ? 0 : sum / static_cast<double>(qs.size());
+}
+
+int RunEvalLocomo(const LocomoEvalArgs& args) {
+  const std::vector<size_t> ks = ParseKs(args.ks);  // checked by CutoffList
+  const std::vector<std::string> routes = SplitCommas(args.routes);
+  auto sweep = ParseSweep(args.sweep);
+  if (!sweep.ok()) return Fail(sweep.status());
+  if (args.loo && sweep->values.size() < 2) {
+    return Fail(Status::InvalidArgument("--loo needs --sweep with at least two values to choose from"));
+  }
+  std::map<std::string, float> fixed_weights;
+  for (const auto& text : args.fixed) {
+    auto one = ParseSweep(text);
+    if (!one.ok()) return Fail(Status::InvalidArgument("--weight '" + text + "': expected NAME=VALUE"));
+    if (one->values.size() != 1) return Fail(Status::InvalidArgument("--weight '" + text + "': one value"));
+    fixed_weights[one->name] = one->values.front();
+  }
+  auto convs = ReadLocomo(args.file);
+  if (!convs.ok()) return Fail(convs.status());
+  if (args.loo && convs->size() < 2) return Fail(Status::InvalidArgument("--loo needs at least two conversations"));
+
+  std::string store_path = args.store;
   bool temporary = store_path.empty();
   if (temporary) {
     char tmpl[] = "/tmp/engram-eval-XXXXXX";
@@ -140,97 +238,194 @@ int RunEvalLocomo(const std::string& file, const std::string& ks_text, bool as_j
   std::fprintf(stderr, "engram: ingested %zu turns of %zu conversations in %.1f s\n", ingested, convs->size(),
                ingest_s);
 
+  // Settings: the route's own weights, or each value of the swept one.
+  std::vector<std::optional<float>> settings;
+  if (sweep->values.empty()) {
+    settings.push_back(std::nullopt);
+  } else {
+    settings.assign(sweep->values.begin(), sweep->values.end());
+  }
+  auto setting_name = [&](size_t s) {
+    if (!settings[s]) return std::string("default");
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s=%g", sweep->name.c_str(), static_cast<double>(*settings[s]));
+    return std::string(buf);
+  };
+
   const size_t max_k = ks.back();
-  std::map<std::string, RouteReport> reports;
+  std::map<std::string, std::vector<SettingRun>> runs;  // route -> by setting
   size_t excluded = 0, asked = 0;
   bool counted = false;
   for (const auto& route : routes) {
-    RouteReport& report = reports[route];
-    for (const auto& conv : *convs) {
-      for (const auto& q : conv.questions) {
-        if (q.evidence.empty()) {
-          if (!counted) ++excluded;
-          continue;
-        }
-        if (!counted) ++asked;
-        RecallOptions options;
-        options.k = max_k;
-        options.route = route;
-        auto start = std::chrono::steady_clock::now();
-        auto result = (*store)->Recall(conv.sample_id, q.question, options);
-        double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
-        if (!result.ok()) return Fail(result.status().WithContext("question '" + q.question + "'"));
-        report.total_us.push_back(us);
-        report.search_us.push_back(static_cast<double>(result->search_us));
-        // The ranked, de-duplicated source turns.
-        std::vector<std::string> ranked;
-        std::set<std::string> seen;
-        for (const auto& h : result->hits) {
-          for (const auto& id : h.source_ids) {
-            if (seen.insert(id).second) ranked.push_back(id);
+    auto& by_setting = runs[route];
+    by_setting.resize(settings.size());
+    for (size_t s = 0; s < settings.size(); ++s) {
+      SettingRun& run = by_setting[s];
+      for (size_t c = 0; c < convs->size(); ++c) {
+        const auto& conv = (*convs)[c];
+        for (const auto& q : conv.questions) {
+          if (q.evidence.empty()) {
+            if (!counted) ++excluded;
+            continue;
           }
-        }
-        const std::set<std::string> evidence(q.evidence.begin(), q.evidence.end());
-        for (RecallTally* t : {&report.overall, &report.by_category[q.category]}) {
-          ++t->questions;
-          if (result->route.likely_unanswerable) ++t->flagged_unanswerable;
+          if (!counted) ++asked;
+          RecallOptions options;
+          options.k = max_k;
+          options.route = route;
+          options.weights = fixed_weights;
+          if (settings[s]) options.weights[sweep->name] = *settings[s];
+          auto start = std::chrono::steady_clock::now();
+          auto result = (*store)->Recall(conv.sample_id, q.question, options);
+          double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+          if (!result.ok()) return Fail(result.status().WithContext("question '" + q.question + "'"));
+          run.total_us.push_back(us);
+          run.search_us.push_back(static_cast<double>(result->search_us));
+          // The ranked, de-duplicated source turns.
+          std::vector<std::string> ranked;
+          std::set<std::string> seen;
+          for (const auto& h : result->hits) {
+            for (const auto& id : h.source_ids) {
+              if (seen.insert(id).second) ranked.push_back(id);
+            }
+          }
+          const std::set<std::string> evidence(q.evidence.begin(), q.evidence.end());
+          QuestionRecall qr;
+          qr.conversation = c;
+          qr.category = q.category;
+          qr.flagged = result->route.likely_unanswerable;
           for (size_t k : ks) {
             size_t found = 0;
             for (size_t i = 0; i < std::min(k, ranked.size()); ++i) found += evidence.count(ranked[i]);
-            t->sum[k] += static_cast<double>(found) / static_cast<double>(evidence.size());
+            qr.recall.push_back(static_cast<double>(found) / static_cast<double>(evidence.size()));
           }
+          run.questions.push_back(std::move(qr));
         }
       }
+      counted = true;
     }
-    counted = true;
   }
 
+  // Leave-one-conversation-out: for each conversation, the setting with the
+  // best mean R@10 (the largest cut-off below 10 when 10 is not measured;
+  // ties to the earlier value) over the other conversations, scored on it.
+  size_t select_k = 0;
+  for (size_t i = 0; i < ks.size(); ++i) {
+    if (ks[i] <= 10) select_k = i;
+  }
+  struct Loo {
+    std::vector<size_t> chosen;  // by conversation
+    std::vector<const QuestionRecall*> held_out;
+  };
+  std::map<std::string, Loo> loo;
+  if (args.loo) {
+    for (const auto& route : routes) {
+      Loo& l = loo[route];
+      const auto& by_setting = runs[route];
+      for (size_t c = 0; c < convs->size(); ++c) {
+        size_t best = 0;
+        double best_mean = -1;
+        for (size_t s = 0; s < settings.size(); ++s) {
+          double mean =
+              MeanAt(Select(by_setting[s], [&](const QuestionRecall& q) { return q.conversation != c; }), select_k);
+          if (mean > best_mean + 1e-12) best = s, best_mean = mean;
+        }
+        l.chosen.push_back(best);
+        auto held = Select(by_setting[best], [&](const QuestionRecall& q) { return q.conversation == c; });
+        l.held_out.insert(l.held_out.end(), held.begin(), held.end());
+      }
+    }
+  }
+
+  auto all = [](const QuestionRecall&) { return true; };
   json out;
   for (size_t r = 0; r < routes.size(); ++r) {
-    const RouteReport& rep = reports[routes[r]];
+    const auto& by_setting = runs[routes[r]];
     json j;
     j["route"] = routes[r];
     j["questions"] = asked;
     j["excluded"] = excluded;
-    j["overall"] = TallyJson(rep.overall, ks);
+    RouteReport first = Tally(Select(by_setting[0], all), ks);
+    j["overall"] = TallyJson(first.overall, ks);
     j["by_category"] = json::object();
-    for (const auto& [cat, t] : rep.by_category) j["by_category"][std::to_string(cat)] = TallyJson(t, ks);
+    for (const auto& [cat, t] : first.by_category) j["by_category"][std::to_string(cat)] = TallyJson(t, ks);
+    j["by_conversation"] = json::object();
+    for (size_t c = 0; c < convs->size(); ++c) {
+      RouteReport conv = Tally(Select(by_setting[0], [&](const QuestionRecall& q) { return q.conversation == c; }), ks);
+      j["by_conversation"][(*convs)[c].sample_id] = TallyJson(conv.overall, ks);
+    }
+    if (settings.size() > 1) {
+      j["sweep"] = json::array();
+      for (size_t s = 0; s < settings.size(); ++s) {
+        RouteReport rep = Tally(Select(by_setting[s], all), ks);
+        json sj;
+        sj["weight"] = sweep->name;
+        sj["value"] = *settings[s];
+        sj["overall"] = TallyJson(rep.overall, ks);
+        sj["by_category"] = json::object();
+        for (const auto& [cat, t] : rep.by_category) sj["by_category"][std::to_string(cat)] = TallyJson(t, ks);
+        j["sweep"].push_back(sj);
+      }
+    }
+    if (args.loo) {
+      const Loo& l = loo[routes[r]];
+      RouteReport rep = Tally(l.held_out, ks);
+      json lj;
+      lj["overall"] = TallyJson(rep.overall, ks);
+      lj["by_category"] = json::object();
+      for (const auto& [cat, t] : rep.by_category) lj["by_category"][std::to_string(cat)] = TallyJson(t, ks);
+      lj["chosen"] = json::object();
+      for (size_t c = 0; c < convs->size(); ++c) lj["chosen"][(*convs)[c].sample_id] = *settings[l.chosen[c]];
+      j["loo"] = lj;
+    }
     j["ingest_turns_per_s"] = ingest_s > 0 ? static_cast<double>(ingested) / ingest_s : 0.0;
-    j["latency_us"] = {{"p50", Percentile(rep.total_us, 50)}, {"p99", Percentile(rep.total_us, 99)}};
-    j["latency_without_embedding_us"] = {{"p50", Percentile(rep.search_us, 50)},
-                                         {"p99", Percentile(rep.search_us, 99)}};
+    j["latency_us"] = {{"p50", Percentile(by_setting[0].total_us, 50)}, {"p99", Percentile(by_setting[0].total_us, 99)}};
+    j["latency_without_embedding_us"] = {{"p50", Percentile(by_setting[0].search_us, 50)},
+                                         {"p99", Percentile(by_setting[0].search_us, 99)}};
     if (r == 0) {
       out = j;
     } else {
       out["compare"][routes[r]] = j;
     }
   }
-  if (as_json) {
+  if (args.json) {
     std::cout << TerminalSafeJson(out.dump(2)) << "\n";
     return kExitOk;
   }
   std::printf("LoCoMo evidence recall (turn level): %zu questions, %zu excluded (no valid evidence)\n", asked,
               excluded);
   std::printf("ingest: %.0f turns/s\n\n", ingest_s > 0 ? static_cast<double>(ingested) / ingest_s : 0.0);
-  static const char* kCategoryNames[] = {"", "multi-hop", "temporal", "open-domain", "single-hop", "adversarial"};
-  for (const auto& route : routes) {
-    const RouteReport& rep = reports[route];
-    std::printf("route %-8s", route.c_str());
+  auto header = [&](const std::string& title) {
+    std::printf("%-16s", title.c_str());
     for (size_t k : ks) std::printf("  R@%-4zu", k);
     std::printf("\n");
-    auto row = [&](const std::string& name, const RecallTally& t) {
-      std::printf("  %-14s", name.c_str());
-      for (size_t k : ks) std::printf("  %6.1f", t.questions ? 100.0 * t.sum.at(k) / t.questions : 0.0);
-      std::printf("   (%zu, %.0f%% flagged unanswerable)\n", t.questions,
-                  t.questions ? 100.0 * t.flagged_unanswerable / t.questions : 0.0);
-    };
-    row("overall", rep.overall);
-    for (const auto& [cat, t] : rep.by_category) {
-      row(std::to_string(cat) + " " + (cat >= 1 && cat <= 5 ? kCategoryNames[cat] : ""), t);
+  };
+  for (const auto& route : routes) {
+    const auto& by_setting = runs[route];
+    for (size_t s = 0; s < settings.size(); ++s) {
+      header("route " + route + (settings[s] ? ", " + setting_name(s) : ""));
+      PrintReport(Tally(Select(by_setting[s], all), ks), ks);
+      if (args.by_conversation) {
+        for (size_t c = 0; c < convs->size(); ++c) {
+          RouteReport conv =
+              Tally(Select(by_setting[s], [&](const QuestionRecall& q) { return q.conversation == c; }), ks);
+          PrintRow((*convs)[c].sample_id, conv.overall, ks);
+        }
+      }
+      std::printf("  latency p50 %.0f us, p99 %.0f us (with query embedding); without: p50 %.0f us, p99 %.0f us\n\n",
+                  Percentile(by_setting[s].total_us, 50), Percentile(by_setting[s].total_us, 99),
+                  Percentile(by_setting[s].search_us, 50), Percentile(by_setting[s].search_us, 99));
     }
-    std::printf("  latency p50 %.0f us, p99 %.0f us (with query embedding); without: p50 %.0f us, p99 %.0f us\n\n",
-                Percentile(rep.total_us, 50), Percentile(rep.total_us, 99), Percentile(rep.search_us, 50),
-                Percentile(rep.search_us, 99));
+    if (args.loo) {
+      const Loo& l = loo[route];
+      header("route " + route + ", leave one conversation out (" + sweep->name + " chosen by R@" +
+             std::to_string(ks[select_k]) + " on the others)");
+      PrintReport(Tally(l.held_out, ks), ks);
+      std::printf("  chosen:");
+      for (size_t c = 0; c < convs->size(); ++c) {
+        std::printf(" %s=%g", (*convs)[c].sample_id.c_str(), static_cast<double>(*settings[l.chosen[c]]));
+      }
+      std::printf("\n\n");
+    }
   }
   return kExitOk;
 }
@@ -658,11 +853,7 @@ int RunEvalKnowledgeUpdate(const std::vector<std::string>& files, const std::str
 void AddEvalCommand(CLI::App& app, int* exit_code) {
   auto* eval = app.add_subcommand("eval", "measure retrieval quality on a benchmark");
   eval->require_subcommand(1);
-  struct Args {
-    std::string file, ks = "1,5,10,25,50", routes = "auto", store;
-    bool json = false;
-  };
-  auto a = std::make_shared<Args>();
+  auto a = std::make_shared<LocomoEvalArgs>();
   auto* locomo = eval->add_subcommand("locomo", "turn-level evidence recall@k on LoCoMo (JSON file)");
   locomo->add_option("file", a->file, "LoCoMo JSON (the dataset's locomo10.json, or a part of it)")
       ->required()
@@ -671,7 +862,15 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   locomo->add_option("--route", a->routes, "routes to measure, comma-separated: auto (default), hybrid, bm25, vector");
   locomo->add_option("--store", a->store, "keep the ingested store in this folder (reused when it exists)");
   locomo->add_flag("--json", a->json, "print JSON");
-  locomo->callback([=]() { *exit_code = RunEvalLocomo(a->file, a->ks, a->json, a->routes, a->store); });
+  locomo->add_flag("--by-conversation", a->by_conversation, "also print each conversation's figures");
+  locomo->add_option("--sweep", a->sweep,
+                     "measure each value of one route weight, NAME=V1,V2,... (names as in recall --explain: "
+                     "speaker, context_key, ...)");
+  locomo->add_option("--weight", a->fixed, "set a route weight for every run, NAME=VALUE (repeatable)");
+  locomo->add_flag("--loo", a->loo,
+                   "with --sweep: leave one conversation out; each conversation is scored with the value that "
+                   "does best (R@10) on the others");
+  locomo->callback([=]() { *exit_code = RunEvalLocomo(*a); });
 
   struct KuArgs {
     std::vector<std::string> files;

@@ -24,6 +24,12 @@ struct RecallOptions {
   // Weights of the normalised signals in "hybrid" (and the router's base).
   float lexical_weight = 0.7f;  // default 0.7
   float vector_weight = 0.3f;   // default 0.3
+  // Overrides of the chosen route's weights, by the names RouteInfo::weights
+  // lists ("speaker", "context_key", ...), for tuning and evaluation; a name
+  // prefixed with a route ("multi_hop.speaker") applies only when that route
+  // runs. Empty (default) = the route's own. An unknown name is
+  // InvalidArgument.
+  std::map<std::string, float> weights;
 
   // Tiers to search. Empty (default) = episodic: turns and event units.
   // kPersona adds matching persona facts, kGraph matching relations and

@@ -352,9 +352,65 @@ class Matcher {
       }
       return i;
     }
+    if (size_t n = MatchAnchoredToDate(i, r); n > i) return n;
     if (size_t n = MatchAbsolute(i, r, first); n > i) return n;
     if (!have_anchor_) return i;
     return MatchRelative(i, r, first);
+  }
+
+  // Expressions whose reference point is a date they name, not the anchor:
+  // "as of August 2023" (from then on), "the first / last week of August
+  // 2023" (its first / last seven days), "the Friday after 20 May 2023" (the
+  // first Friday after that day; "before": the last one before it).
+  size_t MatchAnchoredToDate(size_t i, Range* r) {
+    const std::string& w = W(i);
+    Range date;
+    size_t date_first;
+    if (w == "as" && W(i + 1) == "of") {
+      size_t n = MatchAbsolute(i + 1, &date, &date_first);  // "as of 2023"
+      if (n <= i + 1) n = MatchAbsolute(i + 2, &date, &date_first);
+      if (n <= i + 2) return i;
+      // From the start of what it names up to the anchor day, and at least
+      // to the end of what it names (a date after the anchor stays whole).
+      int64_t to = std::max(date.to_day, have_anchor_ ? today_ + 1 : date.to_day);
+      *r = Range{date.from_day, to, false};
+      return n;
+    }
+    if ((w == "first" || w == "last") && W(i + 1) == "week" && W(i + 2) == "of") {
+      size_t k = i + 3;
+      int m = MonthAt(k);
+      if (m == 0) return i;
+      size_t after = W(k + 1) == "," ? k + 2 : k + 1;
+      int64_t mi;
+      size_t end;
+      bool absolute = false;
+      if (after < toks_.size() && Year(toks_[after])) {
+        mi = int64_t{Year(toks_[after])} * 12 + m - 1;
+        end = after + 1;
+        absolute = true;
+      } else {
+        if (!have_anchor_) return i;
+        mi = MonthFor(m, i);
+        end = k + 1;
+      }
+      *r = w == "first" ? Range{MonthStart(mi), MonthStart(mi) + 7, absolute}
+                        : Range{MonthStart(mi + 1) - 7, MonthStart(mi + 1), absolute};
+      return end;
+    }
+    if (int wd = WeekdayIndex(w); wd >= 0 && (W(i + 1) == "after" || W(i + 1) == "before")) {
+      size_t n = MatchAbsolute(i + 2, &date, &date_first);
+      if (n <= i + 2) return i;
+      if (W(i + 1) == "after") {
+        const int64_t last = date.to_day - 1;
+        *r = Day(last + ((wd - Weekday(last) + 6) % 7 + 1));
+      } else {
+        const int64_t first_day = date.from_day;
+        *r = Day(first_day - ((Weekday(first_day) - wd + 6) % 7 + 1));
+      }
+      r->absolute = date.absolute;
+      return n;
+    }
+    return i;
   }
 
   // "8 May 2023", "May 8th, 2023", "May 2023", "in 2022", "since 2019",
@@ -479,6 +535,26 @@ class Matcher {
     if (w == "last" && (W(i + 1) == "night" || W(i + 1) == "evening")) return *r = Day(t - 1), i + 2;
     if (w == "this" && (W(i + 1) == "morning" || W(i + 1) == "afternoon" || W(i + 1) == "evening")) {
       return *r = Day(t), i + 2;
+    }
+    // "in the last year", "over the past month", "the last week": the
+    // period up to the anchor day (a year back: the same day a year
+    // earlier), not the previous calendar year, month or week.
+    if ((w == "last" || w == "past") && i > 0 && W(i - 1) == "the") {
+      const Unit u = UnitOf(W(i + 1));
+      const bool singular = W(i + 1) == "year" || W(i + 1) == "month" || W(i + 1) == "week";
+      if (singular && W(i + 2) != "of") {
+        int64_t from = t - 7;
+        if (u == Unit::kYear || u == Unit::kMonth) {
+          int64_t y;
+          unsigned m, d;
+          CivilFromDays(t, &y, &m, &d);
+          int64_t mi = y * 12 + (m - 1) - (u == Unit::kYear ? 12 : 1);
+          int64_t month_start = MonthStart(mi);
+          int64_t month_len = MonthStart(mi + 1) - month_start;
+          from = month_start + std::min<int64_t>(d, month_len) - 1;
+        }
+        return *r = Range{from, t + 1, false}, i + 2;
+      }
     }
     // last/this/next/past + unit, weekday, month or season; "this past" = last.
     if (w == "last" || w == "this" || w == "next" || w == "past") {

@@ -26,7 +26,19 @@
 //   summer": the latest summer that ended before the anchor month; "this
 //   summer": the one in the anchor's year (for winter, the one holding or
 //   next to the anchor); "next summer": the first that starts after it.
-// - "since 2019": from 2019-01-01 up to and including the anchor day.
+// - "since 2019": from 2019-01-01 up to and including the anchor day; "as
+//   of August 2023" likewise from 2023-08-01 (and at least the whole month
+//   when it lies after the anchor).
+// - "the last week of August 2023": its last seven days (Aug 25..31); "the
+//   first week of ...": its first seven. Without a year, the month follows
+//   the sentence's tense as above.
+// - "<weekday> after <date>": the first such weekday after the date named
+//   (its last day, for a month), not one near the anchor; "<weekday> before
+//   <date>" the last one before it.
+// - "in the last year", "over the past month", "the last week" (with
+//   "the"): the period up to and including the anchor day (a year back: the
+//   same day a year earlier), not the previous calendar year, month or
+//   week; "last year" alone stays the calendar year.
 //
 // Thread safety: pure functions; safe from any thread.
 #pragma once

@@ -13,6 +13,7 @@ namespace {
 
 struct Scored {
   float lexical = 0, vector = 0, speaker = 0, temporal = 0, recency = 0, graph = 0, answer_type = 0;
+  float context_key = 0;  // the reply's question matched (turns only)
   float fused = 0;
 };
 
@@ -37,6 +38,47 @@ bool MentionsAny(const std::string& lower_text, const std::vector<std::string>& 
     if (!first.empty() && lower_text.find(first) != std::string::npos) return true;
   }
   return false;
+}
+
+// True when `text` tells its addressee's own story: "your" / "yours"
+// ("your dog"), or "you" before a past-tense or perfect verb ("you told
+// me", "you adopted", "you've been"). Not every "you": in a conversation
+// of two, nearly every turn of one says "you" to the other.
+bool TellsAddresseesStory(std::string_view text) {
+  static constexpr std::string_view kPast[] = {"went", "got", "had", "told", "said", "made", "took", "saw",
+                                               "did", "were", "ran", "won", "bought", "gave", "found", "began",
+                                               "left", "met", "came", "have", "used", "ve", "d"};
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && !std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    size_t j = i;
+    while (j < text.size() && std::isalpha(static_cast<unsigned char>(text[j]))) ++j;
+    if (j > i) words.push_back(AsciiLower(text.substr(i, j - i)));
+    i = j;
+  }
+  for (size_t w = 0; w < words.size(); ++w) {
+    if (words[w] == "your" || words[w] == "yours") return true;
+    if (words[w] != "you" || w + 1 == words.size()) continue;
+    const std::string& next = words[w + 1];
+    if (next.size() > 3 && next.compare(next.size() - 2, 2, "ed") == 0) return true;
+    if (std::find(std::begin(kPast), std::end(kPast), next) != std::end(kPast)) return true;
+  }
+  return false;
+}
+
+// Whom a turn is said to: the speaker of the turn before it in its session
+// when that is someone else, else of the turn after it ("" when neither).
+std::string Addressee(const TenantMemory& memory, const MemoryDoc& turn) {
+  const auto& session = memory.SessionTurns(turn.session);
+  auto it = std::find(session.begin(), session.end(), turn.id);
+  if (it == session.end()) return {};
+  for (auto other : {it == session.begin() ? session.end() : it - 1, it + 1}) {
+    if (other == session.end()) continue;
+    const MemoryDoc* d = memory.Doc(*other);
+    if (d != nullptr && d->speaker != turn.speaker) return d->speaker;
+  }
+  return {};
 }
 
 // The question's content words for BM25: without the words naming a target
@@ -114,17 +156,33 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
   // BM25, normalised by the best score.
   if (plan.lexical_weight > 0 && plan.lexical_candidates > 0) {
     std::vector<LexicalHit> hits;
+    std::string lexical_query(query);
     if (plan.lexical_content_only) {
       std::string content = LexicalQuery(query, analysis.targets);
       if (content != query) {
         hits = memory.lexical().Search(content, plan.lexical_candidates, lexical_filter);
-        if (!hits.empty()) steps->push_back("bm25: content words '" + content + "'");
+        if (!hits.empty()) {
+          steps->push_back("bm25: content words '" + content + "'");
+          lexical_query = std::move(content);
+        }
       }
     }
     if (hits.empty()) hits = memory.lexical().Search(query, plan.lexical_candidates, lexical_filter);
     float best = hits.empty() ? 1 : hits.front().score;
     for (const auto& h : hits) docs[h.id].lexical = h.score / best;
     steps->push_back("bm25: " + std::to_string(hits.size()) + " candidates");
+    // Replies found by their question's words, blended so that a turn that
+    // matches on its own is lifted less the better it matches.
+    if (plan.context_key_weight > 0 && memory.context_keys().size() > 0) {
+      auto keys = memory.context_keys().Search(lexical_query, plan.lexical_candidates, lexical_filter);
+      float best_key = keys.empty() ? 1 : keys.front().score;
+      for (const auto& h : keys) {
+        Scored& s = docs[h.id];
+        s.context_key = h.score / best_key;
+        s.lexical += plan.context_key_weight * s.context_key * (1.0f - s.lexical);
+      }
+      steps->push_back("context keys: " + std::to_string(keys.size()) + " replies whose question matches");
+    }
   }
   // Vectors, min-max normalised over the candidates.
   if (plan.vector_weight > 0 && plan.vector_candidates > 0 && !query_vector.empty() && memory.vectors().size() > 0) {
@@ -203,6 +261,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     uint64_t best_doc;
     Scored s;            // signals of best_doc; s.fused = relevance
     float neighbour = 0; // relevance inherited from a neighbouring seed
+    float session_context = 0;  // how relevant its dialogue neighbours are
     float score = 0;     // relevance + priors, the ranking score
   };
   std::unordered_map<uint64_t, TurnHit> turns;
@@ -224,6 +283,14 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
         return lower == AsciiLower(turn->speaker) || lower == AsciiLower(best->speaker);
       });
       t.s.speaker = by_target ? 1.0f : (MentionsAny(AsciiLower(best->text), analysis.targets) ? 0.5f : 0.0f);
+      // Said to a target: "you told me you adopted ..." tells their story.
+      if (!by_target && plan.addressed_prior > t.s.speaker && TellsAddresseesStory(turn->text)) {
+        const std::string to = AsciiLower(Addressee(memory, *turn));
+        if (!to.empty() && std::any_of(analysis.targets.begin(), analysis.targets.end(),
+                                       [&](const std::string& n) { return AsciiLower(n) == to; })) {
+          t.s.speaker = plan.addressed_prior;
+        }
+      }
     }
     if (plan.recency_weight > 0 && t1 > t0 && turn->time_ms != 0) {
       t.s.recency = static_cast<float>(turn->time_ms - t0) / static_cast<float>(t1 - t0);
@@ -290,6 +357,39 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
                      (plan.neighbour_dialogue ? " (question -> reply, statement -> what it answers)" : ""));
   }
 
+  // Session context: rerank the best turns by how relevant their
+  // neighbours are on their own (not what they inherited from a seed).
+  if (plan.session_context_weight > 0 && plan.session_context_window > 0 && !ranked.empty()) {
+    float best_relevance = 0;
+    for (const auto& [seq, t] : turns) best_relevance = std::max(best_relevance, t.s.fused);
+    const size_t depth = std::min(plan.session_context_depth, ranked.size());
+    size_t lifted = 0;
+    for (size_t i = 0; i < depth && best_relevance > 0; ++i) {
+      const MemoryDoc* d = memory.TurnDoc(ranked[i].seq);
+      if (d == nullptr) continue;
+      const auto& session = memory.SessionTurns(d->session);
+      auto it = std::find(session.begin(), session.end(), d->id);
+      if (it == session.end()) continue;
+      const long at = static_cast<long>(it - session.begin());
+      float sum = 0, norm = 0;
+      for (int dist = 1; dist <= plan.session_context_window; ++dist) {
+        for (long j : {at - dist, at + dist}) {
+          if (j < 0 || j >= static_cast<long>(session.size())) continue;
+          auto n = turns.find(DocSeq(session[static_cast<size_t>(j)]));
+          sum += (n == turns.end() ? 0.0f : n->second.s.fused) / static_cast<float>(dist);
+          norm += 1.0f / static_cast<float>(dist);
+        }
+      }
+      if (norm == 0 || sum == 0) continue;
+      ranked[i].session_context = sum / norm / best_relevance;
+      ranked[i].score += plan.session_context_weight * ranked[i].session_context;
+      ++lifted;
+    }
+    std::sort(ranked.begin(), ranked.end(), by_score);
+    steps->push_back("session context: " + std::to_string(lifted) + " of the top " + std::to_string(depth) +
+                     " turns have relevant neighbours");
+  }
+
   // Session diversity.
   if (plan.session_quota > 0 && plan.session_penalty < 1.0f) {
     std::unordered_map<std::string, size_t> per_session;
@@ -329,7 +429,9 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     put("recency", t.s.recency);
     put("graph", t.s.graph);
     put("answer_type", t.s.answer_type);
+    put("context_key", t.s.context_key);
     put("neighbour", t.neighbour);
+    put("session_context", t.session_context);
     out.push_back(std::move(h));
   }
   return out;

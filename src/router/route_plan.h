@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace engram {
 
@@ -33,9 +35,20 @@ struct RoutePlan {
   float vector_weight = 0.3f;
   // A unit's fused score is multiplied by this before it stands in for its turn.
   float unit_factor = 1.0f;
+  // Context keys (TenantMemory::context_keys()): a reply turn whose
+  // question matches gets weight * key * (1 - own) added to its own
+  // normalised BM25 score (both in [0, 1]), so a short answer is found by
+  // the question's words while a turn that matches on its own keeps its
+  // place. 0 = off.
+  float context_key_weight = 0.0f;
 
   // Rerankers (0 = off).
   float speaker_weight = 0.0f;   // the document is by / about a question target
+  // The speaker signal of a turn that says "you" to a target (its
+  // addressee, the other speaker next to it in the session, is one):
+  // "you told me you adopted a dog" is about the one it is said to. A turn
+  // by a target scores 1, one naming a target 0.5. 0 = off.
+  float addressed_prior = 0.0f;
   float temporal_weight = 0.0f;  // the document's time fits the question's time range
   float recency_weight = 0.0f;   // newer documents first, all else equal
   float graph_weight = 0.0f;     // the turn supports a relation near the question's entities
@@ -55,6 +68,16 @@ struct RoutePlan {
   // replies to). Off = both sides.
   bool neighbour_dialogue = false;
 
+  // Session context: a second stage over the best `session_context_depth`
+  // turns adds weight * how relevant their dialogue neighbours (up to
+  // `session_context_window` turns away in the session, nearer ones
+  // counting more) are on their own, relative to the best turn. A turn in
+  // a stretch of conversation about the question beats an equal one in a
+  // passing remark. 0 = off.
+  float session_context_weight = 0.0f;
+  size_t session_context_depth = 50;
+  int session_context_window = 2;
+
   // Diversity: a turn's score is multiplied by this for each better-ranked
   // hit from the same session beyond the first `session_quota`.
   size_t session_quota = 0;  // 0 = off
@@ -65,9 +88,36 @@ struct RoutePlan {
   bool include_working = true;
 
   std::map<std::string, float> Weights() const {
-    return {{"bm25", lexical_weight},     {"vector", vector_weight},   {"speaker", speaker_weight},
-            {"temporal", temporal_weight}, {"recency", recency_weight}, {"graph", graph_weight}, {"answer_type", answer_type_weight},
-            {"neighbour", neighbour_factor}, {"unit", unit_factor}};
+    std::map<std::string, float> w;
+    for (const auto& [name, field] : WeightFields()) w[name] = this->*field;
+    return w;
+  }
+
+  // Sets the weight Weights() lists as `name`; false when there is none.
+  bool SetWeight(const std::string& name, float value) {
+    for (const auto& [known, field] : WeightFields()) {
+      if (known == name) {
+        this->*field = value;
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  static std::vector<std::pair<std::string, float RoutePlan::*>> WeightFields() {
+    return {{"bm25", &RoutePlan::lexical_weight},
+            {"vector", &RoutePlan::vector_weight},
+            {"speaker", &RoutePlan::speaker_weight},
+            {"addressed", &RoutePlan::addressed_prior},
+            {"temporal", &RoutePlan::temporal_weight},
+            {"recency", &RoutePlan::recency_weight},
+            {"graph", &RoutePlan::graph_weight},
+            {"answer_type", &RoutePlan::answer_type_weight},
+            {"neighbour", &RoutePlan::neighbour_factor},
+            {"unit", &RoutePlan::unit_factor},
+            {"context_key", &RoutePlan::context_key_weight},
+            {"session_context", &RoutePlan::session_context_weight}};
   }
 };
 

@@ -28,11 +28,29 @@ Result<std::unique_ptr<TenantMemory>> TenantMemory::Create(std::string tenant, c
 TenantMemory::TenantMemory(std::string tenant, const Options& options)
     : tenant_(std::move(tenant)),
       lexical_(std::make_unique<LexicalIndex>()),
+      context_keys_(std::make_unique<LexicalIndex>()),
       working_(options.working_memory_turns, options.working_memory_tokens) {}
 
 std::string TenantMemory::IndexText(const MemoryDoc& doc) {
   if (doc.is_unit) return doc.text;
   return doc.speaker + ": " + doc.text;
+}
+
+std::string TenantMemory::ContextKey(std::string_view previous) {
+  // The sentences that end in '?': in "Nice! How long do you practise?"
+  // the greeting says nothing about the reply.
+  std::string key;
+  size_t start = 0;
+  for (size_t i = 0; i < previous.size(); ++i) {
+    const char c = previous[i];
+    if (c != '.' && c != '!' && c != '?' && c != '\n') continue;
+    if (c == '?') {
+      if (!key.empty()) key.push_back(' ');
+      key.append(previous.substr(start, i + 1 - start));
+    }
+    start = i + 1;
+  }
+  return key;
 }
 
 const MemoryDoc* TenantMemory::AddDoc(MemoryDoc doc) {
@@ -47,7 +65,15 @@ std::vector<const MemoryDoc*> TenantMemory::ApplyTurn(uint64_t seq, const Turn& 
   participant_set_.AppendIfAbsent(&participants_, turn.speaker);
   auto [sit, new_session] = session_turns_.try_emplace(turn.session);
   if (new_session) session_order_.push_back(turn.session);
+  // The reply's context key: the question of the turn before it, when
+  // another speaker asked it.
+  std::string key;
+  if (!sit->second.empty()) {
+    const MemoryDoc* previous = Doc(sit->second.back());
+    if (previous != nullptr && previous->speaker != turn.speaker) key = ContextKey(previous->text);
+  }
   sit->second.push_back(DocId(seq, 0));
+  if (!key.empty()) context_keys_->Add(DocId(seq, 0), key);
   working_.Add(seq, turn);
   seq_by_source_[turn.source_id] = seq;
   if (turn.time_ms != 0) {
@@ -169,7 +195,7 @@ size_t TenantMemory::MemoryBytes() const {
   for (const auto& u : units_) n += heap::Of(u.text) + heap::Of(u.subject) + heap::Of(u.source_ids);
   n += heap::HashTable(seq_by_source_, sizeof(std::pair<const std::string, uint64_t>), true);
   for (const auto& [source, seq] : seq_by_source_) n += heap::Of(source);
-  n += lexical_->MemoryBytes() + vectors_->MemoryBytes();
+  n += lexical_->MemoryBytes() + context_keys_->MemoryBytes() + vectors_->MemoryBytes();
   n += persona_.MemoryBytes() + graph_.MemoryBytes() + working_.MemoryBytes();
   return n;
 }

@@ -2,7 +2,9 @@
 //
 //   working   recent turns per session (WorkingMemory)
 //   episodic  turns and event units as documents, searchable by BM25
-//             (LexicalIndex) and by vector (VectorIndex)
+//             (LexicalIndex) and by vector (VectorIndex); a reply turn is
+//             also found by the words of the question it answers (the
+//             context-key index, context_keys())
 //   persona   facts with validity (PersonaTier)
 //   graph     entities and relations (GraphTier)
 //
@@ -17,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -102,6 +105,16 @@ class TenantMemory {
 
   LexicalIndex& lexical() { return *lexical_; }
   const LexicalIndex& lexical() const { return *lexical_; }
+  // Context keys: BM25 over, for each turn that replies to a question (the
+  // turn before it in its session, by another speaker, asks something),
+  // the question's sentences, under the reply turn's document id. Short
+  // answers ("usually for about an hour") share no word with a question
+  // about them; their key does. Derived from the turns like the lexical
+  // index; the turn's own text and index entry are unchanged.
+  const LexicalIndex& context_keys() const { return *context_keys_; }
+  // The key text of a reply to `previous` (its sentences that ask
+  // something), or "" when `previous` asks nothing.
+  static std::string ContextKey(std::string_view previous);
   VectorIndex& vectors() { return *vectors_; }
   const VectorIndex& vectors() const { return *vectors_; }
   void ReplaceVectors(std::unique_ptr<VectorIndex> index) { vectors_ = std::move(index); }
@@ -131,6 +144,7 @@ class TenantMemory {
   TimeMs first_time_ = 0, last_time_ = 0;
   uint64_t last_seq_ = 0;
   std::unique_ptr<LexicalIndex> lexical_;
+  std::unique_ptr<LexicalIndex> context_keys_;
   std::unique_ptr<VectorIndex> vectors_;
   PersonaTier persona_;
   GraphTier graph_;

@@ -509,5 +509,41 @@ TEST_F(MemoryCliTest, EvalLocomoPrintsTheReport) {
       << "a cut-off outside 1..1000 is a usage error";
 }
 
+TEST_F(MemoryCliTest, EvalLocomoSweepsAWeightAndLeavesOneConversationOut) {
+  RunResult r = Run({"eval", "locomo", "--json", "--k", "1,5,10", "--sweep", "speaker=0,0.1", "--loo",
+                     DataFile("fixture_locomo_format_eval.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = ParseJson(r);
+  ASSERT_TRUE(j["sweep"].is_array()) << j.dump(2);
+  ASSERT_EQ(j["sweep"].size(), 2u);
+  EXPECT_EQ(j["sweep"][0]["weight"], "speaker");
+  EXPECT_EQ(j["sweep"][1]["value"], 0.1f);
+  EXPECT_EQ(j["sweep"][1]["overall"]["questions"], 4);
+  // Each conversation's figures, and the held-out ones: every question
+  // scored once, with a value chosen on the other conversation.
+  size_t per_conversation = 0;
+  for (const auto& [name, t] : j["by_conversation"].items()) per_conversation += t["questions"].get<size_t>();
+  EXPECT_EQ(per_conversation, 4u);
+  ASSERT_TRUE(j["loo"].is_object()) << j.dump(2);
+  EXPECT_EQ(j["loo"]["overall"]["questions"], 4);
+  std::vector<std::string> folds;
+  for (const auto& [name, v] : j["loo"]["chosen"].items()) {
+    folds.push_back(name);
+    EXPECT_TRUE(v.get<float>() == 0.0f || v.get<float>() == 0.1f) << v;
+  }
+  EXPECT_EQ(folds, (std::vector<std::string>{"eval-1", "eval-2"}));
+
+  // Usage errors name what is wrong.
+  RunResult no_sweep = Run({"eval", "locomo", "--loo", DataFile("fixture_locomo_format_eval.json")});
+  EXPECT_NE(no_sweep.exit_code, 0);
+  EXPECT_NE(no_sweep.err.find("--sweep"), std::string::npos) << no_sweep.err;
+  RunResult unknown = Run({"eval", "locomo", "--sweep", "loudness=1,2", DataFile("fixture_locomo_format_eval.json")});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.err.find("loudness"), std::string::npos) << unknown.err;
+  RunResult not_a_number = Run({"eval", "locomo", "--sweep", "speaker=0,high", DataFile("fixture_locomo_format_eval.json")});
+  EXPECT_NE(not_a_number.exit_code, 0);
+  EXPECT_NE(not_a_number.err.find("high"), std::string::npos) << not_a_number.err;
+}
+
 }  // namespace
 }  // namespace engram

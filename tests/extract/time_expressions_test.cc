@@ -195,5 +195,51 @@ TEST(TimeExpressionsTest, HabitsAreNotDates) {
   EXPECT_EQ(One("We meet each Monday.", "2024-03-15T10:00:00Z"), "found 0");
 }
 
+TEST(TimeExpressionsTest, AsOfAMonthIsFromThatMonthOn) {
+  // Not August alone: everything from August up to the anchor day.
+  EXPECT_EQ(One("As of August 2023 she works at the clinic.", "2023-10-20T10:00:00Z"),
+            "As of August 2023=2023-08-01..2023-10-20");
+  EXPECT_EQ(One("as of 2022", "2023-03-05T10:00:00Z"), "as of 2022=2022-01-01..2023-03-05");
+  // What it names stays whole when it lies after the anchor.
+  EXPECT_EQ(One("as of 1 June 2024", "2024-05-20T10:00:00Z"), "as of 1 June 2024=2024-06-01");
+}
+
+TEST(TimeExpressionsTest, TheFirstOrLastWeekOfAMonthIsThatWeek) {
+  // Not the week before the anchor: the last seven days of August 2023.
+  EXPECT_EQ(One("the last week of August 2023", "2023-10-20T10:00:00Z"),
+            "last week of August 2023=2023-08-25..2023-08-31");
+  EXPECT_EQ(One("during the first week of May, 2023", "2023-10-20T10:00:00Z"),
+            "first week of May, 2023=2023-05-01..2023-05-07");
+  // Without a year: the month nearest the anchor, by the sentence's tense.
+  EXPECT_EQ(One("We went away the last week of September.", "2023-10-20T10:00:00Z"),
+            "last week of September=2023-09-24..2023-09-30");
+  // "last week" alone is still the week before the anchor's.
+  EXPECT_EQ(One("last week", "2023-10-20T10:00:00Z"), "last week=2023-10-09..2023-10-15");
+}
+
+TEST(TimeExpressionsTest, AWeekdayAfterADateIsCountedFromThatDate) {
+  // 2023-05-20 is a Saturday; the anchor is months later.
+  EXPECT_EQ(One("the Friday after 20 May 2023", "2023-10-20T10:00:00Z"), "Friday after 20 May 2023=2023-05-26");
+  EXPECT_EQ(One("the Sunday before May 20, 2023", "2023-10-20T10:00:00Z"),
+            "Sunday before May 20, 2023=2023-05-14");
+  // A weekday after a month: the first such day after the month ends.
+  EXPECT_EQ(One("the Monday after June 2023", "2023-10-20T10:00:00Z"), "Monday after June 2023=2023-07-03");
+  // Found without an anchor too: the date it counts from is absolute.
+  auto found = FindTimeExpressions("the Friday after 20 May 2023", 0);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].normalized, "2023-05-26");
+}
+
+TEST(TimeExpressionsTest, InTheLastYearIsThePastTwelveMonths) {
+  // The twelve months up to the anchor day, not the previous calendar year.
+  EXPECT_EQ(One("What has she read in the last year?", "2023-08-15T10:00:00Z"),
+            "last year=2022-08-15..2023-08-15");
+  EXPECT_EQ(One("over the past month", "2023-03-31T10:00:00Z"), "past month=2023-02-28..2023-03-31");
+  EXPECT_EQ(One("in the last week", "2023-05-10T10:00:00Z"), "last week=2023-05-03..2023-05-10");
+  // Without "the" it is still the calendar period.
+  EXPECT_EQ(One("last year", "2023-08-15T10:00:00Z"), "last year=2022");
+  EXPECT_EQ(One("in the last year of college", "2023-08-15T10:00:00Z"), "last year=2022");
+}
+
 }  // namespace
 }  // namespace engram

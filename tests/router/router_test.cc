@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/time_format.h"
@@ -262,8 +263,10 @@ TEST_F(RouterTest, HybridIsPlainWeightedFusion) {
 TEST_F(RouterTest, TheReplyToAMatchingQuestionIsRecalled) {
   // "paint" only matches Caroline's question (D1:1) and the session-2 turns;
   // Melanie's answer (D1:2) shares no word with the question and its vector
-  // is unrelated. The dialogue neighbour rule brings it in.
+  // is unrelated. The dialogue neighbour rule brings it in (the context
+  // keys, which find it too, are off here).
   RecallOptions options;
+  options.weights["context_key"] = 0.0f;
   auto r = router_.Recall(*memory_, "What did Melanie paint last week?", Towards("D2:3"), options);
   ASSERT_TRUE(r.ok());
   auto ids = Ids(*r);
@@ -275,6 +278,14 @@ TEST_F(RouterTest, TheReplyToAMatchingQuestionIsRecalled) {
   bool explained = std::any_of(r->route.steps.begin(), r->route.steps.end(),
                                [](const std::string& s) { return s.rfind("neighbours:", 0) == 0; });
   EXPECT_TRUE(explained);
+  // With the default plan its context key (the question's words) finds it.
+  options.weights.clear();
+  r = router_.Recall(*memory_, "What did Melanie paint last week?", Towards("D2:3"), options);
+  ASSERT_TRUE(r.ok());
+  ids = Ids(*r);
+  it = std::find(ids.begin(), ids.end(), "D1:2");
+  ASSERT_NE(it, ids.end());
+  EXPECT_GT(r->hits[static_cast<size_t>(it - ids.begin())].signals.at("context_key"), 0.0f);
   // The plain BM25 route has no such expansion.
   options.route = "bm25";
   r = router_.Recall(*memory_, "What did Melanie paint last week?", {}, options);
@@ -425,6 +436,100 @@ TEST_F(RouterTest, PlansAreInspectableAndReplaceable) {
   ASSERT_FALSE(r->hits.empty());
   EXPECT_EQ(r->hits.front().source_ids.front(), "D2:3");
   EXPECT_EQ(r->route.weights.at("bm25"), 0.0f);
+}
+
+TEST_F(RouterTest, TheCallersWeightsOverrideTheRoutesByName) {
+  RecallOptions options;
+  options.route = "single_fact";
+  options.weights["speaker"] = 0.4f;
+  auto r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D2:3"), options);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->route.weights.at("speaker"), 0.4f);
+  EXPECT_EQ(r->route.weights.at("bm25"), 0.7f);  // the others stay the route's
+  // A weight named with a route applies only when that route runs.
+  options.weights = {{"multi_hop.speaker", 0.4f}};
+  r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D2:3"), options);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->route.weights.at("speaker"), router_.FindPlan("single_fact")->speaker_weight);
+  options.weights = {{"single_fact.speaker", 0.4f}};
+  r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D2:3"), options);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->route.weights.at("speaker"), 0.4f);
+  options.weights = {{"nowhere.speaker", 0.4f}};
+  r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D2:3"), options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("nowhere"));
+  options.weights = {{"nonsense", 1.0f}};
+  r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D2:3"), options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument());
+  EXPECT_THAT(r.status().message(), HasSubstr("nonsense"));
+  EXPECT_THAT(r.status().message(), HasSubstr("speaker"));  // the names it knows
+}
+
+TEST_F(RouterTest, ATurnSaidToTheTargetCountsAsAboutThem) {
+  // The same words twice, said by Caroline: to Melanie in s3, to Jon in s4.
+  // "You told me you adopted a puppy" tells the story of the one it is
+  // said to, so each question finds the copy said to its target first.
+  const TimeMs t = Iso("2023-09-01T10:00:00Z");
+  Add("s3", "Melanie", "Guess what happened this spring.", t, "D3:1");
+  Add("s3", "Caroline", "You told me you adopted a puppy.", t + 1000, "D3:2");
+  Add("s4", "Jon", "Guess what happened this spring.", t + 2000, "D4:1");
+  Add("s4", "Caroline", "You told me you adopted a puppy.", t + 3000, "D4:2");
+  RecallOptions options;
+  options.route = "single_fact";
+  for (const auto& [target, said_to, said_to_other] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{{"Melanie", "D3:2", "D4:2"},
+                                                                      {"Jon", "D4:2", "D3:2"}}) {
+    SCOPED_TRACE(target);
+    auto r = router_.Recall(*memory_, "What did " + target + " adopt?", Towards("D1:1"), options);
+    ASSERT_TRUE(r.ok());
+    auto ids = Ids(*r);
+    auto to_target = std::find(ids.begin(), ids.end(), said_to);
+    auto to_other = std::find(ids.begin(), ids.end(), said_to_other);
+    ASSERT_NE(to_target, ids.end());
+    ASSERT_NE(to_other, ids.end());
+    EXPECT_LT(to_target, to_other);
+    EXPECT_GT(r->hits[static_cast<size_t>(to_target - ids.begin())].signals.count("speaker"), 0u);
+    EXPECT_EQ(r->hits[static_cast<size_t>(to_other - ids.begin())].signals.count("speaker"), 0u);
+  }
+  // A turn without "you" is not about the one it is said to.
+  auto r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D1:1"), options);
+  ASSERT_TRUE(r.ok());
+  for (const auto& h : r->hits) {
+    if (h.source_ids.front() == "D2:2") EXPECT_EQ(h.signals.count("speaker"), 0u);  // Caroline's own horse
+  }
+}
+
+TEST_F(RouterTest, ATurnAmongRelevantNeighboursRanksAboveTheSameWordsInPassing) {
+  // The same words in two sessions; only in s4 is the talk around them
+  // about the question. s3 comes first, so without the session context the
+  // tie goes to s3.
+  const TimeMs t = Iso("2023-09-01T10:00:00Z");
+  Add("s3", "Caroline", "I baked bread with my neighbour.", t, "D3:1");
+  Add("s3", "Melanie", "We loved the trip with the kids.", t + 1000, "D3:2");
+  Add("s3", "Caroline", "Bread is the best thing to bake.", t + 2000, "D3:3");
+  Add("s4", "Caroline", "The river was calm that morning.", t + 3000, "D4:1");
+  Add("s4", "Melanie", "We loved the trip with the kids.", t + 4000, "D4:2");
+  Add("s4", "Caroline", "Canoes are such fun.", t + 5000, "D4:3");
+  RecallOptions options;
+  options.route = "single_fact";
+  auto rank_of = [&](const RecallResult& r, const std::string& id) {
+    auto ids = Ids(r);
+    return static_cast<size_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
+  };
+  const std::string question = "What did Melanie love about the canoe trip on the river?";
+  auto r = router_.Recall(*memory_, question, Towards("D1:1"), options);
+  ASSERT_TRUE(r.ok());
+  ASSERT_LT(rank_of(*r, "D4:2"), r->hits.size());
+  ASSERT_LT(rank_of(*r, "D3:2"), r->hits.size());
+  EXPECT_LT(rank_of(*r, "D4:2"), rank_of(*r, "D3:2"));
+  EXPECT_GT(r->hits[rank_of(*r, "D4:2")].signals.count("session_context"), 0u);
+  // Off, the two are tied and the earlier one wins.
+  options.weights["session_context"] = 0.0f;
+  r = router_.Recall(*memory_, question, Towards("D1:1"), options);
+  ASSERT_TRUE(r.ok());
+  EXPECT_LT(rank_of(*r, "D3:2"), rank_of(*r, "D4:2"));
 }
 
 // ---------------------------------------------------------------------------
