@@ -76,6 +76,10 @@ struct MemoryUsage {
   uint64_t budget_bytes = 0;  // 0 = unlimited
   uint64_t loads = 0;         // tenants loaded since the store was opened
   uint64_t unloads = 0;       // tenants unloaded to stay within the budget
+  // Writes whose turns reached the log but could not be applied to a loaded
+  // tenant's memory (each is logged as an error; that memory is loaded again
+  // from the log, so the turns are not lost).
+  uint64_t failed_applies = 0;
 };
 
 class Store {
