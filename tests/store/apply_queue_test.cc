@@ -57,11 +57,17 @@ std::string Marker(int writer, int index) {
 
 Turn TurnOf(int writer, int index) {
   Turn t;
-  t.session = "writer-" + std::to_string(writer);
+  t.session = "writer-";
+  t.session += std::to_string(writer);
   t.speaker = writer % 2 == 0 ? "Ana" : "Ben";
-  t.text = "Note " + Marker(writer, index) + ": I watered the garden and called my sister.";
+  t.text = "Note ";
+  t.text += Marker(writer, index);
+  t.text += ": I watered the garden and called my sister.";
   t.time_ms = 1700000000000LL + index * 60000LL + writer;
-  t.source_id = "w" + std::to_string(writer) + ":" + std::to_string(index);
+  t.source_id = "w";
+  t.source_id += std::to_string(writer);
+  t.source_id += ':';
+  t.source_id += std::to_string(index);
   return t;
 }
 
@@ -250,21 +256,35 @@ std::string Render(Store& store, const std::string& tenant) {
   EXPECT_TRUE(profile.ok()) << profile.status().ToString();
   if (profile.ok()) {
     for (const auto& f : *profile) {
-      out += "fact " + f.id + " " + f.subject + "/" + f.attribute + "/" + f.value + " ";
-      out += std::to_string(f.valid_from_ms) + ".." + std::to_string(f.valid_to_ms) + "\n";
+      for (const std::string& part : {std::string("fact"), f.id, f.subject, f.attribute, f.value,
+                                      std::to_string(f.valid_from_ms), std::to_string(f.valid_to_ms)}) {
+        out += part;
+        out += ' ';
+      }
+      out += '\n';
     }
   }
   auto units = store.EventUnits(tenant);
   EXPECT_TRUE(units.ok()) << units.status().ToString();
   if (units.ok()) {
-    for (const auto& u : *units) out += "unit " + u.id + " " + u.subject + ": " + u.text + "\n";
+    for (const auto& u : *units) {
+      for (const std::string& part : {std::string("unit"), u.id, u.subject, u.text}) {
+        out += part;
+        out += ' ';
+      }
+      out += '\n';
+    }
   }
   auto graph = store.Graph(tenant);
   EXPECT_TRUE(graph.ok()) << graph.status().ToString();
   if (graph.ok()) {
     for (const auto& r : graph->relations) {
-      out += "rel " + r.id + " " + r.subject + " " + r.relation + " " + r.object + " ";
-      out += std::to_string(r.valid_to_ms) + "\n";
+      for (const std::string& part :
+           {std::string("rel"), r.id, r.subject, r.relation, r.object, std::to_string(r.valid_to_ms)}) {
+        out += part;
+        out += ' ';
+      }
+      out += '\n';
     }
   }
   RecallOptions ro;
@@ -272,7 +292,11 @@ std::string Render(Store& store, const std::string& tenant) {
   auto hits = store.Recall(tenant, "Where does she live and work now?", ro);
   EXPECT_TRUE(hits.ok()) << hits.status().ToString();
   if (hits.ok()) {
-    for (const auto& h : hits->hits) out += "hit " + h.text + "\n";
+    for (const auto& h : hits->hits) {
+      out += "hit ";
+      out += h.text;
+      out += '\n';
+    }
   }
   return out;
 }
