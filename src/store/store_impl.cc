@@ -1270,6 +1270,7 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Forg
   if (wo.dry_run) return report;
   ENGRAM_RETURN_IF_ERROR(log_->Write(chosen, wo.sync));
   if (auto loaded = tenants_.Find(tenant)) {
+    (void)ApplyQueued(*loaded, /*wait=*/true);  // queued turns have index entries too
     std::shared_lock<RwMutex> mlock(loaded->mutex());
     report.removed["index_entries"] = loaded->doc_count();
   }
