@@ -76,12 +76,12 @@ bool ParseId(const std::string& id, int* writer, int* index) {
   return std::sscanf(id.c_str(), "w%d:%d", writer, index) == 2 && id == TurnOf(*writer, *index).source_id;
 }
 
-// True when a BM25 recall of the turn's marker finds the turn.
-bool RecallFinds(Store& store, int writer, int index) {
+// True when a BM25 recall of the turn's marker in `tenant` finds the turn.
+bool RecallFindsIn(Store& store, const std::string& tenant, int writer, int index) {
   RecallOptions ro;
   ro.route = "bm25";
   ro.k = 3;
-  auto r = store.Recall(kTenant, Marker(writer, index), ro);
+  auto r = store.Recall(tenant, Marker(writer, index), ro);
   if (!r.ok()) {
     ADD_FAILURE() << r.status().ToString();
     return false;
@@ -93,6 +93,8 @@ bool RecallFinds(Store& store, int writer, int index) {
   }
   return false;
 }
+
+bool RecallFinds(Store& store, int writer, int index) { return RecallFindsIn(store, kTenant, writer, index); }
 
 std::unique_ptr<Store> OpenImpl(const Options& options, const std::string& path) {
   auto store = StoreImpl::Open(options, path, log::LogOptions{});
@@ -399,6 +401,49 @@ TEST(ApplyQueueTest, FailedApplyIsReportedAndLosesNothing) {
   ASSERT_TRUE(wm.ok());
   ASSERT_FALSE(wm->empty());
   EXPECT_EQ(wm->back().turn.source_id, TurnOf(0, kTurnsPerWriter - 1).source_id);
+}
+
+TEST(ApplyQueueTest, TenantsUnloadedWithQueuedTurnsKeepThem) {
+  // A budget far below the tenants' footprint: the cache unloads tenants
+  // all the time, some with writes still queued, while readers read them.
+  testing::TempDir dir;
+  Options options = TestOptions();
+  options.memory_budget_bytes = 64 * 1024;
+  auto store = OpenImpl(options, dir.Sub("store"));
+  ASSERT_NE(store, nullptr);
+  constexpr int kTenants = 3;
+  auto tenant_of = [](int w) {
+    std::string name = "tenant-";
+    name += std::to_string(w);
+    return name;
+  };
+  std::atomic<int> writers_done{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kTenants; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < kTurnsPerWriter / 2; ++i) {
+        auto seq = store->Observe(tenant_of(w), TurnOf(w, i));
+        ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+        EXPECT_TRUE(RecallFindsIn(*store, tenant_of(w), w, i)) << "tenant " << w << " turn " << i;
+      }
+      ++writers_done;
+    });
+  }
+  for (int r = 0; r < kReaders; ++r) {
+    threads.emplace_back([&, r] {
+      for (int i = 0; writers_done.load() < kTenants; ++i) {
+        auto wm = store->WorkingMemory(tenant_of((r + i) % kTenants), TurnOf((r + i) % kTenants, 0).session);
+        EXPECT_TRUE(wm.ok() || wm.status().IsNotFound()) << wm.status().ToString();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_GT(store->GetMemoryUsage().unloads, 0u);
+  for (int w = 0; w < kTenants; ++w) {
+    for (int i = 0; i < kTurnsPerWriter / 2; ++i) {
+      EXPECT_TRUE(RecallFindsIn(*store, tenant_of(w), w, i)) << "tenant " << w << " turn " << i;
+    }
+  }
 }
 
 }  // namespace
