@@ -2,7 +2,10 @@
 //
 // Thread safety: a Store is safe for concurrent use by many threads without
 // external synchronisation. Writers are serialised among themselves; readers
-// read from consistent snapshots and never wait for a writer's fsync.
+// read from consistent snapshots and never wait for a writer's fsync. A write
+// does not wait for the recalls in flight on its tenant: its turns are visible
+// to every read that starts after it returned (such a read may first apply
+// them to the tenant's in-memory indexes).
 // Calls that block: every write (Observe, ObserveBatch, Update, Remember*,
 // *CoreBlock, Forget*) with sync = true waits for fsync; no call waits on the network unless the configured Embedder does
 // (HttpEmbedder).
