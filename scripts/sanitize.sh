@@ -30,8 +30,11 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 
 # The tests that start threads, for TSan (the rest of the suite is
 # single-threaded and gains nothing from it).
-tsan_tests=(concurrency_test apply_queue_test enrichment_test store_test tiers_store_test tenant_cache_test rw_mutex_test use_lite_test
+tsan_tests=(concurrency_test enrichment_test store_test tiers_store_test tenant_cache_test rw_mutex_test use_lite_test
             rule_based_extractor_test lexical_index_test vector_index_test http_json_client_test)
+
+# Writes queued on a tenant's memory beside readers.
+tsan_tests+=(apply_queue_test)
 
 configure() {  # configure <build dir> <sanitizers> [cmake options...]
   local dir="$1" sanitize="$2"
