@@ -34,6 +34,9 @@ tsan_tests=(concurrency_test enrichment_test store_test tiers_store_test tenant_
             rule_based_extractor_test lexical_index_test vector_index_test http_json_client_test
             served_store_test)
 
+# Writes queued on a tenant's memory beside readers.
+tsan_tests+=(apply_queue_test)
+
 configure() {  # configure <build dir> <sanitizers> [cmake options...]
   local dir="$1" sanitize="$2"
   shift 2

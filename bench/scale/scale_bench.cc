@@ -575,6 +575,7 @@ Metrics Bench::Concurrency(size_t repetition) {
   m["writer_with_readers_turns_per_s"] = static_cast<double>(busy.latency_ms.size()) / busy.seconds;
   m["writer_with_readers_p99_ms"] = Percentile(busy.latency_ms, 99);
   m["writer_throughput_ratio"] = m["writer_with_readers_turns_per_s"] / m["writer_solo_turns_per_s"];
+  m["reader_with_writer_p50_ms"] = Percentile(readers_busy, 50);
   m["reader_with_writer_p99_ms"] = Percentile(readers_busy, 99);
   m["reader_p99_ratio"] = m["reader_with_writer_p99_ms"] / std::max(1e-3, m["reader_solo_p99_ms"]);
 

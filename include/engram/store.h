@@ -2,7 +2,10 @@
 //
 // Thread safety: a Store is safe for concurrent use by many threads without
 // external synchronisation. Writers are serialised among themselves; readers
-// read from consistent snapshots and never wait for a writer's fsync.
+// read from consistent snapshots and never wait for a writer's fsync. A write
+// does not wait for the recalls in flight on its tenant: its turns are visible
+// to every read that starts after it returned (such a read may first apply
+// them to the tenant's in-memory indexes).
 // Calls that block: every write (Observe, ObserveBatch, Update, Remember*,
 // *CoreBlock, Forget*) with sync = true waits for fsync; no call waits on the network unless the configured Embedder does
 // (HttpEmbedder).
@@ -76,6 +79,10 @@ struct MemoryUsage {
   uint64_t budget_bytes = 0;  // 0 = unlimited
   uint64_t loads = 0;         // tenants loaded since the store was opened
   uint64_t unloads = 0;       // tenants unloaded to stay within the budget
+  // Writes whose turns reached the log but could not be applied to a loaded
+  // tenant's memory (each is logged as an error; that memory is loaded again
+  // from the log, so the turns are not lost).
+  uint64_t failed_applies = 0;
 };
 
 class Store {

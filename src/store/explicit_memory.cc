@@ -221,7 +221,7 @@ Result<std::string> StoreImpl::RememberExplicit(std::string_view tenant, Explici
   std::unique_lock<std::mutex> tenant_lock(slot->writer);
   std::shared_ptr<TenantMemory> memory;
   if (!options_.log_only) {
-    auto m = tenants_.GetLocked(*slot);
+    auto m = MemoryLocked(*slot);
     if (!m.ok()) return m.status();
     memory = *m;
   }

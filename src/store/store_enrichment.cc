@@ -131,7 +131,7 @@ bool StoreImpl::RunOneEnrichment(bool* retry_later) {
   auto now = GetTurn(tenant, seq);
   if (!now.ok() || now->turn.text != input.turn.text) return true;
   lock.unlock();
-  auto current = tenants_.GetLocked(*slot);
+  auto current = MemoryLocked(*slot);
   if (!current.ok()) {
     *retry_later = true;
     return true;

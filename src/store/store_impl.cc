@@ -330,6 +330,13 @@ Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, st
     auto m = tenants_.GetLocked(*slot);
     if (!m.ok()) return m.status();
     memory = *m;
+    if (memory->stale()) {
+      // An apply failed on it: start again from the log.
+      tenants_.Drop(*slot);
+      m = tenants_.GetLocked(*slot);
+      if (!m.ok()) return m.status();
+      memory = *m;
+    }
   }
   std::unique_lock<std::mutex> lock(write_mutex_);
 
@@ -384,7 +391,9 @@ Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, st
   std::vector<std::string> doc_texts;
   std::vector<uint64_t> doc_ids;  // the documents ApplyTurn makes: the turn (slot 0), then its units
   if (memory != nullptr) {
-    std::vector<std::string> participants = memory->participants();
+    // As of the last turn queued: the writes before this one may not be
+    // applied yet, and deriving never waits for the memory's lock.
+    std::vector<std::string> participants = memory->WriteParticipants();
     std::unordered_map<std::string, std::string> last_speaker;
     for (auto& p : pending) {
       if (std::find(participants.begin(), participants.end(), p.turn.speaker) == participants.end()) {
@@ -392,7 +401,7 @@ Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, st
       }
       auto ls = last_speaker.find(p.turn.session);
       ExtractionInput input{p.turn, participants,
-                            ls != last_speaker.end() ? ls->second : memory->LastSpeaker(p.turn.session)};
+                            ls != last_speaker.end() ? ls->second : memory->WriteLastSpeaker(p.turn.session)};
       p.extraction = ExtractOrEmpty(*extractor_, input);
       AssignRecordIds(p.seq, &p.extraction, 1);
       last_speaker[p.turn.session] = p.turn.speaker;
@@ -440,22 +449,68 @@ Result<std::vector<uint64_t>> StoreImpl::ObserveImpl(std::string_view tenant, st
   }
 
   if (memory != nullptr) {
-    {
-      std::unique_lock<RwMutex> mlock(memory->mutex());
-      std::vector<uint64_t> ids;
-      for (const auto& p : pending) {
-        for (const MemoryDoc* d : memory->ApplyTurn(p.seq, p.turn, p.extraction)) ids.push_back(d->id);
-      }
-      Status s = memory->vectors().Add(ids, vectors);
-      if (!s.ok()) Log().error("vector index add failed (the log is intact; engram rebuild repairs it): {}", s.ToString());
-    }
+    // The turns are durable; the memory catches up. Queued, they are
+    // applied now if no recall holds the memory, else by the next reader
+    // before it reads (or the next write). A long queue (readers that never
+    // leave a gap) makes the writer wait and apply it: the queue stays
+    // bounded.
+    QueuedWrite write;
+    write.vectors = std::move(vectors);
+    for (auto& p : pending) write.turns.push_back({p.seq, std::move(p.turn), std::move(p.extraction)});
+    memory->Enqueue(std::move(write));
+    constexpr size_t kMaxQueuedTurns = 1024;
+    if (!ApplyQueued(*memory, /*wait=*/memory->queued_turns() > kMaxQueuedTurns)) tenants_.Drop(*slot);
     tenants_.Charge(*slot);
   }
   return seqs;
 }
 
+bool StoreImpl::ApplyQueued(TenantMemory& memory, bool wait) {
+  const uint64_t target = memory.queued_upto();
+  if (memory.applied_upto() >= target) return !memory.stale();
+  std::unique_lock<RwMutex> lock(memory.mutex(), std::defer_lock);
+  if (wait) {
+    lock.lock();
+  } else if (!lock.try_lock()) {
+    return !memory.stale();  // readers are inside; the next one applies it
+  }
+  // Someone else may have applied it while this thread waited.
+  if (memory.applied_upto() >= target) return !memory.stale();
+  std::vector<QueuedWrite> writes = memory.TakeQueued();
+  Status failed;
+  uint64_t upto = 0;
+  for (const QueuedWrite& w : writes) {
+    upto = std::max(upto, w.turns.back().seq);
+    if (failed.ok()) failed = ApplyWrite(memory, w);
+  }
+  if (!failed.ok()) {
+    // The memory now lacks turns that are in the log; it is dropped and
+    // loaded again from the log by whoever uses it next (the writes after
+    // the failing one are in the log too, so nothing is lost).
+    memory.MarkStale();
+    failed_applies_.fetch_add(1);
+    Log().error("tenant '{}': applying turns up to {} to its memory failed ({}); the turns are in the log and the "
+                "memory is loaded again from it",
+                memory.tenant(), upto, failed.ToString());
+  }
+  memory.MarkApplied(upto);
+  return !memory.stale();
+}
+
+Status StoreImpl::ApplyWrite(TenantMemory& memory, const QueuedWrite& write) {
+  std::vector<uint64_t> ids;
+  for (const auto& e : write.turns) {
+    if (apply_fault_) ENGRAM_RETURN_IF_ERROR(apply_fault_(memory.tenant(), e.seq));
+    for (const MemoryDoc* d : memory.ApplyTurn(e.seq, e.turn, e.extraction)) ids.push_back(d->id);
+  }
+  return memory.vectors().Add(ids, write.vectors).WithContext("vector index add");
+}
+
 Result<std::shared_ptr<TenantMemory>> StoreImpl::Memory(std::string_view tenant) {
-  if (auto loaded = tenants_.Find(tenant)) return loaded;
+  if (auto loaded = tenants_.Find(tenant)) {
+    if (ApplyQueued(*loaded, /*wait=*/true)) return loaded;
+    // Stale: loaded again below, under the tenant's writer lock.
+  }
   // A read of a tenant with no turns gets an empty memory that is not kept,
   // so asking about arbitrary names does not grow the store's footprint.
   auto any = HasRecords(tenant);
@@ -467,7 +522,14 @@ Result<std::shared_ptr<TenantMemory>> StoreImpl::Memory(std::string_view tenant)
   }
   std::shared_ptr<TenantCache::Slot> slot = tenants_.GetSlot(tenant);
   std::lock_guard<std::mutex> tenant_lock(slot->writer);
-  return tenants_.GetLocked(*slot);
+  return MemoryLocked(*slot);
+}
+
+Result<std::shared_ptr<TenantMemory>> StoreImpl::MemoryLocked(TenantCache::Slot& slot) {
+  auto memory = tenants_.GetLocked(slot);
+  if (!memory.ok() || ApplyQueued(**memory, /*wait=*/true)) return memory;
+  tenants_.Drop(slot);
+  return tenants_.GetLocked(slot);
 }
 
 MemoryUsage StoreImpl::GetMemoryUsage() {
@@ -478,6 +540,7 @@ MemoryUsage StoreImpl::GetMemoryUsage() {
   out.budget_bytes = u.budget_bytes;
   out.loads = u.loads;
   out.unloads = u.unloads;
+  out.failed_applies = failed_applies_.load();
   return out;
 }
 
@@ -1207,6 +1270,7 @@ Result<ForgetReport> StoreImpl::ForgetTenant(std::string_view tenant, const Forg
   if (wo.dry_run) return report;
   ENGRAM_RETURN_IF_ERROR(log_->Write(chosen, wo.sync));
   if (auto loaded = tenants_.Find(tenant)) {
+    (void)ApplyQueued(*loaded, /*wait=*/true);  // queued turns have index entries too
     std::shared_lock<RwMutex> mlock(loaded->mutex());
     report.removed["index_entries"] = loaded->doc_count();
   }
@@ -1295,6 +1359,7 @@ Result<RecallResult> StoreImpl::Recall(std::string_view tenant, std::string_view
   }
   auto start = std::chrono::steady_clock::now();
   std::shared_lock<RwMutex> lock((*memory)->mutex());
+  if (recall_hook_) recall_hook_();
   Result<RecallResult> result = RecallResult{};
   if (WantsTier(options, Tier::kEpisodic)) {
     result = router_.Recall(**memory, query, qvec, options);

@@ -3,14 +3,18 @@
 // Write path: validate -> the tenant's writer lock (loading its memory when
 // needed, without blocking other tenants) -> under the write mutex:
 // idempotency check, rule-based extraction, embedding (cache first),
-// sequence numbers, ONE log WriteBatch -> apply to the in-memory tiers and
-// indexes under the memory's exclusive lock (after the write mutex is
-// released). Readers take only the shared lock of the memory they read and
+// sequence numbers, ONE log WriteBatch -> (after the write mutex is
+// released) queue the committed turns on the tenant's memory and apply the
+// queue at once if its lock is free. Readers apply what is queued before
+// they read (one exclusive section for all of it), then take the shared
+// lock; so a writer never waits for the recalls in flight, and a turn is
+// visible to every read that starts after its Observe returned. Readers
 // never wait for the fsync; a waiting writer holds new readers back.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <thread>
 #include <map>
 #include <memory>
@@ -138,8 +142,30 @@ class StoreImpl final : public Store {
                                             const WriteOptions& wo);
 
   // The tenant's memory for reading, loaded from the log on first use (an
-  // empty one, not kept, for a tenant with no turns).
+  // empty one, not kept, for a tenant with no turns), with every write
+  // queued on it before this call applied.
   Result<std::shared_ptr<TenantMemory>> Memory(std::string_view tenant);
+  // The same for a caller holding slot.writer. A memory whose queued apply
+  // failed is dropped and loaded again from the log.
+  Result<std::shared_ptr<TenantMemory>> MemoryLocked(TenantCache::Slot& slot);
+  // Applies the writes queued on `memory` up to now, waiting for its
+  // exclusive lock (`wait`) or only when the lock is free at once; nothing
+  // to do when another thread applied them already. False when the memory
+  // is stale (an apply failed: logged and counted in failed_applies_).
+  bool ApplyQueued(TenantMemory& memory, bool wait);
+  // Applies one queued write; the caller holds memory.mutex() exclusively.
+  Status ApplyWrite(TenantMemory& memory, const QueuedWrite& write);
+
+ public:
+  // Tests only: called for each queued turn before it is applied; an error
+  // fails that apply (set before the store is used from several threads).
+  void SetApplyFaultForTesting(std::function<Status(std::string_view tenant, uint64_t seq)> fault) {
+    apply_fault_ = std::move(fault);
+  }
+  // Tests only: called by Recall while it holds the tenant's shared lock.
+  void SetRecallHookForTesting(std::function<void()> hook) { recall_hook_ = std::move(hook); }
+
+ private:
   // Loads a tenant's memory from the log. Called by tenants_ under the
   // tenant's writer lock (it may write derivations the log lacks yet).
   Result<std::unique_ptr<TenantMemory>> LoadMemory(const std::string& tenant);
@@ -217,6 +243,9 @@ class StoreImpl final : public Store {
   std::set<std::string> unerased_tenants_;
 
   TenantCache tenants_;                   // loaded memories, within Options::memory_budget_bytes
+  std::atomic<uint64_t> failed_applies_{0};  // queued writes whose apply failed
+  std::function<Status(std::string_view, uint64_t)> apply_fault_;  // tests only
+  std::function<void()> recall_hook_;                              // tests only
   // tenant -> its saved checkpoint; guarded by snapshot_mutex_.
   std::mutex snapshot_mutex_;
   std::unordered_map<std::string, VectorCheckpointState> checkpoints_;

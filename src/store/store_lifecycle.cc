@@ -257,7 +257,7 @@ Result<ForgetReport> StoreImpl::Forget(std::string_view tenant, std::string_view
   const uint64_t seq = *found;
   std::shared_ptr<TenantMemory> memory;
   if (!options_.log_only) {
-    auto m = tenants_.GetLocked(*slot);
+    auto m = MemoryLocked(*slot);
     if (!m.ok()) return m.status();
     memory = *m;
   }
@@ -340,7 +340,7 @@ Result<ForgetReport> StoreImpl::ForgetRecord(std::string_view tenant, std::strin
   }
   std::shared_ptr<TenantCache::Slot> slot = tenants_.GetSlot(tenant);
   std::unique_lock<std::mutex> tenant_lock(slot->writer);
-  auto m = tenants_.GetLocked(*slot);
+  auto m = MemoryLocked(*slot);
   if (!m.ok()) return m.status();
   std::shared_ptr<TenantMemory> memory = *m;
   std::unique_lock<std::mutex> lock(write_mutex_);
@@ -465,7 +465,7 @@ Result<uint32_t> StoreImpl::Update(std::string_view tenant, std::string_view sou
   }));
   if (updated.text == stored->turn.text) return earlier + 1;  // nothing to correct
 
-  auto m = tenants_.GetLocked(*slot);
+  auto m = MemoryLocked(*slot);
   if (!m.ok()) return m.status();
   std::shared_ptr<TenantMemory> memory = *m;
   // Derive the new text in the turn's place: the participants known, and

@@ -72,7 +72,10 @@ Result<std::shared_ptr<TenantMemory>> TenantCache::GetLocked(Slot& slot) {
 void TenantCache::Account(Slot& slot, const std::shared_ptr<TenantMemory>& memory) {
   size_t docs_now;
   {
-    std::shared_lock<RwMutex> lock(memory->mutex());
+    // A writer never waits here for the memory's lock (an apply waiting
+    // for recalls holds it): its growth is then charged at a later write.
+    std::shared_lock<RwMutex> lock(memory->mutex(), std::try_to_lock);
+    if (!lock.owns_lock()) return;
     docs_now = memory->doc_count();
   }
   size_t old_bytes, old_docs;
@@ -85,7 +88,12 @@ void TenantCache::Account(Slot& slot, const std::shared_ptr<TenantMemory>& memor
   size_t bytes;
   if (old_docs < kAlwaysMeasureBelow || docs_now >= old_docs + (old_docs >> kRemeasureShift)) {
     size_t docs = 0;
-    bytes = Measure(*memory, &docs);
+    {
+      std::shared_lock<RwMutex> lock(memory->mutex(), std::try_to_lock);
+      if (!lock.owns_lock()) return;
+      docs = memory->doc_count();
+      bytes = memory->MemoryBytes();
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     if (slot.memory != memory) return;
     slot.docs_measured = docs;

@@ -68,7 +68,8 @@ class TenantCache {
 
   // After a write grew the tenant's memory: accounts its growth and unloads
   // others when the budget is exceeded. The caller holds slot.writer and
-  // not the memory's lock.
+  // not the memory's lock. Never waits for the memory's lock: while others
+  // hold it, the growth is accounted at a later call.
   void Charge(Slot& slot);
 
   // Drops the tenant's memory without calling the unloader (a forgotten

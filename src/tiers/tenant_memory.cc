@@ -60,7 +60,49 @@ const MemoryDoc* TenantMemory::AddDoc(MemoryDoc doc) {
   return &it->second;
 }
 
+void TenantMemory::NoteWritten(uint64_t seq, const Turn& turn) {
+  std::lock_guard<std::mutex> lock(queue_mutex_);
+  written_participant_set_.AppendIfAbsent(&written_participants_, turn.speaker);
+  auto [it, fresh] = written_last_speaker_.try_emplace(turn.session, seq, turn.speaker);
+  if (!fresh && it->second.first < seq) it->second = {seq, turn.speaker};
+}
+
+void TenantMemory::Enqueue(QueuedWrite write) {
+  if (write.turns.empty()) return;
+  for (const auto& e : write.turns) NoteWritten(e.seq, e.turn);
+  std::lock_guard<std::mutex> lock(queue_mutex_);
+  const uint64_t last = write.turns.back().seq;
+  queued_turns_ += write.turns.size();
+  queue_.push_back(std::move(write));
+  queued_upto_.store(std::max(queued_upto_.load(), last));
+}
+
+std::vector<QueuedWrite> TenantMemory::TakeQueued() {
+  std::lock_guard<std::mutex> lock(queue_mutex_);
+  std::vector<QueuedWrite> out;
+  out.swap(queue_);
+  queued_turns_ = 0;
+  return out;
+}
+
+size_t TenantMemory::queued_turns() const {
+  std::lock_guard<std::mutex> lock(queue_mutex_);
+  return queued_turns_;
+}
+
+std::vector<std::string> TenantMemory::WriteParticipants() const {
+  std::lock_guard<std::mutex> lock(queue_mutex_);
+  return written_participants_;
+}
+
+std::string TenantMemory::WriteLastSpeaker(const std::string& session) const {
+  std::lock_guard<std::mutex> lock(queue_mutex_);
+  auto it = written_last_speaker_.find(session);
+  return it == written_last_speaker_.end() ? std::string() : it->second.second;
+}
+
 std::vector<const MemoryDoc*> TenantMemory::ApplyTurn(uint64_t seq, const Turn& turn, const Extraction& x) {
+  NoteWritten(seq, turn);
   last_seq_ = std::max(last_seq_, seq);
   participant_set_.AppendIfAbsent(&participants_, turn.speaker);
   auto [sit, new_session] = session_turns_.try_emplace(turn.session);
@@ -197,6 +239,15 @@ size_t TenantMemory::MemoryBytes() const {
   for (const auto& [source, seq] : seq_by_source_) n += heap::Of(source);
   n += lexical_->MemoryBytes() + context_keys_->MemoryBytes() + vectors_->MemoryBytes();
   n += persona_.MemoryBytes() + graph_.MemoryBytes() + working_.MemoryBytes();
+  std::lock_guard<std::mutex> lock(queue_mutex_);
+  n += heap::Of(written_participants_) + written_participant_set_.MemoryBytes();
+  n += heap::HashTable(written_last_speaker_, sizeof(std::pair<const std::string, std::pair<uint64_t, std::string>>),
+                       true);
+  for (const auto& [session, last] : written_last_speaker_) n += heap::Of(session) + heap::Of(last.second);
+  for (const auto& w : queue_) {
+    n += heap::Buffer(w.vectors) + heap::Buffer(w.turns);
+    for (const auto& e : w.turns) n += heap::Of(e.turn.text);
+  }
   return n;
 }
 

@@ -12,12 +12,19 @@
 // for the turn itself and 1..255 for its event units.
 //
 // Thread safety: callers hold mutex() shared to read and exclusive to apply
-// (a writer-preferring lock: a waiting writer holds back new readers).
+// (a writer-preferring lock: a waiting writer holds back new readers). The
+// write queue and the write context below have their own small mutex and
+// are safe without mutex(): a writer queues its committed turns there
+// without waiting for the readers inside, and whoever takes mutex()
+// exclusively next applies them (see Enqueue).
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -60,6 +67,19 @@ inline bool MatchesWhere(const MemoryDoc& doc, const std::map<std::string, std::
 inline constexpr uint64_t DocId(uint64_t seq, uint32_t slot) { return seq << 8 | slot; }
 inline constexpr uint64_t DocSeq(uint64_t id) { return id >> 8; }
 inline constexpr uint32_t kMaxUnitsPerTurn = 255;
+
+// Turns that are in the log but not yet applied to a tenant's memory: one
+// Observe (or ObserveBatch) and the vectors of the documents ApplyTurn makes
+// of its turns (each turn, then its units), row-major, documents * dim floats.
+struct QueuedWrite {
+  struct Entry {
+    uint64_t seq = 0;
+    Turn turn;
+    Extraction extraction;
+  };
+  std::vector<Entry> turns;  // in sequence order, not empty
+  std::vector<float> vectors;
+};
 
 class TenantMemory {
  public:
@@ -125,13 +145,66 @@ class TenantMemory {
   const WorkingMemory& working() const { return working_; }
   const std::vector<EventUnit>& units() const { return units_; }
 
+  // --- Writes committed to the log, not yet applied ---------------------------
+  //
+  // A writer queues its committed turns (holding the tenant's writer lock,
+  // so they queue in sequence order) instead of waiting for the readers
+  // inside mutex(). The next thread that holds mutex() exclusively takes
+  // the whole queue and applies it in order: the writer itself when the
+  // lock is free, else the next reader, which applies what was queued
+  // before it reads. So a turn is visible to every read that starts after
+  // its Observe returned, and readers hold up a writer for no longer than
+  // it takes to queue.
+
+  // Queues `write` (its turns in the log already). Callers hold the
+  // tenant's writer lock and not mutex().
+  void Enqueue(QueuedWrite write);
+  // Takes every queued write, oldest first. Callers hold mutex() exclusively
+  // and then apply them all before releasing it, then call MarkApplied.
+  std::vector<QueuedWrite> TakeQueued();
+  // The last seq queued, and the last seq whose queued write was applied
+  // (or failed). Every write queued up to queued_upto() is visible once
+  // applied_upto() reaches it.
+  uint64_t queued_upto() const { return queued_upto_.load(); }
+  uint64_t applied_upto() const { return applied_upto_.load(); }
+  // Callers hold mutex() exclusively.
+  void MarkApplied(uint64_t seq) { applied_upto_.store(std::max(applied_upto_.load(), seq)); }
+  // Turns queued and not yet taken.
+  size_t queued_turns() const;
+  // Set when applying a queued write failed: this memory lacks turns that
+  // are in the log, and is replaced by one loaded from the log.
+  void MarkStale() { stale_.store(true); }
+  bool stale() const { return stale_.load(); }
+
+  // What the next write is derived with: the participants in the order they
+  // first spoke, and the last speaker of `session`, as of the last turn
+  // queued or applied (so a writer never waits for mutex() to derive).
+  // Safe without mutex().
+  std::vector<std::string> WriteParticipants() const;
+  std::string WriteLastSpeaker(const std::string& session) const;
+
  private:
   TenantMemory(std::string tenant, const Options& options);
   const MemoryDoc* AddDoc(MemoryDoc doc);
   std::vector<const MemoryDoc*> ApplyDerived(uint64_t seq, const MemoryDoc& turn_doc, const Extraction& x,
                                              uint32_t first_slot);
 
+  // Records `turn` in the write context (no-op for a seq already noted).
+  void NoteWritten(uint64_t seq, const Turn& turn);
+
   mutable RwMutex mutex_;
+  // Guards queue_ and the write context (never held while applying).
+  mutable std::mutex queue_mutex_;
+  std::vector<QueuedWrite> queue_;
+  size_t queued_turns_ = 0;
+  std::atomic<uint64_t> queued_upto_{0};
+  std::atomic<uint64_t> applied_upto_{0};
+  std::atomic<bool> stale_{false};
+  std::vector<std::string> written_participants_;
+  StringListSet written_participant_set_;  // mirrors written_participants_
+  // session -> (seq, speaker) of its last turn queued or applied.
+  std::unordered_map<std::string, std::pair<uint64_t, std::string>> written_last_speaker_;
+
   std::string tenant_;
   std::unordered_map<uint64_t, MemoryDoc> docs_;
   std::unordered_map<std::string, std::vector<uint64_t>> session_turns_;
