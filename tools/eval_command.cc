@@ -30,6 +30,18 @@ namespace {
 
 using nlohmann::json;
 
+// The source turns of a recall's hits, best first, each once.
+std::vector<std::string> RankedSourceTurns(const RecallResult& result) {
+  std::vector<std::string> ranked;
+  std::set<std::string> seen;
+  for (const auto& h : result.hits) {
+    for (const auto& id : h.source_ids) {
+      if (seen.insert(id).second) ranked.push_back(id);
+    }
+  }
+  return ranked;
+}
+
 struct RecallTally {
   std::map<size_t, double> sum;  // k -> sum of per-question recall
   size_t questions = 0;
@@ -280,14 +292,7 @@ int RunEvalLocomo(const LocomoEvalArgs& args) {
           if (!result.ok()) return Fail(result.status().WithContext("question '" + q.question + "'"));
           run.total_us.push_back(us);
           run.search_us.push_back(static_cast<double>(result->search_us));
-          // The ranked, de-duplicated source turns.
-          std::vector<std::string> ranked;
-          std::set<std::string> seen;
-          for (const auto& h : result->hits) {
-            for (const auto& id : h.source_ids) {
-              if (seen.insert(id).second) ranked.push_back(id);
-            }
-          }
+          const std::vector<std::string> ranked = RankedSourceTurns(*result);
           const std::set<std::string> evidence(q.evidence.begin(), q.evidence.end());
           QuestionRecall qr;
           qr.conversation = c;
@@ -759,13 +764,7 @@ int RunEvalKnowledgeUpdate(const std::vector<std::string>& files, const std::str
       options.k = ks.back();
       auto result = (*store)->Recall(conv.tenant, q.question, options);
       if (!result.ok()) return Fail(result.status().WithContext("question '" + q.question + "'"));
-      std::vector<std::string> ranked;
-      std::set<std::string> seen;
-      for (const auto& h : result->hits) {
-        for (const auto& id : h.source_ids) {
-          if (seen.insert(id).second) ranked.push_back(id);
-        }
-      }
+      const std::vector<std::string> ranked = RankedSourceTurns(*result);
       const std::set<std::string> evidence(q.evidence.begin(), q.evidence.end());
       for (size_t k : ks) {
         size_t found = 0;
