@@ -2,13 +2,18 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <new>
+#include <type_traits>
 #include <vector>
 
 #include "common/time_format.h"
 #include "common/utf8.h"
 #include "index/text_analyzer.h"
+#include "tiers/persona_tier.h"
 
 namespace engram {
 namespace {
@@ -179,14 +184,112 @@ std::vector<RankedFact> RankFacts(const std::vector<PersonaFact>& facts, const F
     if (f.valid_to_ms != 0 && r.match == 0) continue;
     out.push_back(r);
   }
-  std::stable_sort(out.begin(), out.end(), [](const RankedFact& a, const RankedFact& b) {
+  SortRankedFacts(&out);
+  return out;
+}
+
+void SortRankedFacts(std::vector<RankedFact>* rows) {
+  std::stable_sort(rows->begin(), rows->end(), [](const RankedFact& a, const RankedFact& b) {
     if (a.match != b.match) return a.match > b.match;
     if (a.time_rank != b.time_rank) return a.time_rank < b.time_rank;
     if (a.fact->valid_to_ms != b.fact->valid_to_ms) return a.fact->valid_to_ms > b.fact->valid_to_ms;
     if (a.fact->confidence != b.fact->confidence) return a.fact->confidence > b.fact->confidence;
     return a.fact->valid_from_ms > b.fact->valid_from_ms;
   });
+}
+
+std::vector<FactCandidate> FindFactCandidates(const FactSearchIndex& index, const FactQuestion& q,
+                                              const std::set<std::string>& overlap_terms) {
+  struct Tally {
+    bool cued;
+    uint16_t value_shared;
+    uint16_t line_shared;
+  };
+  static_assert(std::is_trivial_v<Tally>);
+  // Zeroed by calloc: for a large tier the pages are mapped on demand, so
+  // only the entries the question reaches cost anything.
+  std::unique_ptr<Tally, decltype(&std::free)> tally_buffer(
+      static_cast<Tally*>(std::calloc(std::max<size_t>(index.size(), 1), sizeof(Tally))), &std::free);
+  Tally* tally = tally_buffer.get();
+  if (tally == nullptr) throw std::bad_alloc();
+  std::vector<uint32_t> touched;
+  auto visit = [&](uint32_t entry) -> Tally& {
+    Tally& t = tally[entry];
+    if (!t.cued && t.value_shared == 0 && t.line_shared == 0) touched.push_back(entry);
+    return t;
+  };
+  for (const auto& [name, entries] : index.by_name()) {
+    const auto& cues = CueTerms(name);
+    const bool cued = std::any_of(q.terms.begin(), q.terms.end(), [&](const std::string& t) { return cues.count(t); });
+    if (!cued) continue;
+    for (uint32_t e : entries) visit(e).cued = true;
+  }
+  for (const auto& term : q.terms) {
+    for (uint32_t e : index.WithValueTerm(term)) ++visit(e).value_shared;
+  }
+  for (const auto& term : overlap_terms) {
+    for (uint32_t e : index.WithLineTerm(term)) ++visit(e).line_shared;
+  }
+  std::sort(touched.begin(), touched.end());
+  std::vector<FactCandidate> out;
+  out.reserve(touched.size());
+  for (uint32_t e : touched) {
+    const Tally& t = tally[e];
+    float match = t.cued ? 1.0f : 0.0f;
+    const uint32_t value_terms = index.value_term_count(e);
+    if (t.value_shared > 0 && value_terms > 0) {
+      match = std::min(1.0f, match + 0.6f * static_cast<float>(t.value_shared) / static_cast<float>(value_terms));
+    }
+    const float overlap = overlap_terms.empty() ? 0.0f
+                                                : static_cast<float>(t.line_shared) /
+                                                      static_cast<float>(overlap_terms.size());
+    out.push_back({e, match, overlap});
+  }
   return out;
+}
+
+std::vector<RankedFact> RankTierFacts(const PersonaTier& tier, const FactQuestion& q,
+                                      const std::vector<std::string>& subjects) {
+  const std::vector<PersonaFact>& all = tier.all();
+  // What the question matches, history included (entry order).
+  std::vector<std::pair<size_t, float>> matched;
+  for (const FactCandidate& c : FindFactCandidates(tier.search_index(), q, {})) {
+    if (c.match > 0) matched.emplace_back(c.entry, c.match);
+  }
+  std::vector<RankedFact> rows;
+  // One subject's facts (everyone's for ""), in the order first stated.
+  auto add_group = [&](const std::string* subject) {
+    std::vector<std::pair<size_t, float>> group;
+    const std::string lower = subject == nullptr ? std::string() : AsciiLower(*subject);
+    for (const auto& m : matched) {
+      if (subject == nullptr || AsciiLower(all[m.first].subject) == lower) group.push_back(m);
+    }
+    const size_t matched_end = group.size();
+    auto add_open = [&](size_t i) {
+      if (!std::binary_search(group.begin(), group.begin() + static_cast<std::ptrdiff_t>(matched_end),
+                              std::pair<size_t, float>(i, 0.0f),
+                              [](const auto& a, const auto& b) { return a.first < b.first; })) {
+        group.emplace_back(i, 0.0f);
+      }
+    };
+    if (subject == nullptr) {
+      for (size_t i : tier.open_positions()) add_open(i);
+    } else {
+      for (size_t i : tier.PositionsOf(*subject, /*open_only=*/true)) add_open(i);
+    }
+    std::sort(group.begin(), group.end());
+    for (const auto& [i, match] : group) {
+      const PersonaFact& f = all[i];
+      rows.push_back({&f, match, TimePreference(q, f.valid_from_ms, f.valid_to_ms)});
+    }
+  };
+  if (subjects.empty()) {
+    add_group(nullptr);
+  } else {
+    for (const auto& s : subjects) add_group(&s);
+  }
+  SortRankedFacts(&rows);
+  return rows;
 }
 
 std::string RelationLine(const Relation& r, bool single_valued) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engram/types.h"
+#include "tiers/fact_search_index.h"
 
 namespace engram {
 
@@ -60,6 +61,31 @@ struct RankedFact {
 // preferred time, then the most recently ended, the most confident, the
 // newest. Facts no longer valid are kept only when they match the question.
 std::vector<RankedFact> RankFacts(const std::vector<PersonaFact>& facts, const FactQuestion& q);
+
+class PersonaTier;
+
+// RankFacts over the tier's facts of `subjects` (everyone when empty; a
+// subject's facts after the previous one's, as RankFacts would order their
+// concatenation), reading only the facts the question matches and the open
+// ones: history it does not match is never read.
+std::vector<RankedFact> RankTierFacts(const PersonaTier& tier, const FactQuestion& q,
+                                      const std::vector<std::string>& subjects);
+
+// Sorts rows into RankFacts' order (stable: equal rows keep their order).
+void SortRankedFacts(std::vector<RankedFact>* rows);
+
+// An entry of a tier's FactSearchIndex that a question can match.
+struct FactCandidate {
+  size_t entry;
+  float match;    // FactMatch(q, name, value)
+  float overlap;  // share of `overlap_terms` found on the entry's line
+};
+
+// Every entry with match > 0 or overlap > 0, in entry order, reading only
+// the postings of the question's terms and of the names it cues: the same
+// figures FactMatch and a term overlap give, without reading every entry.
+std::vector<FactCandidate> FindFactCandidates(const FactSearchIndex& index, const FactQuestion& q,
+                                              const std::set<std::string>& overlap_terms);
 
 // "Maya lives_in Denver", with "(2023-03-04 to 2023-09-12, no longer true)"
 // once a later relation closed it, or "(since ...)" for an open one of a

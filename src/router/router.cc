@@ -266,16 +266,7 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
       ReadFactQuestion(question, ctx.route.from_ms, ctx.route.to_ms, memory.last_time());
   ContextSection persona{"persona", {}};
   if (plan == nullptr || plan->include_persona) {
-    std::vector<PersonaFact> facts;
-    if (ctx.route.targets.empty()) {
-      facts = memory.persona().Query({}, 0, /*include_history=*/true);
-    } else {
-      for (const auto& t : ctx.route.targets) {
-        auto f = memory.persona().Query(t, 0, /*include_history=*/true);
-        facts.insert(facts.end(), f.begin(), f.end());
-      }
-    }
-    for (const RankedFact& r : RankFacts(facts, fact_question)) {
+    for (const RankedFact& r : RankTierFacts(memory.persona(), fact_question, ctx.route.targets)) {
       if (!SourcesMatchWhere(memory, r.fact->source_ids, options.where)) continue;
       Hit h = FactHit(*r.fact);
       h.text = FactLine(*r.fact);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "common/utf8.h"
 #include "index/text_analyzer.h"
@@ -13,16 +14,6 @@ namespace {
 const TextAnalyzer& Analyzer() {
   static const TextAnalyzer analyzer;
   return analyzer;
-}
-
-// Share of the query's distinct terms found in `text`, in [0, 1].
-float Overlap(const std::set<std::string>& query_terms, std::string_view text) {
-  if (query_terms.empty()) return 0;
-  auto terms = Analyzer().Terms(text);
-  std::set<std::string> doc(terms.begin(), terms.end());
-  size_t shared = 0;
-  for (const auto& t : query_terms) shared += doc.count(t);
-  return static_cast<float>(shared) / static_cast<float>(query_terms.size());
 }
 
 bool PassesFilters(const RecallOptions& o, std::string_view speaker, TimeMs t) {
@@ -86,52 +77,107 @@ bool WantsTier(const RecallOptions& options, Tier tier) {
   return std::find(options.tiers.begin(), options.tiers.end(), tier) != options.tiers.end();
 }
 
+namespace {
+
+// The persona facts a question matches, best first, at most options.k.
+std::vector<Hit> PersonaHits(const TenantMemory& memory, const FactQuestion& fq,
+                             const std::set<std::string>& query_terms, const RecallOptions& options) {
+  const std::vector<PersonaFact>& all = memory.persona().all();
+  struct Scored {
+    RankedFact ranked;
+    float overlap;
+    float score;
+  };
+  // Candidates in the order RankFacts gives them, with their scores.
+  std::vector<RankedFact> rows;
+  std::unordered_map<const PersonaFact*, float> overlaps;
+  for (const FactCandidate& c : FindFactCandidates(memory.persona().search_index(), fq, query_terms)) {
+    const PersonaFact& f = all[c.entry];
+    // History is shown only where the question asks about it.
+    if (f.valid_to_ms != 0 && c.match == 0) continue;
+    if (std::max(c.match, c.overlap) <= 0 || !PassesFilters(options, f.subject, f.valid_from_ms)) continue;
+    overlaps[&f] = c.overlap;
+    rows.push_back({&f, c.match, TimePreference(fq, f.valid_from_ms, f.valid_to_ms)});
+  }
+  SortRankedFacts(&rows);
+  std::vector<Scored> scored;
+  for (const RankedFact& r : rows) {
+    const float overlap = overlaps[r.fact];
+    // The preferred time (the current value, for a question about now)
+    // outranks the others of equal relevance.
+    const float time_factor = r.time_rank == 0 ? 1.0f : 0.5f;
+    scored.push_back({r, overlap, std::max(r.match, overlap) * time_factor * r.fact->confidence});
+  }
+  std::stable_sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
+  std::vector<Hit> hits;
+  for (const Scored& s : scored) {
+    if (hits.size() >= options.k) break;
+    const PersonaFact& f = *s.ranked.fact;
+    if (!SourcesMatchWhere(memory, f.source_ids, options.where)) continue;
+    Hit h = FactHit(f);
+    h.text = FactLine(f);
+    h.score = s.score;
+    h.signals["match"] = s.ranked.match;
+    h.signals["overlap"] = s.overlap;
+    h.signals["current"] = f.valid_to_ms == 0 ? 1.0f : 0.0f;
+    h.signals["confidence"] = f.confidence;
+    hits.push_back(std::move(h));
+  }
+  return hits;
+}
+
+// The graph relations (mentioned_with left out) a question matches, best
+// first, at most options.k.
+std::vector<Hit> RelationHits(const TenantMemory& memory, const FactQuestion& fq,
+                              const std::set<std::string>& query_terms, const RecallOptions& options) {
+  const std::vector<Relation>& all = memory.graph().relations();
+  struct Scored {
+    size_t entry;
+    float match;
+    float overlap;
+    float score;
+  };
+  std::vector<Scored> scored;
+  for (const FactCandidate& c : FindFactCandidates(memory.graph().search_index(), fq, query_terms)) {
+    const Relation& r = all[c.entry];
+    const float s = std::max(c.match, c.overlap);
+    if (s <= 0 || !PassesFilters(options, r.subject, r.time_ms)) continue;
+    scored.push_back({c.entry, c.match, c.overlap,
+                      s * (TimePreference(fq, r.valid_from_ms, r.valid_to_ms) == 0 ? 1.0f : 0.5f)});
+  }
+  std::stable_sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
+  std::vector<Hit> hits;
+  for (const Scored& s : scored) {
+    if (hits.size() >= options.k) break;
+    const Relation& r = all[s.entry];
+    if (!SourcesMatchWhere(memory, r.source_ids, options.where)) continue;
+    Hit h = RelationHit(r);
+    h.text = RelationLine(r, GraphTier::IsSingleValued(r.relation));
+    h.score = s.score;
+    h.signals["current"] = r.valid_to_ms == 0 ? 1.0f : 0.0f;
+    h.signals["match"] = s.match;
+    h.signals["overlap"] = s.overlap;
+    hits.push_back(std::move(h));
+  }
+  return hits;
+}
+
+}  // namespace
+
 void AddTierHits(const TenantMemory& memory, std::string_view query, const RecallOptions& options,
                  std::vector<Hit>* hits) {
   auto q = Analyzer().Terms(query);
   const std::set<std::string> query_terms(q.begin(), q.end());
   // Facts and relations are matched to the question by what they are about
   // (attribute and relation names through their cue words, and values),
-  // not only by the words they share with it.
+  // not only by the words they share with it. Each tier gives at most k,
+  // in the order the final sort keeps among equal scores.
   const FactQuestion fq = ReadFactQuestion(query, options.from_ms, options.to_ms, memory.last_time());
-  auto relevance = [&](float match, float overlap) { return std::max(match, overlap); };
   if (WantsTier(options, Tier::kPersona)) {
-    const std::vector<PersonaFact> facts = memory.persona().Query({}, 0, /*include_history=*/true);
-    for (const RankedFact& r : RankFacts(facts, fq)) {
-      const PersonaFact& f = *r.fact;
-      Hit h = FactHit(f);
-      float overlap = Overlap(query_terms, h.text);
-      float s = relevance(r.match, overlap);
-      if (s <= 0 || !PassesFilters(options, f.subject, f.valid_from_ms)) continue;
-      if (!SourcesMatchWhere(memory, f.source_ids, options.where)) continue;
-      h.text = FactLine(f);
-      // The preferred time (the current value, for a question about now)
-      // outranks the others of equal relevance.
-      const float time_factor = r.time_rank == 0 ? 1.0f : 0.5f;
-      h.score = s * time_factor * f.confidence;
-      h.signals["match"] = r.match;
-      h.signals["overlap"] = overlap;
-      h.signals["current"] = f.valid_to_ms == 0 ? 1.0f : 0.0f;
-      h.signals["confidence"] = f.confidence;
-      hits->push_back(std::move(h));
-    }
+    for (Hit& h : PersonaHits(memory, fq, query_terms, options)) hits->push_back(std::move(h));
   }
   if (WantsTier(options, Tier::kGraph)) {
-    for (const auto& r : memory.graph().relations()) {
-      if (r.relation == "mentioned_with") continue;
-      Hit h = RelationHit(r);
-      float overlap = Overlap(query_terms, h.text);
-      float match = FactMatch(fq, r.relation, r.object);
-      float s = relevance(match, overlap);
-      if (s <= 0 || !PassesFilters(options, r.subject, r.time_ms)) continue;
-      if (!SourcesMatchWhere(memory, r.source_ids, options.where)) continue;
-      h.text = RelationLine(r, GraphTier::IsSingleValued(r.relation));
-      h.score = s * (TimePreference(fq, r.valid_from_ms, r.valid_to_ms) == 0 ? 1.0f : 0.5f);
-      h.signals["current"] = r.valid_to_ms == 0 ? 1.0f : 0.0f;
-      h.signals["match"] = match;
-      h.signals["overlap"] = overlap;
-      hits->push_back(std::move(h));
-    }
+    for (Hit& h : RelationHits(memory, fq, query_terms, options)) hits->push_back(std::move(h));
   }
   if (WantsTier(options, Tier::kWorking)) {
     const std::string& session = options.session.empty() ? memory.working().latest_session() : options.session;

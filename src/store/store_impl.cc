@@ -1345,8 +1345,6 @@ Result<RecallResult> StoreImpl::Recall(std::string_view tenant, std::string_view
   ENGRAM_RETURN_IF_ERROR(ValidateTenant(tenant, options_));
   ENGRAM_RETURN_IF_ERROR(ValidateUtf8(query, "query"));
   if (query.size() > options_.max_text_bytes) return Status::InvalidArgument("query is over Options::max_text_bytes");
-  auto known = HasRecords(tenant);
-  if (!known.ok()) return known.status();
   auto memory = Memory(tenant);
   if (!memory.ok()) return memory.status();
   int64_t embed_us = 0;
@@ -1360,6 +1358,9 @@ Result<RecallResult> StoreImpl::Recall(std::string_view tenant, std::string_view
   auto start = std::chrono::steady_clock::now();
   std::shared_lock<RwMutex> lock((*memory)->mutex());
   if (recall_hook_) recall_hook_();
+  // A memory holding turns is a known tenant; only an empty one asks the log.
+  Result<bool> known = (*memory)->doc_count() > 0 ? Result<bool>(true) : HasRecords(tenant);
+  if (!known.ok()) return known.status();
   Result<RecallResult> result = RecallResult{};
   if (WantsTier(options, Tier::kEpisodic)) {
     result = router_.Recall(**memory, query, qvec, options);

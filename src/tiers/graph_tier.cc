@@ -148,6 +148,10 @@ void GraphTier::AddRelation(const Relation& relation) {
   relation_sources_.push_back(std::move(sources));
   ends_.push_back(Ends{subject, object});
   const size_t index = relations_.size() - 1;
+  if (typed) {
+    const Relation& added = relations_.back();
+    search_index_.Add(static_cast<uint32_t>(index), added.subject, added.relation, added.object);
+  }
   AddEdge(subject, index);
   if (object != subject) AddEdge(object, index);
   // An explicit relation may say when it stopped being true.
@@ -246,11 +250,12 @@ void GraphTier::Clear() {
   relation_sources_.clear();
   open_by_triple_.clear();
   open_single_.clear();
+  search_index_.Clear();
 }
 
 size_t GraphTier::MemoryBytes() const {
   size_t n = heap::Buffer(entities_) + heap::Buffer(entity_state_) + heap::Buffer(relations_) + heap::Buffer(ends_) +
-             heap::Buffer(relation_sources_);
+             heap::Buffer(relation_sources_) + search_index_.MemoryBytes();
   for (const auto& e : entities_) n += heap::Of(e.name) + heap::Of(e.aliases) + heap::Of(e.source_ids);
   for (const auto& s : entity_state_) {
     n += s.aliases.MemoryBytes() + s.source_ids.MemoryBytes() + heap::Buffer(s.typed) + heap::Buffer(s.mentioned);

@@ -23,6 +23,7 @@
 
 #include "engram/recall.h"
 #include "engram/types.h"
+#include "tiers/fact_search_index.h"
 #include "tiers/string_list_set.h"
 
 namespace engram {
@@ -61,6 +62,9 @@ class GraphTier {
 
   const std::vector<Entity>& entities() const { return entities_; }
   const std::vector<Relation>& relations() const { return relations_; }
+  // Every relation but mentioned_with (history included) by the words of its
+  // kind and object; entries are positions in relations().
+  const FactSearchIndex& search_index() const { return search_index_; }
   // Heap bytes held (entities, relations and their indexes), from capacities.
   size_t MemoryBytes() const;
   void Clear();
@@ -98,6 +102,7 @@ class GraphTier {
   std::vector<Relation> relations_;
   std::vector<Ends> ends_;  // parallel to relations_: entity indexes of subject and object
   std::vector<StringListSet> relation_sources_;  // parallel to relations_
+  FactSearchIndex search_index_;
   // Open typed relations by (subject, relation, object), and open
   // single-valued ones by (subject, relation): the restatement and closing
   // lookups, in constant time.

@@ -150,6 +150,7 @@ void PersonaTier::Apply(const PersonaFact& fact) {
   PersonaFact added = fact;
   added.valid_to_ms = 0;
   facts_.push_back(std::move(added));
+  search_index_.Add(static_cast<uint32_t>(i), fact.subject, fact.attribute, fact.value);
   std::vector<size_t>& same_attribute = open_by_attribute_[attribute_key];
   open_slots_.emplace_back().position = same_attribute.size();
   same_attribute.push_back(i);
@@ -193,10 +194,19 @@ void PersonaTier::Clear() {
   open_by_value_.clear();
   by_subject_.clear();
   open_.clear();
+  search_index_.Clear();
+}
+
+std::vector<size_t> PersonaTier::PositionsOf(std::string_view subject, bool open_only) const {
+  auto it = by_subject_.find(AsciiLower(subject));
+  if (it == by_subject_.end()) return {};
+  if (open_only) return {it->second.open.begin(), it->second.open.end()};
+  return it->second.all;
 }
 
 size_t PersonaTier::MemoryBytes() const {
-  size_t n = heap::Buffer(facts_) + heap::Buffer(open_slots_) + heap::Tree(open_.size(), sizeof(size_t));
+  size_t n = heap::Buffer(facts_) + heap::Buffer(open_slots_) + heap::Tree(open_.size(), sizeof(size_t)) +
+             search_index_.MemoryBytes();
   for (const auto& f : facts_) {
     n += heap::Of(f.subject) + heap::Of(f.attribute) + heap::Of(f.value) + heap::Of(f.source_ids);
   }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "engram/types.h"
+#include "tiers/fact_search_index.h"
 #include "tiers/string_list_set.h"
 
 namespace engram {
@@ -40,6 +41,13 @@ class PersonaTier {
   std::vector<PersonaFact> Query(std::string_view subject, TimeMs as_of_ms, bool include_history) const;
 
   const std::vector<PersonaFact>& all() const { return facts_; }
+  // Positions in all() of `subject`'s facts (compared case-insensitively),
+  // open ones only or every one, in the order first stated.
+  std::vector<size_t> PositionsOf(std::string_view subject, bool open_only) const;
+  // Positions in all() of every open fact, in the order first stated.
+  const std::set<size_t>& open_positions() const { return open_; }
+  // Every fact (history included) by the words of its attribute and value.
+  const FactSearchIndex& search_index() const { return search_index_; }
   // Heap bytes held (facts and their indexes), from container capacities.
   size_t MemoryBytes() const;
   void Clear();
@@ -75,6 +83,7 @@ class PersonaTier {
   std::unordered_map<std::string, size_t> open_by_value_;
   std::unordered_map<std::string, SubjectFacts> by_subject_;  // lower-cased subject ->
   std::set<size_t> open_;  // every open fact, in the order first stated
+  FactSearchIndex search_index_;  // entries are positions in facts_
 };
 
 }  // namespace engram
