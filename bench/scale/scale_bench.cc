@@ -42,6 +42,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -363,6 +364,8 @@ Metrics Bench::SingleTenant(size_t turns, size_t repetition) {
   for (size_t i = 0; i < turns; ++i) texts.push_back(conv.turns[i].speaker + ": " + conv.turns[i].text);
   for (const auto& u : Must(store->EventUnits(tenant), "reading event units")) texts.push_back(u.text);
   m["units_per_turn"] = static_cast<double>(texts.size() - turns) / static_cast<double>(turns);
+  m["distinct_document_share"] =
+      static_cast<double>(std::set<std::string>(texts.begin(), texts.end()).size()) / static_cast<double>(texts.size());
   double embed_cpu = EmbedCpuSeconds(texts);
   m["embed_cpu_us_per_turn"] = embed_cpu * 1e6 / static_cast<double>(turns);
   m["ingest_cpu_us_per_turn_excl_embed"] = (ingest_cpu - embed_cpu) * 1e6 / static_cast<double>(turns);

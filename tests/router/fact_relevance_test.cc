@@ -6,10 +6,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "common/time_format.h"
+#include "index/text_analyzer.h"
+#include "tiers/persona_tier.h"
 
 namespace engram {
 namespace {
@@ -115,4 +119,76 @@ TEST(FactRelevanceTest, LinesCarryTheirValidity) {
 }
 
 }  // namespace
+
+// The postings-driven candidates and ranking equal a scan of every fact with
+// FactMatch and a term overlap (the exact oracle), on a tier with history,
+// several subjects and many questions.
+TEST(FactRelevanceTest, IndexedCandidatesEqualAScanOfEveryFact) {
+  const char* subjects[] = {"Maya", "Omar", "Lena Park"};
+  const char* attributes[] = {"home", "occupation", "pet", "likes", "hobby", "diet", "volunteers_at", "employer"};
+  const char* values[] = {"Lakewood", "Denver", "nurse", "teacher", "dog Biscuit", "cat", "hiking", "jazz",
+                          "vegan", "the food bank", "Acme Corp", "running", "Porto", "pottery classes"};
+  std::mt19937 rng(7);
+  PersonaTier tier;
+  TimeMs t = Iso("2023-01-01T00:00:00Z");
+  for (int i = 0; i < 400; ++i) {
+    PersonaFact f;
+    f.subject = subjects[rng() % 3];
+    f.attribute = attributes[rng() % 8];
+    f.value = values[rng() % 14];
+    f.valid_from_ms = t += 3600 * 1000 * static_cast<TimeMs>(1 + rng() % 48);
+    f.confidence = 0.5f + 0.1f * static_cast<float>(rng() % 5);
+    f.source_ids = {"D:" + std::to_string(i)};
+    tier.Apply(f);
+  }
+  ASSERT_GT(tier.all().size(), tier.open_positions().size());  // there is history
+  const TextAnalyzer analyzer;
+  for (const char* question :
+       {"Where does Maya live now?", "What does Omar do for a living?", "Does Lena Park still have a cat?",
+        "What did Maya like before?", "Who volunteers at the food bank?", "Is anyone vegan these days?",
+        "Tell me about Omar", "What is the weather like?", "hiking or running?", "Where did Lena work previously?"}) {
+    SCOPED_TRACE(question);
+    const FactQuestion q = Read(question);
+    auto terms = analyzer.Terms(question);
+    const std::set<std::string> overlap_terms(terms.begin(), terms.end());
+    // Oracle: every fact, scored directly.
+    std::vector<FactCandidate> expected;
+    for (size_t i = 0; i < tier.all().size(); ++i) {
+      const PersonaFact& f = tier.all()[i];
+      auto line = analyzer.Terms(f.subject + " " + f.attribute + ": " + f.value);
+      const std::set<std::string> line_terms(line.begin(), line.end());
+      size_t shared = 0;
+      for (const auto& term : overlap_terms) shared += line_terms.count(term);
+      const float overlap = overlap_terms.empty() ? 0.0f : static_cast<float>(shared) / overlap_terms.size();
+      const float match = FactMatch(q, f.attribute, f.value);
+      if (match > 0 || overlap > 0) expected.push_back({i, match, overlap});
+    }
+    const std::vector<FactCandidate> got = FindFactCandidates(tier.search_index(), q, overlap_terms);
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].entry, expected[i].entry);
+      EXPECT_FLOAT_EQ(got[i].match, expected[i].match);
+      EXPECT_FLOAT_EQ(got[i].overlap, expected[i].overlap);
+    }
+    // The tier ranking equals RankFacts over the facts of the same subjects.
+    for (const std::vector<std::string>& of : {std::vector<std::string>{}, std::vector<std::string>{"maya"},
+                                               std::vector<std::string>{"Omar", "Lena Park"}}) {
+      std::vector<PersonaFact> facts;
+      if (of.empty()) facts = tier.Query({}, 0, /*include_history=*/true);
+      for (const auto& subject : of) {
+        auto more = tier.Query(subject, 0, /*include_history=*/true);
+        facts.insert(facts.end(), more.begin(), more.end());
+      }
+      const std::vector<RankedFact> want = RankFacts(facts, q);
+      const std::vector<RankedFact> ranked = RankTierFacts(tier, q, of);
+      ASSERT_EQ(ranked.size(), want.size());
+      for (size_t i = 0; i < ranked.size(); ++i) {
+        EXPECT_EQ(ranked[i].fact->source_ids, want[i].fact->source_ids) << "row " << i;
+        EXPECT_EQ(ranked[i].match, want[i].match);
+        EXPECT_EQ(ranked[i].time_rank, want[i].time_rank);
+      }
+    }
+  }
+}
+
 }  // namespace engram
