@@ -80,6 +80,7 @@ struct Config {
   size_t tenants_turns = 20;         // turns per tenant in the tenants phase
   size_t tenants_sampled = 200;      // untouched tenants recalled after reopening
   bool skip_concurrency = false;
+  bool verbose = false;
 };
 
 // --- Measuring tools -----------------------------------------------------------
@@ -727,7 +728,9 @@ int Run(int argc, char** argv) {
   app.add_option("--tenants-sampled", config.tenants_sampled,
                  "untouched tenants recalled after reopening (default 200)");
   app.add_flag("--skip-concurrency", config.skip_concurrency, "leave the concurrency phase out");
+  app.add_flag("--verbose", config.verbose, "log what the store does (tenant loads with their phases) to stderr");
   CLI11_PARSE(app, argc, argv);
+  if (config.verbose) SetLogLevel(LogLevel::kDebug);
   if (config.queries == 0) config.queries = 1;
 
   std::shared_ptr<Embedder> embedder =
