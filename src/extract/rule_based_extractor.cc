@@ -113,7 +113,14 @@ Result<Extraction> RuleBasedExtractor::Extract(const ExtractionInput& input) {
     for (const auto& m : times) {
       if (m.begin >= span.begin && m.end <= span.end) here.push_back(&m);
     }
-    if (!question) {
+    if (question) {
+      // "Did you ever live in Galway?" asserts nothing, but the names it
+      // mentions are entities (and "he" in the next sentence may be one).
+      SentenceFindings asked;
+      asked.entities = std::move(findings.entities);
+      ExtractSentencePatterns(words, who, known, &asked);
+      findings.entities = std::move(asked.entities);
+    } else {
       const size_t facts_before = findings.facts.size(), relations_before = findings.relations.size();
       ExtractSentencePatterns(words, who, known, &findings);
       // "I moved to Lakewood last month": true since then, not since the
