@@ -104,7 +104,7 @@ constexpr std::string_view kEventHeads[] = {
     "exhibit", "rally", "ceremony", "convention", "meetup", "session", "group", "meeting", "reunion",
     "recital", "play", "performance", "tournament", "competition", "hackathon", "protest", "march", "lecture",
     "talk", "service", "gala", "fundraiser", "event", "classes", "course", "bootcamp", "screening", "opening",
-    "premiere", "shower", "picnic", "5k"};
+    "premiere", "shower", "picnic", "5k", "fest"};
 
 constexpr std::string_view kPets[] = {
     "dog", "dogs", "cat", "cats", "puppy", "puppies", "kitten", "kittens", "hamster", "hamsters", "parrot",
@@ -249,10 +249,14 @@ constexpr std::string_view kNotHobbies[] = {
     "living", "staying", "loving", "enjoying", "seeing", "dating", "coping", "recovering", "healing", "grieving",
     "preparing", "helping", "checking", "using", "eating", "sleeping", "crying", "stressing", "juggling",
     "balancing", "attending", "visiting", "following", "saving", "putting", "giving", "finding", "turning",
-    "coming", "managing", "handling"};
+    "coming", "managing", "handling", "raining", "snowing", "pouring", "complaining", "worrying", "hitting"};
 
 // What someone drinks rather than eats: "I quit coffee" ends "drinks coffee".
 constexpr std::string_view kDrinks[] = {"coffee", "alcohol", "caffeine", "soda", "tea", "beer", "wine", "booze"};
+
+// What "I picked up / took up X" does not make a hobby.
+constexpr std::string_view kNotHobbyObjects[] = {"skills", "skill", "habits", "habit", "slack", "space", "time",
+                                                 "responsibility", "pieces", "shifts", "kids", "groceries"};
 
 constexpr std::string_view kFoods[] = {
     "meat", "dairy", "sugar", "alcohol", "gluten", "pork", "beef", "chicken", "fish", "eggs", "seafood",
@@ -297,7 +301,11 @@ constexpr std::string_view kNotNames[] = {
     "august", "september", "october", "november", "december", "the", "a", "an", "my", "our", "we", "it",
     "this", "that", "so", "but", "and", "also", "tv", "btw", "aww", "awesome", "great", "congrats",
     "christmas", "easter", "thanksgiving", "ps", "xoxo", "mondays", "tuesdays", "wednesdays", "thursdays",
-    "fridays", "saturdays", "sundays"};
+    "fridays", "saturdays", "sundays",
+    // Words that open a question ("Is Spider-Man still your favourite?") and
+    // day abbreviations ("next Fri").
+    "is", "are", "was", "were", "do", "does", "did", "have", "has", "can", "could", "would", "should", "what",
+    "where", "who", "how", "why", "which", "see", "mon", "tue", "tues", "thu", "thurs", "fri"};
 
 // Languages and nationalities: capitalised, but not people.
 constexpr std::string_view kLanguages[] = {
@@ -843,8 +851,9 @@ class SentencePatterns {
       if (In(L(n.e), kEventHeads)) continue;  // "the Glastonbury festival": an event (attended)
       // "We spent the weekend at Hallstatt", "brunch at Mangal": after
       // at/in a name with no other evidence is a place.
-      const bool plain = (L(p) == "at" || L(p) == "in") && !In(L(n.b), kLanguages) &&
-                         !In(L(n.e), kPlaceQualifiedNouns) && !NamesATitle(n);
+      // The name must end its phrase: "at the LGBT pride event" names an event.
+      const bool plain = (L(p) == "at" || L(p) == "in") && !In(L(n.b), kLanguages) && IsStop(n.e) &&
+                         !(n.e - n.b == 1 && w_[n.b].acronym) && !NamesATitle(n);
       if (!HasPlaceWord(n) && !IsGazetteerPlace(n) && !(motion && L(p) == "to") && !plain) continue;
       const std::string place = NameText(n);
       Ent(place, EntityType::kPlace);
@@ -1213,7 +1222,11 @@ class SentencePatterns {
       return;
     }
     // Hobbies.
-    if (verb == "do" && !negative && Doing(subj, k, conf * 0.9f, stopping)) return;  // "I used to do judo"
+    // "I used to do judo", "I do yoga" (not "I do love watching classics").
+    if (verb == "do" && !negative && (IsActivity(L(k)) || L(k) == "a" || L(k) == "some") &&
+        Doing(subj, k, conf * 0.9f, stopping)) {
+      return;
+    }
     if (verb == "go" && L(k) == "to" && !negative && ClassHobby(subj, k + 1, conf * 0.9f)) return;
     if (verb == "signed" && L(k) == "up" && L(k + 1) == "for") return (void)ClassHobby(subj, k + 2, conf * 0.9f);
     if (verb == "go" && L(k).ends_with("ing") && !In(L(k), kNotHobbies)) {
@@ -1262,7 +1275,8 @@ class SentencePatterns {
               (In(std::string_view(Head(s)), kFoods) || In(std::string_view(Head(s)), kDrinks))) {
             Fact(subj, "diet", (In(std::string_view(Head(s)), kDrinks) ? "drinks " : "eats ") + value, conf, true);
             Fact(subj, "diet", "no " + value, conf);
-          } else if (!(verb == "quit" && Head(s) == "job") && (!end || IsActivity(Head(s)))) {
+          } else if (!(verb == "quit" && Head(s) == "job") && (!end || IsActivity(Head(s))) &&
+                     !In(std::string_view(Head(s)), kNotHobbyObjects)) {
             // "I quit the team" ends no named activity; "I gave up tennis" does.
             Fact(subj, "hobby", value, conf * 0.9f, end);
           }
@@ -1466,6 +1480,8 @@ class SentencePatterns {
         s.ok() && (s.b == j + 1 || (skill && s.b == j + 2 && L(j + 1) == "the")) && !In(L(j + 1), kFillerAdjectives)) {
       v += ' ';
       v += Value(s);
+    } else if (skill) {
+      return;  // "started learning an instrument": learning what is not said
     }
     Fact(subj, "hobby", v, conf, negated);
   }
