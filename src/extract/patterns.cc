@@ -1089,7 +1089,9 @@ class SentencePatterns {
     }
     // Work.
     if (size_t e = LeftEmployerAt(v); e != kNone && !negative) return Employer(subj, e, conf, true);
-    if ((verb == "drive" || verb == "deliver") && L(k) == "for" && !negative) return Employer(subj, k + 1, conf, stopping);
+    if ((verb == "drive" || verb == "deliver") && L(k) == "for" && !negative) {
+      return Employer(subj, k + 1, conf, stopping);  // "I drive for Uber"
+    }
     if (verb == "work" || verb == "worked") {
       if (verb == "worked" && !stopping) return;  // past job: not a current fact
       size_t w = k;
