@@ -49,6 +49,11 @@ constexpr std::string_view kNumberWords[] = {"two", "three", "four", "five", "si
 constexpr std::string_view kGroups[] = {"club",    "team",      "band",  "choir", "group",     "league",
                                         "association", "society", "orchestra", "crew", "committee", "troupe"};
 
+// Group heads that alone name no group: "I joined a team" ("a choir" or
+// "a band" says what the group does).
+constexpr std::string_view kGenericGroups[] = {"team", "group", "club", "crew", "committee", "league",
+                                               "association", "society"};
+
 // Words in -ly that are not adverbs.
 constexpr std::string_view kLyNouns[] = {"family", "italy", "july", "rally", "belly", "jelly", "holly", "lily",
                                          "bully", "supply", "reply", "assembly", "butterfly", "firefly", "ally",
@@ -77,7 +82,21 @@ constexpr std::string_view kJobs[] = {
     "soldier", "streamer", "youtuber", "blogger", "influencer", "composer", "producer", "director",
     "filmmaker", "illustrator", "sculptor", "potter", "tailor", "hairdresser", "stylist", "barber",
     "midwife", "janitor", "guard", "translator", "interpreter", "administrator", "technician", "paralegal",
-    "planner", "copywriter", "dietitian", "nutritionist", "gardener", "landscaper", "zookeeper", "ranger"};
+    "planner", "copywriter", "dietitian", "nutritionist", "gardener", "landscaper", "zookeeper", "ranger",
+    // Trades and services people name in chat ("he's a welder", "I'm a courier").
+    "welder", "fisherman", "fisher", "roofer", "bricklayer", "builder", "plasterer", "decorator", "joiner",
+    "locksmith", "glazier", "tiler", "machinist", "labourer", "laborer", "contractor", "handyman", "butcher",
+    "fishmonger", "grocer", "florist", "courier", "postman", "postwoman", "mailman", "policeman",
+    "policewoman", "cop", "detective", "sailor", "miner", "beekeeper", "rancher", "shepherd", "brewer",
+    "winemaker", "sommelier", "caterer", "cleaner", "housekeeper", "carer", "babysitter", "childminder",
+    "lifeguard", "surveyor", "optician", "optometrist", "physiotherapist", "physio", "chiropractor",
+    "radiographer", "radiologist", "psychiatrist", "paediatrician", "pediatrician", "anaesthetist",
+    "hygienist", "lecturer", "headteacher", "principal", "curator", "archivist", "archaeologist", "geologist",
+    "reporter", "publisher", "animator", "auditor", "actuary", "broker", "trader", "bookkeeper", "solicitor",
+    "barrister", "attorney", "judge", "diplomat", "dispatcher", "steward", "stewardess", "chauffeur",
+    "trucker", "upholsterer", "seamstress", "jeweller", "jeweler", "blacksmith", "pastor", "priest", "vicar",
+    "rabbi", "imam", "chaplain", "apprentice", "supervisor", "foreman", "inspector", "draughtsman",
+    "draftsman", "videographer", "sonographer", "podiatrist", "dermatologist", "cardiologist", "neurologist"};
 
 constexpr std::string_view kEventHeads[] = {
     "concert", "wedding", "conference", "festival", "party", "workshop", "race", "marathon", "parade", "game",
@@ -85,7 +104,7 @@ constexpr std::string_view kEventHeads[] = {
     "exhibit", "rally", "ceremony", "convention", "meetup", "session", "group", "meeting", "reunion",
     "recital", "play", "performance", "tournament", "competition", "hackathon", "protest", "march", "lecture",
     "talk", "service", "gala", "fundraiser", "event", "classes", "course", "bootcamp", "screening", "opening",
-    "premiere", "shower", "picnic", "5k"};
+    "premiere", "shower", "picnic", "5k", "fest"};
 
 constexpr std::string_view kPets[] = {
     "dog", "dogs", "cat", "cats", "puppy", "puppies", "kitten", "kittens", "hamster", "hamsters", "parrot",
@@ -230,7 +249,14 @@ constexpr std::string_view kNotHobbies[] = {
     "living", "staying", "loving", "enjoying", "seeing", "dating", "coping", "recovering", "healing", "grieving",
     "preparing", "helping", "checking", "using", "eating", "sleeping", "crying", "stressing", "juggling",
     "balancing", "attending", "visiting", "following", "saving", "putting", "giving", "finding", "turning",
-    "coming", "managing", "handling"};
+    "coming", "managing", "handling", "raining", "snowing", "pouring", "complaining", "worrying", "hitting"};
+
+// What someone drinks rather than eats: "I quit coffee" ends "drinks coffee".
+constexpr std::string_view kDrinks[] = {"coffee", "alcohol", "caffeine", "soda", "tea", "beer", "wine", "booze"};
+
+// What "I picked up / took up X" does not make a hobby.
+constexpr std::string_view kNotHobbyObjects[] = {"skills", "skill", "habits", "habit", "slack", "space", "time",
+                                                 "responsibility", "pieces", "shifts", "kids", "groceries"};
 
 constexpr std::string_view kFoods[] = {
     "meat", "dairy", "sugar", "alcohol", "gluten", "pork", "beef", "chicken", "fish", "eggs", "seafood",
@@ -275,14 +301,24 @@ constexpr std::string_view kNotNames[] = {
     "august", "september", "october", "november", "december", "the", "a", "an", "my", "our", "we", "it",
     "this", "that", "so", "but", "and", "also", "tv", "btw", "aww", "awesome", "great", "congrats",
     "christmas", "easter", "thanksgiving", "ps", "xoxo", "mondays", "tuesdays", "wednesdays", "thursdays",
-    "fridays", "saturdays", "sundays"};
+    "fridays", "saturdays", "sundays",
+    // Words that open a question ("Is Spider-Man still your favourite?") and
+    // day abbreviations ("next Fri").
+    "is", "are", "was", "were", "do", "does", "did", "have", "has", "can", "could", "would", "should", "what",
+    "where", "who", "how", "why", "which", "see", "mon", "tue", "tues", "thu", "thurs", "fri"};
 
 // Languages and nationalities: capitalised, but not people.
 constexpr std::string_view kLanguages[] = {
     "english", "spanish", "french", "german", "italian", "portuguese", "chinese", "mandarin", "cantonese",
     "japanese", "korean", "arabic", "hindi", "russian", "swedish", "dutch", "greek", "turkish", "polish",
     "hebrew", "latin", "american", "british", "canadian", "mexican", "irish", "asian", "african", "european",
-    "indian", "thai", "vietnamese", "filipino", "brazilian", "danish", "norwegian", "finnish", "ukrainian"};
+    "indian", "thai", "vietnamese", "filipino", "brazilian", "danish", "norwegian", "finnish", "ukrainian",
+    "georgian", "armenian", "persian", "farsi", "urdu", "bengali", "punjabi", "tamil", "telugu", "marathi",
+    "gujarati", "swahili", "czech", "romanian", "hungarian", "serbian", "croatian", "bulgarian", "slovak",
+    "slovenian", "albanian", "catalan", "basque", "welsh", "gaelic", "icelandic", "estonian", "latvian",
+    "lithuanian", "malay", "indonesian", "tagalog", "amharic", "yoruba", "igbo", "hausa", "twi", "zulu",
+    "afrikaans", "nepali", "sinhala", "khmer", "burmese", "mongolian", "kazakh", "uzbek", "azerbaijani",
+    "azeri", "pashto", "kurdish", "scottish", "australian", "nigerian", "ghanaian", "kenyan"};
 
 // Pronouns and pronoun contractions: capitalised at a sentence start, never names.
 constexpr std::string_view kPronouns[] = {
@@ -296,6 +332,34 @@ constexpr std::string_view kSentenceStarters[] = {
     "maybe", "plus", "btw", "sure", "now", "last", "next", "after", "before", "when", "since", "if", "because",
     "once", "sometimes", "recently", "earlier", "luckily", "hopefully", "sadly", "unfortunately", "meanwhile",
     "even", "still", "just", "guess", "remember", "tell", "say", "thank", "congrats", "dear", "poor", "love"};
+
+// Lower-case nouns that a city's name qualifies: "the Stavanger office",
+// "Bangalore traffic" name a place even outside the gazetteer.
+constexpr std::string_view kPlaceQualifiedNouns[] = {"office", "branch", "traffic", "weather", "suburbs",
+                                                     "skyline", "metro", "subway", "rents", "airport"};
+
+// Heads that name no workplace on their own: "I work at a place near the
+// station" says nothing of where.
+constexpr std::string_view kVagueWorkplaces[] = {"place", "company", "business", "spot", "firm", "job",
+                                                 "organisation", "organization", "somewhere"};
+
+// Words of a work schedule between "work" and "as"/"at": "I work nights as a guard".
+constexpr std::string_view kWorkSchedules[] = {"nights", "days", "weekends", "evenings", "mornings", "part-time",
+                                               "full-time", "freelance", "mostly", "mainly", "shifts"};
+
+// Gerunds of paid work: "I've been driving for Uber" names an employer, not a hobby.
+constexpr std::string_view kWorkGerunds[] = {"driving", "delivering", "freelancing", "consulting", "contracting"};
+
+// Verbs that open a chat sentence whose "I" was dropped: "Just moved to
+// Leeds!", "Started at Wolt today".
+constexpr std::string_view kElidedSubjectVerbs[] = {"moved", "relocated", "started", "joined", "adopted",
+                                                    "quit", "bought", "sold", "retired", "became", "took",
+                                                    "picked", "got", "went", "visited"};
+
+// Verbs after a sentence-initial name that say it is a person: "Vikram
+// told me ...", "Jonas grew up in Tønsberg".
+constexpr std::string_view kPersonVerbs[] = {"told", "tells", "says", "said", "texted", "messaged", "asked",
+                                             "thinks", "lives", "works", "moved", "grew"};
 
 constexpr std::string_view kNameConnectors[] = {"of", "de", "van", "von", "da", "del", "la", "du"};
 
@@ -315,6 +379,11 @@ class SentencePatterns {
       : w_(words), who_(who), known_(known), out_(out) {}
 
   void Run() {
+    if (size_t v = ElidedSubjectVerb(); v != kNone) {
+      first_person_ = true;
+      speaker_clause_ = true;
+      VerbClause(who_.speaker, v, 0.8f, false, false, false);
+    }
     for (size_t i = 0; i < w_.size(); ++i) {
       const std::string& l = L(i);
       if (l == "i" || l == "i'm" || l == "i've" || l == "we" || l == "we're" || l == "we've" || l == "me" ||
@@ -380,6 +449,18 @@ class SentencePatterns {
       ++j;
     }
     return j;
+  }
+  // A word capitalised only because it opens the sentence ("Just",
+  // "Finally", "Honestly").
+  bool OpensSentenceOnly(size_t i) const {
+    return i == 0 && (In(L(i), kSentenceStarters) || In(L(i), kAdverbs) ||
+                      (L(i).size() > 4 && L(i).ends_with("ly") && !In(L(i), kLyNouns)));
+  }
+  // The verb of a sentence that drops its "I" ("Just moved to Leeds!"), or kNone.
+  size_t ElidedSubjectVerb() const {
+    size_t v = 0;
+    while (v < w_.size() && (In(L(v), kAdverbs) || L(v) == "so" || L(v) == "finally")) ++v;
+    return v < w_.size() && In(L(v), kElidedSubjectVerbs) ? v : kNone;
   }
   bool IsStop(size_t i) const {
     if (i >= w_.size() || w_[i].punct || In(L(i), kNpStops)) return true;
@@ -596,6 +677,7 @@ class SentencePatterns {
     bool stopping = false;
     if (size_t k = P(j, {"no", "longer"}); k != kNone) stopping = true, j = SkipAdverbs(k);
     if (size_t k = P(j, {"used", "to"}); k != kNone) stopping = true, j = k;
+    if (stopping && !be && L(j) == "be") be = true, j = SkipAdverbs(j + 1);  // "I used to be a barista"
     const bool dont = L(j) == "don't" || (L(j) == "do" && L(j + 1) == "not");
     if (dont) {
       size_t end = j;
@@ -627,6 +709,7 @@ class SentencePatterns {
   size_t NamedClause(size_t i) {
     Span n = NameAt(i);
     if (!n.ok() || EndsWithPossessive(n.e - 1)) return i;
+    if (n.e - n.b == 1 && OpensSentenceOnly(n.b)) return i;  // "Just moved into ..."
     const std::string name = NameText(n);
     const bool known = std::any_of(known_.begin(), known_.end(),
                                    [&](const std::string& k) { return AsciiLower(k) == AsciiLower(name); });
@@ -642,7 +725,10 @@ class SentencePatterns {
     static constexpr std::string_view kObjectPreps[] = {"in", "at", "to", "from", "near", "on", "into", "of",
                                                         "for", "with", "about", "by"};
     if (n.b > 0 && In(L(n.b - 1), kObjectPreps) && !known) return n.e - 1;  // "my flat in Alfama has ..."
-    if (!(known || after_kin || (n.b > 0 && !w_[n.b - 1].punct) || In(L(j), kStrongVerbs))) return n.e - 1;
+    if (!(known || after_kin || (n.b > 0 && !w_[n.b - 1].punct) || In(L(j), kStrongVerbs) ||
+          P(j, {"grew", "up"}) != kNone)) {
+      return n.e - 1;
+    }
     if (L(n.e) == "from") {  // "Chloé from Montréal"
       if (Span p = NameAt(n.e + 1); p.ok()) {
         Ent(name, EntityType::kPerson);
@@ -677,7 +763,9 @@ class SentencePatterns {
     for (size_t b = 0; b < i; ++b) {
       Span n = NameAt(b);
       if (!n.ok()) continue;
-      const bool object_of_place = b > 0 && In(L(b - 1), kPlacePreps);
+      // "I ran into Iker": meeting someone, not a place.
+      const bool met = b > 1 && L(b - 1) == "into" && (L(b - 2) == "ran" || L(b - 2) == "bumped");
+      const bool object_of_place = b > 0 && In(L(b - 1), kPlacePreps) && !met;
       if (!(n.b == 0 && n.e - n.b == 1) && !object_of_place && !HasPlaceWord(n) && !HasOrgWord(n) &&
           !IsGazetteerPlace(n) && !NamesAPet(n.b) && !NamesATitle(n)) {
         add(NameText(n));
@@ -761,7 +849,12 @@ class SentencePatterns {
       Span n = NameAt(L(p + 1) == "the" ? p + 2 : p + 1);
       if (!n.ok() || n.e > end || EndsWithPossessive(n.e - 1) || HasOrgWord(n) || Known(NameText(n))) continue;
       if (In(L(n.e), kEventHeads)) continue;  // "the Glastonbury festival": an event (attended)
-      if (!HasPlaceWord(n) && !IsGazetteerPlace(n) && !(motion && L(p) == "to")) continue;
+      // "We spent the weekend at Hallstatt", "brunch at Mangal": after
+      // at/in a name with no other evidence is a place.
+      // The name must end its phrase: "at the LGBT pride event" names an event.
+      const bool plain = (L(p) == "at" || L(p) == "in") && !In(L(n.b), kLanguages) && IsStop(n.e) &&
+                         !(n.e - n.b == 1 && w_[n.b].acronym) && !NamesATitle(n);
+      if (!HasPlaceWord(n) && !IsGazetteerPlace(n) && !(motion && L(p) == "to") && !plain) continue;
       const std::string place = NameText(n);
       Ent(place, EntityType::kPlace);
       Rel(subj, "visited", place);
@@ -800,12 +893,12 @@ class SentencePatterns {
     return true;
   }
   // "doing yoga", "doing a lot of birdwatching" at j (after "doing").
-  bool Doing(const std::string& subj, size_t j, float conf) {
+  bool Doing(const std::string& subj, size_t j, float conf, bool negated = false) {
     if (size_t k = P(j, {"a", "lot", "of"}); k != kNone) j = k;
     else if (L(j) == "some" || L(j) == "more") ++j;
     Span s = NP(j, 2);
     if (!s.ok() || !IsActivity(Head(s))) return false;
-    Fact(subj, "hobby", Value(s), conf);
+    Fact(subj, "hobby", Value(s), conf, negated);
     return true;
   }
   // "a chess club", "the soccer team", "a hiking group": the activity the
@@ -923,6 +1016,8 @@ class SentencePatterns {
       if (L(j) == "going" && L(j + 1) == "to" && ClassHobby(subj, j + 2, conf * 0.9f)) return;
       if (L(j) == "taking" && ClassHobby(subj, j + 1, conf * 0.9f)) return;
     }
+    // "I've been driving for Uber": paid work, not a hobby.
+    if (In(L(j), kWorkGerunds) && L(j + 1) == "for") return Employer(subj, j + 2, conf, neg);
     // "I've been painting a lot": a hobby.
     if (been && L(j).ends_with("ing") && !In(L(j), kNotHobbies) && !neg) {
       Hobby(subj, j, conf * 0.9f, false);
@@ -993,10 +1088,16 @@ class SentencePatterns {
       }
     }
     // Work.
+    if (size_t e = LeftEmployerAt(v); e != kNone && !negative) return Employer(subj, e, conf, true);
+    if ((verb == "drive" || verb == "deliver") && L(k) == "for" && !negative) {
+      return Employer(subj, k + 1, conf, stopping);  // "I drive for Uber"
+    }
     if (verb == "work" || verb == "worked") {
       if (verb == "worked" && !stopping) return;  // past job: not a current fact
-      if (L(k) == "as") return Job(subj, k + 1, conf, stopping || negative, false);
-      if (L(k) == "at" || L(k) == "for") return Employer(subj, k + 1, conf, stopping || negative);
+      size_t w = k;
+      while (In(L(w), kWorkSchedules)) ++w;  // "I work nights as a security guard"
+      if (L(w) == "as") return Job(subj, w + 1, conf, stopping || negative, false);
+      if (L(w) == "at" || L(w) == "for") return Employer(subj, w + 1, conf, stopping || negative);
       if (L(k) == "in") {
         if (Span s = NP(k + 1, 3); s.ok()) {
           if (L(k + 1) == "a" || L(k + 1) == "an" || L(k + 1) == "the" || w_[s.b].capitalised) {
@@ -1123,6 +1224,11 @@ class SentencePatterns {
       return;
     }
     // Hobbies.
+    // "I used to do judo", "I do yoga" (not "I do love watching classics").
+    if (verb == "do" && !negative && (IsActivity(L(k)) || L(k) == "a" || L(k) == "some") &&
+        Doing(subj, k, conf * 0.9f, stopping)) {
+      return;
+    }
     if (verb == "go" && L(k) == "to" && !negative && ClassHobby(subj, k + 1, conf * 0.9f)) return;
     if (verb == "signed" && L(k) == "up" && L(k + 1) == "for") return (void)ClassHobby(subj, k + 2, conf * 0.9f);
     if (verb == "go" && L(k).ends_with("ing") && !In(L(k), kNotHobbies)) {
@@ -1167,10 +1273,12 @@ class SentencePatterns {
       if (verb == "gave" || verb == "took" || verb == "taken" || verb == "picked" || verb == "quit") {
         if (Span s = NP(o, 2); s.ok()) {
           std::string value = Value(s);
-          if (verb == "gave" && In(std::string_view(Head(s)), kFoods)) {
-            Fact(subj, "diet", "eats " + value, conf, true);
+          if ((verb == "gave" || verb == "quit") &&
+              (In(std::string_view(Head(s)), kFoods) || In(std::string_view(Head(s)), kDrinks))) {
+            Fact(subj, "diet", (In(std::string_view(Head(s)), kDrinks) ? "drinks " : "eats ") + value, conf, true);
             Fact(subj, "diet", "no " + value, conf);
-          } else if (!(verb == "quit" && Head(s) == "job") && (!end || IsActivity(Head(s)))) {
+          } else if (!(verb == "quit" && Head(s) == "job") && (!end || IsActivity(Head(s))) &&
+                     !In(std::string_view(Head(s)), kNotHobbyObjects)) {
             // "I quit the team" ends no named activity; "I gave up tennis" does.
             Fact(subj, "hobby", value, conf * 0.9f, end);
           }
@@ -1209,6 +1317,8 @@ class SentencePatterns {
                                   JobFollows(s.e + 1)) {
           return Employer(subj, k, conf, negative);
         }
+        // "I joined a team": a bare generic group word names no group ("a choir" does).
+        if (s.e - s.b == 1 && In(Head(s), kGenericGroups) && (L(s.b - 1) == "a" || L(s.b - 1) == "an")) return;
         NamedObject(s, EntityType::kOrganisation);
         Rel(subj, "member_of", Value(s));
         if (!negative) ClubHobby(subj, s, conf * 0.8f);
@@ -1270,6 +1380,17 @@ class SentencePatterns {
     if (!negated) Rel(subj, attribute, value);
   }
 
+  // "laid off from", "got laid off from", "was fired from", "resigned from"
+  // at v: the index of the employer left, or kNone.
+  size_t LeftEmployerAt(size_t v) const {
+    if (L(v) == "got" || L(v) == "was" || L(v) == "been") ++v;
+    for (auto left : {std::initializer_list<std::string_view>{"laid", "off", "from"}, {"let", "go", "from"},
+                      {"fired", "from"}, {"resigned", "from"}, {"sacked", "from"}}) {
+      if (size_t e = P(v, left); e != kNone) return e;
+    }
+    return kNone;
+  }
+
   void Job(const std::string& subj, size_t j, float conf, bool negated, bool need_lexicon) {
     Span s = NP(j, 4);
     if (!s.ok()) return;
@@ -1304,6 +1425,7 @@ class SentencePatterns {
     static constexpr std::string_view kDurations[] = {"years", "months", "weeks", "days", "hours", "year",
                                                       "month", "week", "while", "ages", "decade", "decades"};
     if (In(Head(s), kDurations)) return;  // "for ten years"
+    if (s.e - s.b == 1 && In(Head(s), kVagueWorkplaces)) return;  // "at a place near the station"
     // "a bakery called Crumb & Co": the name says more than the noun.
     if ((L(s.e) == "called" || L(s.e) == "named") && !w_[s.b].capitalised) {
       if (Span n = NameAt(s.e + 1); n.ok()) s = n;
@@ -1360,6 +1482,8 @@ class SentencePatterns {
         s.ok() && (s.b == j + 1 || (skill && s.b == j + 2 && L(j + 1) == "the")) && !In(L(j + 1), kFillerAdjectives)) {
       v += ' ';
       v += Value(s);
+    } else if (skill) {
+      return;  // "started learning an instrument": learning what is not said
     }
     Fact(subj, "hobby", v, conf, negated);
   }
@@ -1449,6 +1573,11 @@ class SentencePatterns {
       if (!name.empty() && AsciiLower(name) == AsciiLower(owner)) name.clear();
       if (kin->family && (first_person || l == "your")) {
         Fact(owner, "family", name.empty() ? head : head + " " + name, first_person ? 0.8f : 0.6f);
+        // "my mum and dad": both are family.
+        if (const Kin* other = FindKin(L(j + 2)); name.empty() && L(j + 1) == "and" && other && other->family &&
+                                                  NameAfter(j + 3).empty()) {
+          Fact(owner, "family", L(j + 2), first_person ? 0.8f : 0.6f);
+        }
       }
       if (!name.empty()) {
         Ent(name, EntityType::kPerson);
@@ -1530,7 +1659,10 @@ class SentencePatterns {
       // acronyms standing alone (LGBTQ, TV): they are rarely entities.
       const bool non_ascii = std::any_of(w_[n.b].text.begin(), w_[n.b].text.end(),
                                          [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
-      const bool looks_named = non_ascii || EndsWithPossessive(n.b) ||
+      // "Vikram told me ...": a verb said of people follows the name.
+      const bool person_verb = In(L(n.e), kPersonVerbs) && (L(n.e) != "grew" || L(n.e + 1) == "up") &&
+                               !OpensSentenceOnly(n.b);
+      const bool looks_named = non_ascii || EndsWithPossessive(n.b) || person_verb ||
                                (L(n.e) == "and" && n.e + 1 < w_.size() && w_[n.e + 1].capitalised);
       if (n.b == 0 && !known && !gazetteer && n.e - n.b == 1 && !looks_named) {
         i = n.e - 1;
@@ -1541,11 +1673,12 @@ class SentencePatterns {
         continue;
       }
       EntityType type = EntityType::kPerson;
-      if (n.e - n.b == 1 && In(lower_last, kLanguages)) type = EntityType::kOther;
       const std::string& prev = n.b > 0 ? L(n.b - 1) : L(w_.size());
       if (HasOrgWord(n)) type = EntityType::kOrganisation;
       else if (gazetteer) type = EntityType::kPlace;
       else if (known) type = EntityType::kPerson;
+      else if (n.e - n.b == 1 && NamesALanguage(n.b)) type = EntityType::kOther;
+      else if (n.e - n.b == 1 && In(L(n.e), kPlaceQualifiedNouns)) type = EntityType::kPlace;
       else if (HasPlaceWord(n)) type = EntityType::kPlace;
       else if (NamesAPet(n.b) || NamesATitle(n)) type = EntityType::kThing;
       else if (WorkplaceCue(n.b)) type = EntityType::kOrganisation;
@@ -1556,13 +1689,25 @@ class SentencePatterns {
     }
   }
 
+  // "Georgian", or "learning Tigrinya": a language or nationality, from the
+  // lexicon or from a verb of speaking and a language's ending.
+  bool NamesALanguage(size_t b) const {
+    if (In(StripPossessive(L(b)), kLanguages)) return true;
+    static constexpr std::string_view kLanguageVerbs[] = {"learning", "learn", "speak", "speaks", "speaking",
+                                                          "spoke", "studying", "study"};
+    static constexpr std::string_view kEndings[] = {"ian", "ish", "ese", "ic", "ean"};
+    if (b == 0 || !In(L(b - 1), kLanguageVerbs)) return false;
+    return std::any_of(std::begin(kEndings), std::end(kEndings), [&](std::string_view e) { return L(b).ends_with(e); });
+  }
+
   // "the job at Arcturus", "an interview with Halden", "working for Lumen":
   // a name right after a word of employment and at/for/with is where
   // someone works, even in a clause that states nothing.
   bool WorkplaceCue(size_t b) const {
     static constexpr std::string_view kWorkWords[] = {
         "job", "jobs", "work", "works", "worked", "working", "interview", "internship", "position", "role",
-        "shift", "offer", "career", "placement", "apprenticeship", "contract"};
+        "shift", "offer", "career", "placement", "apprenticeship", "contract", "started", "driving",
+        "delivering", "drives", "drive"};
     if (b < 2 || (L(b - 1) != "at" && L(b - 1) != "for" && L(b - 1) != "with")) return false;
     // "with" names a person as readily ("working with Anna"); only "an interview with ..." is a workplace.
     if (L(b - 1) == "with") return L(b - 2) == "interview";
@@ -1635,7 +1780,8 @@ std::string BaseVerb(std::string_view verb) {
       {"loves", "love"},   {"likes", "like"},     {"enjoys", "enjoy"},   {"hates", "hate"},
       {"works", "work"},   {"lives", "live"},     {"has", "have"},       {"owns", "own"},
       {"plays", "play"},   {"goes", "go"},        {"eats", "eat"},       {"adores", "adore"},
-      {"dislikes", "dislike"}, {"prefers", "prefer"}, {"volunteers", "volunteer"}, {"practices", "practice"}};
+      {"dislikes", "dislike"}, {"prefers", "prefer"}, {"volunteers", "volunteer"}, {"practices", "practice"},
+      {"teaches", "teach"}, {"drives", "drive"}, {"delivers", "deliver"}, {"does", "do"}};
   for (const auto& p : kThird) {
     if (verb == p[0]) return std::string(p[1]);
   }

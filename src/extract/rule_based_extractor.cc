@@ -75,6 +75,14 @@ std::string CapitaliseFirst(std::string s) {
   return s;
 }
 
+// Adds `e` unless an entity of that name is already there.
+void AddEntityOnce(Entity e, std::vector<Entity>* entities) {
+  for (const Entity& have : *entities) {
+    if (have.name == e.name) return;
+  }
+  entities->push_back(std::move(e));
+}
+
 void AddSource(const std::string& id, std::vector<std::string>* ids) {
   if (!id.empty()) ids->push_back(id);
 }
@@ -113,7 +121,20 @@ Result<Extraction> RuleBasedExtractor::Extract(const ExtractionInput& input) {
     for (const auto& m : times) {
       if (m.begin >= span.begin && m.end <= span.end) here.push_back(&m);
     }
-    if (!question) {
+    if (question) {
+      // "Did you ever live in Galway?" asserts nothing, but the places and
+      // organisations it names are entities. Names of people and things in
+      // a question are left out: with no statement around them their type
+      // is too often a guess ("Is Spider-Man still your favourite?").
+      SentenceFindings asked;
+      ExtractSentencePatterns(words, who, known, &asked);
+      for (Entity& e : asked.entities) {
+        const bool named = !e.name.empty() && !(e.name[0] >= 'a' && e.name[0] <= 'z');
+        if (named && (e.type == EntityType::kPlace || e.type == EntityType::kOrganisation)) {
+          AddEntityOnce(std::move(e), &findings.entities);
+        }
+      }
+    } else {
       const size_t facts_before = findings.facts.size(), relations_before = findings.relations.size();
       ExtractSentencePatterns(words, who, known, &findings);
       // "I moved to Lakewood last month": true since then, not since the

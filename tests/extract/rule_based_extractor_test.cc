@@ -487,5 +487,45 @@ TEST(RuleBasedExtractorTest, EverydayKnowledgeUpdates) {
   EXPECT_TRUE(team.facts.empty());
 }
 
+TEST(RuleBasedExtractorTest, ChatSentenceWithoutItsSubjectSpeaksOfTheSpeaker) {
+  auto x = ExtractTurn("Caroline", "Finally moved to Tarragona last month!", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "home", "Tarragona"));
+  EXPECT_TRUE(HasRelation(x, "Caroline", "lives_in", "Tarragona"));
+  x = ExtractTurn("Caroline", "Just adopted a kitten named Miso.", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "pet", "kitten Miso"));
+  EXPECT_EQ(FindEntity(x, "Just"), nullptr);
+  x = ExtractTurn("Caroline", "Started raining just as we left.", kPair);
+  EXPECT_TRUE(x.facts.empty());
+}
+
+TEST(RuleBasedExtractorTest, LeavingAJobAndPaidWorkNameTheEmployer) {
+  auto x = ExtractTurn("Melanie", "I was let go from Vantor Freight in June.", kPair);
+  EXPECT_TRUE(HasFact(x, "Melanie", "works_at", "Vantor Freight", true));
+  x = ExtractTurn("Melanie", "I've been delivering for Deliveroo since spring.", kPair);
+  EXPECT_TRUE(HasFact(x, "Melanie", "works_at", "Deliveroo"));
+  EXPECT_FALSE(HasFact(x, "Melanie", "hobby", "delivering"));
+  ASSERT_NE(FindEntity(x, "Deliveroo"), nullptr);
+  EXPECT_EQ(FindEntity(x, "Deliveroo")->type, EntityType::kOrganisation);
+  x = ExtractTurn("Melanie", "I used to be a roofer.", kPair);
+  EXPECT_TRUE(HasFact(x, "Melanie", "occupation", "roofer", true));
+  x = ExtractTurn("Melanie", "I work at a company downtown.", kPair);
+  EXPECT_TRUE(x.facts.empty());
+}
+
+TEST(RuleBasedExtractorTest, PlacesAndLanguagesTypedFromTheirContext) {
+  auto x = ExtractTurn("Caroline", "They moved me to the Tampere office.", kPair);
+  ASSERT_NE(FindEntity(x, "Tampere"), nullptr);
+  EXPECT_EQ(FindEntity(x, "Tampere")->type, EntityType::kPlace);
+  x = ExtractTurn("Caroline", "I'm learning Macedonian.", kPair);
+  ASSERT_NE(FindEntity(x, "Macedonian"), nullptr);
+  EXPECT_NE(FindEntity(x, "Macedonian")->type, EntityType::kPerson);
+  x = ExtractTurn("Caroline", "Have you ever been to Matera?", kPair);
+  EXPECT_TRUE(x.facts.empty());
+  ASSERT_NE(FindEntity(x, "Matera"), nullptr);
+  EXPECT_EQ(FindEntity(x, "Matera")->type, EntityType::kPlace);
+  x = ExtractTurn("Caroline", "We had lunch at Brasserie Lipp on Sunday.", kPair);
+  EXPECT_TRUE(HasRelation(x, "Caroline", "visited", "Brasserie Lipp"));
+}
+
 }  // namespace
 }  // namespace engram
