@@ -14,6 +14,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <unordered_set>
 #include <exception>
 #include <limits>
 #include <new>
@@ -846,6 +847,13 @@ class VisitedMarks {
 // live vectors when tombstones outnumber them. Indexes that need training
 // (IVF, PQ, SQ) are served by an exact scan until enough vectors have arrived
 // to train them.
+//
+// In engram's HNSW a vector equal to a live one (the same text said again:
+// "ok", "thanks!", a repeated template) joins that node instead of becoming
+// a node of its own: a graph full of identical nodes loses its navigability
+// (their neighbour lists fill with each other), and recall collapses. Such
+// ids are listed per label in shared_ids_; a search returns every id of a
+// node it finds, with the node's score.
 
 class FaissIndex final : public IndexBase {
  public:
@@ -899,12 +907,7 @@ class FaissIndex final : public IndexBase {
 
   Status Remove(std::span<const uint64_t> ids) override {
     if (pending_) return pending_->Remove(ids);
-    for (uint64_t id : ids) {
-      auto it = id_to_label_.find(id);
-      if (it == id_to_label_.end()) continue;
-      MarkDead(it->second);
-      id_to_label_.erase(it);
-    }
+    for (uint64_t id : ids) RemoveId(id);
     return MaybeCompact();
   }
 
@@ -946,8 +949,13 @@ class FaissIndex final : public IndexBase {
           }
           if (dead_[label]) continue;
           const uint64_t id = label_to_id_[label];
-          if (filter && !filter(id)) continue;
-          hits.push_back({id, distances[j]});
+          if (!filter || filter(id)) hits.push_back({id, distances[j]});
+          if (auto shared = shared_ids_.find(static_cast<size_t>(label)); shared != shared_ids_.end()) {
+            for (uint64_t other : shared->second) {
+              if (hits.size() >= want) break;
+              if (!filter || filter(other)) hits.push_back({other, distances[j]});
+            }
+          }
         }
         if (hits.size() >= want || exhausted || fetch >= ntotal) return hits;
         fetch = std::min(ntotal, fetch * 4);
@@ -957,29 +965,43 @@ class FaissIndex final : public IndexBase {
     }
   }
 
+  // Index states: untrained (the exact scan), trained, and trained with ids
+  // that share a node (their pairs follow).
+  enum PayloadState : uint8_t { kUntrained = 0, kTrained = 1, kTrainedShared = 2 };
+
   Status SavePayload(ByteWriter& w) const override {
-    w.Put<uint8_t>(pending_ ? 0 : 1);
     if (pending_) {
+      w.Put<uint8_t>(kUntrained);
       w.Put<uint64_t>(train_threshold_);
       return pending_->SavePayload(w);
     }
-    return SaveTrained(w);
+    w.Put<uint8_t>(shared_ids_.empty() ? kTrained : kTrainedShared);
+    ENGRAM_RETURN_IF_ERROR(SaveTrained(w));
+    if (!shared_ids_.empty()) PutSharedPairs(w, SharedPairs());
+    return Status::OK();
   }
 
   Status LoadPayload(ByteReader& r) override {
     uint8_t trained = 0;
     if (!r.Get(&trained)) return Truncated("index state");
-    if (trained == 0) {
+    if (trained == kUntrained) {
       if (!pending_) return Status::Corruption("vector index snapshot: untrained state for a trained index type");
       if (!r.Get(&train_threshold_)) return Truncated("training threshold");
       return pending_->LoadPayload(r);
     }
-    if (trained != 1) return Status::Corruption("vector index snapshot: bad index state " + std::to_string(trained));
-    return LoadTrained(r);
+    if (trained != kTrained && trained != kTrainedShared) {
+      return Status::Corruption("vector index snapshot: bad index state " + std::to_string(trained));
+    }
+    ENGRAM_RETURN_IF_ERROR(LoadTrained(r));
+    std::vector<std::pair<uint64_t, uint64_t>> shared;
+    if (trained == kTrainedShared) ENGRAM_RETURN_IF_ERROR(GetSharedPairs(r, &shared, Truncated));
+    return IndexLiveRows(shared, "vector index snapshot");
   }
 
   size_t MemoryBytes() const override {
-    size_t bytes = CapacityBytes(label_to_id_) + CapacityBytes(dead_) + HashMapBytes(id_to_label_);
+    size_t bytes = CapacityBytes(label_to_id_) + CapacityBytes(dead_) + HashMapBytes(id_to_label_) +
+                   HashMapBytes(shared_ids_) + HashMapBytes(live_by_content_);
+    for (const auto& [label, ids] : shared_ids_) bytes += CapacityBytes(ids);
     if (pending_) bytes += pending_->MemoryBytes();
     if (hnsw_storage_ != nullptr) {
       const faiss::HNSW& graph = hnsw_->hnsw;
@@ -995,7 +1017,13 @@ class FaissIndex final : public IndexBase {
   // Structure kinds: the exact-scan buffer before training, a FAISS index
   // with its codes (types whose codes cannot be recomputed from vectors),
   // or engram's HNSW<M> graph without vectors.
-  enum StructureKind : uint8_t { kPendingStructure = 0, kFaissStructure = 1, kGraphStructure = 2 };
+  // A graph with ids that share a node has their pairs after it.
+  enum StructureKind : uint8_t {
+    kPendingStructure = 0,
+    kFaissStructure = 1,
+    kGraphStructure = 2,
+    kGraphSharedStructure = 3
+  };
 
   Status SaveStructure(ByteWriter& w) const override {
     if (pending_) {
@@ -1007,8 +1035,10 @@ class FaissIndex final : public IndexBase {
       w.Put<uint8_t>(kFaissStructure);
       return SaveTrained(w);
     }
-    w.Put<uint8_t>(kGraphStructure);
-    return SaveGraph(w);
+    w.Put<uint8_t>(shared_ids_.empty() ? kGraphStructure : kGraphSharedStructure);
+    ENGRAM_RETURN_IF_ERROR(SaveGraph(w));
+    if (!shared_ids_.empty()) PutSharedPairs(w, SharedPairs());
+    return Status::OK();
   }
 
   Status RestoreStructure(ByteReader& r, const VectorLookup& lookup) override {
@@ -1023,8 +1053,13 @@ class FaissIndex final : public IndexBase {
         if (spec_.hnsw_m > 0) return Status::Corruption("vector index structure: HNSW without its graph");
         return LoadTrained(r);
       case kGraphStructure:
+      case kGraphSharedStructure: {
         if (spec_.hnsw_m == 0) return Status::Corruption("vector index structure: a graph for a non-HNSW type");
-        return RestoreGraph(r, lookup);
+        ENGRAM_RETURN_IF_ERROR(RestoreGraph(r, lookup));
+        std::vector<std::pair<uint64_t, uint64_t>> shared;
+        if (kind == kGraphSharedStructure) ENGRAM_RETURN_IF_ERROR(GetSharedPairs(r, &shared, StructureTruncated));
+        return IndexLiveRows(shared, "vector index structure");
+      }
       default:
         return Status::Corruption("vector index structure: unknown index state " + std::to_string(kind));
     }
@@ -1401,9 +1436,143 @@ class FaissIndex final : public IndexBase {
     }
   }
 
-  // Adds to FAISS, then records labels; a batch is added in one FAISS call
-  // so HNSW inserts it with its OpenMP threads.
+  // Adds to FAISS (in engram's HNSW, only vectors equal to no live one; the
+  // others join its node), then records labels. An id already live is
+  // replaced.
   Status AddToFaiss(std::span<const uint64_t> ids, const float* vectors) {
+    if (ids.empty()) return Status::OK();
+    if (hnsw_storage_ == nullptr) return AddRows(ids, vectors);
+    for (uint64_t id : ids) RemoveId(id);
+    if (std::unordered_set<uint64_t>(ids.begin(), ids.end()).size() != ids.size()) {
+      // The same id twice in one batch: the last vector wins, as it would
+      // added one at a time.
+      for (size_t i = 0; i < ids.size(); ++i) ENGRAM_RETURN_IF_ERROR(AddToFaiss(ids.subspan(i, 1), vectors + i * dim_));
+      return Status::OK();
+    }
+    const size_t base = label_to_id_.size();
+    std::vector<uint64_t> fresh_ids;
+    std::vector<float> fresh_rows;
+    std::vector<std::pair<uint64_t, size_t>> joining;  // (id, label of its equal vector)
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const float* v = vectors + i * dim_;
+      const uint64_t hash = RowHash(v);
+      size_t equal = kNoLabel;
+      for (auto [it, end] = live_by_content_.equal_range(hash); it != end && equal == kNoLabel; ++it) {
+        const float* row = it->second < base ? hnsw_storage_->get_xb() + it->second * dim_
+                                             : fresh_rows.data() + (it->second - base) * dim_;
+        if (std::memcmp(row, v, dim_ * sizeof(float)) == 0) equal = it->second;
+      }
+      if (equal != kNoLabel) {
+        joining.emplace_back(ids[i], equal);
+        continue;
+      }
+      live_by_content_.emplace(hash, base + fresh_ids.size());
+      fresh_ids.push_back(ids[i]);
+      fresh_rows.insert(fresh_rows.end(), v, v + dim_);
+    }
+    Status added = AddRows(fresh_ids, fresh_rows.data());
+    if (!added.ok()) {
+      std::erase_if(live_by_content_, [&](const auto& entry) { return entry.second >= base; });
+      return added;
+    }
+    for (const auto& [id, label] : joining) {
+      id_to_label_[id] = label;
+      shared_ids_[label].push_back(id);
+    }
+    return Status::OK();
+  }
+
+  // The hash of a row's bytes (equal rows, equal hashes).
+  uint64_t RowHash(const float* row) const {
+    return std::hash<std::string_view>{}(
+        std::string_view(reinterpret_cast<const char*>(row), dim_ * sizeof(float)));
+  }
+
+  // Removes a live id: its node stays while other ids share it.
+  void RemoveId(uint64_t id) {
+    auto it = id_to_label_.find(id);
+    if (it == id_to_label_.end()) return;
+    const size_t label = it->second;
+    id_to_label_.erase(it);
+    if (auto shared = shared_ids_.find(label); shared != shared_ids_.end()) {
+      std::vector<uint64_t>& others = shared->second;
+      if (label_to_id_[label] == id) {
+        label_to_id_[label] = others.back();
+        others.pop_back();
+      } else {
+        others.erase(std::find(others.begin(), others.end(), id));
+      }
+      if (others.empty()) shared_ids_.erase(shared);
+      return;
+    }
+    MarkDead(label);
+    if (hnsw_storage_ != nullptr) {
+      const uint64_t hash = RowHash(hnsw_storage_->get_xb() + label * dim_);
+      for (auto [at, end] = live_by_content_.equal_range(hash); at != end; ++at) {
+        if (at->second == label) {
+          live_by_content_.erase(at);
+          break;
+        }
+      }
+    }
+  }
+
+  // Indexes the live rows by content (after a load) and checks the ids that
+  // share a node.
+  Status IndexLiveRows(const std::vector<std::pair<uint64_t, uint64_t>>& shared, const char* what) {
+    live_by_content_.clear();
+    shared_ids_.clear();
+    if (hnsw_storage_ == nullptr) return Status::OK();
+    const float* xb = hnsw_storage_->get_xb();
+    for (size_t label = 0; label < label_to_id_.size(); ++label) {
+      if (!dead_[label]) live_by_content_.emplace(RowHash(xb + label * dim_), label);
+    }
+    for (const auto& [label, id] : shared) {
+      if (label >= label_to_id_.size() || dead_[label]) {
+        return Status::Corruption(std::string(what) + ": an id shares node " + std::to_string(label) +
+                                  ", which is not live");
+      }
+      if (!id_to_label_.emplace(id, static_cast<size_t>(label)).second) {
+        return Status::Corruption(std::string(what) + ": id " + std::to_string(id) + " is live twice");
+      }
+      shared_ids_[static_cast<size_t>(label)].push_back(id);
+    }
+    return Status::OK();
+  }
+
+  // (label, id) for every id sharing a node, labels ascending.
+  std::vector<std::pair<uint64_t, uint64_t>> SharedPairs() const {
+    std::vector<std::pair<uint64_t, uint64_t>> pairs;
+    for (const auto& [label, ids] : shared_ids_) {
+      for (uint64_t id : ids) pairs.emplace_back(label, id);
+    }
+    std::sort(pairs.begin(), pairs.end());
+    return pairs;
+  }
+
+  static void PutSharedPairs(ByteWriter& w, const std::vector<std::pair<uint64_t, uint64_t>>& pairs) {
+    w.Put<uint64_t>(pairs.size());
+    for (const auto& [label, id] : pairs) {
+      w.Put<uint64_t>(label);
+      w.Put<uint64_t>(id);
+    }
+  }
+
+  // `truncated`: Truncated or StructureTruncated, for the caller's format.
+  static Status GetSharedPairs(ByteReader& r, std::vector<std::pair<uint64_t, uint64_t>>* pairs,
+                               Status (*truncated)(std::string_view)) {
+    uint64_t n = 0;
+    if (!r.Get(&n) || n > r.remaining() / (2 * sizeof(uint64_t))) return truncated("shared ids");
+    pairs->resize(n);
+    for (auto& [label, id] : *pairs) {
+      if (!r.Get(&label) || !r.Get(&id)) return truncated("shared ids");
+    }
+    return Status::OK();
+  }
+
+  // Adds rows to FAISS in one call (HNSW inserts a batch with its OpenMP
+  // threads), then records their labels.
+  Status AddRows(std::span<const uint64_t> ids, const float* vectors) {
     if (ids.empty()) return Status::OK();
     const size_t base = label_to_id_.size();
     try {
@@ -1467,6 +1636,12 @@ class FaissIndex final : public IndexBase {
       if (dead_[label]) continue;
       ids.push_back(label_to_id_[label]);
       vectors.insert(vectors.end(), xb + label * dim_, xb + (label + 1) * dim_);
+      if (auto shared = shared_ids_.find(label); shared != shared_ids_.end()) {
+        for (uint64_t other : shared->second) {
+          ids.push_back(other);
+          vectors.insert(vectors.end(), xb + label * dim_, xb + (label + 1) * dim_);
+        }
+      }
     }
     auto fresh = MakeIndex();
     if (!fresh.ok()) return fresh.status();
@@ -1474,6 +1649,8 @@ class FaissIndex final : public IndexBase {
     label_to_id_.clear();
     dead_.clear();
     id_to_label_.clear();
+    shared_ids_.clear();
+    live_by_content_.clear();
     dead_count_ = 0;
     return AddToFaiss(ids, vectors.data());
   }
@@ -1485,7 +1662,12 @@ class FaissIndex final : public IndexBase {
   std::vector<uint64_t> label_to_id_;
   std::vector<uint8_t> dead_;  // per label: 1 = removed or replaced
   size_t dead_count_ = 0;
-  std::unordered_map<uint64_t, size_t> id_to_label_;  // live ids only
+  std::unordered_map<uint64_t, size_t> id_to_label_;  // live ids only (shared ones too)
+  // engram's HNSW only: per label, the ids beyond label_to_id_'s that share
+  // its vector; and every live label by the hash of its row.
+  std::unordered_map<size_t, std::vector<uint64_t>> shared_ids_;
+  std::unordered_multimap<uint64_t, size_t> live_by_content_;
+  static constexpr size_t kNoLabel = std::numeric_limits<size_t>::max();
   std::unique_ptr<ScanIndex> pending_;  // exact scan until index_ is trained
   uint64_t train_threshold_ = 0;
 };
