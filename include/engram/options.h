@@ -58,12 +58,12 @@ struct Options {
   // is given up. Default 5.
   int enrichment_max_attempts = 5;
 
-  // Vector index per tenant, as a FAISS-style description: "Flat" (exact,
-  // default), "Auto" (exact below 2000 vectors, then an HNSW graph over
-  // int8 codes built once and grown incrementally: check its recall on your
-  // embedder's vectors first, docs/vector-index.md), "Int8", "HNSW32",
-  // "IVF1024,Flat", ...
-  std::string vector_index = "Flat";
+  // Vector index per tenant, as a FAISS-style description: "Auto"
+  // (default: exact below 2000 vectors, then an HNSW graph over int8 codes
+  // built once and grown incrementally, equal vectors sharing a node;
+  // recall@10 0.96 against exact at 100k turns, docs/vector-index.md),
+  // "Flat" (always exact), "Int8", "HNSW32", "IVF1024,Flat", ...
+  std::string vector_index = "Auto";
 
   // Working memory per tenant and session: the most recent turns, at most
   // this many (default 12) and at most this many tokens (default 1024).
