@@ -152,18 +152,18 @@ std::vector<ItemTurn> FindItemTurns(const TenantMemory& memory, const ListQuesti
 
 std::unordered_map<uint64_t, float> CreditDistinctItems(const std::vector<ItemTurn>& turns,
                                                         const std::function<size_t(uint64_t)>& rank_of,
-                                                        size_t max_turns) {
+                                                        size_t max_turns, size_t per_item) {
   std::vector<const ItemTurn*> order;
   order.reserve(turns.size());
   for (const auto& t : turns) order.push_back(&t);
   std::stable_sort(order.begin(), order.end(),
                    [&](const ItemTurn* a, const ItemTurn* b) { return rank_of(a->turn_id) < rank_of(b->turn_id); });
   std::unordered_map<uint64_t, float> credit;
-  std::unordered_set<std::string> credited;
+  std::unordered_map<std::string, size_t> credited;  // item -> turns credited for it
   for (const ItemTurn* t : order) {
     if (credit.size() >= max_turns) break;
     bool names_new_item = false;
-    for (const auto& item : t->items) names_new_item = credited.insert(item).second || names_new_item;
+    for (const auto& item : t->items) names_new_item = credited[item]++ < per_item || names_new_item;
     if (names_new_item) credit[t->turn_id] = 1.0f;
   }
   return credit;

@@ -53,11 +53,12 @@ std::vector<ItemTurn> FindItemTurns(const TenantMemory& memory, const ListQuesti
                                     const std::function<bool(uint64_t)>& keep);
 
 // The item credit of each turn: in the order `rank_of` gives (lower is
-// better), the first turn naming an item gets 1, a turn naming only items
-// that better turns name gets nothing. At most `max_turns` turns get credit.
+// better), the first `per_item` turns naming an item get 1, a turn naming
+// only items that enough better turns name gets nothing. At most
+// `max_turns` turns get credit.
 std::unordered_map<uint64_t, float> CreditDistinctItems(const std::vector<ItemTurn>& turns,
                                                         const std::function<size_t(uint64_t)>& rank_of,
-                                                        size_t max_turns);
+                                                        size_t max_turns, size_t per_item = 1);
 
 // The items of the credited turns, comma-separated, for the explanation.
 std::string CreditedItemNames(const std::vector<ItemTurn>& turns, const std::unordered_map<uint64_t, float>& credit);

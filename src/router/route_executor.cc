@@ -402,7 +402,8 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
       return it == rank.end() ? ranked.size() : it->second;
     };
     auto items = FindItemTurns(memory, analysis.list, analysis.targets, keep);
-    auto credit = CreditDistinctItems(items, rank_of, plan.aggregation_turns);
+    auto credit = CreditDistinctItems(items, rank_of, plan.aggregation_turns,
+                                      static_cast<size_t>(std::max(1.0f, plan.aggregation_per_item)));
     for (const auto& [turn_id, value] : credit) {
       auto it = rank.find(DocSeq(turn_id));
       if (it == rank.end()) {

@@ -64,6 +64,8 @@ struct RoutePlan {
   // reserved places of the ranking, the 2nd, 4th, 6th, ... hit, unless they
   // rank higher already, so distinct items reach the top 10. 0 = off.
   float aggregation_slots = 0.0f;
+  // Turns credited per distinct item (a count).
+  float aggregation_per_item = 1.0f;
   int graph_hops = 0;            // 0 = no graph expansion
   size_t graph_fanout = 16;      // edges followed per entity
   size_t graph_max_edges = 64;
@@ -125,6 +127,7 @@ struct RoutePlan {
             {"answer_type", &RoutePlan::answer_type_weight},
             {"aggregation", &RoutePlan::aggregation_weight},
             {"aggregation_slots", &RoutePlan::aggregation_slots},
+            {"aggregation_per_item", &RoutePlan::aggregation_per_item},
             {"neighbour", &RoutePlan::neighbour_factor},
             {"unit", &RoutePlan::unit_factor},
             {"context_key", &RoutePlan::context_key_weight},
