@@ -65,8 +65,9 @@ std::string CategoryNounAfter(const std::vector<std::string>& words, size_t at, 
   bool after_kind_of = false;
   for (size_t i = at + 1; i < words.size() && i <= at + kLookAhead; ++i) {
     const std::string& w = words[i];
+    // "what kinds of sport": a list; "what type of meal": one thing.
     if (IsOneOf(w, {"kind", "kinds", "type", "types", "sort", "sorts"})) {
-      after_kind_of = i + 1 < words.size() && words[i + 1] == "of";
+      after_kind_of = w.back() == 's' && i + 1 < words.size() && words[i + 1] == "of";
       continue;
     }
     if (IsOneOf(w, {"of", "some", "other", "different", "the", "all", "are", "were", "is", "was", "her", "his",
@@ -88,6 +89,31 @@ std::string CategoryNounAfter(const std::vector<std::string>& words, size_t at, 
     if (plural || singular_ok || after_kind_of) return w;
   }
   return {};
+}
+
+// Categories of works people name by title.
+bool IsTitledWork(const std::string& lemma) {
+  return IsOneOf(lemma, {"book", "novel", "movie", "film", "show", "series", "game", "video_game", "song", "album",
+                         "story", "play", "poem", "recommendation", "screenplay", "podcast", "author", "band"});
+}
+
+// Quoted spans of `text` ("...", “...”), lower-cased: the titles it names.
+std::vector<std::string> QuotedTitles(std::string_view text) {
+  constexpr size_t kMaxTitle = 80;
+  std::vector<std::string> titles;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t open = text.find('"', i), curly = text.find("\u201c", i);
+    const bool is_curly = curly < open;
+    open = std::min(open, curly);
+    if (open == std::string_view::npos) break;
+    const size_t begin = open + (is_curly ? 3 : 1);
+    const size_t close = is_curly ? text.find("\u201d", begin) : text.find('"', begin);
+    if (close == std::string_view::npos) break;
+    if (close > begin + 1 && close - begin <= kMaxTitle) titles.push_back("\"" + AsciiLower(text.substr(begin, close - begin)) + "\"");
+    i = close + (is_curly ? 3 : 1);
+  }
+  return titles;
 }
 
 }  // namespace
@@ -113,6 +139,7 @@ ListQuestion ReadListQuestion(std::string_view question, const std::vector<std::
   }
   if (list.members == nullptr) return list;
   list.noun = noun;
+  list.titles = IsTitledWork(list.members->category);
   for (const auto& w : words) {
     const std::string lemma = lexicon.NounLemma(w);
     list.question_words.push_back(lemma.empty() ? w : lemma);
@@ -142,6 +169,13 @@ std::vector<ItemTurn> FindItemTurns(const TenantMemory& memory, const ListQuesti
         }
         if (std::find(found.items.begin(), found.items.end(), item) == found.items.end()) {
           found.items.push_back(std::move(item));
+        }
+      }
+      if (list.titles) {
+        for (auto& title : QuotedTitles(turn->text)) {
+          if (std::find(found.items.begin(), found.items.end(), title) == found.items.end()) {
+            found.items.push_back(std::move(title));
+          }
         }
       }
       if (!found.items.empty()) out.push_back(std::move(found));

@@ -31,11 +31,14 @@ struct ListQuestion {
   std::string noun;  // the category as the question says it: "activities", "where"
   std::shared_ptr<const CategoryMembers> members;
   std::vector<std::string> question_words;  // items the question names itself are no new evidence
+  // The category is of titled works ("books", "movies", "games"): a quoted
+  // title ("The Name of the Wind") is an item too.
+  bool titles = false;
 };
 
-// Reads a list question: a plural noun after "what" / "which" / "how many"
+// Reads a list question (nothing when the lexicon is empty): a plural noun after "what" / "which" / "how many"
 // ("what books", "what LGBTQ events", "what are some hobbies"), a noun after
-// "what kind(s) of" or "which", or "where has/have X ..." (places). The
+// "what kinds of" or "which", or "where has/have X ..." (places). The
 // targets' names are skipped. Not a list: "What is Caroline's identity?".
 ListQuestion ReadListQuestion(std::string_view question, const std::vector<std::string>& targets,
                               const CategoryLexicon& lexicon);

@@ -85,6 +85,7 @@ TEST(ListQuestionTest, OtherQuestionsAskForNoList) {
   EXPECT_EQ(ReadListQuestion("What did Melanie do at the lake?", targets, lexicon).members, nullptr);
   EXPECT_EQ(ReadListQuestion("When did Melanie go swimming?", targets, lexicon).members, nullptr);
   EXPECT_EQ(ReadListQuestion("How many times has Melanie been to Paris?", targets, lexicon).members, nullptr);
+  EXPECT_EQ(ReadListQuestion("What type of sport does Melanie like best?", targets, lexicon).members, nullptr);
 }
 
 TEST(ListQuestionTest, EachDistinctItemIsCreditedOnceToItsBestRankedTurn) {

@@ -404,6 +404,18 @@ TEST_F(RouterTest, AListQuestionSurfacesTheTurnsNamingItsItems) {
   }
 }
 
+TEST_F(RouterTest, AListOfTitledWorksCountsQuotedTitlesAsItems) {
+  Add("s3", "Melanie", "I read \"Charlotte's Web\" to the kids last night.", Iso("2023-08-01T10:00:00Z"), "D3:1");
+  RecallOptions options;
+  options.k = 20;
+  auto r = router_.Recall(*memory_, "What books has Melanie read?", Towards("D2:1"), options);
+  ASSERT_TRUE(r.ok());
+  const size_t rank = RankOf(*r, "D3:1");
+  ASSERT_LT(rank, r->hits.size());
+  EXPECT_EQ(r->hits[rank].signals.at("aggregation"), 1.0f);
+  EXPECT_THAT(r->route.steps, Contains(HasSubstr("\"charlotte's web\"")));
+}
+
 TEST_F(RouterTest, AQuestionForNoListIsUnchangedByTheLexicon) {
   Add("s3", "Melanie", "We went kayaking, the water was calm.", Iso("2023-08-01T10:00:00Z"), "D3:1");
   RecallOptions options;
