@@ -165,6 +165,11 @@ std::string CategoryMembers::MatchAt(const std::vector<std::string>& words, size
     }
   }
   if (nouns.count(word)) return word;
+  if (word.size() > 4 && word.compare(word.size() - 3, 3, "ing") == 0) {
+    auto gerund = gerunds.find(word);
+    return gerund == gerunds.end() ? std::string() : gerund->second;
+  }
+  if (word.size() < 4 || word.back() != 's') return {};
   // Regular plurals: "beds", "boxes", "puppies".
   auto plural = [&](const char* suffix, const char* base) -> std::string {
     const size_t n = std::char_traits<char>::length(suffix);
@@ -176,8 +181,7 @@ std::string CategoryMembers::MatchAt(const std::vector<std::string>& words, size
     std::string stem = plural(suffix, base);
     if (!stem.empty()) return stem;
   }
-  auto gerund = gerunds.find(word);
-  return gerund == gerunds.end() ? std::string() : gerund->second;
+  return {};
 }
 
 std::string CategoryLexicon::DefaultDir() {
