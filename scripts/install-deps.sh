@@ -8,7 +8,7 @@ pkgs=(build-essential cmake pkg-config git ca-certificates
       libstemmer-dev libicu-dev libeigen3-dev libopenblas-dev libssl-dev
       python3-dev pybind11-dev python3-numpy python3-pip python3-setuptools python3-wheel python3-venv
       clang-14 libclang-rt-14-dev llvm-14
-      rocksdb-tools nodejs npm doxygen)
+      rocksdb-tools nodejs npm doxygen wordnet-base)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

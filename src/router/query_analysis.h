@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engram/recall.h"
+#include "router/aggregation.h"
 #include "engram/types.h"
 
 namespace engram {
@@ -30,6 +31,9 @@ struct QueryAnalysis {
   bool has_answer_type = false;
   EntityType answer_type = EntityType::kOther;
   std::vector<std::string> cues;      // why the kind was chosen, in words
+  // The list the question asks for, when it asks for one (set by the router
+  // when the plan aggregates; ReadListQuestion).
+  ListQuestion list;
 };
 
 // participants: the tenant's speakers; anchor_ms: "now" for relative times

@@ -14,6 +14,7 @@ namespace {
 struct Scored {
   float lexical = 0, vector = 0, speaker = 0, temporal = 0, recency = 0, graph = 0, answer_type = 0;
   float context_key = 0;  // the reply's question matched (turns only)
+  float aggregation = 0;  // names a distinct item the list question asks for (turns only)
   float fused = 0;
 };
 
@@ -390,6 +391,52 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
                      " turns have relevant neighbours");
   }
 
+  // List questions: the best-ranked turn by a target naming each distinct
+  // item of the category gets the aggregation weight; turns not yet
+  // candidates join with their priors.
+  if (plan.aggregation_weight > 0 && analysis.list.members != nullptr) {
+    std::unordered_map<uint64_t, size_t> rank;
+    for (size_t i = 0; i < ranked.size(); ++i) rank[ranked[i].seq] = i;
+    auto rank_of = [&](uint64_t turn_id) {
+      auto it = rank.find(DocSeq(turn_id));
+      return it == rank.end() ? ranked.size() : it->second;
+    };
+    auto items = FindItemTurns(memory, analysis.list, analysis.targets, keep);
+    auto credit = CreditDistinctItems(items, rank_of, plan.aggregation_turns,
+                                      static_cast<size_t>(std::max(1.0f, plan.aggregation_per_item)));
+    for (const auto& [turn_id, value] : credit) {
+      auto it = rank.find(DocSeq(turn_id));
+      if (it == rank.end()) {
+        ranked.push_back(TurnHit{DocSeq(turn_id), turn_id, Scored{}});
+        add_priors(ranked.back());
+        it = rank.emplace(DocSeq(turn_id), ranked.size() - 1).first;
+      }
+      ranked[it->second].s.aggregation = value;
+      ranked[it->second].score += plan.aggregation_weight * value;
+    }
+    std::sort(ranked.begin(), ranked.end(), by_score);
+    // Reserved places: the best credited turns move up to the 2nd, 4th, ...
+    // hit, with a score between their new neighbours'.
+    const size_t slots = static_cast<size_t>(std::max(0.0f, plan.aggregation_slots));
+    size_t reserved = 1, moved = 0;
+    for (size_t i = 0; i < ranked.size() && moved < slots && reserved < ranked.size(); ++i) {
+      if (ranked[i].s.aggregation == 0) continue;
+      ++moved;
+      if (i > reserved) {
+        TurnHit t = ranked[i];
+        t.score = (ranked[reserved - 1].score + ranked[reserved].score) / 2;
+        ranked.erase(ranked.begin() + static_cast<long>(i));
+        ranked.insert(ranked.begin() + static_cast<long>(reserved), t);
+        reserved += 2;
+      } else {
+        reserved = std::max(reserved, i + 2);
+      }
+    }
+    steps->push_back("aggregation: " + std::to_string(items.size()) + " turns name a " +
+                     analysis.list.members->category + ", " + std::to_string(credit.size()) +
+                     " credited for a distinct item (" + CreditedItemNames(items, credit) + ")");
+  }
+
   // Session diversity.
   if (plan.session_quota > 0 && plan.session_penalty < 1.0f) {
     std::unordered_map<std::string, size_t> per_session;
@@ -429,6 +476,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     put("recency", t.s.recency);
     put("graph", t.s.graph);
     put("answer_type", t.s.answer_type);
+    put("aggregation", t.s.aggregation);
     put("context_key", t.s.context_key);
     put("neighbour", t.neighbour);
     put("session_context", t.session_context);

@@ -55,6 +55,17 @@ struct RoutePlan {
   // The turn (by a target) mentions an entity of the type the question asks
   // for ("what countries ..." -> turns naming places).
   float answer_type_weight = 0.0f;
+  // List questions ("what activities does X do?"): the best-ranked turn by
+  // a target naming each distinct item of the asked-for category
+  // (aggregation.h) gets this much; at most `aggregation_turns` turns.
+  float aggregation_weight = 0.0f;
+  size_t aggregation_turns = 20;
+  // Of those, the best `aggregation_slots` (a count) are also moved up to
+  // reserved places of the ranking, the 2nd, 4th, 6th, ... hit, unless they
+  // rank higher already, so distinct items reach the top 10. 0 = off.
+  float aggregation_slots = 0.0f;
+  // Turns credited per distinct item (a count).
+  float aggregation_per_item = 1.0f;
   int graph_hops = 0;            // 0 = no graph expansion
   size_t graph_fanout = 16;      // edges followed per entity
   size_t graph_max_edges = 64;
@@ -114,6 +125,9 @@ struct RoutePlan {
             {"recency", &RoutePlan::recency_weight},
             {"graph", &RoutePlan::graph_weight},
             {"answer_type", &RoutePlan::answer_type_weight},
+            {"aggregation", &RoutePlan::aggregation_weight},
+            {"aggregation_slots", &RoutePlan::aggregation_slots},
+            {"aggregation_per_item", &RoutePlan::aggregation_per_item},
             {"neighbour", &RoutePlan::neighbour_factor},
             {"unit", &RoutePlan::unit_factor},
             {"context_key", &RoutePlan::context_key_weight},

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "engram/recall.h"
+#include "router/category_lexicon.h"
 #include "router/query_analysis.h"
 #include "router/route_plan.h"
 #include "tiers/tenant_memory.h"
@@ -29,6 +30,9 @@ class Router {
   // kind name); nullptr if unknown.
   const RoutePlan* FindPlan(std::string_view name) const;
   void SetPlan(const RoutePlan& plan) { plans_[plan.name] = plan; }
+  // The category lexicon list questions use (default: the process-wide one
+  // of CategoryLexicon::DefaultDir()); nullptr: no aggregation.
+  void SetCategoryLexicon(std::shared_ptr<CategoryLexicon> lexicon) { lexicon_ = std::move(lexicon); }
   const std::map<std::string, RoutePlan, std::less<>>& plans() const { return plans_; }
 
   Result<RecallResult> Recall(const TenantMemory& memory, std::string_view query, std::span<const float> query_vector,
@@ -40,6 +44,7 @@ class Router {
 
  private:
   std::map<std::string, RoutePlan, std::less<>> plans_;
+  std::shared_ptr<CategoryLexicon> lexicon_ = CategoryLexicon::Shared();
 };
 
 }  // namespace engram

@@ -143,6 +143,9 @@ class RouterTest : public ::testing::Test {
     f.source_ids = {"D1:2"};
     facts.facts.push_back(f);
     memory_->ApplyEnrichment(seqs_.at("D1:2"), facts);
+    // List questions read categories from the tiny WordNet of the tests,
+    // never from the system's.
+    router_.SetCategoryLexicon(std::make_shared<CategoryLexicon>(std::string(ENGRAM_TEST_DATA_DIR) + "/wordnet"));
   }
 
   static EventUnit Unit(const std::string& text, const std::string& subject, TimeMs when) {
@@ -366,6 +369,83 @@ TEST_F(RouterTest, AListOfPlacesFavoursTheTargetsTurnsThatNamePlaces) {
   }
   ASSERT_NE(caroline, nullptr);
   EXPECT_EQ(caroline->signals.at("answer_type"), 1.0f);
+}
+
+// The position of the hit for source `id` in `r`, or the hit count.
+size_t RankOf(const RecallResult& r, const std::string& id) {
+  for (size_t i = 0; i < r.hits.size(); ++i) {
+    if (r.hits[i].source_ids.front() == id) return i;
+  }
+  return r.hits.size();
+}
+
+TEST_F(RouterTest, AListQuestionSurfacesTheTurnsNamingItsItems) {
+  // "kayaking" shares no word with the question; the lexicon knows it is an activity.
+  const TimeMs s3 = Iso("2023-08-01T10:00:00Z");
+  Add("s3", "Caroline", "How was your Saturday?", s3, "D3:1");
+  Add("s3", "Melanie", "Lovely! We went kayaking, the water was calm.", s3 + 1000, "D3:2");
+  Add("s3", "Caroline", "I went kayaking once, years ago.", s3 + 2000, "D3:3");
+  RecallOptions options;
+  options.k = 20;
+  const std::string question = "What activities does Melanie do?";
+  auto with = router_.Recall(*memory_, question, Towards("D2:1"), options);
+  options.weights["aggregation"] = 0;
+  auto without = router_.Recall(*memory_, question, Towards("D2:1"), options);
+  ASSERT_TRUE(with.ok() && without.ok());
+  EXPECT_THAT(with->route.steps, Contains(HasSubstr("a list of activity ('activities')")));
+  const size_t rank = RankOf(*with, "D3:2");
+  ASSERT_LT(rank, with->hits.size());
+  EXPECT_EQ(with->hits[rank].signals.at("aggregation"), 1.0f);
+  EXPECT_LT(rank, 3u);
+  EXPECT_LT(rank, RankOf(*without, "D3:2"));
+  // Melanie's activities, not Caroline's: the same item said by someone else gets nothing.
+  for (const auto& h : with->hits) {
+    if (h.speaker != "Melanie") EXPECT_EQ(h.signals.count("aggregation"), 0u) << h.text;
+  }
+}
+
+TEST_F(RouterTest, AListOfTitledWorksCountsQuotedTitlesAsItems) {
+  Add("s3", "Melanie", "I read \"Charlotte's Web\" to the kids last night.", Iso("2023-08-01T10:00:00Z"), "D3:1");
+  RecallOptions options;
+  options.k = 20;
+  auto r = router_.Recall(*memory_, "What books has Melanie read?", Towards("D2:1"), options);
+  ASSERT_TRUE(r.ok());
+  const size_t rank = RankOf(*r, "D3:1");
+  ASSERT_LT(rank, r->hits.size());
+  EXPECT_EQ(r->hits[rank].signals.at("aggregation"), 1.0f);
+  EXPECT_THAT(r->route.steps, Contains(HasSubstr("\"charlotte's web\"")));
+}
+
+TEST_F(RouterTest, AQuestionForNoListIsUnchangedByTheLexicon) {
+  Add("s3", "Melanie", "We went kayaking, the water was calm.", Iso("2023-08-01T10:00:00Z"), "D3:1");
+  RecallOptions options;
+  options.k = 20;
+  for (const char* question : {"What did Melanie paint?", "Where do Melanie's kids swim?"}) {
+    auto with = router_.Recall(*memory_, question, Towards("D1:2"), options);
+    router_.SetCategoryLexicon(nullptr);
+    auto without = router_.Recall(*memory_, question, Towards("D1:2"), options);
+    router_.SetCategoryLexicon(std::make_shared<CategoryLexicon>(std::string(ENGRAM_TEST_DATA_DIR) + "/wordnet"));
+    ASSERT_TRUE(with.ok() && without.ok());
+    ASSERT_EQ(Ids(*with), Ids(*without)) << question;
+    for (size_t i = 0; i < with->hits.size(); ++i) EXPECT_EQ(with->hits[i].score, without->hits[i].score);
+    EXPECT_THAT(with->route.steps, Not(Contains(HasSubstr("aggregation"))));
+  }
+}
+
+TEST_F(RouterTest, WithoutWordNetListQuestionsAreAnsweredWithoutExpansion) {
+  Add("s3", "Melanie", "We went kayaking, the water was calm.", Iso("2023-08-01T10:00:00Z"), "D3:1");
+  RecallOptions options;
+  options.k = 20;
+  const std::string question = "What activities does Melanie do?";
+  router_.SetCategoryLexicon(std::make_shared<CategoryLexicon>("/nonexistent/wordnet"));
+  auto missing = router_.Recall(*memory_, question, Towards("D2:1"), options);
+  options.weights["aggregation"] = 0;
+  auto off = router_.Recall(*memory_, question, Towards("D2:1"), options);
+  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(Ids(*missing), Ids(*off));
+  for (const auto& h : missing->hits) EXPECT_EQ(h.signals.count("aggregation"), 0u);
+  EXPECT_THAT(missing->route.steps, Not(Contains(HasSubstr("a list of"))));
 }
 
 TEST_F(RouterTest, EvidenceOnlyFromSomeoneElseIsFlaggedLikelyUnanswerable) {
