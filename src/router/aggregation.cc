@@ -110,7 +110,12 @@ std::vector<std::string> QuotedTitles(std::string_view text) {
     const size_t begin = open + (is_curly ? 3 : 1);
     const size_t close = is_curly ? text.find("\u201d", begin) : text.find('"', begin);
     if (close == std::string_view::npos) break;
-    if (close > begin + 1 && close - begin <= kMaxTitle) titles.push_back("\"" + AsciiLower(text.substr(begin, close - begin)) + "\"");
+    if (close > begin + 1 && close - begin <= kMaxTitle) {
+      std::string title = "\"";
+      title += AsciiLower(text.substr(begin, close - begin));
+      title += '"';
+      titles.push_back(std::move(title));
+    }
     i = close + (is_curly ? 3 : 1);
   }
   return titles;
