@@ -158,7 +158,7 @@ class Store:
     ``engram.Embedder``, ``HttpEmbedder`` or callable ``fn(texts) -> vectors``),
     ``reembed=False``, ``extractor=None`` (rule-based),
     ``enrichment_extractor=None`` (e.g. ``LlmExtractor()``),
-    ``enrichment_max_attempts=5``, ``vector_index="Flat"`` ("Int8", "HNSW32",
+    ``enrichment_max_attempts=5``, ``vector_index="Auto"`` ("Flat", "Int8", "HNSW32",
     "IVF1024,Flat", ...), ``working_memory_turns=12``,
     ``working_memory_tokens=1024``, ``block_cache_bytes=64 MiB``, and
     ``sync=False``: the default of every write's ``sync`` (True: a write
