@@ -372,8 +372,9 @@ class Matcher {
       if (n <= i + 2) return i;
       // From the start of what it names up to the anchor day, and at least
       // to the end of what it names (a date after the anchor stays whole).
+      // Without an anchor the range is the date alone, as absolute as it.
       int64_t to = std::max(date.to_day, have_anchor_ ? today_ + 1 : date.to_day);
-      *r = Range{date.from_day, to, false};
+      *r = Range{date.from_day, to, !have_anchor_ && date.absolute};
       return n;
     }
     if ((w == "first" || w == "last") && W(i + 1) == "week" && W(i + 2) == "of") {

@@ -202,6 +202,11 @@ TEST(TimeExpressionsTest, AsOfAMonthIsFromThatMonthOn) {
   EXPECT_EQ(One("as of 2022", "2023-03-05T10:00:00Z"), "as of 2022=2022-01-01..2023-03-05");
   // What it names stays whole when it lies after the anchor.
   EXPECT_EQ(One("as of 1 June 2024", "2024-05-20T10:00:00Z"), "as of 1 June 2024=2024-06-01");
+  // Without an anchor it is the month it names, and absolute like it.
+  auto found = FindTimeExpressions("as of august 2025 she works there", 0);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].normalized, "2025-08");
+  EXPECT_TRUE(found[0].absolute);
 }
 
 TEST(TimeExpressionsTest, TheFirstOrLastWeekOfAMonthIsThatWeek) {
