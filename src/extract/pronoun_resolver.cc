@@ -208,10 +208,7 @@ std::vector<TextEdit> ResolvePronouns(const std::vector<Word>& words, const Spea
     const bool second = !a.empty();
     const std::string* person = nullptr;
     if (l == "i") person = &s;
-    // Verb forms a subject "you" may take that ThirdPersonVerb does not list.
-constexpr std::string_view kYouVerbs[] = {"are", "were", "aren't", "weren't", "haven't", "wanna", "gotta", "gonna"};
-
-// "you all", "you guys": plural, not the addressee.
+    // "you all", "you guys": plural, not the addressee.
     if (l == "you" && second && !(i + 1 < words.size() && In(words[i + 1].lower, kPluralYou))) person = &a;
     if (person) {
       // A plural subject ("my sister and I") keeps its verb as it is.

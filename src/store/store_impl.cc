@@ -49,9 +49,22 @@ StoreImpl::StoreImpl(const Options& options, std::unique_ptr<log::EventLog> log)
           }) {}
 
 StoreImpl::~StoreImpl() {
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+  };
+  const Clock::time_point started = Clock::now();
   StopEnrichment();
   Status s = SaveSnapshots();
   if (!s.ok()) Log().warn("could not save index snapshots: {}", s.ToString());
+  const int64_t snapshots_ms = ms_since(started);
+  Clock::time_point phase = Clock::now();
+  tenants_.Clear();
+  const int64_t memory_ms = ms_since(phase);
+  phase = Clock::now();
+  log_.reset();
+  Log().debug("store closed in {} ms (snapshots {} ms, tenant memory released {} ms, log closed {} ms)",
+              ms_since(started), snapshots_ms, memory_ms, ms_since(phase));
 }
 
 Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, const std::string& path) {
