@@ -17,6 +17,7 @@
 #include <unordered_set>
 #include <exception>
 #include <limits>
+#include <map>
 #include <new>
 #include <queue>
 #include <sstream>
@@ -35,6 +36,9 @@ constexpr uint32_t kFormatVersion = 1;
 // SerializeStructure / Restore: the index without its vectors.
 constexpr char kStructureMagic[8] = {'E', 'N', 'G', 'R', 'V', 'S', 'T', '1'};
 constexpr uint32_t kStructureVersion = 1;
+// SerializeStructureDelta: the changes to a graph since a digest.
+constexpr char kDeltaMagic[8] = {'E', 'N', 'G', 'R', 'V', 'S', 'D', '1'};
+constexpr uint32_t kDeltaVersion = 1;
 // Ids per VectorLookup call during Restore (2 MiB of 512-d fp32 rows).
 constexpr size_t kRestoreBatch = 1024;
 // Rows scored per kernel call: small enough that the scores stay in L1.
@@ -490,7 +494,31 @@ class IndexBase : public VectorIndex {
   // SerializeStructure's body after the envelope, and its inverse on a fresh
   // index (vectors from `lookup`).
   virtual Status SaveStructure(ByteWriter& w) const = 0;
-  virtual Status RestoreStructure(ByteReader& r, const VectorLookup& lookup) = 0;
+  // `deltas`: the bodies of SerializeStructureDelta's bytes, oldest first.
+  virtual Status RestoreStructure(ByteReader& r, std::span<const std::string_view> deltas,
+                                  const VectorLookup& lookup) = 0;
+
+  Result<std::string> SerializeStructureDelta(const StructureDigest& since,
+                                              std::shared_ptr<const StructureDigest>* now) const override {
+    try {
+      ByteWriter w;
+      w.PutBytes(kDeltaMagic, sizeof(kDeltaMagic));
+      w.Put<uint32_t>(kDeltaVersion);
+      w.PutString(description_);
+      w.Put<uint64_t>(dim_);
+      ENGRAM_RETURN_IF_ERROR(SaveStructureDelta(w, since, now));
+      return std::move(w.str());
+    } catch (const std::exception& e) {
+      return Status::Internal(std::string("serializing vector index structure delta failed: ") + e.what());
+    }
+  }
+  // SerializeStructureDelta's body after the envelope; indexes without a
+  // graph have none.
+  virtual Status SaveStructureDelta(ByteWriter&, const StructureDigest&,
+                                    std::shared_ptr<const StructureDigest>*) const {
+    return Status::FailedPrecondition("vector index '" + description_ + "' holds no graph");
+  }
+  std::shared_ptr<const StructureDigest> DigestStructure() const override { return nullptr; }
 
  protected:
   Status CheckQuery(std::span<const float> query) const {
@@ -609,7 +637,9 @@ class ScanIndex final : public IndexBase {
     return Status::OK();
   }
 
-  Status RestoreStructure(ByteReader& r, const VectorLookup& lookup) override {
+  Status RestoreStructure(ByteReader& r, std::span<const std::string_view> deltas,
+                          const VectorLookup& lookup) override {
+    if (!deltas.empty()) return Status::Corruption("vector index structure: deltas for an index without a graph");
     uint64_t n = 0;
     if (!r.Get(&n)) return StructureTruncated("row count");
     if (n > r.remaining() / sizeof(uint64_t)) return StructureTruncated("ids");
@@ -1043,24 +1073,25 @@ class FaissIndex final : public IndexBase {
     return Status::OK();
   }
 
-  Status RestoreStructure(ByteReader& r, const VectorLookup& lookup) override {
+  Status RestoreStructure(ByteReader& r, std::span<const std::string_view> deltas,
+                          const VectorLookup& lookup) override {
     uint8_t kind = 0;
     if (!r.Get(&kind)) return StructureTruncated("index state");
+    if (!deltas.empty() && kind != kGraphStructure && kind != kGraphSharedStructure) {
+      return Status::Corruption("vector index structure: deltas for an index without a graph");
+    }
     switch (kind) {
       case kPendingStructure:
         if (!pending_) return Status::Corruption("vector index structure: untrained state for a trained index type");
         if (!r.Get(&train_threshold_)) return StructureTruncated("training threshold");
-        return pending_->RestoreStructure(r, lookup);
+        return pending_->RestoreStructure(r, {}, lookup);
       case kFaissStructure:
         if (spec_.hnsw_m > 0) return Status::Corruption("vector index structure: HNSW without its graph");
         return LoadTrained(r);
       case kGraphStructure:
       case kGraphSharedStructure: {
         if (spec_.hnsw_m == 0) return Status::Corruption("vector index structure: a graph for a non-HNSW type");
-        ENGRAM_RETURN_IF_ERROR(RestoreGraph(r, lookup));
-        std::vector<std::pair<uint64_t, uint64_t>> shared;
-        if (kind == kGraphSharedStructure) ENGRAM_RETURN_IF_ERROR(GetSharedPairs(r, &shared, StructureTruncated));
-        return IndexLiveRows(shared, "vector index structure");
+        return RestoreGraph(r, kind == kGraphSharedStructure, deltas, lookup);
       }
       default:
         return Status::Corruption("vector index structure: unknown index state " + std::to_string(kind));
@@ -1149,17 +1180,25 @@ class FaissIndex final : public IndexBase {
     w.PutBytes(graph.offsets.data(), (n + 1) * sizeof(uint64_t));
     w.Put<uint64_t>(graph.neighbors.size());
     w.PutBytes(graph.neighbors.data(), graph.neighbors.size() * sizeof(int32_t));
-    w.Put<int32_t>(graph.entry_point);
-    w.Put<int32_t>(graph.max_level);
-    // The level generator, so nodes added after Restore get the levels they
-    // would have had in the saved index.
-    std::ostringstream rng;
-    rng << graph.rng.mt;
-    w.PutString(rng.str());
+    PutGraphTail(w, graph);
     return Status::OK();
   }
 
-  Status RestoreGraph(ByteReader& r, const VectorLookup& lookup) {
+  // A graph's parts as read from a structure and its deltas, before they
+  // become the index (FAISS's arrays are read into `graph` directly).
+  struct GraphParts {
+    std::vector<uint64_t> label_to_id;
+    std::vector<uint8_t> dead;
+    struct DeadCode {
+      float scale = 0;
+      std::vector<int8_t> code;
+    };
+    std::map<size_t, DeadCode> dead_codes;  // by label, tombstoned nodes only
+    std::map<size_t, std::vector<uint64_t>> shared;  // by label: the other ids sharing it
+  };
+
+  Status RestoreGraph(ByteReader& r, bool with_shared, std::span<const std::string_view> deltas,
+                      const VectorLookup& lookup) {
     static_assert(sizeof(faiss::HNSW::storage_idx_t) == sizeof(int32_t));
     static_assert(sizeof(size_t) == sizeof(uint64_t));
     const size_t stride = kernels::Int8Stride(dim_);
@@ -1169,30 +1208,23 @@ class FaissIndex final : public IndexBase {
         n > r.remaining() / (sizeof(uint64_t) + 1 + sizeof(int32_t) + sizeof(uint64_t))) {
       return StructureTruncated("labels");
     }
-    std::vector<uint64_t> label_to_id(n);
-    std::vector<uint8_t> dead(n);
-    if (!r.GetBytes(label_to_id.data(), n * sizeof(uint64_t))) return StructureTruncated("labels");
-    if (!r.GetBytes(dead.data(), n)) return StructureTruncated("tombstones");
-    std::unordered_map<uint64_t, size_t> id_to_label;
-    id_to_label.reserve(n);
+    GraphParts parts;
+    parts.label_to_id.resize(n);
+    parts.dead.resize(n);
+    if (!r.GetBytes(parts.label_to_id.data(), n * sizeof(uint64_t))) return StructureTruncated("labels");
+    if (!r.GetBytes(parts.dead.data(), n)) return StructureTruncated("tombstones");
     size_t dead_count = 0;
     for (size_t label = 0; label < n; ++label) {
-      if (dead[label] > 1) return Status::Corruption("vector index structure: bad tombstone byte");
-      if (dead[label]) {
-        ++dead_count;
-      } else if (!id_to_label.emplace(label_to_id[label], label).second) {
-        return Status::Corruption("vector index structure: id " + std::to_string(label_to_id[label]) +
-                                  " is live twice");
-      }
+      if (parts.dead[label] > 1) return Status::Corruption("vector index structure: bad tombstone byte");
+      dead_count += parts.dead[label];
     }
     if (dead_count > r.remaining() / (sizeof(float) + stride)) return StructureTruncated("tombstoned codes");
-    std::vector<float> dead_scales(dead_count);
-    AlignedVector<int8_t> dead_codes(dead_count * stride);
-    for (size_t i = 0; i < dead_count; ++i) {
-      if (!r.Get(&dead_scales[i]) || !r.GetBytes(dead_codes.data() + i * stride, stride)) {
-        return StructureTruncated("tombstoned codes");
-      }
-      if (!std::isfinite(dead_scales[i])) return Status::Corruption("vector index structure: bad code scale");
+    for (size_t label = 0; label < n; ++label) {
+      if (!parts.dead[label]) continue;
+      GraphParts::DeadCode& dead = parts.dead_codes[label];
+      dead.code.resize(stride);
+      if (!r.Get(&dead.scale) || !r.GetBytes(dead.code.data(), stride)) return StructureTruncated("tombstoned codes");
+      if (!std::isfinite(dead.scale)) return Status::Corruption("vector index structure: bad code scale");
     }
 
     auto fresh = MakeIndex();
@@ -1213,47 +1245,239 @@ class FaissIndex final : public IndexBase {
     if (!r.GetBytes(graph.neighbors.data(), neighbor_count * sizeof(int32_t))) {
       return StructureTruncated("graph neighbours");
     }
-    if (!r.Get(&graph.entry_point) || !r.Get(&graph.max_level)) return StructureTruncated("graph entry point");
-    std::string_view rng_state;
-    if (!r.GetString(&rng_state)) return StructureTruncated("graph level generator");
-    std::istringstream rng{std::string(rng_state)};
-    rng >> graph.rng.mt;
-    if (rng.fail()) return Status::Corruption("vector index structure: graph level generator unreadable");
+    ENGRAM_RETURN_IF_ERROR(GetGraphTail(r, graph, StructureTruncated));
+    if (with_shared) {
+      std::vector<std::pair<uint64_t, uint64_t>> pairs;
+      ENGRAM_RETURN_IF_ERROR(GetSharedPairs(r, &pairs, StructureTruncated));
+      for (const auto& [label, id] : pairs) parts.shared[static_cast<size_t>(label)].push_back(id);
+    }
+    // Offsets must follow the levels before a delta extends them.
+    if (!deltas.empty()) ENGRAM_RETURN_IF_ERROR(ValidateGraph(graph, n));
+    for (size_t d = 0; d < deltas.size(); ++d) {
+      Status applied = ApplyGraphDelta(deltas[d], graph, parts);
+      if (!applied.ok()) return applied.WithContext("vector index structure delta " + std::to_string(d + 1));
+    }
+    n = parts.label_to_id.size();
     ENGRAM_RETURN_IF_ERROR(ValidateGraph(graph, n));
+
+    std::unordered_map<uint64_t, size_t> id_to_label;
+    id_to_label.reserve(n);
+    dead_count = 0;
+    for (size_t label = 0; label < n; ++label) {
+      if (parts.dead[label]) {
+        ++dead_count;
+      } else if (!id_to_label.emplace(parts.label_to_id[label], label).second) {
+        return Status::Corruption("vector index structure: id " + std::to_string(parts.label_to_id[label]) +
+                                  " is live twice");
+      }
+    }
 
     // fp32 rows: live ones from the caller, runs of consecutive labels per
     // lookup batch; tombstoned ones from their saved codes (never re-scored,
     // kept only so the rows stay defined).
+    const std::vector<uint8_t>& dead = parts.dead;
     storage->codes.resize(n * dim_ * sizeof(float));
     float* xb = storage->get_xb();
     for (size_t start = 0; start < n;) {
       size_t end = start;
       while (end < n && dead[end] == dead[start]) ++end;
       if (!dead[start]) {
-        ENGRAM_RETURN_IF_ERROR(FillFromLookup(lookup, std::span(label_to_id).subspan(start, end - start),
+        ENGRAM_RETURN_IF_ERROR(FillFromLookup(lookup, std::span(parts.label_to_id).subspan(start, end - start),
                                               xb + start * dim_, dim_));
       }
       start = end;
     }
-    for (size_t label = 0, d = 0; label < n; ++label) {
-      if (!dead[label]) continue;
-      for (size_t j = 0; j < dim_; ++j) xb[label * dim_ + j] = dead_codes[d * stride + j] * dead_scales[d];
-      ++d;
+    for (const auto& [label, code] : parts.dead_codes) {
+      for (size_t j = 0; j < dim_; ++j) xb[label * dim_ + j] = code.code[j] * code.scale;
     }
     storage->ntotal = static_cast<faiss::Index::idx_t>(n);
     storage->QuantizeFrom(0);
-    for (size_t label = 0, d = 0; label < n; ++label) {
-      if (!dead[label]) continue;
-      storage->SetCode(label, dead_codes.data() + d * stride, dead_scales[d]);
-      ++d;
-    }
+    for (const auto& [label, code] : parts.dead_codes) storage->SetCode(label, code.code.data(), code.scale);
     hnsw->ntotal = static_cast<faiss::Index::idx_t>(n);
 
     Init(std::move(fresh).value());
-    label_to_id_ = std::move(label_to_id);
-    dead_ = std::move(dead);
+    label_to_id_ = std::move(parts.label_to_id);
+    dead_ = std::move(parts.dead);
     id_to_label_ = std::move(id_to_label);
     dead_count_ = dead_count;
+    std::vector<std::pair<uint64_t, uint64_t>> shared;
+    for (const auto& [label, ids] : parts.shared) {
+      for (uint64_t id : ids) shared.emplace_back(label, id);
+    }
+    return IndexLiveRows(shared, "vector index structure");
+  }
+
+  // The entry point and the level generator, after the neighbour lists.
+  static void PutGraphTail(ByteWriter& w, const faiss::HNSW& graph) {
+    w.Put<int32_t>(graph.entry_point);
+    w.Put<int32_t>(graph.max_level);
+    // The level generator, so nodes added after Restore get the levels they
+    // would have had in the saved index.
+    std::ostringstream rng;
+    rng << graph.rng.mt;
+    w.PutString(rng.str());
+  }
+
+  static Status GetGraphTail(ByteReader& r, faiss::HNSW& graph, Status (*truncated)(std::string_view)) {
+    if (!r.Get(&graph.entry_point) || !r.Get(&graph.max_level)) return truncated("graph entry point");
+    std::string_view rng_state;
+    if (!r.GetString(&rng_state)) return truncated("graph level generator");
+    std::istringstream rng{std::string(rng_state)};
+    rng >> graph.rng.mt;
+    if (rng.fail()) return Status::Corruption("vector index structure: graph level generator unreadable");
+    return Status::OK();
+  }
+
+  // A node's hash for the digest: its id, tombstone, level, neighbour lists
+  // and the ids sharing it.
+  uint64_t NodeHash(size_t label) const {
+    const faiss::HNSW& graph = hnsw_->hnsw;
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    auto mix = [&h](uint64_t v) {
+      h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+      h *= 0xFF51AFD7ED558CCDull;
+    };
+    mix(label_to_id_[label]);
+    mix(uint64_t{dead_[label]} << 32 | static_cast<uint32_t>(graph.levels[label]));
+    const int32_t* nb = graph.neighbors.data() + graph.offsets[label];
+    const size_t count = graph.offsets[label + 1] - graph.offsets[label];
+    size_t j = 0;
+    for (; j + 1 < count; j += 2) {
+      mix(static_cast<uint64_t>(static_cast<uint32_t>(nb[j])) << 32 | static_cast<uint32_t>(nb[j + 1]));
+    }
+    if (j < count) mix(static_cast<uint32_t>(nb[j]));
+    if (auto shared = shared_ids_.find(label); shared != shared_ids_.end()) {
+      for (uint64_t id : shared->second) mix(id);
+    }
+    return h;
+  }
+
+  std::shared_ptr<const StructureDigest> DigestStructure() const override {
+    if (pending_ || hnsw_storage_ == nullptr) return nullptr;
+    auto digest = std::make_shared<StructureDigest>();
+    digest->nodes.resize(label_to_id_.size());
+    for (size_t label = 0; label < digest->nodes.size(); ++label) digest->nodes[label] = NodeHash(label);
+    return digest;
+  }
+
+  // Delta body: the node count it follows and the one it makes, then each
+  // added or changed node (label, id, tombstone, level, the int8 code of a
+  // tombstoned one, its neighbour lists, the ids sharing it), labels
+  // ascending, then the graph's entry point and level generator.
+  Status SaveStructureDelta(ByteWriter& w, const StructureDigest& since,
+                            std::shared_ptr<const StructureDigest>* now) const override {
+    if (pending_ || hnsw_storage_ == nullptr) {
+      return Status::FailedPrecondition("vector index '" + description_ + "' holds no graph");
+    }
+    const faiss::HNSW& graph = hnsw_->hnsw;
+    const Int8FlatIP& store = *hnsw_storage_;
+    const size_t n = label_to_id_.size(), n_old = since.nodes.size();
+    if (n_old > n) {
+      return Status::FailedPrecondition("the graph holds " + std::to_string(n) + " nodes, fewer than the " +
+                                        std::to_string(n_old) + " it is compared with (it was rebuilt)");
+    }
+    auto digest = std::make_shared<StructureDigest>();
+    digest->nodes.resize(n);
+    std::vector<size_t> changed;
+    for (size_t label = 0; label < n; ++label) {
+      digest->nodes[label] = NodeHash(label);
+      if (label >= n_old || digest->nodes[label] != since.nodes[label]) changed.push_back(label);
+    }
+    w.Put<uint64_t>(n_old);
+    w.Put<uint64_t>(n);
+    w.Put<uint64_t>(changed.size());
+    for (size_t label : changed) {
+      w.Put<uint64_t>(label);
+      w.Put<uint64_t>(label_to_id_[label]);
+      w.Put<uint8_t>(dead_[label]);
+      w.Put<int32_t>(graph.levels[label]);
+      if (dead_[label]) {
+        w.Put<float>(store.scales()[label]);
+        w.PutBytes(store.int8_codes() + label * store.stride(), store.stride());
+      }
+      w.PutBytes(graph.neighbors.data() + graph.offsets[label],
+                 (graph.offsets[label + 1] - graph.offsets[label]) * sizeof(int32_t));
+      auto shared = shared_ids_.find(label);
+      const size_t sharing = shared == shared_ids_.end() ? 0 : shared->second.size();
+      w.Put<uint64_t>(sharing);
+      if (sharing > 0) w.PutBytes(shared->second.data(), sharing * sizeof(uint64_t));
+    }
+    PutGraphTail(w, graph);
+    *now = std::move(digest);
+    return Status::OK();
+  }
+
+  // Applies one delta body to parts read so far (their offsets consistent
+  // with their levels).
+  Status ApplyGraphDelta(std::string_view body, faiss::HNSW& graph, GraphParts& parts) const {
+    auto truncated = [](std::string_view what) {
+      return Status::Corruption("vector index structure delta truncated in " + std::string(what));
+    };
+    auto bad = [](const std::string& what) { return Status::Corruption("vector index structure delta: " + what); };
+    const size_t stride = kernels::Int8Stride(dim_);
+    const int max_levels = static_cast<int>(graph.cum_nneighbor_per_level.size()) - 1;
+    ByteReader r(body);
+    uint64_t n_old = 0, n_new = 0, records = 0;
+    if (!r.Get(&n_old) || !r.Get(&n_new) || !r.Get(&records)) return truncated("node counts");
+    if (n_old != parts.label_to_id.size()) {
+      return bad("it follows a graph of " + std::to_string(n_old) + " nodes, not " +
+                 std::to_string(parts.label_to_id.size()));
+    }
+    if (n_new < n_old || n_new >= static_cast<uint64_t>(std::numeric_limits<int32_t>::max()) ||
+        records > n_new || n_new - n_old > records) {
+      return bad("bad node counts");
+    }
+    parts.label_to_id.resize(n_new);
+    parts.dead.resize(n_new);
+    graph.levels.resize(n_new);
+    graph.offsets.resize(n_new + 1);
+    uint64_t previous = 0;
+    for (uint64_t k = 0; k < records; ++k) {
+      uint64_t label = 0, id = 0;
+      uint8_t dead = 0;
+      int32_t level = 0;
+      if (!r.Get(&label) || !r.Get(&id) || !r.Get(&dead) || !r.Get(&level)) return truncated("nodes");
+      if (label >= n_new || (k > 0 && label <= previous) || dead > 1 || level < 1 || level > max_levels) {
+        return bad("bad node record " + std::to_string(k));
+      }
+      // Every added node is in the delta, in order.
+      if (label >= n_old && label != n_old + (k - (records - (n_new - n_old)))) {
+        return bad("added node " + std::to_string(label) + " out of order");
+      }
+      previous = label;
+      if (label < n_old && graph.levels[label] != level) {
+        return bad("node " + std::to_string(label) + " changed level");
+      }
+      parts.label_to_id[label] = id;
+      parts.dead[label] = dead;
+      parts.dead_codes.erase(label);
+      if (dead) {
+        GraphParts::DeadCode& code = parts.dead_codes[label];
+        code.code.resize(stride);
+        if (!r.Get(&code.scale) || !r.GetBytes(code.code.data(), stride)) return truncated("tombstoned codes");
+        if (!std::isfinite(code.scale)) return bad("bad code scale");
+      }
+      const size_t slots = static_cast<size_t>(graph.cum_nb_neighbors(level));
+      if (label >= n_old) {
+        graph.levels[label] = level;
+        graph.offsets[label + 1] = graph.offsets[label] + slots;
+        graph.neighbors.resize(graph.offsets[label + 1]);
+      }
+      if (!r.GetBytes(graph.neighbors.data() + graph.offsets[label], slots * sizeof(int32_t))) {
+        return truncated("neighbour lists");
+      }
+      uint64_t sharing = 0;
+      if (!r.Get(&sharing) || sharing > r.remaining() / sizeof(uint64_t)) return truncated("shared ids");
+      if (sharing == 0) {
+        parts.shared.erase(label);
+      } else {
+        std::vector<uint64_t>& ids = parts.shared[label];
+        ids.resize(sharing);
+        if (!r.GetBytes(ids.data(), sharing * sizeof(uint64_t))) return truncated("shared ids");
+      }
+    }
+    ENGRAM_RETURN_IF_ERROR(GetGraphTail(r, graph, truncated));
+    if (r.remaining() != 0) return bad(std::to_string(r.remaining()) + " trailing bytes");
     return Status::OK();
   }
 
@@ -1722,9 +1946,18 @@ class AutoIndex final : public IndexBase {
     w.Put<uint8_t>(graph_ ? kGraphMode : kScanMode);
     return active().SaveStructure(w);
   }
-  Status RestoreStructure(ByteReader& r, const VectorLookup& lookup) override {
+  Status RestoreStructure(ByteReader& r, std::span<const std::string_view> deltas,
+                          const VectorLookup& lookup) override {
     ENGRAM_RETURN_IF_ERROR(LoadMode(r, "vector index structure"));
-    return active().RestoreStructure(r, lookup);
+    return active().RestoreStructure(r, deltas, lookup);
+  }
+  std::shared_ptr<const StructureDigest> DigestStructure() const override {
+    return graph_ ? graph_->DigestStructure() : nullptr;
+  }
+  Status SaveStructureDelta(ByteWriter& w, const StructureDigest& since,
+                            std::shared_ptr<const StructureDigest>* now) const override {
+    if (!graph_) return IndexBase::SaveStructureDelta(w, since, now);
+    return graph_->SaveStructureDelta(w, since, now);
   }
 
  private:
@@ -1836,6 +2069,12 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Deserialize(std::string_view b
 
 Result<std::unique_ptr<VectorIndex>> VectorIndex::Restore(std::string_view structure,
                                                           const VectorLookup& lookup) {
+  return Restore(structure, {}, lookup);
+}
+
+Result<std::unique_ptr<VectorIndex>> VectorIndex::Restore(std::string_view structure,
+                                                          std::span<const std::string_view> deltas,
+                                                          const VectorLookup& lookup) {
   if (!lookup) return Status::InvalidArgument("vector index restore needs a vector lookup");
   ByteReader r(structure);
   char magic[sizeof(kStructureMagic)];
@@ -1854,8 +2093,33 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Restore(std::string_view struc
   if (!r.Get(&dim)) return StructureTruncated("dimension");
   auto base = CreateBase(description, dim);
   if (!base.ok()) return Status::Corruption("vector index structure: " + base.status().message());
+  // Each delta's envelope names the same index; its body follows.
+  std::vector<std::string_view> bodies;
+  for (size_t d = 0; d < deltas.size(); ++d) {
+    ByteReader dr(deltas[d]);
+    const std::string which = "vector index structure delta " + std::to_string(d + 1);
+    char delta_magic[sizeof(kDeltaMagic)];
+    uint32_t delta_version = 0;
+    std::string_view delta_description;
+    uint64_t delta_dim = 0;
+    if (!dr.GetBytes(delta_magic, sizeof(delta_magic)) ||
+        std::memcmp(delta_magic, kDeltaMagic, sizeof(kDeltaMagic)) != 0 || !dr.Get(&delta_version) ||
+        !dr.GetString(&delta_description) || !dr.Get(&delta_dim)) {
+      return Status::Corruption(which + " has no envelope (bad magic or truncated)");
+    }
+    if (delta_version != kDeltaVersion) {
+      return Status::NotSupported(which + ": format version " + std::to_string(delta_version) +
+                                  " (this build reads " + std::to_string(kDeltaVersion) + ")");
+    }
+    if (delta_description != description || delta_dim != dim) {
+      return Status::Corruption(which + " is of '" + std::string(delta_description) + "' at " +
+                                std::to_string(delta_dim) + " dimensions, the structure of '" +
+                                std::string(description) + "' at " + std::to_string(dim));
+    }
+    bodies.push_back(deltas[d].substr(deltas[d].size() - dr.remaining()));
+  }
   try {
-    ENGRAM_RETURN_IF_ERROR((*base)->RestoreStructure(r, lookup));
+    ENGRAM_RETURN_IF_ERROR((*base)->RestoreStructure(r, bodies, lookup));
   } catch (const std::exception& e) {
     return Status::Corruption(std::string("vector index structure unreadable: ") + e.what());
   }

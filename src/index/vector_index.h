@@ -43,6 +43,17 @@
 //           it refills the storage and installs the saved graph, so a restored
 //           index answers every search exactly as the saved one did.
 //
+// Incremental structure checkpoints (indexes holding an HNSW graph):
+//   DigestStructure / SerializeStructureDelta / Restore with deltas
+//           a digest remembers each graph node as saved (8 bytes per node);
+//           a delta holds only what changed since a digest (the nodes added,
+//           the nodes whose neighbour lists, tombstone or shared ids changed,
+//           the entry point and the level generator), so saving after a few
+//           thousand inserts costs what changed, not the whole graph.
+//           Restore applies the deltas, in order, to the structure they
+//           follow; the result searches exactly as the index did when the
+//           last delta was taken.
+//
 // Thread safety: Search, Serialize, SerializeStructure and MemoryBytes are
 // const and safe from many threads at once; Add/Remove need exclusive access
 // (callers hold a shared_mutex: shared for the const calls, exclusive for
@@ -69,6 +80,12 @@ namespace engram {
 struct VectorHit {
   uint64_t id;
   float score;  // inner product (cosine for L2-normalised vectors)
+};
+
+// One 64-bit hash per graph node (its id, tombstone, level, neighbour lists
+// and the ids sharing it) as the structure was when the digest was taken.
+struct StructureDigest {
+  std::vector<uint64_t> nodes;
 };
 
 // true = keep the id; an empty filter keeps all.
@@ -124,6 +141,22 @@ class VectorIndex {
   // keeps its code, with context. Searching the result is identical to
   // searching the saved index; Add and Remove work as before.
   static Result<std::unique_ptr<VectorIndex>> Restore(std::string_view structure,
+                                                      const VectorLookup& lookup);
+
+  // The digest of the graph as it is now; null when the index holds no
+  // graph (Flat, Int8, FAISS types, Auto below its threshold).
+  virtual std::shared_ptr<const StructureDigest> DigestStructure() const = 0;
+  // The bytes that turn the structure `since` was taken of into the current
+  // one; `*now` gets the current digest. FailedPrecondition when the index
+  // holds no graph or fewer nodes than `since` (the graph was rebuilt): the
+  // caller saves the whole structure instead.
+  virtual Result<std::string> SerializeStructureDelta(const StructureDigest& since,
+                                                      std::shared_ptr<const StructureDigest>* now) const = 0;
+  // Restore from a structure and the deltas taken after it, oldest first.
+  // A delta of another index, one that does not follow the structure (or
+  // the delta before it), or damaged bytes -> Corruption.
+  static Result<std::unique_ptr<VectorIndex>> Restore(std::string_view structure,
+                                                      std::span<const std::string_view> deltas,
                                                       const VectorLookup& lookup);
 };
 

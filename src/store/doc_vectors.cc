@@ -190,6 +190,24 @@ std::string CheckpointChunkKey(std::string_view tenant, uint32_t chunk) {
 
 std::string CheckpointChunksEnd(std::string_view tenant) { return log::TenantPrefix(tenant) + "vidx0"; }
 
+std::string CheckpointDeltaHeadKey(std::string_view tenant, uint32_t delta) {
+  std::string key = log::TenantPrefix(tenant) + "vidh/";
+  log::PutFixed32BE(&key, delta);
+  return key;
+}
+
+std::string CheckpointDeltaChunkKey(std::string_view tenant, uint32_t delta, uint32_t chunk) {
+  std::string key = log::TenantPrefix(tenant) + "vidd/";
+  log::PutFixed32BE(&key, delta);
+  log::PutFixed32BE(&key, chunk);
+  return key;
+}
+
+std::string CheckpointDeltaHeadsBegin(std::string_view tenant) { return log::TenantPrefix(tenant) + "vidh/"; }
+std::string CheckpointDeltaHeadsEnd(std::string_view tenant) { return log::TenantPrefix(tenant) + "vidh0"; }
+std::string CheckpointDeltaChunksBegin(std::string_view tenant) { return log::TenantPrefix(tenant) + "vidd/"; }
+std::string CheckpointDeltaChunksEnd(std::string_view tenant) { return log::TenantPrefix(tenant) + "vidd0"; }
+
 std::string EncodeCheckpointHead(const VectorCheckpointHead& head) {
   std::string value(kHeadMagic);
   log::PutFixed64BE(&value, head.covered_seq);

@@ -9,6 +9,12 @@
 //              serialised index. Only indexes that are costly to rebuild
 //              (graphs, trained indexes) are checkpointed; the head and its
 //              chunks are written in one batch.
+//              Deltas after it (graphs only): tenant prefix + "vidh/" +
+//              delta number (u32 BE, from 1) -> the delta's head (the same
+//              form); tenant prefix + "vidd/" + delta number + chunk number
+//              (u32 BE each) -> up to 1 MiB of the delta. A delta and its
+//              head are one batch; a whole checkpoint deletes every delta in
+//              its own batch.
 //
 // Thread safety: pure functions.
 #pragma once
@@ -56,6 +62,13 @@ std::string CheckpointHeadKey(std::string_view tenant);
 std::string CheckpointChunkKey(std::string_view tenant, uint32_t chunk);
 // The first key after every chunk key of `tenant`.
 std::string CheckpointChunksEnd(std::string_view tenant);
+std::string CheckpointDeltaHeadKey(std::string_view tenant, uint32_t delta);
+std::string CheckpointDeltaChunkKey(std::string_view tenant, uint32_t delta, uint32_t chunk);
+// The ranges holding every delta head and every delta chunk of `tenant`.
+std::string CheckpointDeltaHeadsBegin(std::string_view tenant);
+std::string CheckpointDeltaHeadsEnd(std::string_view tenant);
+std::string CheckpointDeltaChunksBegin(std::string_view tenant);
+std::string CheckpointDeltaChunksEnd(std::string_view tenant);
 
 std::string EncodeCheckpointHead(const VectorCheckpointHead& head);
 // Corruption naming what is wrong when the head does not decode.

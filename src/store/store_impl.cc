@@ -46,6 +46,10 @@ StoreImpl::StoreImpl(const Options& options, std::unique_ptr<log::EventLog> log)
             // Saving makes the next load cheap; a failure only makes it slower.
             Status s = SaveSnapshot(memory);
             if (!s.ok()) Log().warn("tenant '{}': index snapshot not saved on unload: {}", memory.tenant(), s.ToString());
+            // The digest is for deltas of a loaded graph; loading again
+            // takes it again from the restored index.
+            std::lock_guard<std::mutex> slock(snapshot_mutex_);
+            if (auto it = checkpoints_.find(memory.tenant()); it != checkpoints_.end()) it->second.digest.reset();
           }) {}
 
 StoreImpl::~StoreImpl() {
@@ -727,47 +731,45 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
   return memory;
 }
 
-Status PutVectorCheckpoint(const log::EventLog& log, log::LogBatch* batch, std::string_view tenant,
-                           VectorCheckpointHead* head, std::string_view index_bytes) {
+namespace {
+
+// Puts `bytes` as chunks under chunk_key(0), chunk_key(1), ... and `head`
+// (its chunks, size and CRC filled in) under head_key.
+void PutChunked(log::LogBatch* batch, const std::string& head_key,
+                const std::function<std::string(uint32_t)>& chunk_key, VectorCheckpointHead* head,
+                std::string_view bytes) {
   head->chunks = 0;
-  head->bytes = index_bytes.size();
-  head->crc = Crc32c(index_bytes);
-  for (size_t at = 0; at < index_bytes.size(); at += kCheckpointChunkBytes) {
-    batch->Put(Cf::kSnapshots, CheckpointChunkKey(tenant, head->chunks++), index_bytes.substr(at, kCheckpointChunkBytes));
+  head->bytes = bytes.size();
+  head->crc = Crc32c(bytes);
+  for (size_t at = 0; at < bytes.size(); at += kCheckpointChunkBytes) {
+    batch->Put(Cf::kSnapshots, chunk_key(head->chunks++), bytes.substr(at, kCheckpointChunkBytes));
   }
-  // Chunks of a longer previous checkpoint go in the same batch.
-  std::vector<std::string> stale;
-  ENGRAM_RETURN_IF_ERROR(log.Scan(Cf::kSnapshots, CheckpointChunkKey(tenant, head->chunks), CheckpointChunksEnd(tenant),
-                                  [&](std::string_view key, std::string_view) {
-                                    stale.emplace_back(key);
-                                    return true;
-                                  }));
-  for (const auto& key : stale) batch->Delete(Cf::kSnapshots, key);
-  batch->Put(Cf::kSnapshots, CheckpointHeadKey(tenant), EncodeCheckpointHead(*head));
-  return Status::OK();
+  batch->Put(Cf::kSnapshots, head_key, EncodeCheckpointHead(*head));
 }
 
-Result<std::string> ReadVectorCheckpoint(const log::EventLog& log, std::string_view tenant, VectorCheckpointHead* head,
-                                         const log::LogSnapshot* snapshot) {
-  auto value = log.Get(Cf::kSnapshots, CheckpointHeadKey(tenant), snapshot);
+// Reads what PutChunked wrote under `head_key`, its chunks being the keys of
+// [chunk_key(0), chunks_end); NotFound without a head.
+Result<std::string> ReadChunked(const log::EventLog& log, const std::string& head_key,
+                                const std::function<std::string(uint32_t)>& chunk_key, const std::string& chunks_end,
+                                const std::string& what, VectorCheckpointHead* head,
+                                const log::LogSnapshot* snapshot) {
+  auto value = log.Get(Cf::kSnapshots, head_key, snapshot);
   if (!value.ok()) return value.status();
-  if (!value->has_value()) {
-    return Status::NotFound("tenant '" + std::string(tenant) + "' has no vector index checkpoint");
-  }
+  if (!value->has_value()) return Status::NotFound(what + " does not exist");
   auto decoded = DecodeCheckpointHead(**value);
-  if (!decoded.ok()) return decoded.status();
+  if (!decoded.ok()) return decoded.status().WithContext(what);
   *head = *decoded;
   std::string joined;
   joined.reserve(std::min<uint64_t>(head->bytes, uint64_t{head->chunks} * kCheckpointChunkBytes));
-  const std::string first = CheckpointChunkKey(tenant, 0);
+  const std::string first = chunk_key(0);
   uint32_t n = 0, crc = 0;
   uint64_t bytes = 0;
   Status bad;
   ENGRAM_RETURN_IF_ERROR(log.Scan(
-      Cf::kSnapshots, first, CheckpointChunksEnd(tenant),
+      Cf::kSnapshots, first, chunks_end,
       [&](std::string_view key, std::string_view chunk) {
         if (key.size() != first.size() || log::DecodeFixed32BE(key.data() + first.size() - 4) != n) {
-          bad = Status::Corruption("checkpoint chunk " + std::to_string(n) + " is missing");
+          bad = Status::Corruption("chunk " + std::to_string(n) + " is missing");
           return false;
         }
         bad = CheckCheckpointChunk(*head, n, chunk, &crc, &bytes, &joined);
@@ -775,9 +777,93 @@ Result<std::string> ReadVectorCheckpoint(const log::EventLog& log, std::string_v
         return bad.ok();
       },
       snapshot));
-  ENGRAM_RETURN_IF_ERROR(bad);
-  ENGRAM_RETURN_IF_ERROR(FinishCheckpointCheck(*head, n, crc, bytes));
+  ENGRAM_RETURN_IF_ERROR(bad.ok() ? Status::OK() : bad.WithContext(what));
+  Status finished = FinishCheckpointCheck(*head, n, crc, bytes);
+  if (!finished.ok()) return finished.WithContext(what);
   return joined;
+}
+
+// Deletes (in `batch`) every key of [begin, end) of the snapshots.
+Status DeleteRange(const log::EventLog& log, log::LogBatch* batch, const std::string& begin, const std::string& end) {
+  std::vector<std::string> keys;
+  ENGRAM_RETURN_IF_ERROR(log.Scan(Cf::kSnapshots, begin, end, [&](std::string_view key, std::string_view) {
+    keys.emplace_back(key);
+    return true;
+  }));
+  for (const auto& key : keys) batch->Delete(Cf::kSnapshots, key);
+  return Status::OK();
+}
+
+}  // namespace
+
+Status PutVectorCheckpoint(const log::EventLog& log, log::LogBatch* batch, std::string_view tenant,
+                           VectorCheckpointHead* head, std::string_view index_bytes) {
+  // Chunks of a longer previous checkpoint, and every delta of the
+  // previous one, go in the same batch.
+  const uint32_t chunks = static_cast<uint32_t>((index_bytes.size() + kCheckpointChunkBytes - 1) / kCheckpointChunkBytes);
+  ENGRAM_RETURN_IF_ERROR(DeleteRange(log, batch, CheckpointChunkKey(tenant, chunks), CheckpointChunksEnd(tenant)));
+  ENGRAM_RETURN_IF_ERROR(DeleteRange(log, batch, CheckpointDeltaHeadsBegin(tenant), CheckpointDeltaHeadsEnd(tenant)));
+  ENGRAM_RETURN_IF_ERROR(DeleteRange(log, batch, CheckpointDeltaChunksBegin(tenant), CheckpointDeltaChunksEnd(tenant)));
+  PutChunked(
+      batch, CheckpointHeadKey(tenant), [&](uint32_t n) { return CheckpointChunkKey(tenant, n); }, head, index_bytes);
+  return Status::OK();
+}
+
+void PutVectorCheckpointDelta(log::LogBatch* batch, std::string_view tenant, uint32_t delta,
+                              VectorCheckpointHead* head, std::string_view delta_bytes) {
+  PutChunked(
+      batch, CheckpointDeltaHeadKey(tenant, delta),
+      [&](uint32_t n) { return CheckpointDeltaChunkKey(tenant, delta, n); }, head, delta_bytes);
+}
+
+Result<std::string> ReadVectorCheckpoint(const log::EventLog& log, std::string_view tenant, VectorCheckpointHead* head,
+                                         const log::LogSnapshot* snapshot) {
+  auto bytes = ReadChunked(
+      log, CheckpointHeadKey(tenant), [&](uint32_t n) { return CheckpointChunkKey(tenant, n); },
+      CheckpointChunksEnd(tenant), "the vector index checkpoint of tenant '" + std::string(tenant) + "'", head,
+      snapshot);
+  if (bytes.status().IsNotFound()) {
+    return Status::NotFound("tenant '" + std::string(tenant) + "' has no vector index checkpoint");
+  }
+  return bytes;
+}
+
+Result<std::vector<CheckpointDelta>> ReadVectorCheckpointDeltas(const log::EventLog& log, std::string_view tenant,
+                                                                const VectorCheckpointHead& base,
+                                                                const log::LogSnapshot* snapshot) {
+  uint32_t count = 0;
+  Status bad;
+  const std::string first = CheckpointDeltaHeadKey(tenant, 1);
+  ENGRAM_RETURN_IF_ERROR(log.Scan(
+      Cf::kSnapshots, CheckpointDeltaHeadsBegin(tenant), CheckpointDeltaHeadsEnd(tenant),
+      [&](std::string_view key, std::string_view) {
+        if (key.size() != first.size() || log::DecodeFixed32BE(key.data() + first.size() - 4) != count + 1) {
+          bad = Status::Corruption("vector index checkpoint delta " + std::to_string(count + 1) + " is missing");
+          return false;
+        }
+        ++count;
+        return true;
+      },
+      snapshot));
+  ENGRAM_RETURN_IF_ERROR(bad);
+  std::vector<CheckpointDelta> deltas(count);
+  uint64_t covered = base.covered_seq;
+  for (uint32_t k = 1; k <= count; ++k) {
+    CheckpointDelta& d = deltas[k - 1];
+    auto bytes = ReadChunked(
+        log, CheckpointDeltaHeadKey(tenant, k), [&](uint32_t n) { return CheckpointDeltaChunkKey(tenant, k, n); },
+        CheckpointDeltaChunkKey(tenant, k + 1, 0), "vector index checkpoint delta " + std::to_string(k), &d.head,
+        snapshot);
+    if (!bytes.ok()) return bytes.status();
+    if (d.head.covered_seq < covered) {
+      return Status::Corruption("vector index checkpoint delta " + std::to_string(k) + " covers turns up to " +
+                                std::to_string(d.head.covered_seq) + ", before the checkpoint it follows (" +
+                                std::to_string(covered) + ")");
+    }
+    covered = d.head.covered_seq;
+    d.bytes = std::move(bytes).value();
+  }
+  return deltas;
 }
 
 bool StoreImpl::RestoreCheckpoint(const std::string& tenant, TenantMemory& memory, const std::vector<uint64_t>& ids,
@@ -786,7 +872,16 @@ bool StoreImpl::RestoreCheckpoint(const std::string& tenant, TenantMemory& memor
                                   const log::LogSnapshot* snapshot, VectorCheckpointState* state) {
   *state = VectorCheckpointState{};
   VectorCheckpointHead head;
+  std::vector<CheckpointDelta> deltas;
   auto bytes = ReadVectorCheckpoint(*log_, tenant, &head, snapshot);
+  if (bytes.ok()) {
+    auto read = ReadVectorCheckpointDeltas(*log_, tenant, head, snapshot);
+    if (read.ok()) {
+      deltas = std::move(read).value();
+    } else {
+      bytes = read.status();
+    }
+  }
   if (!bytes.ok()) {
     if (bytes.status().IsNotFound()) return false;
     Log().warn("tenant '{}': vector index checkpoint ignored ({}); rebuilding the index from the stored vectors",
@@ -795,11 +890,15 @@ bool StoreImpl::RestoreCheckpoint(const std::string& tenant, TenantMemory& memor
     // The damaged checkpoint goes now (the next one is written whole); when
     // even its keys are unreadable, every checkpoint is dropped unread.
     std::vector<std::string> keys{CheckpointHeadKey(tenant)};
-    Status listed = log_->Scan(Cf::kSnapshots, CheckpointChunkKey(tenant, 0), CheckpointChunksEnd(tenant),
-                               [&](std::string_view key, std::string_view) {
-                                 keys.emplace_back(key);
-                                 return true;
-                               });
+    auto list = [&](const std::string& begin, const std::string& end) {
+      return log_->Scan(Cf::kSnapshots, begin, end, [&](std::string_view key, std::string_view) {
+        keys.emplace_back(key);
+        return true;
+      });
+    };
+    Status listed = list(CheckpointChunkKey(tenant, 0), CheckpointChunksEnd(tenant));
+    if (listed.ok()) listed = list(CheckpointDeltaHeadsBegin(tenant), CheckpointDeltaHeadsEnd(tenant));
+    if (listed.ok()) listed = list(CheckpointDeltaChunksBegin(tenant), CheckpointDeltaChunksEnd(tenant));
     if (listed.ok()) {
       for (const auto& key : keys) batch->Delete(Cf::kSnapshots, key);
     } else if (Status dropped = log_->DropAll(Cf::kSnapshots); dropped.ok()) {
@@ -809,13 +908,22 @@ bool StoreImpl::RestoreCheckpoint(const std::string& tenant, TenantMemory& memor
     }
     return false;
   }
-  // The checkpoint holds the index's structure; its vectors are the
-  // documents' stored vectors, read in runs of consecutive ids.
+  // The checkpoint holds the index's structure (the whole one, then its
+  // deltas); its vectors are the documents' stored vectors, read in runs of
+  // consecutive ids.
+  const uint64_t covered_seq = deltas.empty() ? head.covered_seq : deltas.back().head.covered_seq;
+  const uint64_t covered_vectors = deltas.empty() ? head.vectors : deltas.back().head.vectors;
+  uint64_t delta_bytes = 0;
+  std::vector<std::string_view> delta_views;
+  for (const auto& d : deltas) {
+    delta_views.push_back(d.bytes);
+    delta_bytes += d.bytes.size();
+  }
   const size_t dim = embedder_->dim();
   std::vector<std::pair<uint64_t, uint32_t>> checksums;  // (id, text checksum), by id
   checksums.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (DocSeq(ids[i]) <= head.covered_seq) checksums.emplace_back(ids[i], DocTextChecksum(texts[i]));
+    if (DocSeq(ids[i]) <= covered_seq) checksums.emplace_back(ids[i], DocTextChecksum(texts[i]));
   }
   std::sort(checksums.begin(), checksums.end());
   const size_t prefix_size = log::TenantPrefix(tenant).size();
@@ -857,7 +965,7 @@ bool StoreImpl::RestoreCheckpoint(const std::string& tenant, TenantMemory& memor
   };
   Result<std::unique_ptr<VectorIndex>> index = Status::Corruption("not decoded");
   try {
-    index = VectorIndex::Restore(*bytes, lookup);
+    index = VectorIndex::Restore(*bytes, delta_views, lookup);
   } catch (const std::exception& e) {
     index = Status::Corruption(std::string("vector index checkpoint does not decode: ") + e.what());
   }
@@ -870,15 +978,20 @@ bool StoreImpl::RestoreCheckpoint(const std::string& tenant, TenantMemory& memor
   // the turns it covers (a turn derived again, or a document added later
   // to an old turn, makes it stale).
   size_t covered_docs = 0;
-  for (uint64_t id : ids) covered_docs += DocSeq(id) <= head.covered_seq;
-  const bool rederived_covered = !rederived.empty() && *rederived.begin() <= head.covered_seq;
+  for (uint64_t id : ids) covered_docs += DocSeq(id) <= covered_seq;
+  const bool rederived_covered = !rederived.empty() && *rederived.begin() <= covered_seq;
   if ((*index)->description() != options_.vector_index || (*index)->dim() != embedder_->dim() ||
-      head.covered_seq > memory.last_seq() || rederived_covered || (*index)->size() != covered_docs) {
+      covered_seq > memory.last_seq() || rederived_covered || (*index)->size() != covered_docs) {
     Log().info("tenant '{}': vector index checkpoint is stale; rebuilding the index from the stored vectors", tenant);
     return false;
   }
+  state->covered_seq = covered_seq;
+  state->vectors = covered_vectors;
+  state->deltas = static_cast<uint32_t>(deltas.size());
+  state->base_bytes = head.bytes;
+  state->delta_bytes = delta_bytes;
+  state->digest = (*index)->DigestStructure();
   memory.ReplaceVectors(std::move(*index));
-  *state = VectorCheckpointState{head.covered_seq, head.vectors, head.chunks};
   return true;
 }
 
@@ -1019,21 +1132,45 @@ Status StoreImpl::SaveSnapshot(TenantMemory& memory, bool force) {
   const uint64_t size = memory.vectors().size();
   if (state.covered_seq >= memory.last_seq() && state.vectors == size) return Status::OK();
   const uint64_t added = size > state.vectors ? size - state.vectors : 0;
+  // A delta costs what changed, so it is written after a thousand new
+  // vectors; a whole structure only after a tenth of the index is new.
   constexpr uint64_t kMinAdded = 1000;
-  if (!force && added <= std::max<uint64_t>(kMinAdded, size / 10)) return Status::OK();
-  // The structure only: its vectors are the documents' stored vectors.
-  auto bytes = memory.vectors().SerializeStructure();
-  if (!bytes.ok()) return bytes.status();
+  constexpr uint32_t kMaxDeltas = 32;
+  const bool delta_possible = state.digest != nullptr && state.deltas < kMaxDeltas;
+  if (!force && added <= (delta_possible ? kMinAdded : std::max<uint64_t>(kMinAdded, size / 10))) return Status::OK();
   VectorCheckpointHead head;
   head.covered_seq = memory.last_seq();
   head.vectors = size;
   log::LogBatch batch = log_->NewBatch();
-  ENGRAM_RETURN_IF_ERROR(PutVectorCheckpoint(*log_, &batch, memory.tenant(), &head, *bytes));
+  VectorCheckpointState saved;
+  saved.covered_seq = head.covered_seq;
+  saved.vectors = head.vectors;
+  if (delta_possible) {
+    // The deltas together stay under half the whole structure; past that
+    // the structure is written whole again (and its deltas deleted).
+    auto delta = memory.vectors().SerializeStructureDelta(*state.digest, &saved.digest);
+    if (delta.ok() && state.delta_bytes + delta->size() <= state.base_bytes / 2) {
+      PutVectorCheckpointDelta(&batch, memory.tenant(), state.deltas + 1, &head, *delta);
+      saved.deltas = state.deltas + 1;
+      saved.base_bytes = state.base_bytes;
+      saved.delta_bytes = state.delta_bytes + delta->size();
+    } else if (!delta.ok() && delta.status().code() != Status::Code::kFailedPrecondition) {
+      return delta.status();
+    }
+  }
+  if (saved.deltas == 0) {
+    // The structure only: its vectors are the documents' stored vectors.
+    auto bytes = memory.vectors().SerializeStructure();
+    if (!bytes.ok()) return bytes.status();
+    ENGRAM_RETURN_IF_ERROR(PutVectorCheckpoint(*log_, &batch, memory.tenant(), &head, *bytes));
+    saved.base_bytes = bytes->size();
+    saved.digest = memory.vectors().DigestStructure();
+  }
   // Synced: a checkpoint is rare and large, and losing one to a power cut
   // right after closing would cost a whole graph build at the next open.
   ENGRAM_RETURN_IF_ERROR(log_->Write(batch, /*sync=*/true));
   std::lock_guard<std::mutex> slock(snapshot_mutex_);
-  checkpoints_[memory.tenant()] = VectorCheckpointState{head.covered_seq, head.vectors, head.chunks};
+  checkpoints_[memory.tenant()] = std::move(saved);
   return Status::OK();
 }
 

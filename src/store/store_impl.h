@@ -28,6 +28,7 @@
 #include "engram/embedder.h"
 #include "engram/extractor.h"
 #include "engram/store.h"
+#include "index/vector_index.h"
 #include "log/event_log.h"
 #include "router/router.h"
 #include "store/doc_vectors.h"
@@ -49,12 +50,31 @@ namespace engram {
 // CRC) when it is not intact.
 Result<std::string> ReadVectorCheckpoint(const log::EventLog& log, std::string_view tenant, VectorCheckpointHead* head,
                                          const log::LogSnapshot* snapshot = nullptr);
+// Puts delta number `delta` (from 1) of the tenant's checkpoint into
+// `batch`: its chunks and its head (`head` gives covered_seq and vectors).
+void PutVectorCheckpointDelta(log::LogBatch* batch, std::string_view tenant, uint32_t delta,
+                              VectorCheckpointHead* head, std::string_view delta_bytes);
+// The deltas written after the checkpoint whose head is `base`, oldest
+// first (none: empty). Corruption when one is missing, damaged, or covers
+// fewer turns than the one before.
+struct CheckpointDelta {
+  VectorCheckpointHead head;
+  std::string bytes;
+};
+Result<std::vector<CheckpointDelta>> ReadVectorCheckpointDeltas(const log::EventLog& log, std::string_view tenant,
+                                                                const VectorCheckpointHead& base,
+                                                                const log::LogSnapshot* snapshot = nullptr);
 
 // What a tenant's last vector index checkpoint holds (all zero: none).
 struct VectorCheckpointState {
   uint64_t covered_seq = 0;
   uint64_t vectors = 0;
-  uint32_t chunks = 0;
+  uint32_t deltas = 0;        // written after the whole structure
+  uint64_t base_bytes = 0;    // size of the whole structure
+  uint64_t delta_bytes = 0;   // size of its deltas together
+  // The graph as last saved, while the tenant is loaded (null: none, or no
+  // graph; the next checkpoint is then written whole).
+  std::shared_ptr<const StructureDigest> digest;
 };
 
 // AlreadyExists unless `incoming` has the speaker, session, time, text and

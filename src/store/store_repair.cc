@@ -129,9 +129,11 @@ void CheckRecords(const EventLog& log, CheckReport* report) {
   for (const auto& tenant : checkpointed) {
     VectorCheckpointHead head;
     auto bytes = ReadVectorCheckpoint(log, tenant, &head);
-    if (!bytes.ok()) {
+    Status intact = bytes.status();
+    if (intact.ok()) intact = ReadVectorCheckpointDeltas(log, tenant, head).status();
+    if (!intact.ok()) {
       report->problems.push_back({"", "vector index checkpoint of tenant " + Quoted(tenant) + ": " +
-                                          bytes.status().message() + " (rebuilt when the tenant is next loaded)",
+                                          intact.message() + " (rebuilt when the tenant is next loaded)",
                                   false});
     }
   }

@@ -1228,6 +1228,165 @@ TEST(RestoreGraphTest, DamagedGraphIsCorruptionNamingThePart) {
 
 // --- Memory accounting -------------------------------------------------------
 
+// --- Structure deltas ---------------------------------------------------------
+
+// A graph saved whole, then changed in every way a store changes it (new
+// vectors, copies of live ones, removals, a re-added id), saved as two
+// deltas: restoring the structure with its deltas answers like the index.
+TEST(StructureDeltaTest, RestoringWithDeltasAnswersLikeTheIndex) {
+  for (const char* description : {"HNSW16,efSearch=64", "Auto,threshold=500,hnsw=16,efSearch=64"}) {
+    SCOPED_TRACE(description);
+    const size_t dim = 24;
+    auto index = MustCreate(description, dim);
+    VectorStore store(dim);
+    auto add = [&](const std::vector<uint64_t>& ids, const std::vector<float>& rows) {
+      ASSERT_TRUE(index->Add(ids, rows).ok());
+      store.Put(ids, rows);
+    };
+    auto remove = [&](const std::vector<uint64_t>& ids) {
+      ASSERT_TRUE(index->Remove(ids).ok());
+      store.Erase(ids);
+    };
+    const auto first = MakeVectors(800, dim, 301, 8, 0.1f);
+    add(MakeIds(800), first);
+    const std::string base = index->SerializeStructure().value();
+    auto digest = index->DigestStructure();
+    ASSERT_NE(digest, nullptr);
+    EXPECT_EQ(digest->nodes.size(), 800u);
+
+    // Delta 1: 200 new vectors, 20 copies of live ones, 15 removals (one
+    // of them shares a node), a re-added id.
+    add(MakeIds(200, 500000), MakeVectors(200, dim, 302, 8, 0.1f));
+    add(MakeIds(20, 600000), std::vector<float>(first.begin(), first.begin() + 20 * dim));
+    std::vector<uint64_t> removed = {MakeIds(800)[1], 600000 + 7 * 3};
+    for (size_t i = 0; i < 13; ++i) removed.push_back(MakeIds(800)[100 + 11 * i]);
+    remove(removed);
+    add({MakeIds(800)[50]}, MakeVectors(1, dim, 303));
+    std::shared_ptr<const StructureDigest> after_first;
+    auto delta1 = index->SerializeStructureDelta(*digest, &after_first);
+    ASSERT_TRUE(delta1.ok()) << delta1.status().ToString();
+    ASSERT_NE(after_first, nullptr);
+    EXPECT_LT(delta1->size(), base.size()) << "a delta holds what changed, not the graph";
+    const std::string at_first = index->Serialize().value();
+    VectorStore store_at_first = store;
+
+    // Delta 2: more of the same, after the first.
+    add(MakeIds(150, 700000), MakeVectors(150, dim, 304, 8, 0.1f));
+    remove({MakeIds(200, 500000)[4], MakeIds(800)[2]});
+    std::shared_ptr<const StructureDigest> after_second;
+    auto delta2 = index->SerializeStructureDelta(*after_first, &after_second);
+    ASSERT_TRUE(delta2.ok()) << delta2.status().ToString();
+
+    const auto queries = MakeVectors(25, dim, 305, 8, 0.1f);
+    const std::vector<std::string_view> both = {*delta1, *delta2};
+    auto restored = VectorIndex::Restore(base, both, store.Lookup());
+    ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+    EXPECT_EQ((*restored)->size(), index->size());
+    ExpectSameAnswers(*index, **restored, queries, "base + two deltas");
+    // Its structure is the index's, byte for byte, and so is its digest.
+    EXPECT_EQ((*restored)->SerializeStructure().value(), index->SerializeStructure().value());
+    EXPECT_EQ((*restored)->DigestStructure()->nodes, after_second->nodes);
+
+    // The first delta alone gives the index as it was then.
+    auto then = VectorIndex::Deserialize(at_first);
+    ASSERT_TRUE(then.ok());
+    const std::vector<std::string_view> one = {*delta1};
+    auto restored_then = VectorIndex::Restore(base, one, store_at_first.Lookup());
+    ASSERT_TRUE(restored_then.ok()) << restored_then.status().ToString();
+    ExpectSameAnswers(**then, **restored_then, queries, "base + the first delta");
+    // Out of order, the second delta does not follow the structure.
+    const std::vector<std::string_view> swapped = {*delta2, *delta1};
+    auto out_of_order = VectorIndex::Restore(base, swapped, store.Lookup());
+    ASSERT_FALSE(out_of_order.ok());
+    EXPECT_TRUE(out_of_order.status().code() == Status::Code::kCorruption) << out_of_order.status().ToString();
+
+    // Both keep working in step after the restore.
+    const auto more = MakeVectors(40, dim, 306, 8, 0.1f);
+    const auto more_ids = MakeIds(40, 800000);
+    for (VectorIndex* x : {index.get(), restored->get()}) {
+      for (size_t i = 0; i < more_ids.size(); ++i) {
+        ASSERT_TRUE(x->Add(std::span(more_ids).subspan(i, 1), std::span(more).subspan(i * dim, dim)).ok());
+      }
+    }
+    ExpectSameAnswers(*index, **restored, queries, "after the same adds to both");
+  }
+}
+
+TEST(StructureDeltaTest, DamagedOrForeignDeltasAreCorruption) {
+  const size_t dim = 16;
+  auto index = MustCreate("HNSW8", dim);
+  VectorStore store(dim);
+  const auto rows = MakeVectors(300, dim, 311, 4, 0.1f);
+  ASSERT_TRUE(index->Add(MakeIds(300), rows).ok());
+  store.Put(MakeIds(300), rows);
+  const std::string base = index->SerializeStructure().value();
+  auto digest = index->DigestStructure();
+  const auto more = MakeVectors(50, dim, 312, 4, 0.1f);
+  ASSERT_TRUE(index->Add(MakeIds(50, 90000), more).ok());
+  store.Put(MakeIds(50, 90000), more);
+  std::shared_ptr<const StructureDigest> now;
+  const std::string delta = index->SerializeStructureDelta(*digest, &now).value();
+  auto restore = [&](std::string_view structure, std::string_view d) {
+    const std::vector<std::string_view> deltas = {d};
+    return VectorIndex::Restore(structure, deltas, store.Lookup()).status();
+  };
+  ASSERT_TRUE(restore(base, delta).ok());
+  // Every truncation, and a padded delta.
+  size_t accepted = 0;
+  for (size_t cut = 0; cut < delta.size(); cut += std::max<size_t>(1, delta.size() / 97)) {
+    Status s = restore(base, std::string_view(delta).substr(0, cut));
+    accepted += s.ok();
+    EXPECT_TRUE(s.ok() || s.code() == Status::Code::kCorruption) << s.ToString();
+  }
+  EXPECT_EQ(accepted, 0u) << "a truncated delta is never taken";
+  EXPECT_TRUE(restore(base, delta + std::string(3, '\0')).code() == Status::Code::kCorruption);
+  // Random damage never crashes; what it is taken for is a graph that
+  // validates (a changed neighbour may still be a node).
+  std::mt19937 rng(313);
+  for (int i = 0; i < 200; ++i) {
+    std::string damaged = delta;
+    damaged[rng() % damaged.size()] ^= static_cast<char>(1u << (rng() % 8));
+    Status s = restore(base, damaged);
+    EXPECT_TRUE(s.ok() || s.code() == Status::Code::kCorruption || s.IsNotFound() || s.code() == Status::Code::kNotSupported)
+        << s.ToString();
+  }
+  // A delta that does not follow the structure: taken after another one.
+  auto other = MustCreate("HNSW8", dim);
+  ASSERT_TRUE(other->Add(MakeIds(100), std::span(rows).first(100 * dim)).ok());
+  Status foreign = restore(other->SerializeStructure().value(), delta);
+  EXPECT_TRUE(foreign.code() == Status::Code::kCorruption) << foreign.ToString();
+  EXPECT_NE(foreign.message().find("follows a graph of 300 nodes"), std::string::npos) << foreign.ToString();
+  // A delta of another index type.
+  auto wide = MustCreate("HNSW16", dim);
+  ASSERT_TRUE(wide->Add(MakeIds(300), rows).ok());
+  auto wide_digest = wide->DigestStructure();
+  std::shared_ptr<const StructureDigest> wide_now;
+  const std::string wide_delta = wide->SerializeStructureDelta(*wide_digest, &wide_now).value();
+  EXPECT_TRUE(restore(base, wide_delta).code() == Status::Code::kCorruption);
+}
+
+TEST(StructureDeltaTest, IndexesWithoutAGraphHaveNone) {
+  const size_t dim = 8;
+  const auto rows = MakeVectors(200, dim, 321);
+  for (const char* description : {"Flat", "Int8", "IVF4,Flat", "Auto,threshold=1000"}) {
+    SCOPED_TRACE(description);
+    auto index = MustCreate(description, dim);
+    ASSERT_TRUE(index->Add(MakeIds(200), rows).ok());
+    EXPECT_EQ(index->DigestStructure(), nullptr);
+    std::shared_ptr<const StructureDigest> now;
+    auto delta = index->SerializeStructureDelta(StructureDigest{}, &now);
+    ASSERT_FALSE(delta.ok());
+    EXPECT_EQ(delta.status().code(), Status::Code::kFailedPrecondition) << delta.status().ToString();
+  }
+  // A graph rebuilt smaller than the digest it is compared with.
+  auto index = MustCreate("HNSW8", dim);
+  ASSERT_TRUE(index->Add(MakeIds(200), rows).ok());
+  StructureDigest bigger;
+  bigger.nodes.resize(500);
+  std::shared_ptr<const StructureDigest> now;
+  EXPECT_EQ(index->SerializeStructureDelta(bigger, &now).status().code(), Status::Code::kFailedPrecondition);
+}
+
 size_t HeapInUse() {
   const struct mallinfo2 m = mallinfo2();
   return m.uordblks + m.hblkhd;  // small chunks in use + mmapped chunks

@@ -75,7 +75,7 @@ std::string TurnText(int i) {
 Turn MakeTurn(int i) { return Turn{"s" + std::to_string(i / 50), "Ana", TurnText(i), 1700000000000 + i * 1000, "t" + std::to_string(i)}; }
 
 class VectorStoreTest : public ::testing::Test {
- protected:
+ public:
   Options StoreOptions(const std::string& index = "Flat", bool derive = false) {
     Options o;
     o.embedder = embedder_;
@@ -99,6 +99,17 @@ class VectorStoreTest : public ::testing::Test {
         batch.clear();
       }
     }
+  }
+  // Turns whose texts repeat those of turns 0..299, but every 50th (whose
+  // text is its own).
+  void WriteRepeating(Store& store, int from, int to) {
+    std::vector<Turn> batch;
+    for (int i = from; i < to; ++i) {
+      Turn t = MakeTurn(i);
+      if (i % 50 != 0) t.text = TurnText(i % 300);
+      batch.push_back(std::move(t));
+    }
+    ASSERT_TRUE(store.ObserveBatch("ana", batch, {.sync = true}).ok());
   }
   // The source id of the best pure-vector hit for turn i's text.
   std::string BestVectorHit(Store& store, int i) {
@@ -258,27 +269,47 @@ TEST_F(VectorStoreTest, ALargeCheckpointIsSplitIntoChunksOfAtMostOneMebibyte) {
               }).ok());
 }
 
-TEST_F(VectorStoreTest, ACrashAtEveryStepOfWritingACheckpointLeavesTheOldOrTheNewOne) {
-  auto fsys = std::make_shared<testing::FaultInjectionFs>();
-  // Learn how many file operations closing (writing the checkpoint) takes.
-  auto prepare = [&] {
-    fs::remove_all(path_);
-    {
-      auto store = Open(StoreOptions(kGraph), fsys);
-      ASSERT_NE(store, nullptr);
-      Write(*store, 0, 1100, /*sync=*/true);
-    }
-    ASSERT_EQ(Checkpoint("ana")->covered_seq, 1100u);
+// Power lost at every step of closing a store whose checkpoint covers the
+// first `base_turns` turns, after `change` wrote turns up to `total`: the
+// checkpoint read afterwards is the old or the new one, intact, and every
+// vector is found without embedding. `delta`: the new one is a delta.
+void CrashAtEveryStepOfClosing(VectorStoreTest& t, const std::shared_ptr<testing::FaultInjectionFs>& fsys, int base_turns, int total,
+                               const std::function<void(Store&)>& change, const std::vector<int>& probes,
+                               bool delta) {
+  auto covered = [&]() -> uint64_t {
+    auto head = t.Checkpoint("ana");
+    EXPECT_TRUE(head.ok()) << "the checkpoint is intact: " << head.status().ToString();
+    if (!head.ok()) return 0;
+    if (!delta) return head->covered_seq;
+    log::LogOptions lo;
+    lo.read_only = true;
+    auto log = log::EventLog::Open(t.path_, lo);
+    EXPECT_TRUE(log.ok());
+    if (!log.ok()) return 0;
+    auto deltas = ReadVectorCheckpointDeltas(**log, "ana", *head);
+    EXPECT_TRUE(deltas.ok()) << "the deltas are intact: " << deltas.status().ToString();
+    return !deltas.ok() || deltas->empty() ? head->covered_seq : deltas->back().head.covered_seq;
   };
+  auto prepare = [&] {
+    fs::remove_all(t.path_);
+    {
+      auto store = t.Open(t.StoreOptions(kGraph), fsys);
+      ASSERT_NE(store, nullptr);
+      t.Write(*store, 0, base_turns, /*sync=*/true);
+    }
+    ASSERT_EQ(covered(), static_cast<uint64_t>(base_turns));
+  };
+  // Learn how many file operations closing (writing the checkpoint) takes.
   prepare();
   uint64_t close_ops = 0;
   {
-    auto store = Open(StoreOptions(kGraph), fsys);
-    Write(*store, 1100, 2300, /*sync=*/true);
+    auto store = t.Open(t.StoreOptions(kGraph), fsys);
+    change(*store);
     const uint64_t before = fsys->mutating_ops();
     store.reset();
     close_ops = fsys->mutating_ops() - before;
-    ASSERT_EQ(Checkpoint("ana")->covered_seq, 2300u);
+    ASSERT_EQ(covered(), static_cast<uint64_t>(total));
+    ASSERT_EQ(t.KeysOf(log::Cf::kSnapshots, "ana", "vidh/"), delta ? 1u : 0u);
   }
   ASSERT_GT(close_ops, 0u);
   int old_kept = 0, new_kept = 0;
@@ -296,39 +327,131 @@ TEST_F(VectorStoreTest, ACrashAtEveryStepOfWritingACheckpointLeavesTheOldOrTheNe
     for (uint64_t seed = 1; seed <= 2; ++seed) rounds.push_back({k, testing::PowerLossModel::kKeepRandomUnsyncedPrefix, seed});
   }
   for (const Round& round : rounds) {
+    const uint64_t k = round.k;
+    SCOPED_TRACE("power lost before operation " + std::to_string(k) + " of closing, seed " + std::to_string(round.seed));
+    prepare();
     {
-      const uint64_t k = round.k;
-      SCOPED_TRACE("power lost before operation " + std::to_string(k) + " of closing, seed " + std::to_string(round.seed));
-      prepare();
-      {
-        auto store = Open(StoreOptions(kGraph), fsys);
-        ASSERT_NE(store, nullptr);
-        Write(*store, 1100, 2300, /*sync=*/true);
-        if (k <= close_ops) fsys->PowerLossAt(k);
-        store.reset();
-        if (k > close_ops) fsys->LosePowerNow();
-      }
-      ASSERT_TRUE(fsys->ApplyPowerLoss(round.model, round.seed).ok());
-      auto head = Checkpoint("ana");
-      ASSERT_TRUE(head.ok()) << "the checkpoint is intact: " << head.status().ToString();
-      ASSERT_TRUE(head->covered_seq == 1100u || head->covered_seq == 2300u) << head->covered_seq;
-      (head->covered_seq == 1100u ? old_kept : new_kept)++;
-      embedder_->embedded = 0;
-      auto store = Open(StoreOptions(kGraph), fsys);
+      auto store = t.Open(t.StoreOptions(kGraph), fsys);
       ASSERT_NE(store, nullptr);
-      EXPECT_EQ(store->ScanTurns("ana")->size(), 2300u);
-      for (int i : {0, 1099, 1100, 2299}) EXPECT_EQ(BestVectorHit(*store, i), "t" + std::to_string(i));
-      EXPECT_EQ(embedder_->embedded.load(), 4u) << "every vector was found stored";
-      // Closed first: a read-only open beside the live store could read a
-      // MANIFEST naming a table its compaction has just replaced.
+      change(*store);
+      if (k <= close_ops) fsys->PowerLossAt(k);
       store.reset();
-      EXPECT_EQ(KeysOf(log::Cf::kVectors, "ana"), 2300u);
+      if (k > close_ops) fsys->LosePowerNow();
     }
+    ASSERT_TRUE(fsys->ApplyPowerLoss(round.model, round.seed).ok());
+    const uint64_t seq = covered();
+    ASSERT_TRUE(seq == static_cast<uint64_t>(base_turns) || seq == static_cast<uint64_t>(total)) << seq;
+    (seq == static_cast<uint64_t>(base_turns) ? old_kept : new_kept)++;
+    t.embedder_->embedded = 0;
+    auto store = t.Open(t.StoreOptions(kGraph), fsys);
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->ScanTurns("ana")->size(), static_cast<size_t>(total));
+    for (int i : probes) EXPECT_EQ(t.BestVectorHit(*store, i), "t" + std::to_string(i));
+    EXPECT_EQ(t.embedder_->embedded.load(), probes.size()) << "every vector was found stored";
+    // Closed first: a read-only open beside the live store could read a
+    // MANIFEST naming a table its compaction has just replaced.
+    store.reset();
+    EXPECT_EQ(t.KeysOf(log::Cf::kVectors, "ana"), static_cast<size_t>(total));
   }
   EXPECT_GT(old_kept, 0);
   EXPECT_GT(new_kept, 0);
-  RecordProperty("old_checkpoint_kept", old_kept);
-  RecordProperty("new_checkpoint_kept", new_kept);
+  ::testing::Test::RecordProperty("old_checkpoint_kept", old_kept);
+  ::testing::Test::RecordProperty("new_checkpoint_kept", new_kept);
+}
+
+TEST_F(VectorStoreTest, ACrashAtEveryStepOfWritingACheckpointLeavesTheOldOrTheNewOne) {
+  auto fsys = std::make_shared<testing::FaultInjectionFs>();
+  CrashAtEveryStepOfClosing(
+      *this, fsys, 1100, 2300, [&](Store& store) { Write(store, 1100, 2300, /*sync=*/true); }, {0, 1099, 1100, 2299},
+      /*delta=*/false);
+}
+
+TEST_F(VectorStoreTest, ACrashAtEveryStepOfWritingADeltaLeavesTheOldCheckpointOrTheNewOne) {
+  auto fsys = std::make_shared<testing::FaultInjectionFs>();
+  CrashAtEveryStepOfClosing(
+      *this, fsys, 6000, 7100, [&](Store& store) { WriteRepeating(store, 6000, 7100); }, {0, 5999, 6000, 7050},
+      /*delta=*/true);
+}
+
+TEST_F(VectorStoreTest, AfterACheckpointClosingWritesWhatChangedAsADelta) {
+  {
+    auto store = Open(StoreOptions(kGraph));
+    ASSERT_NE(store, nullptr);
+    Write(*store, 0, 6000);
+  }
+  auto base = Checkpoint("ana");
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  EXPECT_EQ(base->covered_seq, 6000u);
+  EXPECT_EQ(KeysOf(log::Cf::kSnapshots, "ana", "vidh/"), 0u);
+  // 1,100 new documents, most repeating earlier texts (as in a long
+  // conversation): a delta of the nodes that changed, not the whole graph.
+  {
+    auto store = Open(StoreOptions(kGraph));
+    WriteRepeating(*store, 6000, 7100);
+  }
+  ASSERT_EQ(KeysOf(log::Cf::kSnapshots, "ana", "vidh/"), 1u);
+  EXPECT_EQ(Checkpoint("ana")->covered_seq, 6000u) << "the whole structure is not rewritten";
+  {
+    log::LogOptions lo;
+    lo.read_only = true;
+    auto log = log::EventLog::Open(path_, lo);
+    ASSERT_TRUE(log.ok());
+    auto deltas = ReadVectorCheckpointDeltas(**log, "ana", *base);
+    ASSERT_TRUE(deltas.ok()) << deltas.status().ToString();
+    ASSERT_EQ(deltas->size(), 1u);
+    EXPECT_EQ((*deltas)[0].head.covered_seq, 7100u);
+    EXPECT_LT((*deltas)[0].bytes.size(), base->bytes / 2);
+    RecordProperty("delta_bytes", static_cast<int>((*deltas)[0].bytes.size()));
+    RecordProperty("base_bytes", static_cast<int>(base->bytes));
+  }
+  // A second delta; then reopening restores the graph with both, from the
+  // stored vectors (nothing embedded but the queries).
+  {
+    auto store = Open(StoreOptions(kGraph));
+    WriteRepeating(*store, 7100, 8200);
+  }
+  EXPECT_EQ(KeysOf(log::Cf::kSnapshots, "ana", "vidh/"), 2u);
+  auto check = CheckStore(path_);
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->ok()) << check->problems.front().what;
+  {
+    embedder_->embedded = 0;
+    auto store = Open(StoreOptions(kGraph));
+    ASSERT_NE(store, nullptr);
+    for (int i : {0, 5999, 6000, 7050, 7100, 8150}) EXPECT_EQ(BestVectorHit(*store, i), "t" + std::to_string(i));
+    EXPECT_EQ(embedder_->embedded.load(), 6u);
+  }
+  // A damaged delta is reported, ignored and the index rebuilt; the next
+  // close writes the whole structure again, without deltas.
+  {
+    log::LogOptions lo;
+    auto log = log::EventLog::Open(path_, lo);
+    ASSERT_TRUE(log.ok());
+    auto chunk = (*log)->Get(log::Cf::kSnapshots, CheckpointDeltaChunkKey("ana", 2, 0));
+    ASSERT_TRUE(chunk.ok() && chunk->has_value());
+    std::string damaged = **chunk;
+    damaged[damaged.size() / 2] ^= 0x10;
+    log::LogBatch batch = (*log)->NewBatch();
+    batch.Put(log::Cf::kSnapshots, CheckpointDeltaChunkKey("ana", 2, 0), damaged);
+    ASSERT_TRUE((*log)->Write(batch, true).ok());
+  }
+  check = CheckStore(path_);
+  ASSERT_TRUE(check.ok());
+  ASSERT_EQ(check->problems.size(), 1u);
+  EXPECT_NE(check->problems[0].what.find("delta 2"), std::string::npos) << check->problems[0].what;
+  {
+    embedder_->embedded = 0;
+    auto store = Open(StoreOptions(kGraph));
+    ASSERT_NE(store, nullptr);
+    for (int i : {0, 7100, 8150}) EXPECT_EQ(BestVectorHit(*store, i), "t" + std::to_string(i));
+    EXPECT_EQ(embedder_->embedded.load(), 3u) << "rebuilt from the stored vectors, nothing embedded";
+  }
+  EXPECT_EQ(Checkpoint("ana")->covered_seq, 8200u);
+  EXPECT_EQ(KeysOf(log::Cf::kSnapshots, "ana", "vidh/"), 0u);
+  EXPECT_EQ(KeysOf(log::Cf::kSnapshots, "ana", "vidd/"), 0u);
+  check = CheckStore(path_);
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->ok()) << check->problems.front().what;
 }
 
 TEST_F(VectorStoreTest, ADamagedChunkIsReportedIgnoredAndTheIndexRebuilt) {
