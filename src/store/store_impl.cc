@@ -1132,12 +1132,13 @@ Status StoreImpl::SaveSnapshot(TenantMemory& memory, bool force) {
   const uint64_t size = memory.vectors().size();
   if (state.covered_seq >= memory.last_seq() && state.vectors == size) return Status::OK();
   const uint64_t added = size > state.vectors ? size - state.vectors : 0;
-  // A delta costs what changed, so it is written after a thousand new
-  // vectors; a whole structure only after a tenth of the index is new.
+  // A delta costs what changed, so one is due after a thousand new vectors;
+  // a whole structure after a tenth of the index is new (or when forced).
   constexpr uint64_t kMinAdded = 1000;
   constexpr uint32_t kMaxDeltas = 32;
-  const bool delta_possible = state.digest != nullptr && state.deltas < kMaxDeltas;
-  if (!force && added <= (delta_possible ? kMinAdded : std::max<uint64_t>(kMinAdded, size / 10))) return Status::OK();
+  const bool whole_due = force || added > std::max<uint64_t>(kMinAdded, size / 10);
+  const bool delta_due = !force && state.digest != nullptr && state.deltas < kMaxDeltas && added > kMinAdded;
+  if (!whole_due && !delta_due) return Status::OK();
   VectorCheckpointHead head;
   head.covered_seq = memory.last_seq();
   head.vectors = size;
@@ -1145,17 +1146,19 @@ Status StoreImpl::SaveSnapshot(TenantMemory& memory, bool force) {
   VectorCheckpointState saved;
   saved.covered_seq = head.covered_seq;
   saved.vectors = head.vectors;
-  if (delta_possible) {
+  if (delta_due) {
     // The deltas together stay under half the whole structure; past that
-    // the structure is written whole again (and its deltas deleted).
+    // the structure is written whole again (and its deltas deleted) once
+    // that is due.
     auto delta = memory.vectors().SerializeStructureDelta(*state.digest, &saved.digest);
+    if (!delta.ok() && delta.status().code() != Status::Code::kFailedPrecondition) return delta.status();
     if (delta.ok() && state.delta_bytes + delta->size() <= state.base_bytes / 2) {
       PutVectorCheckpointDelta(&batch, memory.tenant(), state.deltas + 1, &head, *delta);
       saved.deltas = state.deltas + 1;
       saved.base_bytes = state.base_bytes;
       saved.delta_bytes = state.delta_bytes + delta->size();
-    } else if (!delta.ok() && delta.status().code() != Status::Code::kFailedPrecondition) {
-      return delta.status();
+    } else if (!whole_due) {
+      return Status::OK();
     }
   }
   if (saved.deltas == 0) {
