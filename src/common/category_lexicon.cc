@@ -1,4 +1,4 @@
-#include "router/category_lexicon.h"
+#include "common/category_lexicon.h"
 
 #include <cctype>
 #include <cstdlib>

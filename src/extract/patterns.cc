@@ -6,6 +6,7 @@
 #include <optional>
 #include <string_view>
 
+#include "common/category_lexicon.h"
 #include "common/utf8.h"
 
 namespace engram {
@@ -40,7 +41,10 @@ constexpr std::string_view kNpStops[] = {
     "called", "who's", "because", "but", "has", "had", "have", "will", "would", "can", "could", "should",
     "downtown", "nearby", "abroad", "overseas", "outside", "full", "ago", "keeps", "makes", "helps", "gets",
     "above", "below", "beneath", "underneath", "behind", "beside", "besides", "between", "among", "across",
-    "along", "against", "within", "inside", "opposite", "toward", "towards", "upon", "via", "despite", "except"};
+    "along", "against", "within", "inside", "opposite", "toward", "towards", "upon", "via", "despite", "except",
+    // chat fillers ("not really into cricket tbh") and spans of time
+    // ("stopped eating pork years ago")
+    "tbh", "lol", "honestly", "haha", "lmao", "btw", "ngl", "tho", "imo", "years", "months", "weeks", "days"};
 
 constexpr std::string_view kNumberWords[] = {"two", "three", "four", "five", "six", "seven", "eight",
                                              "nine", "ten", "eleven", "twelve", "several", "few", "many"};
@@ -113,6 +117,22 @@ constexpr std::string_view kPets[] = {
     "ferret", "chinchilla", "hedgehog", "pony", "budgie", "cockatiel", "iguana", "pup", "kitty", "doggo",
     "retriever", "labrador", "poodle", "terrier", "beagle", "husky", "corgi", "pug", "bulldog", "dachshund",
     "chihuahua", "spaniel", "collie"};
+
+// A breed of dog or cat that WordNet knows and kPets does not list
+// ("greyhound", "whippet", "siamese"); false without WordNet. Asked only of
+// a noun a name follows ("a greyhound named Bran"), so WordNet is read
+// only for such statements.
+bool IsWordNetBreed(std::string_view noun) {
+  const auto lexicon = CategoryLexicon::Shared();
+  if (!lexicon->available()) return false;
+  const std::string lemma = lexicon->NounLemma(noun);
+  if (lemma.empty()) return false;
+  for (const char* kind : {"dog", "cat"}) {
+    const auto members = lexicon->Members(kind);
+    if (members && members->nouns.count(lemma)) return true;
+  }
+  return false;
+}
 
 // Dog breeds among kPets: the pet value keeps the breed's modifier ("golden
 // retriever Mango"), where a plain pet word keeps only the head ("dog Luna").
@@ -1498,8 +1518,9 @@ class SentencePatterns {
       if (verb == "have" || verb == "adopted") Fact(subj, "family", std::string(head), conf);
       return;
     }
-    if (In(head, kPets) || (head == "pig" && s.e - s.b >= 2 && L(s.e - 2) == "guinea")) {
-      std::string pet(head == "pig" ? "guinea pig" : In(head, kBreeds) ? Value(s) : std::string(head));
+    const bool named_breed = !In(head, kPets) && !NameAfter(s.e).empty() && IsWordNetBreed(head);
+    if (In(head, kPets) || named_breed || (head == "pig" && s.e - s.b >= 2 && L(s.e - 2) == "guinea")) {
+      std::string pet(head == "pig" ? "guinea pig" : In(head, kBreeds) || named_breed ? Value(s) : std::string(head));
       std::string name = NameAfter(s.e);
       if (!name.empty()) {
         pet += " " + name;
@@ -1682,6 +1703,8 @@ class SentencePatterns {
       else if (HasPlaceWord(n)) type = EntityType::kPlace;
       else if (NamesAPet(n.b) || NamesATitle(n)) type = EntityType::kThing;
       else if (WorkplaceCue(n.b)) type = EntityType::kOrganisation;
+      // "I just got a Kindle": an article before a name makes it a thing.
+      else if (prev == "a" || prev == "an") type = EntityType::kThing;
       else if (prev == "in" || prev == "to" || prev == "from" || prev == "near" || prev == "visit" ||
                prev == "visited" || prev == "around" || prev == "at") type = EntityType::kPlace;
       Ent(name, type);
@@ -1726,7 +1749,8 @@ class SentencePatterns {
     for (size_t k = b - 1; k-- > 0 && k + 4 >= b;) {
       if (In(L(k), kPets)) return true;
     }
-    return false;
+    // "a greyhound named Bran": the noun right before "named".
+    return b >= 2 && !w_[b - 2].capitalised && IsWordNetBreed(L(b - 2));
   }
   // "I watched Inception", "the movie Parasite", "I read The Night Circus",
   // "\"Piranesi\"": a title of a work. A possessive ("I read Anna's note")

@@ -21,7 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "router/category_lexicon.h"
+#include "common/category_lexicon.h"
 #include "tiers/tenant_memory.h"
 
 namespace engram {

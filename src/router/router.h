@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "engram/recall.h"
-#include "router/category_lexicon.h"
+#include "common/category_lexicon.h"
 #include "router/query_analysis.h"
 #include "router/route_plan.h"
 #include "tiers/tenant_memory.h"

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "router/category_lexicon.h"
+#include "common/category_lexicon.h"
 
 namespace engram {
 namespace {
