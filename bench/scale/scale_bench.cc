@@ -81,6 +81,10 @@ struct Config {
   size_t tenants_sampled = 200;      // untouched tenants recalled after reopening
   bool skip_concurrency = false;
   bool verbose = false;
+  // With dir: a single-tenant store ingested there by an earlier run is
+  // reopened as it is (no ingest, no new turns), for measuring recall again.
+  bool reuse = false;
+  bool skip_vector_recall = false;  // leave out recall@10 against an exact scan (slow at 1M)
 };
 
 // --- Measuring tools -----------------------------------------------------------
@@ -190,6 +194,7 @@ class Bench {
     return options;
   }
   static std::vector<std::string> Questions(const testing::SyntheticConversation& c, size_t n);
+  void Ingest(const std::string& path, const testing::SyntheticConversation& conv, size_t turns, Metrics* metrics);
   double EmbedCpuSeconds(const std::vector<std::string>& texts) const;
   double VectorRecallAt10(Store& store, const std::string& tenant, const std::vector<std::string>& questions) const;
 
@@ -337,16 +342,12 @@ double Bench::VectorRecallAt10(Store& store, const std::string& tenant,
   return total / static_cast<double>(questions.size());
 }
 
-Metrics Bench::SingleTenant(size_t turns, size_t repetition) {
-  Metrics m;
+// Writes the first `turns` turns of `conv` to a new store at `path`, one
+// Observe per turn (what an agent does), and closes it.
+void Bench::Ingest(const std::string& path, const testing::SyntheticConversation& conv, size_t turns,
+                   Metrics* metrics) {
+  Metrics& m = *metrics;
   const std::string tenant = "tenant";
-  testing::GeneratorOptions gen;
-  gen.seed = 1000 + turns;
-  gen.turns = turns + 1000;  // the last 1000 are written after reopening
-  const testing::SyntheticConversation conv = testing::GenerateConversation(gen);
-  const std::string path = FreshFolder("turns_" + std::to_string(turns) + "_" + std::to_string(repetition));
-
-  // Ingest, one Observe per turn (what an agent does).
   Progress("turns=" + std::to_string(turns) + ": ingest");
   ResetPeakRss();
   auto store = Open(path);
@@ -374,6 +375,26 @@ Metrics Bench::SingleTenant(size_t turns, size_t repetition) {
   auto close0 = Clock::now();
   store.reset();
   m["close_after_ingest_ms"] = SecondsSince(close0) * 1e3;
+}
+
+Metrics Bench::SingleTenant(size_t turns, size_t repetition) {
+  Metrics m;
+  const std::string tenant = "tenant";
+  testing::GeneratorOptions gen;
+  gen.seed = 1000 + turns;
+  gen.turns = turns + 1000;  // the last 1000 are written after reopening
+  const testing::SyntheticConversation conv = testing::GenerateConversation(gen);
+  const std::string name = "turns_" + std::to_string(turns) + "_" + std::to_string(repetition);
+  const std::string done_marker = root_ + "/" + name + ".ingested";
+  const bool reuse = config_.reuse && fs::exists(done_marker);
+  const std::string path = reuse ? root_ + "/" + name : FreshFolder(name);
+  if (reuse) {
+    Progress("turns=" + std::to_string(turns) + ": reusing the store ingested before");
+  } else {
+    fs::remove(done_marker);
+    Ingest(path, conv, turns, &m);
+    std::ofstream(done_marker) << turns << "\n";
+  }
   m["store_bytes_per_turn"] = static_cast<double>(FolderBytes(path)) / static_cast<double>(turns);
 
   // Reopen: open time, the cold first Recall (loads the tenant), then steady.
@@ -382,9 +403,9 @@ Metrics Bench::SingleTenant(size_t turns, size_t repetition) {
   const RecallOptions full = FullRecall();
   ResetPeakRss();
   auto open0 = Clock::now();
-  store = Open(path);
+  auto store = Open(path);
   m["open_ms"] = SecondsSince(open0) * 1e3;
-  cpu0 = ProcessCpuSeconds();
+  double cpu0 = ProcessCpuSeconds();
   auto cold0 = Clock::now();
   (void)Must(store->Recall(tenant, questions.front(), full), "cold recall");
   m["cold_recall_ms"] = SecondsSince(cold0) * 1e3;
@@ -403,15 +424,22 @@ Metrics Bench::SingleTenant(size_t turns, size_t repetition) {
   m["rss_steady_mb"] = ProcStatusMb("VmRSS");
   m["peak_rss_reopen_mb"] = ProcStatusMb("VmHWM");
   m["peak_over_steady"] = m["peak_rss_reopen_mb"] / std::max(1.0, m["rss_steady_mb"]);
-  Progress("turns=" + std::to_string(turns) + ": recall@10 against an exact scan");
-  m["vector_recall_at_10"] = VectorRecallAt10(*store, tenant, questions);
+  if (!config_.skip_vector_recall) {
+    Progress("turns=" + std::to_string(turns) + ": recall@10 against an exact scan");
+    m["vector_recall_at_10"] = VectorRecallAt10(*store, tenant, questions);
+  }
   Progress("turns=" + std::to_string(turns) + ": 1000 more turns and close");
 
   // 1000 new turns, then close: what a restart after a busy hour costs.
-  for (size_t i = turns; i < conv.turns.size(); ++i) (void)Must(store->Observe(tenant, conv.turns[i]), "observing");
-  close0 = Clock::now();
+  // A reused store is left as it was.
+  if (!reuse) {
+    for (size_t i = turns; i < conv.turns.size(); ++i) {
+      (void)Must(store->Observe(tenant, conv.turns[i]), "observing");
+    }
+  }
+  auto close0 = Clock::now();
   store.reset();
-  m["close_after_1000_new_ms"] = SecondsSince(close0) * 1e3;
+  m[reuse ? "close_ms" : "close_after_1000_new_ms"] = SecondsSince(close0) * 1e3;
   if (config_.dir.empty()) fs::remove_all(path);
   return m;
 }
@@ -727,6 +755,11 @@ int Run(int argc, char** argv) {
   app.add_option("--tenant-turns", config.tenants_turns, "turns per tenant in the tenants phase (default 20)");
   app.add_option("--tenants-sampled", config.tenants_sampled,
                  "untouched tenants recalled after reopening (default 200)");
+  app.add_flag("--reuse", config.reuse,
+               "with --dir: reopen a single-tenant store an earlier run ingested there, as it is (recall figures "
+               "only; no new turns are written)");
+  app.add_flag("--skip-vector-recall", config.skip_vector_recall,
+               "leave out the vector recall@10 against an exact scan (minutes at 1M turns)");
   app.add_flag("--skip-concurrency", config.skip_concurrency, "leave the concurrency phase out");
   app.add_flag("--verbose", config.verbose, "log what the store does (tenant loads with their phases) to stderr");
   CLI11_PARSE(app, argc, argv);
