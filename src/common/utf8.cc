@@ -88,6 +88,15 @@ std::string AsciiLower(std::string_view text) {
   return out;
 }
 
+bool AsciiEqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
 size_t ApproxTokens(std::string_view text) { return (text.size() + 3) / 4; }
 
 }  // namespace engram

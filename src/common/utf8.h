@@ -23,6 +23,8 @@ void AppendUtf8(char32_t cp, std::string* out);
 
 // ASCII lower-casing (non-ASCII bytes are left as they are).
 std::string AsciiLower(std::string_view text);
+// AsciiLower(a) == AsciiLower(b), without building either.
+bool AsciiEqualsIgnoreCase(std::string_view a, std::string_view b);
 
 // Rough token count for budgets: about 4 bytes per token for English.
 size_t ApproxTokens(std::string_view text);

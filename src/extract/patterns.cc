@@ -662,7 +662,7 @@ class SentencePatterns {
   }
   bool Known(const std::string& name) const {
     return std::any_of(known_.begin(), known_.end(),
-                       [&](const std::string& k) { return AsciiLower(k) == AsciiLower(name); });
+                       [&](const std::string& k) { return AsciiEqualsIgnoreCase(k, name); });
   }
   // "Baker Beach", "Valencia Street", "Mount Tam", "Lake Merritt": a name of
   // two or more words whose last (or first) word says it is a place.
@@ -732,7 +732,7 @@ class SentencePatterns {
     if (n.e - n.b == 1 && OpensSentenceOnly(n.b)) return i;  // "Just moved into ..."
     const std::string name = NameText(n);
     const bool known = std::any_of(known_.begin(), known_.end(),
-                                   [&](const std::string& k) { return AsciiLower(k) == AsciiLower(name); });
+                                   [&](const std::string& k) { return AsciiEqualsIgnoreCase(k, name); });
     const bool after_kin = (n.b > 0 && FindKin(L(n.b - 1)) != nullptr) ||
                            (n.b > 1 && L(n.b - 1) == "," && FindKin(L(n.b - 2)) != nullptr);
     size_t j = n.e;
@@ -1591,7 +1591,7 @@ class SentencePatterns {
       if (name.empty() && L(j).ends_with("'s") && L(j + 1) == "name" && L(j + 2) == "is") {
         if (Span n = NameAt(j + 3); n.ok()) name = NameText(n);
       }
-      if (!name.empty() && AsciiLower(name) == AsciiLower(owner)) name.clear();
+      if (!name.empty() && AsciiEqualsIgnoreCase(name, owner)) name.clear();
       if (kin->family && (first_person || l == "your")) {
         Fact(owner, "family", name.empty() ? head : head + " " + name, first_person ? 0.8f : 0.6f);
         // "my mum and dad": both are family.
@@ -1673,7 +1673,7 @@ class SentencePatterns {
       }
       std::string name = NameText(n);
       bool known = std::any_of(known_.begin(), known_.end(),
-                               [&](const std::string& k) { return AsciiLower(k) == AsciiLower(name); });
+                               [&](const std::string& k) { return AsciiEqualsIgnoreCase(k, name); });
       std::string lower_last = AsciiLower(StripPossessive(L(n.e - 1)));
       bool gazetteer = n.e - n.b == 1 && In(lower_last, kPlaces);
       // At the start of a sentence a capital says nothing; also skip

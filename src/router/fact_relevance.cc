@@ -2,11 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <new>
 #include <type_traits>
 #include <vector>
 
@@ -188,34 +186,70 @@ std::vector<RankedFact> RankFacts(const std::vector<PersonaFact>& facts, const F
   return out;
 }
 
-void SortRankedFacts(std::vector<RankedFact>* rows) {
-  std::stable_sort(rows->begin(), rows->end(), [](const RankedFact& a, const RankedFact& b) {
-    if (a.match != b.match) return a.match > b.match;
-    if (a.time_rank != b.time_rank) return a.time_rank < b.time_rank;
-    if (a.fact->valid_to_ms != b.fact->valid_to_ms) return a.fact->valid_to_ms > b.fact->valid_to_ms;
-    if (a.fact->confidence != b.fact->confidence) return a.fact->confidence > b.fact->confidence;
-    return a.fact->valid_from_ms > b.fact->valid_from_ms;
-  });
+bool RankedBefore(const RankedFact& a, const RankedFact& b) {
+  if (a.match != b.match) return a.match > b.match;
+  if (a.time_rank != b.time_rank) return a.time_rank < b.time_rank;
+  if (a.fact->valid_to_ms != b.fact->valid_to_ms) return a.fact->valid_to_ms > b.fact->valid_to_ms;
+  if (a.fact->confidence != b.fact->confidence) return a.fact->confidence > b.fact->confidence;
+  return a.fact->valid_from_ms > b.fact->valid_from_ms;
 }
+
+void SortRankedFacts(std::vector<RankedFact>* rows) { std::stable_sort(rows->begin(), rows->end(), RankedBefore); }
+
+namespace {
+
+// A tally per index entry of what a question shares with it, zero when
+// nothing. Reused by the thread's next search (every search touches only
+// some entries, and resets those), so a search allocates nothing the size
+// of the tier.
+struct CandidateTally {
+  bool cued;
+  uint16_t value_shared;
+  uint16_t line_shared;
+  bool any() const { return cued || value_shared != 0 || line_shared != 0; }
+};
+static_assert(std::is_trivial_v<CandidateTally>);
+
+struct CandidateScratch {
+  std::vector<CandidateTally> tally;
+  std::vector<uint32_t> touched;
+  bool in_use = false;
+};
+
+// Borrows the thread's scratch (a private one if it is in use), sized for
+// `entries`, and leaves every tally zero again.
+class CandidateScratchLease {
+ public:
+  explicit CandidateScratchLease(size_t entries) {
+    thread_local CandidateScratch shared;
+    scratch_ = shared.in_use ? &own_ : &shared;
+    scratch_->in_use = true;
+    if (scratch_->tally.size() < entries) scratch_->tally.resize(entries, CandidateTally{});
+  }
+  ~CandidateScratchLease() {
+    for (uint32_t e : scratch_->touched) scratch_->tally[e] = CandidateTally{};
+    scratch_->touched.clear();
+    scratch_->in_use = false;
+  }
+  CandidateScratchLease(const CandidateScratchLease&) = delete;
+  CandidateScratchLease& operator=(const CandidateScratchLease&) = delete;
+  CandidateScratch& operator*() { return *scratch_; }
+
+ private:
+  CandidateScratch own_;
+  CandidateScratch* scratch_;
+};
+
+}  // namespace
 
 std::vector<FactCandidate> FindFactCandidates(const FactSearchIndex& index, const FactQuestion& q,
                                               const std::set<std::string>& overlap_terms) {
-  struct Tally {
-    bool cued;
-    uint16_t value_shared;
-    uint16_t line_shared;
-  };
-  static_assert(std::is_trivial_v<Tally>);
-  // Zeroed by calloc: for a large tier the pages are mapped on demand, so
-  // only the entries the question reaches cost anything.
-  std::unique_ptr<Tally, decltype(&std::free)> tally_buffer(
-      static_cast<Tally*>(std::calloc(std::max<size_t>(index.size(), 1), sizeof(Tally))), &std::free);
-  Tally* tally = tally_buffer.get();
-  if (tally == nullptr) throw std::bad_alloc();
-  std::vector<uint32_t> touched;
-  auto visit = [&](uint32_t entry) -> Tally& {
-    Tally& t = tally[entry];
-    if (!t.cued && t.value_shared == 0 && t.line_shared == 0) touched.push_back(entry);
+  CandidateScratchLease lease(index.size());
+  CandidateTally* tally = (*lease).tally.data();
+  std::vector<uint32_t>& touched = (*lease).touched;
+  auto visit = [&](uint32_t entry) -> CandidateTally& {
+    CandidateTally& t = tally[entry];
+    if (!t.any()) touched.push_back(entry);
     return t;
   };
   for (const auto& [name, entries] : index.by_name()) {
@@ -230,11 +264,20 @@ std::vector<FactCandidate> FindFactCandidates(const FactSearchIndex& index, cons
   for (const auto& term : overlap_terms) {
     for (uint32_t e : index.WithLineTerm(term)) ++visit(e).line_shared;
   }
-  std::sort(touched.begin(), touched.end());
+  // In entry order: a list touching a good part of the index is cheaper to
+  // read off the tallies than to sort.
+  if (touched.size() > index.size() / 16) {
+    touched.clear();
+    for (uint32_t e = 0; e < index.size(); ++e) {
+      if (tally[e].any()) touched.push_back(e);
+    }
+  } else {
+    std::sort(touched.begin(), touched.end());
+  }
   std::vector<FactCandidate> out;
   out.reserve(touched.size());
   for (uint32_t e : touched) {
-    const Tally& t = tally[e];
+    const CandidateTally& t = tally[e];
     float match = t.cued ? 1.0f : 0.0f;
     const uint32_t value_terms = index.value_term_count(e);
     if (t.value_shared > 0 && value_terms > 0) {
@@ -260,9 +303,8 @@ std::vector<RankedFact> RankTierFacts(const PersonaTier& tier, const FactQuestio
   // One subject's facts (everyone's for ""), in the order first stated.
   auto add_group = [&](const std::string* subject) {
     std::vector<std::pair<size_t, float>> group;
-    const std::string lower = subject == nullptr ? std::string() : AsciiLower(*subject);
     for (const auto& m : matched) {
-      if (subject == nullptr || AsciiLower(all[m.first].subject) == lower) group.push_back(m);
+      if (subject == nullptr || AsciiEqualsIgnoreCase(all[m.first].subject, *subject)) group.push_back(m);
     }
     const size_t matched_end = group.size();
     auto add_open = [&](size_t i) {

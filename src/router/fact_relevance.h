@@ -71,6 +71,9 @@ class PersonaTier;
 std::vector<RankedFact> RankTierFacts(const PersonaTier& tier, const FactQuestion& q,
                                       const std::vector<std::string>& subjects);
 
+// True when `a` comes before `b` in RankFacts' order (false for rows that
+// order equally).
+bool RankedBefore(const RankedFact& a, const RankedFact& b);
 // Sorts rows into RankFacts' order (stable: equal rows keep their order).
 void SortRankedFacts(std::vector<RankedFact>* rows);
 

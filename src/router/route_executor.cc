@@ -140,7 +140,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     const MemoryDoc* d = memory.Doc(id);
     if (d == nullptr) return false;
     if (d->is_unit && !plan.search_units) return false;
-    if (!speaker_filter.empty() && AsciiLower(d->speaker) != speaker_filter) return false;
+    if (!speaker_filter.empty() && !AsciiEqualsIgnoreCase(d->speaker, speaker_filter)) return false;
     if (!options.session.empty() && d->session != options.session) return false;
     if (d->time_ms < options.from_ms || d->time_ms >= options.to_ms) return false;
     return MatchesWhere(*d, options.where);
@@ -231,7 +231,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
         if (turn == nullptr || !keep(turn->id)) continue;
         bool by_target = analysis.targets.empty() ||
                          std::any_of(analysis.targets.begin(), analysis.targets.end(), [&](const std::string& n) {
-                           return AsciiLower(n) == AsciiLower(turn->speaker);
+                           return AsciiEqualsIgnoreCase(n, turn->speaker);
                          });
         if (!by_target) continue;
         docs[turn->id].answer_type = 1.0f;
@@ -288,7 +288,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
       if (!by_target && plan.addressed_prior > t.s.speaker && TellsAddresseesStory(turn->text)) {
         const std::string to = AsciiLower(Addressee(memory, *turn));
         if (!to.empty() && std::any_of(analysis.targets.begin(), analysis.targets.end(),
-                                       [&](const std::string& n) { return AsciiLower(n) == to; })) {
+                                       [&](const std::string& n) { return AsciiEqualsIgnoreCase(n, to); })) {
           t.s.speaker = plan.addressed_prior;
         }
       }

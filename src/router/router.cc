@@ -96,7 +96,7 @@ bool LikelyUnanswerable(const QueryAnalysis& analysis, const RoutePlan& plan, co
   constexpr size_t kTop = 3;
   for (size_t i = 0; i < std::min(kTop, by_content.size()); ++i) {
     for (const auto& target : analysis.targets) {
-      if (AsciiLower(by_content[i].second->speaker) == AsciiLower(target)) return false;
+      if (AsciiEqualsIgnoreCase(by_content[i].second->speaker, target)) return false;
     }
   }
   return true;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <set>
-#include <unordered_map>
 
 #include "common/utf8.h"
 #include "index/text_analyzer.h"
@@ -17,7 +16,7 @@ const TextAnalyzer& Analyzer() {
 }
 
 bool PassesFilters(const RecallOptions& o, std::string_view speaker, TimeMs t) {
-  if (!o.speaker.empty() && AsciiLower(o.speaker) != AsciiLower(speaker)) return false;
+  if (!o.speaker.empty() && !AsciiEqualsIgnoreCase(o.speaker, speaker)) return false;
   return t >= o.from_ms && t < o.to_ms;
 }
 
@@ -79,41 +78,61 @@ bool WantsTier(const RecallOptions& options, Tier tier) {
 
 namespace {
 
+// Calls `take` with the rows in `better` order (a strict total order) until
+// it returns false, sorting only as far as it reads: the best k first, then
+// twice as many more each time rows are passed over (a `where` filter).
+// A tier's candidates can be most of its entries; the hits are k of them.
+template <typename Row, typename Better, typename Take>
+void TakeBest(std::vector<Row>* rows, size_t k, Better better, Take take) {
+  size_t sorted = 0;
+  size_t batch = std::max<size_t>(k, 1);
+  while (sorted < rows->size()) {
+    const size_t end = std::min(rows->size(), sorted + batch);
+    std::partial_sort(rows->begin() + static_cast<std::ptrdiff_t>(sorted),
+                      rows->begin() + static_cast<std::ptrdiff_t>(end), rows->end(), better);
+    for (; sorted < end; ++sorted) {
+      if (!take((*rows)[sorted])) return;
+    }
+    batch *= 2;
+  }
+}
+
 // The persona facts a question matches, best first, at most options.k.
 std::vector<Hit> PersonaHits(const TenantMemory& memory, const FactQuestion& fq,
                              const std::set<std::string>& query_terms, const RecallOptions& options) {
   const std::vector<PersonaFact>& all = memory.persona().all();
   struct Scored {
     RankedFact ranked;
+    size_t entry;
     float overlap;
     float score;
   };
-  // Candidates in the order RankFacts gives them, with their scores.
-  std::vector<RankedFact> rows;
-  std::unordered_map<const PersonaFact*, float> overlaps;
-  for (const FactCandidate& c : FindFactCandidates(memory.persona().search_index(), fq, query_terms)) {
+  std::vector<FactCandidate> candidates = FindFactCandidates(memory.persona().search_index(), fq, query_terms);
+  std::vector<Scored> scored;
+  scored.reserve(candidates.size());
+  for (const FactCandidate& c : candidates) {
     const PersonaFact& f = all[c.entry];
     // History is shown only where the question asks about it.
     if (f.valid_to_ms != 0 && c.match == 0) continue;
     if (std::max(c.match, c.overlap) <= 0 || !PassesFilters(options, f.subject, f.valid_from_ms)) continue;
-    overlaps[&f] = c.overlap;
-    rows.push_back({&f, c.match, TimePreference(fq, f.valid_from_ms, f.valid_to_ms)});
-  }
-  SortRankedFacts(&rows);
-  std::vector<Scored> scored;
-  for (const RankedFact& r : rows) {
-    const float overlap = overlaps[r.fact];
+    const RankedFact ranked{&f, c.match, TimePreference(fq, f.valid_from_ms, f.valid_to_ms)};
     // The preferred time (the current value, for a question about now)
     // outranks the others of equal relevance.
-    const float time_factor = r.time_rank == 0 ? 1.0f : 0.5f;
-    scored.push_back({r, overlap, std::max(r.match, overlap) * time_factor * r.fact->confidence});
+    const float time_factor = ranked.time_rank == 0 ? 1.0f : 0.5f;
+    scored.push_back({ranked, c.entry, c.overlap, std::max(c.match, c.overlap) * time_factor * f.confidence});
   }
-  std::stable_sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
+  // By score; among equal scores in RankFacts' order, then as stated.
+  auto better = [](const Scored& a, const Scored& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (RankedBefore(a.ranked, b.ranked)) return true;
+    if (RankedBefore(b.ranked, a.ranked)) return false;
+    return a.entry < b.entry;
+  };
   std::vector<Hit> hits;
-  for (const Scored& s : scored) {
-    if (hits.size() >= options.k) break;
+  TakeBest(&scored, options.k, better, [&](const Scored& s) {
+    if (hits.size() >= options.k) return false;
     const PersonaFact& f = *s.ranked.fact;
-    if (!SourcesMatchWhere(memory, f.source_ids, options.where)) continue;
+    if (!SourcesMatchWhere(memory, f.source_ids, options.where)) return true;
     Hit h = FactHit(f);
     h.text = FactLine(f);
     h.score = s.score;
@@ -122,7 +141,8 @@ std::vector<Hit> PersonaHits(const TenantMemory& memory, const FactQuestion& fq,
     h.signals["current"] = f.valid_to_ms == 0 ? 1.0f : 0.0f;
     h.signals["confidence"] = f.confidence;
     hits.push_back(std::move(h));
-  }
+    return hits.size() < options.k;
+  });
   return hits;
 }
 
@@ -137,20 +157,24 @@ std::vector<Hit> RelationHits(const TenantMemory& memory, const FactQuestion& fq
     float overlap;
     float score;
   };
+  std::vector<FactCandidate> candidates = FindFactCandidates(memory.graph().search_index(), fq, query_terms);
   std::vector<Scored> scored;
-  for (const FactCandidate& c : FindFactCandidates(memory.graph().search_index(), fq, query_terms)) {
+  scored.reserve(candidates.size());
+  for (const FactCandidate& c : candidates) {
     const Relation& r = all[c.entry];
     const float s = std::max(c.match, c.overlap);
     if (s <= 0 || !PassesFilters(options, r.subject, r.time_ms)) continue;
     scored.push_back({c.entry, c.match, c.overlap,
                       s * (TimePreference(fq, r.valid_from_ms, r.valid_to_ms) == 0 ? 1.0f : 0.5f)});
   }
-  std::stable_sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
+  auto better = [](const Scored& a, const Scored& b) {
+    return a.score != b.score ? a.score > b.score : a.entry < b.entry;
+  };
   std::vector<Hit> hits;
-  for (const Scored& s : scored) {
-    if (hits.size() >= options.k) break;
+  TakeBest(&scored, options.k, better, [&](const Scored& s) {
+    if (hits.size() >= options.k) return false;
     const Relation& r = all[s.entry];
-    if (!SourcesMatchWhere(memory, r.source_ids, options.where)) continue;
+    if (!SourcesMatchWhere(memory, r.source_ids, options.where)) return true;
     Hit h = RelationHit(r);
     h.text = RelationLine(r, GraphTier::IsSingleValued(r.relation));
     h.score = s.score;
@@ -158,7 +182,8 @@ std::vector<Hit> RelationHits(const TenantMemory& memory, const FactQuestion& fq
     h.signals["match"] = s.match;
     h.signals["overlap"] = s.overlap;
     hits.push_back(std::move(h));
-  }
+    return hits.size() < options.k;
+  });
   return hits;
 }
 

@@ -391,8 +391,8 @@ Result<ForgetReport> StoreImpl::ForgetRecord(std::string_view tenant, std::strin
         bool match = seq == own_seq && n == own_n;
         if (!match && is_fact) {
           PersonaFact f;
-          match = DecodeFact(value, &f).ok() && !f.negated && AsciiLower(f.subject) == AsciiLower(fact->subject) &&
-                  f.attribute == fact->attribute && AsciiLower(f.value) == AsciiLower(fact->value);
+          match = DecodeFact(value, &f).ok() && !f.negated && AsciiEqualsIgnoreCase(f.subject, fact->subject) &&
+                  f.attribute == fact->attribute && AsciiEqualsIgnoreCase(f.value, fact->value);
         } else if (!match) {
           Relation r;
           match = DecodeRelation(value, &r).ok() && r.relation == relation->relation &&
