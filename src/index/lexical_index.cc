@@ -40,37 +40,21 @@ Bm25Norm MakeNorm(float k1, float b, uint64_t total_length, size_t docs) {
                   static_cast<float>(k1 * b / safe_avgdl)};
 }
 
-// Per-thread accumulator reused across searches: a dense score per slot
-// (zero = untouched) and the list of touched slots to reset afterwards.
-struct SearchScratch {
-  std::vector<float> scores;
-  std::vector<uint32_t> touched;
-  bool in_use = false;
-};
-
-// Borrows the thread's scratch, or a private one when a filter callback
-// searches again on the same thread; always leaves the buffer zeroed.
-class ScratchLease {
- public:
-  explicit ScratchLease(size_t slots) {
-    thread_local SearchScratch shared;
-    scratch_ = shared.in_use ? &own_ : &shared;
-    scratch_->in_use = true;
-    if (scratch_->scores.size() < slots) scratch_->scores.resize(slots, 0.0f);
+// The first posting at or after `at` whose slot is >= `slot` (galloping:
+// cheap for a near target, logarithmic for a far one).
+template <typename Posting>
+const Posting* SeekPosting(const Posting* at, const Posting* end, uint32_t slot) {
+  if (at == end || at->slot >= slot) return at;
+  // at->slot < slot: widen until a posting at or past the target.
+  size_t step = 1;
+  const Posting* low = at;
+  while (static_cast<size_t>(end - low) > step && low[step].slot < slot) {
+    low += step;
+    step *= 2;
   }
-  ~ScratchLease() {
-    for (uint32_t slot : scratch_->touched) scratch_->scores[slot] = 0.0f;
-    scratch_->touched.clear();
-    scratch_->in_use = false;
-  }
-  ScratchLease(const ScratchLease&) = delete;
-  ScratchLease& operator=(const ScratchLease&) = delete;
-  SearchScratch& operator*() { return *scratch_; }
-
- private:
-  SearchScratch own_;
-  SearchScratch* scratch_;
-};
+  const Posting* high = static_cast<size_t>(end - low) > step ? low + step + 1 : end;
+  return std::lower_bound(low + 1, high, slot, [](const Posting& p, uint32_t s) { return p.slot < s; });
+}
 
 // Orders hits best first: higher score, then lower id.
 bool Better(const LexicalHit& a, const LexicalHit& b) {
@@ -163,6 +147,7 @@ uint32_t LexicalIndex::InternTerm(const std::string& term) {
     term_text_.push_back(term);
     postings_.emplace_back();
     df_.push_back(0);
+    bounds_.push_back(TermBound{});
   }
   return it->second;
 }
@@ -189,6 +174,9 @@ void LexicalIndex::AddTerms(uint64_t id, std::vector<TermEntry> terms, uint32_t 
   for (const TermEntry& e : terms) {
     postings_[e.term].push_back(Posting{slot, e.tf});
     ++df_[e.term];
+    TermBound& bound = bounds_[e.term];
+    bound.max_tf = std::max(bound.max_tf, e.tf);
+    bound.min_length = std::min(bound.min_length, length);
   }
   total_postings_ += terms.size();
   total_length_ += length;
@@ -227,6 +215,7 @@ void LexicalIndex::Compact() {
   }
   std::vector<std::vector<Posting>> postings(term_text.size());
   for (uint32_t t = 0; t < postings.size(); ++t) postings[t].reserve(df[t]);
+  std::vector<TermBound> bounds(term_text.size());  // of the live documents only
   std::vector<Doc> docs;
   std::vector<uint32_t> lengths;
   docs.reserve(slots_.size());
@@ -239,6 +228,8 @@ void LexicalIndex::Compact() {
     for (TermEntry& e : doc.terms) {
       e.term = new_term[e.term];
       postings[e.term].push_back(Posting{new_slot, e.tf});
+      bounds[e.term].max_tf = std::max(bounds[e.term].max_tf, e.tf);
+      bounds[e.term].min_length = std::min(bounds[e.term].min_length, lengths_[slot]);
     }
     total_postings += doc.terms.size();
     slots_[doc.id] = new_slot;
@@ -250,6 +241,7 @@ void LexicalIndex::Compact() {
   term_text_ = std::move(term_text);
   df_ = std::move(df);
   postings_ = std::move(postings);
+  bounds_ = std::move(bounds);
   docs_ = std::move(docs);
   lengths_ = std::move(lengths);
   total_postings_ = total_postings;
@@ -284,33 +276,97 @@ std::vector<LexicalHit> LexicalIndex::Search(std::string_view query, size_t k,
   if (terms.empty()) return hits;
   const Bm25Norm norm = MakeNorm(options_.k1, options_.b, total_length_, slots_.size());
 
-  ScratchLease lease(docs_.size());
-  SearchScratch& scratch = *lease;
-  float* scores = scratch.scores.data();
-  for (const QueryTerm& q : terms) {
-    for (const Posting& p : postings_[q.term]) {
-      const uint32_t length = lengths_[p.slot];
-      if (length == kDeadSlot) continue;
-      // Every contribution is > 0, so 0 means "not touched yet".
-      if (scores[p.slot] == 0.0f) scratch.touched.push_back(p.slot);
-      scores[p.slot] += q.idf * norm.TfPart(p.tf, length);
-    }
+  // MaxScore (Turtle and Flood), document at a time. Each term has an upper
+  // bound, what its best posting could give (its largest tf in its
+  // shortest document). Once k hits are held, the k-th score is a
+  // threshold: the terms of smallest bound whose bounds together stay
+  // under it cannot lift a document into the top k on their own, so only
+  // the other ("essential") terms' postings are walked, and the rest are
+  // looked up for the documents those reach. A document's score is the sum
+  // of its terms' parts in query order, bit for bit what a full scan gives;
+  // bounds are compared with a margin so rounding never drops a document
+  // that ties the threshold.
+  struct Cursor {
+    const Posting* at;
+    const Posting* end;
+    float idf;
+    float bound;
+    size_t order;  // position in the query
+  };
+  const size_t n = terms.size();
+  std::vector<Cursor> cursors;
+  cursors.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const std::vector<Posting>& list = postings_[terms[i].term];
+    const TermBound& tb = bounds_[terms[i].term];
+    cursors.push_back({list.data(), list.data() + list.size(), terms[i].idf,
+                       list.empty() ? 0.0f : terms[i].idf * norm.TfPart(tb.max_tf, tb.min_length), i});
   }
+  std::sort(cursors.begin(), cursors.end(), [](const Cursor& a, const Cursor& b) {
+    return a.bound != b.bound ? a.bound < b.bound : a.order < b.order;
+  });
+  // below[i]: the bounds of cursors[0..i) together.
+  std::vector<double> below(n + 1, 0.0);
+  for (size_t i = 0; i < n; ++i) below[i + 1] = below[i] + cursors[i].bound;
+  constexpr double kMargin = 1.0 + 1e-4;
+  size_t first_essential = 0;
+  double threshold = 0;  // the k-th score once k hits are held
 
-  // Min-heap of the best k so far: the worst kept hit sits on top.
-  hits.reserve(std::min(k, scratch.touched.size()));
+  std::vector<float> part(n, 0.0f);  // by query order
   auto worse_on_top = [](const LexicalHit& a, const LexicalHit& b) { return Better(a, b); };
-  for (uint32_t slot : scratch.touched) {
-    const LexicalHit hit{docs_[slot].id, scores[slot]};
-    const bool fits = hits.size() < k || Better(hit, hits.front());
-    if (!fits) continue;
+  hits.reserve(k < 1024 ? k : 1024);
+  while (first_essential < n) {
+    uint32_t slot = kNoSlot;
+    for (size_t i = first_essential; i < n; ++i) {
+      if (cursors[i].at != cursors[i].end) slot = std::min(slot, cursors[i].at->slot);
+    }
+    if (slot == kNoSlot) break;
+    const uint32_t length = lengths_[slot];
+    double sum = 0;
+    for (size_t i = first_essential; i < n; ++i) {
+      Cursor& c = cursors[i];
+      if (c.at == c.end || c.at->slot != slot) continue;
+      if (length != kDeadSlot) {
+        part[c.order] = c.idf * norm.TfPart(c.at->tf, length);
+        sum += part[c.order];
+      }
+      ++c.at;
+    }
+    if (length == kDeadSlot) continue;
+    const bool full = hits.size() == k;
+    // The other terms, largest bound first, while they can still lift it.
+    bool hopeless = false;
+    for (size_t i = first_essential; i-- > 0;) {
+      if (full && (sum + below[i + 1]) * kMargin < threshold) {
+        hopeless = true;
+        break;
+      }
+      Cursor& c = cursors[i];
+      c.at = SeekPosting(c.at, c.end, slot);
+      if (c.at != c.end && c.at->slot == slot) {
+        part[c.order] = c.idf * norm.TfPart(c.at->tf, length);
+        sum += part[c.order];
+      }
+    }
+    float score = 0.0f;
+    for (float& p : part) {
+      score += p;
+      p = 0.0f;
+    }
+    if (hopeless) continue;
+    const LexicalHit hit{docs_[slot].id, score};
+    if (full && !Better(hit, hits.front())) continue;
     if (filter && !filter(hit.id)) continue;
-    if (hits.size() == k) {
+    if (full) {
       std::pop_heap(hits.begin(), hits.end(), worse_on_top);
       hits.pop_back();
     }
     hits.push_back(hit);
     std::push_heap(hits.begin(), hits.end(), worse_on_top);
+    if (hits.size() == k) {
+      threshold = hits.front().score;
+      while (first_essential < n && below[first_essential + 1] * kMargin < threshold) ++first_essential;
+    }
   }
   std::sort(hits.begin(), hits.end(), Better);
   return hits;
@@ -466,7 +522,7 @@ size_t LexicalIndex::MemoryBytes() const {
   n += heap::Of(term_text_);
   n += heap::Buffer(postings_);
   for (const auto& p : postings_) n += heap::Buffer(p);
-  n += heap::Buffer(df_);
+  n += heap::Buffer(df_) + heap::Buffer(bounds_);
   n += heap::Buffer(docs_);
   for (const auto& d : docs_) n += heap::Buffer(d.terms);
   n += heap::Buffer(lengths_);

@@ -17,14 +17,21 @@
 // dropped by a compaction once they make up a quarter of the index, so both
 // calls cost amortised time proportional to the document's own terms.
 //
+// Search walks the postings document at a time with MaxScore pruning: once
+// it holds k hits it skips the postings of terms too weak to lift a
+// document past the k-th, so a query with a common word (a speaker's name
+// in every turn) costs about as much as its rare words. Results are those
+// of a full scan, scores bit for bit.
+//
 // Thread safety: Search(), Score(), size() and Serialize() are const and safe
 // from many threads at once; Add() and Remove() need exclusive access (callers
 // hold a std::shared_mutex: shared for reads, unique for writes). A search
-// does not allocate per document: it reuses a per-thread score buffer.
+// allocates per query term, not per document.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -126,6 +133,13 @@ class LexicalIndex {
     uint64_t id = 0;
     std::vector<TermEntry> terms;  // sorted by term id, one entry per term
   };
+  // What bounds a term's part of any score: its largest tf and the shortest
+  // document holding it (over the documents added since the last
+  // compaction, removed ones included: a bound, not an exact figure).
+  struct TermBound {
+    uint32_t max_tf = 0;
+    uint32_t min_length = std::numeric_limits<uint32_t>::max();
+  };
   // A query term that exists in the index, with its idf.
   struct QueryTerm {
     uint32_t term;
@@ -153,6 +167,7 @@ class LexicalIndex {
   std::vector<std::string> term_text_;          // by term id
   std::vector<std::vector<Posting>> postings_;  // by term id, slot ascending
   std::vector<uint32_t> df_;                    // live documents per term
+  std::vector<TermBound> bounds_;               // by term id
 
   std::vector<Doc> docs_;                        // by slot
   // By slot: analysed length, or kDeadSlot. Kept apart from docs_ because the

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <random>
@@ -310,6 +311,78 @@ TEST(LexicalIndexTest, ManyRemovalsGiveSameResultsAsFreshIndex) {
     ASSERT_EQ(Ids(a), Ids(b)) << q;
     for (size_t i = 0; i < a.size(); ++i) EXPECT_FLOAT_EQ(a[i].score, b[i].score);
     for (const LexicalHit& h : a) EXPECT_EQ(h.id % 5, 0u);
+  }
+}
+
+// Every live document that shares a term with `query`, scored with Score()
+// and sorted best first: what Search must give, cut at k.
+std::vector<LexicalHit> ExactRanking(const LexicalIndex& index, const std::string& query,
+                                     const std::vector<uint64_t>& ids) {
+  std::vector<LexicalHit> all;
+  for (uint64_t id : ids) {
+    const float s = index.Score(query, id);
+    if (s > 0) all.push_back({id, s});
+  }
+  std::sort(all.begin(), all.end(), [](const LexicalHit& a, const LexicalHit& b) {
+    return a.score > b.score || (a.score == b.score && a.id < b.id);
+  });
+  return all;
+}
+
+std::vector<LexicalHit> FirstK(std::vector<LexicalHit> hits, size_t k, const LexicalFilter& filter = {}) {
+  if (filter) std::erase_if(hits, [&](const LexicalHit& h) { return !filter(h.id); });
+  if (hits.size() > k) hits.resize(k);
+  return hits;
+}
+
+// A corpus where a few words are in most documents (a speaker's name, "the"
+// of a template), so that pruning has something to skip, with repeated
+// words (tf > 1), short and long documents, and many equal scores.
+TEST(LexicalIndexTest, SearchEqualsAnExactScanOnSkewedCorpora) {
+  for (uint32_t seed : {7u, 8u, 9u}) {
+    std::mt19937 rng(seed);
+    std::vector<std::string> vocab;
+    for (int i = 0; i < 400; ++i) vocab.push_back("t" + std::to_string(i) + "q");
+    // Zipf-like: word i drawn with weight 1 / (i + 1).
+    std::vector<double> weights;
+    for (size_t i = 0; i < vocab.size(); ++i) weights.push_back(1.0 / static_cast<double>(i + 1));
+    std::discrete_distribution<size_t> word(weights.begin(), weights.end());
+    std::uniform_int_distribution<int> len(1, 14);
+    LexicalIndex index;
+    std::vector<uint64_t> ids;
+    for (uint64_t id = 0; id < 4000; ++id) {
+      std::string text = id % 2 == 0 ? "alice " : "bob ";
+      for (int j = len(rng); j > 0; --j) text += vocab[word(rng)] + " ";
+      if (id % 97 == 0) text += "t3q t3q t3q ";  // a high tf
+      index.Add(id, text);
+      ids.push_back(id);
+    }
+    // Removed documents keep their postings until a compaction: the search
+    // must skip them and still fill k.
+    std::vector<uint64_t> live;
+    for (uint64_t id : ids) {
+      if (id % 7 == 3) {
+        index.Remove(id);
+      } else {
+        live.push_back(id);
+      }
+    }
+    std::uniform_int_distribution<int> terms(1, 7);
+    for (int q = 0; q < 40; ++q) {
+      std::string query = q % 3 == 0 ? "alice " : "";
+      for (int j = terms(rng); j > 0; --j) query += vocab[word(rng)] + " ";
+      if (q % 5 == 0) query += "t250q t399q ";  // rare words
+      const auto exact = ExactRanking(index, query, live);
+      for (size_t k : {1u, 5u, 100u, 1000u}) {
+        const auto got = index.Search(query, k);
+        const auto want = FirstK(exact, k);
+        ASSERT_EQ(Ids(got), Ids(want)) << "seed " << seed << " query '" << query << "' k " << k;
+        for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i].score, want[i].score) << query;
+      }
+      auto odd_tens = [](uint64_t id) { return (id / 10) % 2 == 1; };
+      const auto got = index.Search(query, 50, odd_tens);
+      ASSERT_EQ(Ids(got), Ids(FirstK(exact, 50, odd_tens))) << "filtered '" << query << "'";
+    }
   }
 }
 
