@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <type_traits>
 #include <vector>
 
@@ -196,59 +198,24 @@ bool RankedBefore(const RankedFact& a, const RankedFact& b) {
 
 void SortRankedFacts(std::vector<RankedFact>* rows) { std::stable_sort(rows->begin(), rows->end(), RankedBefore); }
 
-namespace {
-
-// A tally per index entry of what a question shares with it, zero when
-// nothing. Reused by the thread's next search (every search touches only
-// some entries, and resets those), so a search allocates nothing the size
-// of the tier.
-struct CandidateTally {
-  bool cued;
-  uint16_t value_shared;
-  uint16_t line_shared;
-  bool any() const { return cued || value_shared != 0 || line_shared != 0; }
-};
-static_assert(std::is_trivial_v<CandidateTally>);
-
-struct CandidateScratch {
-  std::vector<CandidateTally> tally;
-  std::vector<uint32_t> touched;
-  bool in_use = false;
-};
-
-// Borrows the thread's scratch (a private one if it is in use), sized for
-// `entries`, and leaves every tally zero again.
-class CandidateScratchLease {
- public:
-  explicit CandidateScratchLease(size_t entries) {
-    thread_local CandidateScratch shared;
-    scratch_ = shared.in_use ? &own_ : &shared;
-    scratch_->in_use = true;
-    if (scratch_->tally.size() < entries) scratch_->tally.resize(entries, CandidateTally{});
-  }
-  ~CandidateScratchLease() {
-    for (uint32_t e : scratch_->touched) scratch_->tally[e] = CandidateTally{};
-    scratch_->touched.clear();
-    scratch_->in_use = false;
-  }
-  CandidateScratchLease(const CandidateScratchLease&) = delete;
-  CandidateScratchLease& operator=(const CandidateScratchLease&) = delete;
-  CandidateScratch& operator*() { return *scratch_; }
-
- private:
-  CandidateScratch own_;
-  CandidateScratch* scratch_;
-};
-
-}  // namespace
-
 std::vector<FactCandidate> FindFactCandidates(const FactSearchIndex& index, const FactQuestion& q,
                                               const std::set<std::string>& overlap_terms) {
-  CandidateScratchLease lease(index.size());
-  CandidateTally* tally = (*lease).tally.data();
-  std::vector<uint32_t>& touched = (*lease).touched;
-  auto visit = [&](uint32_t entry) -> CandidateTally& {
-    CandidateTally& t = tally[entry];
+  struct Tally {
+    bool cued;
+    uint16_t value_shared;
+    uint16_t line_shared;
+    bool any() const { return cued || value_shared != 0 || line_shared != 0; }
+  };
+  static_assert(std::is_trivial_v<Tally>);
+  // Zeroed by calloc: for a large tier the pages are mapped on demand, so
+  // only the entries the question reaches cost anything.
+  std::unique_ptr<Tally, decltype(&std::free)> tally_buffer(
+      static_cast<Tally*>(std::calloc(std::max<size_t>(index.size(), 1), sizeof(Tally))), &std::free);
+  Tally* tally = tally_buffer.get();
+  if (tally == nullptr) throw std::bad_alloc();
+  std::vector<uint32_t> touched;
+  auto visit = [&](uint32_t entry) -> Tally& {
+    Tally& t = tally[entry];
     if (!t.any()) touched.push_back(entry);
     return t;
   };
@@ -277,7 +244,7 @@ std::vector<FactCandidate> FindFactCandidates(const FactSearchIndex& index, cons
   std::vector<FactCandidate> out;
   out.reserve(touched.size());
   for (uint32_t e : touched) {
-    const CandidateTally& t = tally[e];
+    const Tally& t = tally[e];
     float match = t.cued ? 1.0f : 0.0f;
     const uint32_t value_terms = index.value_term_count(e);
     if (t.value_shared > 0 && value_terms > 0) {
