@@ -40,6 +40,38 @@ Bm25Norm MakeNorm(float k1, float b, uint64_t total_length, size_t docs) {
                   static_cast<float>(k1 * b / safe_avgdl)};
 }
 
+// Per-thread accumulator reused across searches: a dense score per slot
+// (zero = untouched) and the list of touched slots to reset afterwards.
+struct SearchScratch {
+  std::vector<float> scores;
+  std::vector<uint32_t> touched;
+  bool in_use = false;
+};
+
+// Borrows the thread's scratch, or a private one when a filter callback
+// searches again on the same thread; always leaves the buffer zeroed.
+class ScratchLease {
+ public:
+  explicit ScratchLease(size_t slots) {
+    thread_local SearchScratch shared;
+    scratch_ = shared.in_use ? &own_ : &shared;
+    scratch_->in_use = true;
+    if (scratch_->scores.size() < slots) scratch_->scores.resize(slots, 0.0f);
+  }
+  ~ScratchLease() {
+    for (uint32_t slot : scratch_->touched) scratch_->scores[slot] = 0.0f;
+    scratch_->touched.clear();
+    scratch_->in_use = false;
+  }
+  ScratchLease(const ScratchLease&) = delete;
+  ScratchLease& operator=(const ScratchLease&) = delete;
+  SearchScratch& operator*() { return *scratch_; }
+
+ private:
+  SearchScratch own_;
+  SearchScratch* scratch_;
+};
+
 // The first posting at or after `at` whose slot is >= `slot` (galloping:
 // cheap for a near target, logarithmic for a far one).
 template <typename Posting>
@@ -263,110 +295,159 @@ std::vector<LexicalIndex::QueryTerm> LexicalIndex::AnalyzeQuery(std::string_view
     for (const QueryTerm& q : out) seen = seen || q.term == id;
     if (seen) continue;
     const double idf = std::log(1.0 + (static_cast<double>(n) - df + 0.5) / (df + 0.5));
-    out.push_back(QueryTerm{id, static_cast<float>(idf)});
+    out.push_back(QueryTerm{id, static_cast<float>(idf), 0.0f});
   }
   return out;
+}
+
+std::vector<LexicalIndex::QueryTerm> LexicalIndex::InSearchOrder(std::vector<QueryTerm> terms) const {
+  const Bm25Norm norm = MakeNorm(options_.k1, options_.b, total_length_, slots_.size());
+  for (QueryTerm& q : terms) {
+    const TermBound& b = bounds_[q.term];
+    q.bound = b.max_tf == 0 ? 0.0f : q.idf * norm.TfPart(b.max_tf, b.min_length);
+  }
+  // Stable: equal bounds keep query order, so the order is a function of
+  // the query and the index alone.
+  std::stable_sort(terms.begin(), terms.end(), [](const QueryTerm& a, const QueryTerm& b) { return a.bound > b.bound; });
+  return terms;
 }
 
 std::vector<LexicalHit> LexicalIndex::Search(std::string_view query, size_t k,
                                              const LexicalFilter& filter) const {
   std::vector<LexicalHit> hits;
   if (k == 0) return hits;
-  const std::vector<QueryTerm> terms = AnalyzeQuery(query);
+  const std::vector<QueryTerm> terms = InSearchOrder(AnalyzeQuery(query));
   if (terms.empty()) return hits;
   const Bm25Norm norm = MakeNorm(options_.k1, options_.b, total_length_, slots_.size());
-
-  // MaxScore (Turtle and Flood), document at a time. Each term has an upper
-  // bound, what its best posting could give (its largest tf in its
-  // shortest document). Once k hits are held, the k-th score is a
-  // threshold: the terms of smallest bound whose bounds together stay
-  // under it cannot lift a document into the top k on their own, so only
-  // the other ("essential") terms' postings are walked, and the rest are
-  // looked up for the documents those reach. A document's score is the sum
-  // of its terms' parts in query order, bit for bit what a full scan gives;
-  // bounds are compared with a margin so rounding never drops a document
-  // that ties the threshold.
-  struct Cursor {
-    const Posting* at;
-    const Posting* end;
-    float idf;
-    float bound;
-    size_t order;  // position in the query
-  };
   const size_t n = terms.size();
-  std::vector<Cursor> cursors;
-  cursors.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    const std::vector<Posting>& list = postings_[terms[i].term];
-    const TermBound& tb = bounds_[terms[i].term];
-    cursors.push_back({list.data(), list.data() + list.size(), terms[i].idf,
-                       list.empty() ? 0.0f : terms[i].idf * norm.TfPart(tb.max_tf, tb.min_length), i});
-  }
-  std::sort(cursors.begin(), cursors.end(), [](const Cursor& a, const Cursor& b) {
-    return a.bound != b.bound ? a.bound < b.bound : a.order < b.order;
-  });
-  // below[i]: the bounds of cursors[0..i) together.
-  std::vector<double> below(n + 1, 0.0);
-  for (size_t i = 0; i < n; ++i) below[i + 1] = below[i] + cursors[i].bound;
+  // after[i]: the most the terms from i on can add to any score.
+  std::vector<double> after(n + 1, 0.0);
+  for (size_t i = n; i-- > 0;) after[i] = after[i + 1] + terms[i].bound;
+  // Rounding in the bounds and the sums never drops a document that ties
+  // the threshold: bounds are compared with this relative margin.
   constexpr double kMargin = 1.0 + 1e-4;
-  size_t first_essential = 0;
-  double threshold = 0;  // the k-th score once k hits are held
 
-  std::vector<float> part(n, 0.0f);  // by query order
+  ScratchLease lease(docs_.size());
+  SearchScratch& scratch = *lease;
+  float* scores = scratch.scores.data();
+  std::vector<uint32_t>& touched = scratch.touched;
+  // The k-th best score among the first `limit` of `slots` (positive
+  // scores only), 0 with fewer than k: a floor under the final k-th best,
+  // since scores only grow and any k documents give one.
+  std::vector<float> kth_buffer;
+  auto kth_best = [&](const std::vector<uint32_t>& slots, size_t limit) -> double {
+    kth_buffer.clear();
+    for (size_t j = 0; j < slots.size() && j < limit; ++j) {
+      if (scores[slots[j]] > 0) kth_buffer.push_back(scores[slots[j]]);
+    }
+    if (kth_buffer.size() < k) return 0;
+    std::nth_element(kth_buffer.begin(), kth_buffer.begin() + static_cast<std::ptrdiff_t>(k - 1), kth_buffer.end(),
+                     std::greater<float>());
+    return kth_buffer[k - 1];
+  };
+  // Postings of terms i and after.
+  std::vector<size_t> postings_after(n + 1, 0);
+  for (size_t i = n; i-- > 0;) postings_after[i] = postings_after[i + 1] + postings_[terms[i].term].size();
+
+  // Rarest (highest-bound) terms first, term at a time. Once the k-th best
+  // score so far beats all that the remaining terms could give a document
+  // none of the earlier ones reached, no new document can enter the top k:
+  // the remaining terms are only looked up for the documents already
+  // reached. That is tried only while the remaining postings outnumber
+  // those documents (else reading them is as cheap). With a filter, the k
+  // best that pass it are unknown until the end, so every posting is read.
+  size_t i = 0;
+  double threshold = 0;
+  // Where each term's newly reached documents start in `touched`: each
+  // run is in slot order (a postings list is).
+  std::vector<size_t> run_starts;
+  for (; i < n; ++i) {
+    if (!filter && i > 0 && touched.size() >= k && postings_after[i] > touched.size() &&
+        after[i] * kMargin < after[0] - after[i]) {
+      // The documents the rarest terms reached first are the likeliest to
+      // lead: a floor from them costs little however many were reached.
+      threshold = kth_best(touched, std::max<size_t>(8 * k, 2048));
+      if (after[i] * kMargin < threshold) break;
+    }
+    const QueryTerm& q = terms[i];
+    run_starts.push_back(touched.size());
+    for (const Posting& p : postings_[q.term]) {
+      const uint32_t length = lengths_[p.slot];
+      if (length == kDeadSlot) continue;
+      // Every contribution is > 0, so 0 means "not touched yet".
+      if (scores[p.slot] == 0.0f) touched.push_back(p.slot);
+      scores[p.slot] += q.idf * norm.TfPart(p.tf, length);
+    }
+  }
+  if (i < n) {
+    // The documents still in the running, by slot. One that cannot reach
+    // the threshold even with every remaining term is dropped: its score
+    // is set negative, so that it is neither updated nor reported.
+    std::vector<uint32_t> candidates;
+    std::vector<size_t> runs;  // run starts in `candidates`
+    run_starts.push_back(touched.size());
+    for (size_t r = 0; r + 1 < run_starts.size(); ++r) {
+      runs.push_back(candidates.size());
+      for (size_t j = run_starts[r]; j < run_starts[r + 1]; ++j) {
+        const uint32_t slot = touched[j];
+        if ((scores[slot] + after[i]) * kMargin < threshold) {
+          scores[slot] = -1.0f;
+        } else {
+          candidates.push_back(slot);
+        }
+      }
+    }
+    // Merged into one slot order (a few sorted runs: cheaper than a sort).
+    for (size_t r = 1; r < runs.size(); ++r) {
+      std::inplace_merge(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(runs[r]),
+                         r + 1 < runs.size() ? candidates.begin() + static_cast<std::ptrdiff_t>(runs[r + 1])
+                                             : candidates.end());
+    }
+    for (; i < n; ++i) {
+      const QueryTerm& q = terms[i];
+      const std::vector<Posting>& list = postings_[q.term];
+      // Walk a list shorter than a few lookups would cost; else look up.
+      if (list.size() < candidates.size() * 8) {
+        for (const Posting& p : list) {
+          if (scores[p.slot] > 0) scores[p.slot] += q.idf * norm.TfPart(p.tf, lengths_[p.slot]);
+        }
+      } else {
+        const Posting* at = list.data();
+        const Posting* end = list.data() + list.size();
+        for (uint32_t slot : candidates) {
+          at = SeekPosting(at, end, slot);
+          if (at == end) break;
+          if (at->slot == slot) scores[slot] += q.idf * norm.TfPart(at->tf, lengths_[slot]);
+        }
+      }
+      if (i + 1 < n && candidates.size() > k) {
+        // A higher floor from the leaders among the candidates (bounded
+        // work); the drop below tightens anyway as fewer terms remain.
+        threshold = std::max(threshold, kth_best(candidates, std::max<size_t>(8 * k, 2048)));
+        std::erase_if(candidates, [&](uint32_t slot) {
+          if ((scores[slot] + after[i + 1]) * kMargin >= threshold) return false;
+          scores[slot] = -1.0f;
+          return true;
+        });
+      }
+    }
+  }
+
+  // Min-heap of the best k so far: the worst kept hit sits on top.
+  hits.reserve(std::min(k, touched.size()));
   auto worse_on_top = [](const LexicalHit& a, const LexicalHit& b) { return Better(a, b); };
-  hits.reserve(k < 1024 ? k : 1024);
-  while (first_essential < n) {
-    uint32_t slot = kNoSlot;
-    for (size_t i = first_essential; i < n; ++i) {
-      if (cursors[i].at != cursors[i].end) slot = std::min(slot, cursors[i].at->slot);
-    }
-    if (slot == kNoSlot) break;
-    const uint32_t length = lengths_[slot];
-    double sum = 0;
-    for (size_t i = first_essential; i < n; ++i) {
-      Cursor& c = cursors[i];
-      if (c.at == c.end || c.at->slot != slot) continue;
-      if (length != kDeadSlot) {
-        part[c.order] = c.idf * norm.TfPart(c.at->tf, length);
-        sum += part[c.order];
-      }
-      ++c.at;
-    }
-    if (length == kDeadSlot) continue;
-    const bool full = hits.size() == k;
-    // The other terms, largest bound first, while they can still lift it.
-    bool hopeless = false;
-    for (size_t i = first_essential; i-- > 0;) {
-      if (full && (sum + below[i + 1]) * kMargin < threshold) {
-        hopeless = true;
-        break;
-      }
-      Cursor& c = cursors[i];
-      c.at = SeekPosting(c.at, c.end, slot);
-      if (c.at != c.end && c.at->slot == slot) {
-        part[c.order] = c.idf * norm.TfPart(c.at->tf, length);
-        sum += part[c.order];
-      }
-    }
-    float score = 0.0f;
-    for (float& p : part) {
-      score += p;
-      p = 0.0f;
-    }
-    if (hopeless) continue;
-    const LexicalHit hit{docs_[slot].id, score};
-    if (full && !Better(hit, hits.front())) continue;
+  for (uint32_t slot : touched) {
+    if (scores[slot] <= 0) continue;
+    const LexicalHit hit{docs_[slot].id, scores[slot]};
+    const bool fits = hits.size() < k || Better(hit, hits.front());
+    if (!fits) continue;
     if (filter && !filter(hit.id)) continue;
-    if (full) {
+    if (hits.size() == k) {
       std::pop_heap(hits.begin(), hits.end(), worse_on_top);
       hits.pop_back();
     }
     hits.push_back(hit);
     std::push_heap(hits.begin(), hits.end(), worse_on_top);
-    if (hits.size() == k) {
-      threshold = hits.front().score;
-      while (first_essential < n && below[first_essential + 1] * kMargin < threshold) ++first_essential;
-    }
   }
   std::sort(hits.begin(), hits.end(), Better);
   return hits;
@@ -389,8 +470,8 @@ std::vector<std::pair<uint32_t, float>> LexicalIndex::TermScores(const std::vect
 float LexicalIndex::Score(std::string_view query, uint64_t id) const {
   const uint32_t slot = SlotOf(id);
   if (slot == kNoSlot) return 0.0f;
-  float score = 0.0f;  // summed in query order, as Search() does
-  for (const auto& [term, part] : TermScores(AnalyzeQuery(query), slot)) score += part;
+  float score = 0.0f;  // summed in the order Search() adds the terms
+  for (const auto& [term, part] : TermScores(InSearchOrder(AnalyzeQuery(query)), slot)) score += part;
   return score;
 }
 

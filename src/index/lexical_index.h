@@ -17,16 +17,20 @@
 // dropped by a compaction once they make up a quarter of the index, so both
 // calls cost amortised time proportional to the document's own terms.
 //
-// Search walks the postings document at a time with MaxScore pruning: once
-// it holds k hits it skips the postings of terms too weak to lift a
-// document past the k-th, so a query with a common word (a speaker's name
-// in every turn) costs about as much as its rare words. Results are those
-// of a full scan, scores bit for bit.
+// Search reads the query's terms rarest first (by the most each can add to
+// a score), term at a time, into a per-thread score buffer. Once the k-th
+// best score so far beats all the remaining terms could give a document not
+// yet reached, it stops reading their postings and only looks up, for the
+// documents already reached, what those terms add (MaxScore-style pruning):
+// a question naming a speaker, whose name is in every one of their turns,
+// costs about what its rarer words cost. Results are those of a full scan,
+// and Score() sums a document's parts in the same order, so scores agree bit
+// for bit.
 //
 // Thread safety: Search(), Score(), size() and Serialize() are const and safe
 // from many threads at once; Add() and Remove() need exclusive access (callers
 // hold a std::shared_mutex: shared for reads, unique for writes). A search
-// allocates per query term, not per document.
+// does not allocate per document: it reuses a per-thread score buffer.
 #pragma once
 
 #include <cstdint>
@@ -140,10 +144,12 @@ class LexicalIndex {
     uint32_t max_tf = 0;
     uint32_t min_length = std::numeric_limits<uint32_t>::max();
   };
-  // A query term that exists in the index, with its idf.
+  // A query term that exists in the index, with its idf and the most it
+  // can add to a score (set by InSearchOrder).
   struct QueryTerm {
     uint32_t term;
     float idf;
+    float bound = 0;
   };
 
   // Adds a document from its term ids (already interned).
@@ -152,7 +158,10 @@ class LexicalIndex {
   uint32_t InternTerm(const std::string& term);
   // The distinct query terms known to the index, in query order, with idf.
   std::vector<QueryTerm> AnalyzeQuery(std::string_view query) const;
-  // Per-term contributions of the document in `slot`, in query order.
+  // `terms` with their bounds, highest first (equal ones in query order):
+  // the order Search adds a document's parts in, and so Score.
+  std::vector<QueryTerm> InSearchOrder(std::vector<QueryTerm> terms) const;
+  // Per-term contributions of the document in `slot`, in the order of `query`.
   std::vector<std::pair<uint32_t, float>> TermScores(const std::vector<QueryTerm>& query,
                                                      uint32_t slot) const;
   // Doc slot of live `id`, or kNoSlot.
