@@ -1,5 +1,9 @@
 #include "common/category_lexicon.h"
 
+#include <unicode/bytestream.h>
+#include <unicode/normalizer2.h>
+
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -222,6 +226,7 @@ Status CategoryLexicon::LoadFiles() const {
     auto f = Fields(bar == std::string_view::npos ? line : line.substr(0, bar));
     if (f.size() < 5) return;
     Synset s;
+    s.lexfile = std::atoi(std::string(f[1]).c_str());
     const size_t words = std::strtoul(std::string(f[3]).c_str(), nullptr, 16);
     size_t i = 4;
     for (size_t w = 0; w < words && i + 1 < f.size(); ++w, i += 2) s.lemmas.emplace_back(f[i]);
@@ -257,6 +262,52 @@ Status CategoryLexicon::LoadFiles() const {
     });
   }
   return Status::OK();
+}
+
+namespace {
+
+constexpr int kNounLocation = 15;  // lexicographer file noun.location
+
+// "São Paulo" -> "sao_paulo": lower case, Latin accents dropped (NFD, then
+// the combining marks removed), spaces and hyphens as '_'.
+std::string LemmaOfName(std::string_view name) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(status);
+  std::string decomposed;
+  if (U_SUCCESS(status)) {
+    icu::StringByteSink<std::string> sink(&decomposed);
+    nfd->normalizeUTF8(0, icu::StringPiece(name.data(), static_cast<int32_t>(name.size())), sink, nullptr, status);
+  }
+  if (U_FAILURE(status)) decomposed.assign(name);
+  std::string out;
+  for (size_t i = 0; i < decomposed.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(decomposed[i]);
+    // U+0300..U+036F (combining diacritical marks) are 0xCC 0x80 .. 0xCD 0xAF.
+    if ((c == 0xCC || (c == 0xCD && i + 1 < decomposed.size() &&
+                       static_cast<unsigned char>(decomposed[i + 1]) <= 0xAF)) &&
+        i + 1 < decomposed.size()) {
+      ++i;
+      continue;
+    }
+    if (c == ' ' || c == '-') {
+      out.push_back('_');
+    } else {
+      out.push_back(static_cast<char>(std::tolower(c)));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool CategoryLexicon::NamesOnlyPlaces(std::string_view name) const {
+  if (!Load().ok()) return false;
+  const std::vector<uint32_t> senses = Senses(noun_index_, LemmaOfName(name));
+  if (senses.empty()) return false;
+  return std::all_of(senses.begin(), senses.end(), [&](uint32_t offset) {
+    auto it = nouns_.find(offset);
+    return it != nouns_.end() && it->second.lexfile == kNounLocation;
+  });
 }
 
 std::vector<uint32_t> CategoryLexicon::Senses(const std::unordered_map<std::string, std::vector<uint32_t>>& index,

@@ -77,12 +77,21 @@ class CategoryLexicon {
   // "see" and "thinks" no.
   bool MostlyNoun(std::string_view lemma) const;
 
+  // True when every noun sense WordNet has for `name` (a proper name as
+  // written: "São Paulo", "Tartu") is a location (its lexicographer file is
+  // noun.location): a city, a region, a country, a river. False for a name
+  // with any other sense ("Victoria", a queen as well; "Jackson", people),
+  // for names WordNet lacks, and without the lexicon. Case and Latin
+  // accents are ignored; spaces and hyphens join words ("sao_paulo").
+  bool NamesOnlyPlaces(std::string_view name) const;
+
   // Members of the category a (plural or singular) noun names, nullptr when
   // the lexicon is empty or the noun unknown. Built once per category.
   std::shared_ptr<const CategoryMembers> Members(std::string_view noun) const;
 
  private:
   struct Synset {
+    int lexfile = 0;  // WordNet's lexicographer file (15: noun.location)
     std::vector<std::string> lemmas;
     std::vector<uint32_t> hyponyms;  // '~' and instance hyponyms '~i'
   };

@@ -37,7 +37,8 @@ constexpr std::string_view kNpStops[] = {
     "already", "every", "each", "last", "next", "very", "really", "much", "more", "most", "right", "ago",
     "either", "also", "well", "soon", "sometimes", "often", "always", "never", "together", "here", "there",
     "all", "is", "was", "are", "were", "be", "been", "it", "just", "even", "then", "nowadays", "these",
-    "anyway", "ever", "i", "i'm", "i've", "i'll", "i'd", "we", "you", "he", "she", "they", "it's", "named",
+    "anyway", "ever", "i", "i'm", "i've", "i'll", "i'd", "we", "you", "he", "she", "they", "it's", "named", "rn",
+    "atm",
     "called", "who's", "because", "but", "has", "had", "have", "will", "would", "can", "could", "should",
     "downtown", "nearby", "abroad", "overseas", "outside", "full", "ago", "keeps", "makes", "helps", "gets",
     "above", "below", "beneath", "underneath", "behind", "beside", "besides", "between", "among", "across",
@@ -134,6 +135,28 @@ bool IsWordNetBreed(std::string_view noun) {
   return false;
 }
 
+// "hawk", "goat": an animal WordNet knows (a pet when a name is given to it:
+// "a hawk called Lumi").
+bool IsWordNetAnimal(std::string_view noun) {
+  const auto lexicon = CategoryLexicon::Shared();
+  if (!lexicon->available()) return false;
+  const std::string lemma = lexicon->NounLemma(noun);
+  if (lemma.empty()) return false;
+  const auto members = lexicon->Members("animal");
+  return members && members->nouns.count(lemma);
+}
+
+// "Tartu", "São Paulo": a name WordNet knows only as a place (every sense a
+// location). Names that are people too ("Victoria", "Jackson") are not.
+bool IsWordNetPlaceName(std::string_view name) {
+  const auto lexicon = CategoryLexicon::Shared();
+  return lexicon->available() && lexicon->NamesOnlyPlaces(name);
+}
+
+// Verbs that say what a place is or has: "Tartu is getting expensive",
+// "Curitiba has the best bakeries".
+constexpr std::string_view kBeingOrHaving[] = {"is", "was", "has", "had", "'s", "seems", "looks", "gets", "got"};
+
 // Dog breeds among kPets: the pet value keeps the breed's modifier ("golden
 // retriever Mango"), where a plain pet word keeps only the head ("dog Luna").
 constexpr std::string_view kBreeds[] = {"retriever", "labrador", "poodle", "terrier", "beagle", "husky", "corgi",
@@ -175,7 +198,7 @@ constexpr std::string_view kPlacePrefixes[] = {"mount", "mt",   "lake",  "cape",
 // Verbs after which a capitalised name is a title, not a person ("I watched
 // Inception", "I'm reading Dune").
 // ("watching LeBron" is a person: only past forms of "watch").
-constexpr std::string_view kTitleVerbs[] = {"watched", "rewatched", "binged",   "read",
+constexpr std::string_view kTitleVerbs[] = {"watched", "rewatched", "binged",   "binging", "bingeing", "read",
                                             "reading", "reread",    "rereading"};
 // Nouns after which it is one when they follow a determiner ("the movie
 // Parasite", "a book Dune"; not "I'll show Anna").
@@ -1519,7 +1542,11 @@ class SentencePatterns {
       return;
     }
     const bool named_breed = !In(head, kPets) && !NameAfter(s.e).empty() && IsWordNetBreed(head);
-    if (In(head, kPets) || named_breed || (head == "pig" && s.e - s.b >= 2 && L(s.e - 2) == "guinea")) {
+    // "a hawk called Lumi", "a goat named Brânză": any animal given a name.
+    const bool named_animal = !In(head, kPets) && !named_breed && (L(s.e) == "named" || L(s.e) == "called") &&
+                              !NameAfter(s.e).empty() && IsWordNetAnimal(head);
+    if (In(head, kPets) || named_breed || named_animal ||
+        (head == "pig" && s.e - s.b >= 2 && L(s.e - 2) == "guinea")) {
       std::string pet(head == "pig" ? "guinea pig" : In(head, kBreeds) || named_breed ? Value(s) : std::string(head));
       std::string name = NameAfter(s.e);
       if (!name.empty()) {
@@ -1683,9 +1710,18 @@ class SentencePatterns {
       // "Vikram told me ...": a verb said of people follows the name.
       const bool person_verb = In(L(n.e), kPersonVerbs) && (L(n.e) != "grew" || L(n.e + 1) == "up") &&
                                !OpensSentenceOnly(n.b);
-      const bool looks_named = non_ascii || EndsWithPossessive(n.b) || person_verb ||
+      // "Georgia from my yoga class", "Sydney from work": someone one knows.
+      const bool from_circle = L(n.e) == "from" && (L(n.e + 1) == "my" || L(n.e + 1) == "our" ||
+                                                     L(n.e + 1) == "work" || L(n.e + 1) == "school");
+      const bool person_evidence = person_verb || from_circle;
+      const bool looks_named = non_ascii || EndsWithPossessive(n.b) || person_evidence ||
                                (L(n.e) == "and" && n.e + 1 < w_.size() && w_[n.e + 1].capitalised);
-      if (n.b == 0 && !known && !gazetteer && n.e - n.b == 1 && !looks_named) {
+      // "Tartu is getting so expensive": a place WordNet knows, said of
+      // with a verb of being or having, is named even first in a sentence
+      // ("Nice to meet you" has no verb after the name).
+      const bool place_subject = n.b == 0 && n.e < w_.size() && In(L(n.e), kBeingOrHaving) &&
+                                 IsWordNetPlaceName(NameText(n));
+      if (n.b == 0 && !known && !gazetteer && n.e - n.b == 1 && !looks_named && !place_subject) {
         i = n.e - 1;
         continue;
       }
@@ -1695,7 +1731,13 @@ class SentencePatterns {
       }
       EntityType type = EntityType::kPerson;
       const std::string& prev = n.b > 0 ? L(n.b - 1) : L(w_.size());
+      // A verb said of people outweighs a place of that name ("Paris says
+      // hi", "Sydney from work is coming over"), unless a preposition of
+      // place comes before it ("the rent in Sydney").
+      const bool place_preposition = prev == "in" || prev == "to" || prev == "from" || prev == "near" ||
+                                     prev == "at" || prev == "around";
       if (HasOrgWord(n)) type = EntityType::kOrganisation;
+      else if (person_evidence && !place_preposition) type = EntityType::kPerson;
       else if (gazetteer) type = EntityType::kPlace;
       else if (known) type = EntityType::kPerson;
       else if (n.e - n.b == 1 && NamesALanguage(n.b)) type = EntityType::kOther;
@@ -1707,6 +1749,10 @@ class SentencePatterns {
       else if (prev == "a" || prev == "an") type = EntityType::kThing;
       else if (prev == "in" || prev == "to" || prev == "from" || prev == "near" || prev == "visit" ||
                prev == "visited" || prev == "around" || prev == "at") type = EntityType::kPlace;
+      // A person only with evidence of one: a name WordNet knows only as a
+      // place is a place unless a verb said of people follows it or it
+      // comes after "with" ("São Paulo rent is insane", "Tartu is ...").
+      else if (prev != "with" && IsWordNetPlaceName(name)) type = EntityType::kPlace;
       Ent(name, type);
       i = n.e - 1;
     }
@@ -1729,7 +1775,8 @@ class SentencePatterns {
   bool WorkplaceCue(size_t b) const {
     static constexpr std::string_view kWorkWords[] = {
         "job", "jobs", "work", "works", "worked", "working", "interview", "internship", "position", "role",
-        "shift", "offer", "career", "placement", "apprenticeship", "contract", "started", "driving",
+        "shift", "offer", "career", "placement", "apprenticeship", "contract", "started", "start", "starting",
+        "starts", "joined", "joining", "meeting", "driving",
         "delivering", "drives", "drive"};
     if (b < 2 || (L(b - 1) != "at" && L(b - 1) != "for" && L(b - 1) != "with")) return false;
     // "with" names a person as readily ("working with Anna"); only "an interview with ..." is a workplace.
@@ -1749,8 +1796,9 @@ class SentencePatterns {
     for (size_t k = b - 1; k-- > 0 && k + 4 >= b;) {
       if (In(L(k), kPets)) return true;
     }
-    // "a greyhound named Bran": the noun right before "named".
-    return b >= 2 && !w_[b - 2].capitalised && IsWordNetBreed(L(b - 2));
+    // "a greyhound named Bran", "a hawk called Lumi": the noun right before
+    // "named" or "called".
+    return b >= 2 && !w_[b - 2].capitalised && (IsWordNetBreed(L(b - 2)) || IsWordNetAnimal(L(b - 2)));
   }
   // "I watched Inception", "the movie Parasite", "I read The Night Circus",
   // "\"Piranesi\"": a title of a work. A possessive ("I read Anna's note")
@@ -1761,6 +1809,12 @@ class SentencePatterns {
     if (IsQuote(p)) return true;
     if (L(p) == "the" && p > 0) --p;  // "The Night Circus": "The" is not part of the name run
     if (In(L(p), kTitleVerbs)) return true;
+    // "obsessed with Wordle", "hooked on Kingdom Come", "addicted to Balatro":
+    // what one is hooked on is a game, a show or a book, not a person.
+    if (p > 0 && ((L(p) == "with" && L(p - 1) == "obsessed") || (L(p) == "on" && L(p - 1) == "hooked") ||
+                  (L(p) == "to" && L(p - 1) == "addicted"))) {
+      return true;
+    }
     return p > 0 && In(L(p), kTitleNouns) && (In(L(p - 1), kDeterminers) || L(p - 1) == "tv");
   }
 

@@ -287,7 +287,10 @@ TEST(ExtractionLabelsTest, FifthHeldOutCorpusPrecisionAndRecall) {
 // a noun phrase ("cricket tbh", "pork years ago"), an article before a name
 // makes it a thing ("a Kindle"), and a dog or cat breed WordNet knows names
 // a pet ("a greyhound named Bran"): facts P 0.989 R 0.945, relations P 0.985
-// R 0.942, entities P 0.912 R 0.874; these floors catch regressions.
+// R 0.942, entities P 0.912 R 0.874. A name WordNet knows only as a place,
+// without a verb said of people, is a place ("Tartu is getting so
+// expensive", "São Paulo rent"): entities P 0.926 R 0.916; with the seventh
+// corpus's rules (below) P 0.947 R 0.937. These floors catch regressions.
 TEST(ExtractionLabelsTest, SixthHeldOutCorpusPrecisionAndRecall) {
   const Scores s = Evaluate("extraction_labels_heldout6.jsonl");
   ASSERT_GE(s.statements, 130u);
@@ -295,8 +298,30 @@ TEST(ExtractionLabelsTest, SixthHeldOutCorpusPrecisionAndRecall) {
   EXPECT_GE(s.facts.recall(), 0.94);
   EXPECT_GE(s.relations.precision(), 0.98);
   EXPECT_GE(s.relations.recall(), 0.94);
+  EXPECT_GE(s.entities.precision(), 0.94);
+  EXPECT_GE(s.entities.recall(), 0.93);
+}
+
+// A seventh corpus (159 statements: 123 facts, 86 relations, 121 typed
+// entities), labelled before any run of the extractor on it, with traps:
+// towns named like people ("Jackson"), people named like places, lunch at
+// a company, titles of games. First run (with the WordNet place names
+// above already in): facts P 0.957 R 0.894, relations P 0.952 R 0.919,
+// entities P 0.841 R 0.785. Then: an animal WordNet knows given a name is
+// a pet ("a hawk called Lumi"), what one is obsessed with, hooked on or
+// binging is a title, a verb said of people or "from my ..." outweighs a
+// place of that name ("Paris says hi"), starting, joining or a meeting at a
+// name is a workplace, and "rn" / "atm" end a noun phrase: facts P 0.983
+// R 0.919, relations P 0.988 R 0.953, entities P 0.921 R 0.868.
+TEST(ExtractionLabelsTest, SeventhHeldOutCorpusPrecisionAndRecall) {
+  const Scores s = Evaluate("extraction_labels_heldout7.jsonl");
+  ASSERT_GE(s.statements, 150u);
+  EXPECT_GE(s.facts.precision(), 0.98);
+  EXPECT_GE(s.facts.recall(), 0.91);
+  EXPECT_GE(s.relations.precision(), 0.98);
+  EXPECT_GE(s.relations.recall(), 0.94);
   EXPECT_GE(s.entities.precision(), 0.91);
-  EXPECT_GE(s.entities.recall(), 0.87);
+  EXPECT_GE(s.entities.recall(), 0.86);
 }
 
 }  // namespace

@@ -54,6 +54,20 @@ TEST(CategoryLexiconTest, MatchesCompoundsPluralsAndGerunds) {
   EXPECT_EQ(activities->MatchAt(trip, 1), "");
 }
 
+TEST(CategoryLexiconTest, ANameIsOnlyAPlaceWhenEverySenseIsALocation) {
+  CategoryLexicon lexicon(FixtureDir());
+  EXPECT_TRUE(lexicon.NamesOnlyPlaces("Paris"));
+  // Case, Latin accents and spaces do not matter.
+  EXPECT_TRUE(lexicon.NamesOnlyPlaces("São Paulo"));
+  EXPECT_TRUE(lexicon.NamesOnlyPlaces("sao paulo"));
+  // A city and a queen: a person is as likely.
+  EXPECT_FALSE(lexicon.NamesOnlyPlaces("Victoria"));
+  EXPECT_FALSE(lexicon.NamesOnlyPlaces("Identity"));  // not a location
+  EXPECT_FALSE(lexicon.NamesOnlyPlaces("Atlantis"));  // unknown
+  EXPECT_FALSE(lexicon.NamesOnlyPlaces(""));
+  EXPECT_FALSE(CategoryLexicon("/nonexistent/wordnet").NamesOnlyPlaces("Paris"));
+}
+
 TEST(CategoryLexiconTest, MissingFilesLeaveTheLexiconEmpty) {
   CategoryLexicon lexicon("/nonexistent/wordnet");
   Status s = lexicon.Load();
