@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -200,6 +202,13 @@ void SortRankedFacts(std::vector<RankedFact>* rows) { std::stable_sort(rows->beg
 
 std::vector<FactCandidate> FindFactCandidates(const FactSearchIndex& index, const FactQuestion& q,
                                               const std::set<std::string>& overlap_terms) {
+  float unused = 0;
+  return FindFactCandidatesSkippingLongLists(index, q, overlap_terms, std::numeric_limits<size_t>::max(), &unused);
+}
+
+std::vector<FactCandidate> FindFactCandidatesSkippingLongLists(const FactSearchIndex& index, const FactQuestion& q,
+                                                               const std::set<std::string>& overlap_terms,
+                                                               size_t long_list, float* left_out_bound) {
   struct Tally {
     bool cued;
     uint16_t value_shared;
@@ -228,9 +237,22 @@ std::vector<FactCandidate> FindFactCandidates(const FactSearchIndex& index, cons
   for (const auto& term : q.terms) {
     for (uint32_t e : index.WithValueTerm(term)) ++visit(e).value_shared;
   }
+  std::vector<std::span<const uint32_t>> long_lists;
   for (const auto& term : overlap_terms) {
-    for (uint32_t e : index.WithLineTerm(term)) ++visit(e).line_shared;
+    const std::span<const uint32_t> list = index.WithLineTerm(term);
+    if (list.size() >= long_list) {
+      long_lists.push_back(list);
+      continue;
+    }
+    for (uint32_t e : list) ++visit(e).line_shared;
   }
+  // Entries are indexed in ascending order, so each list is sorted.
+  for (const std::span<const uint32_t> list : long_lists) {
+    for (uint32_t e : touched) tally[e].line_shared += std::binary_search(list.begin(), list.end(), e);
+  }
+  *left_out_bound = overlap_terms.empty() ? 0.0f
+                                          : static_cast<float>(long_lists.size()) /
+                                                static_cast<float>(overlap_terms.size());
   // In entry order: a list touching a good part of the index is cheaper to
   // read off the tallies than to sort.
   if (touched.size() > index.size() / 16) {

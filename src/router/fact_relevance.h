@@ -90,6 +90,16 @@ struct FactCandidate {
 std::vector<FactCandidate> FindFactCandidates(const FactSearchIndex& index, const FactQuestion& q,
                                               const std::set<std::string>& overlap_terms);
 
+// The same, except that the line postings of overlap terms held by at least
+// `long_list` entries (a speaker's name, on every fact about them) are not
+// walked: they only add to the overlap of the entries the other postings
+// reach, looked up by binary search. An entry those lists alone reach is
+// left out: its match is 0 and its overlap at most *left_out_bound (the
+// long terms' share of `overlap_terms`; 0 when none was skipped).
+std::vector<FactCandidate> FindFactCandidatesSkippingLongLists(const FactSearchIndex& index, const FactQuestion& q,
+                                                               const std::set<std::string>& overlap_terms,
+                                                               size_t long_list, float* left_out_bound);
+
 // "Maya lives_in Denver", with "(2023-03-04 to 2023-09-12, no longer true)"
 // once a later relation closed it, or "(since ...)" for an open one of a
 // kind that holds one value at a time.

@@ -97,9 +97,31 @@ void TakeBest(std::vector<Row>* rows, size_t k, Better better, Take take) {
   }
 }
 
+// Scores (score_all) the candidates of a tier's index for a question,
+// reading a long overlap list whole only when it matters. Every score is at
+// most max(match, overlap) (time and confidence factors are at most 1), and
+// an entry only the long lists reach has match 0 and overlap at most their
+// share of the terms: when k scored rows already beat that (above(bound)),
+// those entries cannot be among the k best, and the cheaper candidates are
+// final. Otherwise, or with a `where` filter (which may pass over some of
+// the best), every candidate is scored.
+template <typename ScoreAll, typename Above>
+void FindTierCandidates(const FactSearchIndex& index, const FactQuestion& fq, const std::set<std::string>& terms,
+                        const RecallOptions& options, const TierSearchTuning& tuning, ScoreAll score_all,
+                        Above above) {
+  if (options.where.empty()) {
+    const size_t long_list = std::max(tuning.long_list_floor, index.size() / 16);
+    float bound = 0;
+    score_all(FindFactCandidatesSkippingLongLists(index, fq, terms, long_list, &bound));
+    if (bound == 0 || static_cast<size_t>(above(bound)) >= options.k) return;
+  }
+  score_all(FindFactCandidates(index, fq, terms));
+}
+
 // The persona facts a question matches, best first, at most options.k.
 std::vector<Hit> PersonaHits(const TenantMemory& memory, const FactQuestion& fq,
-                             const std::set<std::string>& query_terms, const RecallOptions& options) {
+                             const std::set<std::string>& query_terms, const RecallOptions& options,
+                             const TierSearchTuning& tuning) {
   const std::vector<PersonaFact>& all = memory.persona().all();
   struct Scored {
     RankedFact ranked;
@@ -107,20 +129,28 @@ std::vector<Hit> PersonaHits(const TenantMemory& memory, const FactQuestion& fq,
     float overlap;
     float score;
   };
-  std::vector<FactCandidate> candidates = FindFactCandidates(memory.persona().search_index(), fq, query_terms);
   std::vector<Scored> scored;
-  scored.reserve(candidates.size());
-  for (const FactCandidate& c : candidates) {
-    const PersonaFact& f = all[c.entry];
-    // History is shown only where the question asks about it.
-    if (f.valid_to_ms != 0 && c.match == 0) continue;
-    if (std::max(c.match, c.overlap) <= 0 || !PassesFilters(options, f.subject, f.valid_from_ms)) continue;
-    const RankedFact ranked{&f, c.match, TimePreference(fq, f.valid_from_ms, f.valid_to_ms)};
-    // The preferred time (the current value, for a question about now)
-    // outranks the others of equal relevance.
-    const float time_factor = ranked.time_rank == 0 ? 1.0f : 0.5f;
-    scored.push_back({ranked, c.entry, c.overlap, std::max(c.match, c.overlap) * time_factor * f.confidence});
-  }
+  auto score_all = [&](const std::vector<FactCandidate>& candidates) {
+    scored.clear();
+    scored.reserve(candidates.size());
+    for (const FactCandidate& c : candidates) {
+      const PersonaFact& f = all[c.entry];
+      // History is shown only where the question asks about it.
+      if (f.valid_to_ms != 0 && c.match == 0) continue;
+      if (std::max(c.match, c.overlap) <= 0 || !PassesFilters(options, f.subject, f.valid_from_ms)) continue;
+      const RankedFact ranked{&f, c.match, TimePreference(fq, f.valid_from_ms, f.valid_to_ms)};
+      // The preferred time (the current value, for a question about now)
+      // outranks the others of equal relevance.
+      const float time_factor = ranked.time_rank == 0 ? 1.0f : 0.5f;
+      const float confidence = std::clamp(f.confidence, 0.0f, 1.0f);
+      scored.push_back({ranked, c.entry, c.overlap, std::max(c.match, c.overlap) * time_factor * confidence});
+    }
+  };
+  FindTierCandidates(memory.persona().search_index(), fq, query_terms, options, tuning, score_all,
+                     [&](float bound) {
+                       return std::count_if(scored.begin(), scored.end(),
+                                            [&](const Scored& s) { return s.score > bound; });
+                     });
   // By score; among equal scores in RankFacts' order, then as stated.
   auto better = [](const Scored& a, const Scored& b) {
     if (a.score != b.score) return a.score > b.score;
@@ -149,7 +179,8 @@ std::vector<Hit> PersonaHits(const TenantMemory& memory, const FactQuestion& fq,
 // The graph relations (mentioned_with left out) a question matches, best
 // first, at most options.k.
 std::vector<Hit> RelationHits(const TenantMemory& memory, const FactQuestion& fq,
-                              const std::set<std::string>& query_terms, const RecallOptions& options) {
+                              const std::set<std::string>& query_terms, const RecallOptions& options,
+                              const TierSearchTuning& tuning) {
   const std::vector<Relation>& all = memory.graph().relations();
   struct Scored {
     size_t entry;
@@ -157,16 +188,23 @@ std::vector<Hit> RelationHits(const TenantMemory& memory, const FactQuestion& fq
     float overlap;
     float score;
   };
-  std::vector<FactCandidate> candidates = FindFactCandidates(memory.graph().search_index(), fq, query_terms);
   std::vector<Scored> scored;
-  scored.reserve(candidates.size());
-  for (const FactCandidate& c : candidates) {
-    const Relation& r = all[c.entry];
-    const float s = std::max(c.match, c.overlap);
-    if (s <= 0 || !PassesFilters(options, r.subject, r.time_ms)) continue;
-    scored.push_back({c.entry, c.match, c.overlap,
-                      s * (TimePreference(fq, r.valid_from_ms, r.valid_to_ms) == 0 ? 1.0f : 0.5f)});
-  }
+  auto score_all = [&](const std::vector<FactCandidate>& candidates) {
+    scored.clear();
+    scored.reserve(candidates.size());
+    for (const FactCandidate& c : candidates) {
+      const Relation& r = all[c.entry];
+      const float s = std::max(c.match, c.overlap);
+      if (s <= 0 || !PassesFilters(options, r.subject, r.time_ms)) continue;
+      scored.push_back({c.entry, c.match, c.overlap,
+                        s * (TimePreference(fq, r.valid_from_ms, r.valid_to_ms) == 0 ? 1.0f : 0.5f)});
+    }
+  };
+  FindTierCandidates(memory.graph().search_index(), fq, query_terms, options, tuning, score_all,
+                     [&](float bound) {
+                       return std::count_if(scored.begin(), scored.end(),
+                                            [&](const Scored& s) { return s.score > bound; });
+                     });
   auto better = [](const Scored& a, const Scored& b) {
     return a.score != b.score ? a.score > b.score : a.entry < b.entry;
   };
@@ -190,7 +228,7 @@ std::vector<Hit> RelationHits(const TenantMemory& memory, const FactQuestion& fq
 }  // namespace
 
 void AddTierHits(const TenantMemory& memory, std::string_view query, const RecallOptions& options,
-                 std::vector<Hit>* hits) {
+                 std::vector<Hit>* hits, const TierSearchTuning& tuning) {
   auto q = Analyzer().Terms(query);
   const std::set<std::string> query_terms(q.begin(), q.end());
   // Facts and relations are matched to the question by what they are about
@@ -199,10 +237,10 @@ void AddTierHits(const TenantMemory& memory, std::string_view query, const Recal
   // in the order the final sort keeps among equal scores.
   const FactQuestion fq = ReadFactQuestion(query, options.from_ms, options.to_ms, memory.last_time());
   if (WantsTier(options, Tier::kPersona)) {
-    for (Hit& h : PersonaHits(memory, fq, query_terms, options)) hits->push_back(std::move(h));
+    for (Hit& h : PersonaHits(memory, fq, query_terms, options, tuning)) hits->push_back(std::move(h));
   }
   if (WantsTier(options, Tier::kGraph)) {
-    for (Hit& h : RelationHits(memory, fq, query_terms, options)) hits->push_back(std::move(h));
+    for (Hit& h : RelationHits(memory, fq, query_terms, options, tuning)) hits->push_back(std::move(h));
   }
   if (WantsTier(options, Tier::kWorking)) {
     const std::string& session = options.session.empty() ? memory.working().latest_session() : options.session;

@@ -191,4 +191,54 @@ TEST(FactRelevanceTest, IndexedCandidatesEqualAScanOfEveryFact) {
   }
 }
 
+// Long overlap lists looked up instead of walked: the entries found keep
+// their exact figures, and every entry left out has match 0 and an overlap
+// within the bound given.
+TEST(FactRelevanceTest, SkippingLongListsKeepsFiguresAndBoundsWhatIsLeftOut) {
+  const char* attributes[] = {"home", "occupation", "pet", "likes", "hobby", "diet"};
+  const char* values[] = {"Lakewood", "nurse", "dog Biscuit", "jazz", "hiking", "vegan", "pottery classes", "Porto"};
+  std::mt19937 rng(11);
+  PersonaTier tier;
+  TimeMs t = Iso("2023-01-01T00:00:00Z");
+  for (int i = 0; i < 3000; ++i) {
+    PersonaFact f;
+    f.subject = i % 5 == 0 ? "Omar" : "Maya";  // Maya's name is on most lines
+    f.attribute = attributes[rng() % 6];
+    f.value = values[rng() % 8] + std::string(i % 3 == 0 ? " again" : "");
+    f.valid_from_ms = t += 3600 * 1000;
+    f.source_ids = {"D:" + std::to_string(i)};
+    tier.Apply(f);
+  }
+  const TextAnalyzer analyzer;
+  for (const char* question : {"Where does Maya live now?", "Does Maya still like jazz?", "Tell me about Maya",
+                               "What does Omar do, and Maya?", "Maya pottery", "anything about hiking again"}) {
+    SCOPED_TRACE(question);
+    const FactQuestion q = Read(question);
+    auto terms = analyzer.Terms(question);
+    const std::set<std::string> overlap_terms(terms.begin(), terms.end());
+    const std::vector<FactCandidate> all = FindFactCandidates(tier.search_index(), q, overlap_terms);
+    float bound = -1;
+    const std::vector<FactCandidate> some =
+        FindFactCandidatesSkippingLongLists(tier.search_index(), q, overlap_terms, 500, &bound);
+    ASSERT_GE(bound, 0.0f);
+    size_t j = 0;
+    for (const FactCandidate& c : all) {
+      if (j < some.size() && some[j].entry == c.entry) {
+        EXPECT_FLOAT_EQ(some[j].match, c.match);
+        EXPECT_FLOAT_EQ(some[j].overlap, c.overlap);
+        ++j;
+      } else {
+        EXPECT_EQ(c.match, 0.0f) << "entry " << c.entry;
+        EXPECT_LE(c.overlap, bound) << "entry " << c.entry;
+      }
+    }
+    EXPECT_EQ(j, some.size());  // nothing found that a full read does not find
+    // Without lists that long nothing is left out.
+    float none = -1;
+    EXPECT_EQ(FindFactCandidatesSkippingLongLists(tier.search_index(), q, overlap_terms, 1u << 30, &none).size(),
+              all.size());
+    EXPECT_EQ(none, 0.0f);
+  }
+}
+
 }  // namespace engram

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -16,6 +17,7 @@
 #include "common/time_format.h"
 #include "common/utf8.h"
 #include "router/query_analysis.h"
+#include "router/tier_search.h"
 #include "tiers/graph_tier.h"
 #include "tiers/tenant_memory.h"
 
@@ -666,6 +668,72 @@ TEST_F(RouterTest, ContextHasTheEvidenceAndThePersonaOfTheTarget) {
     }
   }
   for (const auto& id : evidence) EXPECT_EQ(working.count(id), 0u) << id;
+}
+
+// Tiers of thousands of facts about one speaker: reading the speaker's
+// name's lists whole or looking them up gives the same hits, in the same
+// order, with and without filters.
+TEST(TierSearchTest, LookingUpLongListsGivesTheSameHits) {
+  auto created = TenantMemory::Create("t", Options{}, 8);
+  ASSERT_TRUE(created.ok());
+  TenantMemory& memory = **created;
+  const char* attributes[] = {"home", "occupation", "pet", "likes", "hobby", "diet", "employer"};
+  const char* values[] = {"Lakewood", "nurse", "dog Biscuit", "jazz", "hiking", "vegan", "Acme", "Porto", "chess"};
+  const char* relations[] = {"lives_in", "works_at", "likes", "visited", "friend_of"};
+  const char* objects[] = {"Denver", "Acme", "jazz", "Porto", "Omar", "Lisbon"};
+  const TimeMs start = Iso("2023-01-01T00:00:00Z");
+  uint32_t state = 5;
+  auto next = [&](uint32_t n) {
+    state = state * 1103515245u + 12345u;
+    return (state >> 16) % n;
+  };
+  for (uint64_t seq = 1; seq <= 6000; ++seq) {
+    Turn turn;
+    turn.session = "s" + std::to_string(seq / 20);
+    turn.speaker = seq % 4 == 0 ? "Omar" : "Maya";
+    turn.text = "turn " + std::to_string(seq);
+    turn.time_ms = start + static_cast<TimeMs>(seq) * 3600 * 1000;
+    turn.source_id = "D:" + std::to_string(seq);
+    Extraction x;
+    PersonaFact f;
+    f.subject = turn.speaker;
+    f.attribute = attributes[next(7)];
+    f.value = values[next(9)];
+    f.confidence = 0.5f + 0.1f * static_cast<float>(next(6));
+    f.valid_from_ms = turn.time_ms;
+    f.source_ids = {turn.source_id};
+    x.facts.push_back(f);
+    Relation r;
+    r.subject = turn.speaker;
+    r.relation = relations[next(5)];
+    r.object = objects[next(6)];
+    r.time_ms = turn.time_ms;
+    r.source_ids = {turn.source_id};
+    x.relations.push_back(r);
+    memory.ApplyTurn(seq, turn, x);
+  }
+  for (const char* question : {"Where does Maya live now?", "What does Maya like?", "Tell me about Maya",
+                               "Maya and Omar, jazz?", "Who does Omar work for?", "Maya chess hobby",
+                               "What did Maya do in Porto?"}) {
+    for (size_t k : {1u, 5u, 25u}) {
+      for (int filter = 0; filter < 3; ++filter) {
+        RecallOptions options;
+        options.k = k;
+        options.tiers = {Tier::kPersona, Tier::kGraph};
+        if (filter == 1) options.speaker = "maya";
+        if (filter == 2) options.from_ms = start + 2000LL * 3600 * 1000;
+        std::vector<Hit> read_whole, looked_up;
+        AddTierHits(memory, question, options, &read_whole, TierSearchTuning{std::numeric_limits<size_t>::max()});
+        AddTierHits(memory, question, options, &looked_up, TierSearchTuning{1});
+        ASSERT_EQ(read_whole.size(), looked_up.size()) << question << " k " << k;
+        ASSERT_FALSE(read_whole.empty()) << question;
+        for (size_t i = 0; i < read_whole.size(); ++i) {
+          EXPECT_EQ(looked_up[i].id, read_whole[i].id) << question << " k " << k << " filter " << filter << " #" << i;
+          EXPECT_EQ(looked_up[i].score, read_whole[i].score) << question;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
