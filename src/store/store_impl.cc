@@ -902,6 +902,7 @@ bool StoreImpl::RestoreCheckpoint(const std::string& tenant, TenantMemory& memor
     if (listed.ok()) {
       for (const auto& key : keys) batch->Delete(Cf::kSnapshots, key);
     } else if (Status dropped = log_->DropAll(Cf::kSnapshots); dropped.ok()) {
+      std::lock_guard<std::mutex> lock(snapshot_mutex_);
       checkpoints_.clear();
     } else {
       Log().warn("cannot drop the damaged vector index checkpoints: {}", dropped.ToString());
