@@ -1716,9 +1716,9 @@ class SentencePatterns {
       const bool person_evidence = person_verb || from_circle;
       const bool looks_named = non_ascii || EndsWithPossessive(n.b) || person_evidence ||
                                (L(n.e) == "and" && n.e + 1 < w_.size() && w_[n.e + 1].capitalised);
-      // "Tartu is getting so expensive": a place WordNet knows, said of
-      // with a verb of being or having, is named even first in a sentence
-      // ("Nice to meet you" has no verb after the name).
+      // "Tartu is getting so expensive": a place WordNet knows, followed by
+      // a verb of being or having, counts even first in a sentence ("Nice
+      // to meet you" has no such verb after the name).
       const bool place_subject = n.b == 0 && n.e < w_.size() && In(L(n.e), kBeingOrHaving) &&
                                  IsWordNetPlaceName(NameText(n));
       if (n.b == 0 && !known && !gazetteer && n.e - n.b == 1 && !looks_named && !place_subject) {
@@ -1750,8 +1750,8 @@ class SentencePatterns {
       else if (prev == "in" || prev == "to" || prev == "from" || prev == "near" || prev == "visit" ||
                prev == "visited" || prev == "around" || prev == "at") type = EntityType::kPlace;
       // A person only with evidence of one: a name WordNet knows only as a
-      // place is a place unless a verb said of people follows it or it
-      // comes after "with" ("São Paulo rent is insane", "Tartu is ...").
+      // place is a place (evidence of a person was weighed above), unless
+      // it comes after "with" ("São Paulo rent is insane", "Tartu is ...").
       else if (prev != "with" && IsWordNetPlaceName(name)) type = EntityType::kPlace;
       Ent(name, type);
       i = n.e - 1;
