@@ -56,7 +56,9 @@ struct LexicalOptions {
   // BM25 term-frequency saturation. Default 1.2 (recall on LoCoMo turns is
   // flat for k1 in 0.6..2.0).
   float k1 = 1.2f;
-  // BM25 length normalisation, 0 (none) .. 1 (full). Default 0.2, not the
+  // BM25 length normalisation, 0 (none) .. 1 (full); Search's pruning
+  // relies on k1 >= 0 and b in this range (a term's part then grows with
+  // tf and shrinks with length). Default 0.2, not the
   // textbook 0.75: conversation turns are short and similar in length, and
   // on LoCoMo b in 0.1..0.3 beats 0.75 in every conversation (R@10 65.3% vs
   // 63.5%; docs/lexical-index.md).
