@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <initializer_list>
 #include <optional>
 #include <string_view>
@@ -199,7 +200,7 @@ constexpr std::string_view kPlacePrefixes[] = {"mount", "mt",   "lake",  "cape",
 // Inception", "I'm reading Dune").
 // ("watching LeBron" is a person: only past forms of "watch").
 constexpr std::string_view kTitleVerbs[] = {"watched", "rewatched", "binged",   "binging", "bingeing", "read",
-                                            "reading", "reread",    "rereading"};
+                                            "reading", "reread",    "rereading", "watching", "rewatching"};
 // Nouns after which it is one when they follow a determiner ("the movie
 // Parasite", "a book Dune"; not "I'll show Anna").
 constexpr std::string_view kTitleNouns[] = {
@@ -399,12 +400,31 @@ constexpr std::string_view kElidedSubjectVerbs[] = {"moved", "relocated", "start
                                                     "quit", "bought", "sold", "retired", "became", "took",
                                                     "picked", "got", "went", "visited"};
 
+// Who someone is "from" when the name is a person's: "Georgia from my yoga
+// class", "Chad from accounting", "Sydney from the office".
+constexpr std::string_view kCircles[] = {"my", "our", "work", "school", "uni", "college", "church", "class",
+                                         "office", "gym", "team", "accounting", "marketing", "sales", "finance",
+                                         "hr", "engineering", "legal", "upstairs", "downstairs", "next"};
+
+// Subjects of "quit" or "left" naming the speaker's own leaving.
+constexpr std::string_view kLeavingSubjects[] = {"i", "just", "finally", "recently", "officially", "we", "i've",
+                                                 "we've", "eventually", "already"};
+
 // Verbs after a sentence-initial name that say it is a person: "Vikram
 // told me ...", "Jonas grew up in Tønsberg".
 constexpr std::string_view kPersonVerbs[] = {"told", "tells", "says", "said", "texted", "messaged", "asked",
-                                             "thinks", "lives", "works", "moved", "grew"};
+                                             "thinks", "lives", "works", "moved", "grew", "wants", "wanted"};
 
-constexpr std::string_view kNameConnectors[] = {"of", "de", "van", "von", "da", "del", "la", "du"};
+constexpr std::string_view kNameConnectors[] = {"of", "de", "van", "von", "da", "del", "la", "du",
+                                                 "do", "dos", "das", "des", "della"};
+// A second lower-case word a connector may take before the next capitalised
+// one: "San Cristóbal de las Casas", "Half of a Yellow Sun".
+constexpr std::string_view kSecondConnectors[] = {"la", "las", "los", "le", "les", "a", "the"};
+// Words that join two capitalised ones only through a second connector:
+// "Kafka on the Shore" (but "Anna on Friday" is two names).
+constexpr std::string_view kLinkingWords[] = {"on", "upon"};
+// Small words a title in title case capitalises inside a name run.
+constexpr std::string_view kTitleCaseWords[] = {"is", "of", "the", "and", "in", "on", "a"};
 
 constexpr std::string_view kTitles[] = {"dr", "mr", "mrs", "ms", "prof", "miss"};
 
@@ -565,7 +585,7 @@ class SentencePatterns {
     while (s.ok()) {
       out.push_back(s);
       size_t k = s.e;
-      if (L(k) == "," ) ++k;
+      if (L(k) == ",") ++k;
       if (L(k) == "and" || L(k) == "or") ++k;
       if (k == s.e) break;
       s = NP(k, max);
@@ -600,6 +620,17 @@ class SentencePatterns {
       } else if ((In(L(e), kNameConnectors) || L(e) == "&") && e + 1 < w_.size() && w_[e + 1].capitalised &&
                  !In(L(e + 1), kNotNames)) {
         e += 2;
+      } else if (L(e) == "an" && w_[e].capitalised && (e + 1 == w_.size() || !w_[e + 1].capitalised)) {
+        ++e;  // "Hội An": a capitalised "An" closing a name is part of it
+      } else if (L(e).size() > 2 && L(e).starts_with("d'") && std::isupper(static_cast<unsigned char>(w_[e].text[2]))) {
+        ++e;  // "Parc de la Tête d'Or", "Côte d'Azur"
+      } else if (In(L(e), kTitleCaseWords) && w_[e].capitalised && e + 1 < w_.size() && w_[e + 1].capitalised &&
+                 !w_[e + 1].punct && !In(L(e + 1), kNotNames)) {
+        e += 2;  // title case: "The Rest Is History", "Of Mice And Men"
+      } else if ((In(L(e), kNameConnectors) || In(L(e), kLinkingWords)) && In(L(e + 1), kSecondConnectors) &&
+                 e + 2 < w_.size() &&
+                 !w_[e + 1].capitalised && w_[e + 2].capitalised && !w_[e + 2].punct && !In(L(e + 2), kNotNames)) {
+        e += 3;
       } else {
         break;
       }
@@ -678,6 +709,7 @@ class SentencePatterns {
   EntityType TypeOfName(Span s, EntityType fallback) const {
     std::string last = AsciiLower(StripPossessive(L(s.e - 1)));
     if (HasOrgWord(s)) return EntityType::kOrganisation;
+    if (HasEventWord(s)) return EntityType::kEvent;
     if (s.e - s.b == 1 && In(last, kPlaces)) return EntityType::kPlace;
     if (Known(NameText(s))) return EntityType::kPerson;
     if (HasPlaceWord(s)) return EntityType::kPlace;
@@ -768,6 +800,8 @@ class SentencePatterns {
     static constexpr std::string_view kObjectPreps[] = {"in", "at", "to", "from", "near", "on", "into", "of",
                                                         "for", "with", "about", "by"};
     if (n.b > 0 && In(L(n.b - 1), kObjectPreps) && !known) return n.e - 1;  // "my flat in Alfama has ..."
+    // "Curitiba has the best bakeries": a town WordNet knows says nothing of a person.
+    if (!known && !after_kin && IsWordNetPlaceName(name)) return n.e - 1;
     if (!(known || after_kin || (n.b > 0 && !w_[n.b - 1].punct) || In(L(j), kStrongVerbs) ||
           P(j, {"grew", "up"}) != kNone)) {
       return n.e - 1;
@@ -898,6 +932,11 @@ class SentencePatterns {
       const bool plain = (L(p) == "at" || L(p) == "in") && !In(L(n.b), kLanguages) && IsStop(n.e) &&
                          !(n.e - n.b == 1 && w_[n.b].acronym) && !NamesATitle(n);
       if (!HasPlaceWord(n) && !IsGazetteerPlace(n) && !(motion && L(p) == "to") && !plain) continue;
+      if (HasEventWord(n)) {  // "we went to the Feria de San Marcos"
+        Ent(NameText(n), EntityType::kEvent);
+        Rel(subj, "attended", NameText(n));
+        return;
+      }
       const std::string place = NameText(n);
       Ent(place, EntityType::kPlace);
       Rel(subj, "visited", place);
@@ -1349,7 +1388,7 @@ class SentencePatterns {
       if (n.ok() && n.e == s.e && !(n.e - n.b == 1 && w_[n.b].acronym && !IsGazetteerPlace(n))) {
         EntityType t = TypeOfName(n, EntityType::kPlace);
         Ent(NameText(n), t);
-        Rel(subj, t == EntityType::kPerson ? "met" : "visited", NameText(n));
+        Rel(subj, t == EntityType::kPerson ? "met" : t == EntityType::kEvent ? "attended" : "visited", NameText(n));
       }
       return;
     }
@@ -1711,10 +1750,14 @@ class SentencePatterns {
       const bool person_verb = In(L(n.e), kPersonVerbs) && (L(n.e) != "grew" || L(n.e + 1) == "up") &&
                                !OpensSentenceOnly(n.b);
       // "Georgia from my yoga class", "Sydney from work": someone one knows.
-      const bool from_circle = L(n.e) == "from" && (L(n.e + 1) == "my" || L(n.e + 1) == "our" ||
-                                                     L(n.e + 1) == "work" || L(n.e + 1) == "school");
-      const bool person_evidence = person_verb || from_circle;
-      const bool looks_named = non_ascii || EndsWithPossessive(n.b) || person_evidence ||
+      const bool from_circle = L(n.e) == "from" && (In(L(n.e + 1), kCircles) ||
+                                                     (L(n.e + 1) == "the" && In(L(n.e + 2), kCircles)));
+      // "Warwick is visiting from Durban", "Noor is coming over".
+      const bool visiting = (L(n.e) == "is" || L(n.e) == "was") &&
+                            (L(n.e + 1) == "visiting" || L(n.e + 1) == "coming" || L(n.e + 1) == "staying");
+      const bool person_evidence = person_verb || from_circle || visiting;
+      const bool looks_named = non_ascii || EndsWithPossessive(n.b) || person_evidence || EmployerCue(n) ||
+                               NamedAsAPlace(n) ||
                                (L(n.e) == "and" && n.e + 1 < w_.size() && w_[n.e + 1].capitalised);
       // "Tartu is getting so expensive": a place WordNet knows, followed by
       // a verb of being or having, counts even first in a sentence ("Nice
@@ -1737,6 +1780,7 @@ class SentencePatterns {
       const bool place_preposition = prev == "in" || prev == "to" || prev == "from" || prev == "near" ||
                                      prev == "at" || prev == "around";
       if (HasOrgWord(n)) type = EntityType::kOrganisation;
+      else if (HasEventWord(n)) type = EntityType::kEvent;
       else if (person_evidence && !place_preposition) type = EntityType::kPerson;
       else if (gazetteer) type = EntityType::kPlace;
       else if (known) type = EntityType::kPerson;
@@ -1744,11 +1788,13 @@ class SentencePatterns {
       else if (n.e - n.b == 1 && In(L(n.e), kPlaceQualifiedNouns)) type = EntityType::kPlace;
       else if (HasPlaceWord(n)) type = EntityType::kPlace;
       else if (NamesAPet(n.b) || NamesATitle(n)) type = EntityType::kThing;
-      else if (WorkplaceCue(n.b)) type = EntityType::kOrganisation;
+      else if (WorkplaceCue(n.b) || EmployerCue(n)) type = EntityType::kOrganisation;
+      else if (NamedAsAPlace(n)) type = EntityType::kPlace;
       // "I just got a Kindle": an article before a name makes it a thing.
       else if (prev == "a" || prev == "an") type = EntityType::kThing;
       else if (prev == "in" || prev == "to" || prev == "from" || prev == "near" || prev == "visit" ||
-               prev == "visited" || prev == "around" || prev == "at") type = EntityType::kPlace;
+               prev == "visited" || prev == "around" || prev == "at" || prev == "through" || prev == "across" ||
+               prev == "outside") type = EntityType::kPlace;
       // A person only with evidence of one: a name WordNet knows only as a
       // place is a place (evidence of a person was weighed above), unless
       // it comes after "with" ("São Paulo rent is insane", "Tartu is ...").
@@ -1769,6 +1815,57 @@ class SentencePatterns {
     return std::any_of(std::begin(kEndings), std::end(kEndings), [&](std::string_view e) { return L(b).ends_with(e); });
   }
 
+  // "the Lorient Festival", "Fiestas Patrias", "Fête de la Musique", "Día de
+  // Muertos", "Anzac Day": a name
+  // holding a word for a festival is an event.
+  bool HasEventWord(Span s) const {
+    static constexpr std::string_view kFestivalWords[] = {"festival", "fiesta", "fiestas", "festa", "fête",
+                                                          "fete", "feria", "carnival", "carnaval"};
+    for (size_t i = s.b; i < s.e; ++i) {
+      if (In(StripPossessive(L(i)), kFestivalWords)) return true;
+    }
+    // "Día de Muertos", "Boxing Day"
+    return L(s.b) == "día" || L(s.b) == "dia" || (s.e - s.b >= 2 && StripPossessive(L(s.e - 1)) == "day");
+  }
+
+  // "I quit Workday", "I left Getir last spring", "Naspers laid me off": a
+  // name one leaves or that lets one go is an employer. Leaving a place
+  // WordNet or the gazetteer knows ("I left Lisbon") is moving.
+  bool EmployerCue(Span n) const {
+    if (n.b >= 2 && (L(n.b - 1) == "quit" || L(n.b - 1) == "left") && In(L(n.b - 2), kLeavingSubjects)) {
+      return !IsGazetteerPlace(n) && !IsWordNetPlaceName(NameText(n));
+    }
+    const std::string& next = L(n.e);
+    if ((next == "laid" || next == "fired" || next == "let") && L(n.e + 1) == "me") return true;
+    // "I've been at Kaspi for two years as a data analyst": a job held.
+    if (n.b >= 2 && L(n.b - 1) == "at" && L(n.b - 2) == "been" && next == "for") {
+      for (size_t k = n.e + 1; k < n.e + 4 && k < w_.size(); ++k) {
+        if (L(k) == "years" || L(k) == "months" || L(k) == "year") return true;
+      }
+    }
+    return next == "hired" && (L(n.e + 1) == "me" || L(n.e + 1) == "us");
+  }
+
+  // "Sakai is my favourite city", "Lahinch, a town in Clare": a name said
+  // to be a city, town or island.
+  bool NamedAsAPlace(Span n) const {
+    static constexpr std::string_view kPlaceNouns[] = {"city", "town", "village", "island", "country",
+                                                       "neighbourhood", "neighborhood", "region", "capital"};
+    size_t k = n.e;
+    if (L(k) == ",") ++k;
+    else if (L(k) == "is" || L(k) == "was") ++k;
+    else return false;
+    for (size_t stop = k + 4; k < stop && k < w_.size(); ++k) {
+      if (In(L(k), kPlaceNouns)) return true;
+      if (!In(L(k), kDeterminers) && L(k) != "my" && L(k) != "favourite" && L(k) != "favorite" &&
+          L(k) != "fave" && L(k) != "best" && L(k) != "small" && L(k) != "little" && L(k) != "tiny" &&
+          L(k) != "big" && L(k) != "coastal" && L(k) != "seaside") {
+        return false;
+      }
+    }
+    return false;
+  }
+
   // "the job at Arcturus", "an interview with Halden", "working for Lumen":
   // a name right after a word of employment and at/for/with is where
   // someone works, even in a clause that states nothing.
@@ -1776,7 +1873,8 @@ class SentencePatterns {
     static constexpr std::string_view kWorkWords[] = {
         "job", "jobs", "work", "works", "worked", "working", "interview", "internship", "position", "role",
         "shift", "offer", "career", "placement", "apprenticeship", "contract", "started", "start", "starting",
-        "starts", "joined", "joining", "meeting", "driving",
+        "starts", "joined", "joining", "meeting", "driving", "manager", "boss", "colleague", "colleagues",
+        "coworker", "coworkers", "co-workers", "shifts", "team", "internships",
         "delivering", "drives", "drive"};
     if (b < 2 || (L(b - 1) != "at" && L(b - 1) != "for" && L(b - 1) != "with")) return false;
     // "with" names a person as readily ("working with Anna"); only "an interview with ..." is a workplace.

@@ -290,16 +290,18 @@ TEST(ExtractionLabelsTest, FifthHeldOutCorpusPrecisionAndRecall) {
 // R 0.942, entities P 0.912 R 0.874. A name WordNet knows only as a place,
 // without a verb said of people, is a place ("Tartu is getting so
 // expensive", "São Paulo rent"): entities P 0.926 R 0.916; with the seventh
-// corpus's rules (below) P 0.947 R 0.937. These floors catch regressions.
+// corpus's rules (below) P 0.947 R 0.937, with the eighth's facts P 1.000
+// R 0.945, relations P 1.000 R 0.957, entities P 0.989 R 0.958. These
+// floors catch regressions.
 TEST(ExtractionLabelsTest, SixthHeldOutCorpusPrecisionAndRecall) {
   const Scores s = Evaluate("extraction_labels_heldout6.jsonl");
   ASSERT_GE(s.statements, 130u);
-  EXPECT_GE(s.facts.precision(), 0.98);
+  EXPECT_GE(s.facts.precision(), 0.99);
   EXPECT_GE(s.facts.recall(), 0.94);
-  EXPECT_GE(s.relations.precision(), 0.98);
-  EXPECT_GE(s.relations.recall(), 0.94);
-  EXPECT_GE(s.entities.precision(), 0.94);
-  EXPECT_GE(s.entities.recall(), 0.93);
+  EXPECT_GE(s.relations.precision(), 0.99);
+  EXPECT_GE(s.relations.recall(), 0.95);
+  EXPECT_GE(s.entities.precision(), 0.98);
+  EXPECT_GE(s.entities.recall(), 0.95);
 }
 
 // A seventh corpus (159 statements: 123 facts, 86 relations, 121 typed
@@ -312,14 +314,38 @@ TEST(ExtractionLabelsTest, SixthHeldOutCorpusPrecisionAndRecall) {
 // binging is a title, a verb said of people or "from my ..." outweighs a
 // place of that name ("Paris says hi"), starting, joining or a meeting at a
 // name is a workplace, and "rn" / "atm" end a noun phrase: facts P 0.983
-// R 0.919, relations P 0.988 R 0.953, entities P 0.921 R 0.868.
+// R 0.919, relations P 0.988 R 0.953, entities P 0.921 R 0.868; with the
+// eighth corpus's rules (below) entities P 0.948 R 0.901.
 TEST(ExtractionLabelsTest, SeventhHeldOutCorpusPrecisionAndRecall) {
   const Scores s = Evaluate("extraction_labels_heldout7.jsonl");
   ASSERT_GE(s.statements, 150u);
   EXPECT_GE(s.facts.precision(), 0.98);
   EXPECT_GE(s.facts.recall(), 0.91);
   EXPECT_GE(s.relations.precision(), 0.98);
-  EXPECT_GE(s.relations.recall(), 0.94);
+  EXPECT_GE(s.relations.recall(), 0.95);
+  EXPECT_GE(s.entities.precision(), 0.94);
+  EXPECT_GE(s.entities.recall(), 0.90);
+}
+
+// An eighth corpus (203 statements: 159 facts, 134 relations, 217 typed
+// entities), labelled before any run of the extractor on it, aimed at entity
+// types: names of people and places alike (Regina, Salvador, Darwin the dog),
+// places and titles with lower-case words inside ("San Cristóbal de las
+// Casas", "Half of a Yellow Sun"), employers in every context ("I left
+// Interswitch", "my manager at Workday", "Naspers laid me off"), festivals.
+// First run: facts P 0.954 R 0.786, relations P 0.918 R 0.754, entities
+// P 0.805 R 0.760. Then: lower-case connectors and title case inside a name,
+// festivals are events (attended), what one quits, leaves or is laid off by
+// is an employer, a name said to be a city is a place, "from accounting" or
+// "is visiting" says a person: facts P 0.962 R 0.799, relations P 0.937
+// R 0.776, entities P 0.912 R 0.862.
+TEST(ExtractionLabelsTest, EighthHeldOutCorpusPrecisionAndRecall) {
+  const Scores s = Evaluate("extraction_labels_heldout8.jsonl");
+  ASSERT_GE(s.statements, 200u);
+  EXPECT_GE(s.facts.precision(), 0.96);
+  EXPECT_GE(s.facts.recall(), 0.79);
+  EXPECT_GE(s.relations.precision(), 0.93);
+  EXPECT_GE(s.relations.recall(), 0.77);
   EXPECT_GE(s.entities.precision(), 0.91);
   EXPECT_GE(s.entities.recall(), 0.86);
 }

@@ -527,5 +527,40 @@ TEST(RuleBasedExtractorTest, PlacesAndLanguagesTypedFromTheirContext) {
   EXPECT_TRUE(HasRelation(x, "Caroline", "visited", "Brasserie Lipp"));
 }
 
+// Entity types from the words around a name, none of which WordNet or the
+// gazetteer needs to know.
+TEST(RuleBasedExtractorTest, NamesTypedFromTheWordsAroundThem) {
+  auto type_of = [](const std::string& text, const std::string& name) {
+    auto x = ExtractTurn("Caroline", text, kPair);
+    const Entity* e = FindEntity(x, name);
+    EXPECT_NE(e, nullptr) << name << " in: " << text;
+    return e == nullptr ? EntityType::kOther : e->type;
+  };
+  // Lower-case words inside a name keep it whole.
+  EXPECT_EQ(type_of("we watched Central do Brasil again last night", "Central do Brasil"), EntityType::kThing);
+  EXPECT_EQ(type_of("I'm from San Cristóbal de las Casas", "San Cristóbal de las Casas"), EntityType::kPlace);
+  EXPECT_EQ(type_of("I'm reading Kafka on the Shore right now", "Kafka on the Shore"), EntityType::kThing);
+  EXPECT_EQ(type_of("I'm addicted to The Rest Is History lately", "Rest Is History"), EntityType::kThing);
+  EXPECT_EQ(type_of("We had a picnic at the Parc de la Tête d'Or.", "Parc de la Tête d'Or"), EntityType::kPlace);
+  // A festival is an event, and going to one is attending it.
+  auto x = ExtractTurn("Caroline", "We went to the Feria de San Marcos in May", kPair);
+  ASSERT_NE(FindEntity(x, "Feria de San Marcos"), nullptr);
+  EXPECT_EQ(FindEntity(x, "Feria de San Marcos")->type, EntityType::kEvent);
+  EXPECT_TRUE(HasRelation(x, "Caroline", "attended", "Feria de San Marcos"));
+  EXPECT_EQ(type_of("I'm going to Oaxaca for Día de Muertos", "Día de Muertos"), EntityType::kEvent);
+  // Employers from what one does with them.
+  EXPECT_EQ(type_of("I quit Lumenor in the end", "Lumenor"), EntityType::kOrganisation);
+  EXPECT_EQ(type_of("I left Quorvia in august, burnout was real", "Quorvia"), EntityType::kOrganisation);
+  EXPECT_EQ(type_of("Brevanta laid me off in october", "Brevanta"), EntityType::kOrganisation);
+  EXPECT_EQ(type_of("my manager at Tallyo keeps scheduling 8am calls", "Tallyo"), EntityType::kOrganisation);
+  EXPECT_EQ(type_of("I've been at Kestrix for two years as a data analyst", "Kestrix"), EntityType::kOrganisation);
+  // Places from the words around them.
+  EXPECT_EQ(type_of("drove through Ballyvorn on the way home", "Ballyvorn"), EntityType::kPlace);
+  EXPECT_EQ(type_of("haha Ostrava is my favourite city", "Ostrava"), EntityType::kPlace);
+  // People from the words around them.
+  EXPECT_EQ(type_of("Chad from accounting wants everyone back", "Chad"), EntityType::kPerson);
+  EXPECT_EQ(type_of("Warwick is visiting from Durban next week", "Warwick"), EntityType::kPerson);
+}
+
 }  // namespace
 }  // namespace engram
