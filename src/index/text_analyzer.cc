@@ -62,6 +62,11 @@ bool IsEnglishClitic(std::u32string_view suffix) {
          suffix == U"ll" || suffix == U"re" || suffix == U"ve";
 }
 
+bool IsEnglishClitic(std::string_view suffix) {
+  return suffix == "s" || suffix == "t" || suffix == "d" || suffix == "m" || suffix == "ll" || suffix == "re" ||
+         suffix == "ve";
+}
+
 bool IsApostrophe(char32_t cp) {
   return cp == U'\'' || cp == U'\u2019' || cp == U'\u02BC' || cp == U'\u2018';
 }
@@ -213,6 +218,56 @@ std::string TextAnalyzer::Fingerprint() const {
 }
 
 std::vector<std::string> TextAnalyzer::Terms(std::string_view text) const {
+  if (!IsAscii(text)) return SegmentedTerms(text);
+  std::vector<std::string> terms;
+  AsciiTerms(AsciiLower(text), &terms);
+  return terms;
+}
+
+void TextAnalyzer::AsciiTerms(std::string_view folded, std::vector<std::string>* out) const {
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  auto letter = [](char c) { return c >= 'a' && c <= 'z'; };
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  const size_t n = folded.size();
+  std::string token;
+  auto flush = [&] {
+    if (!token.empty()) EmitTerm(std::move(token), out);
+    token.clear();
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const char c = folded[i];
+    if (alnum(c)) {
+      token.push_back(c);
+      continue;
+    }
+    const bool after = i > 0, before = i + 1 < n;
+    if (c == '\'') {
+      // UAX #29 joins an apostrophe into a word only between two letters
+      // (or two digits, where it splits anyway): only there can what
+      // follows be a clitic of the word before ("3's" is "3" and "s").
+      size_t j = i + 1;
+      while (j < n && alnum(folded[j])) ++j;
+      const std::string_view suffix = folded.substr(i + 1, j - i - 1);
+      if (!token.empty() && letter(folded[i - 1]) && before && letter(folded[i + 1]) && IsEnglishClitic(suffix)) {
+        flush();
+        i = j - 1;  // skip the clitic
+        continue;
+      }
+      flush();
+      continue;
+    }
+    const bool between_digits = after && before && digit(folded[i - 1]) && digit(folded[i + 1]);
+    if (between_digits && c == '.') {
+      token.push_back(c);  // "3.5" is one number
+      continue;
+    }
+    if (between_digits && c == ',') continue;  // "1,000" -> "1000"
+    flush();
+  }
+  flush();
+}
+
+std::vector<std::string> TextAnalyzer::SegmentedTerms(std::string_view text) const {
   std::vector<std::string> terms;
   if (text.empty()) return terms;
   const std::string folded = FoldCase(text);

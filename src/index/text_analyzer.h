@@ -16,6 +16,12 @@
 //   5. English stop words removed (Snowball's list), optional;
 //   6. Snowball stemming through libstemmer ("running" -> "run"), optional.
 //
+// ASCII text (most chat) skips ICU: in ASCII, UAX #29 never breaks a run of
+// letters and digits, and it joins a run across punctuation only where the
+// steps above split or keep it anyway (an apostrophe between letters or
+// digits, a dot or comma between digits), so one scan gives the same terms
+// (SegmentedTerms() is the ICU path, for tests that compare the two).
+//
 // Thread safety: a TextAnalyzer is immutable after construction; Terms() may
 // be called from many threads at once. Each thread lazily gets its own ICU
 // break iterator and Snowball stemmer (neither is thread-safe).
@@ -46,6 +52,10 @@ class TextAnalyzer {
   // UTF-8 is tolerated (bad bytes act as separators); never fails.
   std::vector<std::string> Terms(std::string_view text) const;
 
+  // Terms() through ICU's word segmentation whatever the text: the same
+  // terms, more slowly for ASCII text.
+  std::vector<std::string> SegmentedTerms(std::string_view text) const;
+
   const AnalyzerOptions& options() const { return options_; }
 
   // A short string that identifies everything that changes Terms()' output
@@ -54,6 +64,8 @@ class TextAnalyzer {
   std::string Fingerprint() const;
 
  private:
+  // Terms of case-folded ASCII text, in one scan (steps 2 and 4 at once).
+  void AsciiTerms(std::string_view folded, std::vector<std::string>* out) const;
   // Appends the terms of one word segment (already case-folded) to `out`.
   void EmitSegment(std::string_view segment, std::vector<std::string>* out) const;
   // Stop-word test, stemming, and the final push.

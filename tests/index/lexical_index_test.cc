@@ -93,6 +93,31 @@ TEST(TextAnalyzerTest, SplitsApostrophesSensibly) {
   EXPECT_THAT(analyzer.Terms("the kids' toys"), ElementsAre("kids", "toys"));
 }
 
+// ASCII text is analysed in one scan, without ICU: on any ASCII text the
+// terms must be those of ICU's word segmentation.
+TEST(TextAnalyzerTest, AsciiScanGivesTheTermsOfIcuSegmentation) {
+  const std::vector<std::string> cases = {
+      "3's", "90's kids", "rock'n'roll", "don't5", "a''b", "'quoted'", "it's 3'4\"", "e.g. i.e.", "a.b.c",
+      "1.2.3", "3.a", "a3.5", ".5", "5.", "1,000,000", ",5", "1;2", "a:b", "d1:3", "10:30", "foo_bar",
+      "_x_", "x__'s", "we'll've", "ab3's", "ab'3", "o'neil's", "CAPS'LL", "it''s", "'s", "s'", "'", "",
+      "   ", "\t\n", "hello-world", "#tag @user", "https://ex.am/ple?q=1&b=2", "$3.50, 20%", "3.5.6,7"};
+  std::mt19937 rng(7);
+  const std::string alphabet = "abcsltdmvreo019 '.,:;_-!?\"()\n";
+  std::vector<std::string> all = cases;
+  for (int n = 0; n < 20000; ++n) {
+    std::string text;
+    const size_t length = rng() % 12;
+    for (size_t k = 0; k < length; ++k) text.push_back(alphabet[rng() % alphabet.size()]);
+    all.push_back(text);
+  }
+  for (const AnalyzerOptions& options : {AnalyzerOptions{}, NoStem()}) {
+    TextAnalyzer analyzer(options);
+    for (const std::string& text : all) {
+      ASSERT_EQ(analyzer.Terms(text), analyzer.SegmentedTerms(text)) << "text: '" << text << "'";
+    }
+  }
+}
+
 TEST(TextAnalyzerTest, KeepsNumbers) {
   TextAnalyzer analyzer;
   EXPECT_THAT(analyzer.Terms("In 2022 she ran 3.5 miles and 1,000 steps"),
