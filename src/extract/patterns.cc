@@ -1012,8 +1012,19 @@ class SentencePatterns {
       return;
     }
     size_t d = L(j) == "a" || L(j) == "an" ? j + 1 : j;
+    // "I'm doing keto this month", "we're on paleo", "I'm trying vegan".
+    if ((L(d) == "doing" || L(d) == "on" || L(d) == "trying") && In(L(d + 1), kDiets)) ++d;
     if (In(L(d), kDiets)) {
       Fact(subj, "diet", L(d), conf, neg);
+      return;
+    }
+    // "I'm back to eating everything", "I'm eating meat again".
+    if (const size_t k = P(j, {"back", "to", "eating"}); k != kNone && !neg) {
+      if (L(k) == "everything" || L(k) == "anything") {
+        Fact(subj, "diet", "eats " + L(k), conf);  // no referring value, but a diet all the same
+      } else if (Span s = NP(k, 2); s.ok()) {
+        Fact(subj, "diet", "eats " + Value(s), conf);
+      }
       return;
     }
     if (P(j, {"lactose", "intolerant"}) != kNone) {
@@ -1353,6 +1364,12 @@ class SentencePatterns {
         return Hobby(subj, o, conf * 0.9f, false);
       }
       if (verb == "gave" || verb == "took" || verb == "taken" || verb == "picked" || verb == "quit") {
+        // "I gave up on keto", "I quit paleo": a diet ended.
+        const size_t d = verb == "gave" && L(o) == "on" ? o + 1 : o;
+        if (end && (verb == "gave" || verb == "quit") && In(L(d), kDiets)) {
+          Fact(subj, "diet", L(d), conf, true);
+          return;
+        }
         if (Span s = NP(o, 2); s.ok()) {
           std::string value = Value(s);
           if ((verb == "gave" || verb == "quit") &&

@@ -186,6 +186,21 @@ std::vector<RankedFact> RankFacts(const std::vector<PersonaFact>& facts, const F
     if (f.valid_to_ms != 0 && r.match == 0) continue;
     out.push_back(r);
   }
+  // What replaced a value the question names matches as well (RankTierFacts).
+  std::vector<RankedFact> named_closed;
+  for (const RankedFact& r : out) {
+    if (r.fact->valid_to_ms != 0) named_closed.push_back(r);
+  }
+  for (RankedFact& r : out) {
+    if (r.fact->valid_to_ms != 0) continue;
+    for (const RankedFact& closed : named_closed) {
+      if (closed.match > r.match &&
+          AsciiEqualsIgnoreCase(closed.fact->subject, r.fact->subject) &&
+          AsciiEqualsIgnoreCase(closed.fact->attribute, r.fact->attribute)) {
+        r.match = closed.match;
+      }
+    }
+  }
   SortRankedFacts(&out);
   return out;
 }
@@ -287,6 +302,25 @@ std::vector<RankedFact> RankTierFacts(const PersonaTier& tier, const FactQuestio
   std::vector<std::pair<size_t, float>> matched;
   for (const FactCandidate& c : FindFactCandidates(tier.search_index(), q, {})) {
     if (c.match > 0) matched.emplace_back(c.entry, c.match);
+  }
+  // A value no longer true that the question names ("is she still doing
+  // keto?") asks about its attribute: what replaced it matches as well, so
+  // that for a question about now the current value comes first.
+  const size_t named = matched.size();
+  for (size_t k = 0; k < named; ++k) {
+    const PersonaFact& closed = all[matched[k].first];
+    if (closed.valid_to_ms == 0) continue;
+    for (size_t i : tier.PositionsOf(closed.subject, /*open_only=*/true)) {
+      if (AsciiEqualsIgnoreCase(all[i].attribute, closed.attribute)) matched.emplace_back(i, matched[k].second);
+    }
+  }
+  if (matched.size() > named) {
+    // By entry, each once with its best match.
+    std::sort(matched.begin(), matched.end(),
+              [](const auto& a, const auto& b) { return a.first != b.first ? a.first < b.first : a.second > b.second; });
+    matched.erase(std::unique(matched.begin(), matched.end(),
+                              [](const auto& a, const auto& b) { return a.first == b.first; }),
+                  matched.end());
   }
   std::vector<RankedFact> rows;
   // One subject's facts (everyone's for ""), in the order first stated.

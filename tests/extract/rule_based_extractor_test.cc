@@ -562,5 +562,19 @@ TEST(RuleBasedExtractorTest, NamesTypedFromTheWordsAroundThem) {
   EXPECT_EQ(type_of("Warwick is visiting from Durban next week", "Warwick"), EntityType::kPerson);
 }
 
+TEST(RuleBasedExtractorTest, DietsTakenUpAndGivenUp) {
+  EXPECT_TRUE(HasFact(ExtractTurn("Caroline", "I'm doing keto this month to undo the damage.", kPair), "Caroline",
+                      "diet", "keto"));
+  EXPECT_TRUE(HasFact(ExtractTurn("Caroline", "We're on paleo now.", kPair), "Caroline", "diet", "paleo"));
+  auto x = ExtractTurn("Caroline", "I gave up on keto by the way, I'm back to eating everything.", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "diet", "keto", /*negated=*/true));
+  EXPECT_TRUE(HasFact(x, "Caroline", "diet", "eats everything"));
+  EXPECT_TRUE(HasFact(ExtractTurn("Caroline", "I'm back to eating meat.", kPair), "Caroline", "diet", "eats meat"));
+  EXPECT_FALSE(HasFact(x, "Caroline", "diet", "keto"));
+  EXPECT_TRUE(HasFact(ExtractTurn("Caroline", "I quit paleo last year.", kPair), "Caroline", "diet", "paleo", true));
+  // Doing something else is no diet.
+  EXPECT_TRUE(ExtractTurn("Caroline", "I'm doing homework tonight.", kPair).facts.empty());
+}
+
 }  // namespace
 }  // namespace engram

@@ -110,6 +110,25 @@ TEST(FactRelevanceTest, PresentQuestionsGetTheCurrentValueFirst) {
   for (const auto& r : diet) EXPECT_EQ(r.fact->valid_to_ms, 0) << r.fact->value;
 }
 
+// "Is she still doing keto?" names a value no longer true: what replaced it
+// is what the question asks about, and comes first.
+TEST(FactRelevanceTest, AValueNoLongerTrueBringsWhatReplacedIt) {
+  std::vector<PersonaFact> facts = {
+      Fact("diet", "keto", "2023-01-01T00:00:00Z", "2023-06-03T00:00:00Z"),
+      Fact("home", "Lakewood", "2024-08-01T00:00:00Z"),
+      Fact("diet", "eats everything", "2023-06-03T00:00:00Z"),
+  };
+  auto now = RankFacts(facts, Read("Is Maya still doing keto?"));
+  ASSERT_EQ(now.size(), 3u);
+  EXPECT_EQ(now[0].fact->value, "eats everything");
+  EXPECT_EQ(now[1].fact->value, "keto");
+  EXPECT_EQ(now[0].match, now[1].match);
+  EXPECT_EQ(now[2].fact->value, "Lakewood");  // not asked about
+  auto then = RankFacts(facts, Read("Did Maya use to do keto?"));
+  ASSERT_FALSE(then.empty());
+  EXPECT_EQ(then[0].fact->value, "keto");
+}
+
 TEST(FactRelevanceTest, LinesCarryTheirValidity) {
   EXPECT_EQ(FactLine(Fact("home", "Lakewood", "2024-08-01T00:00:00Z")), "Maya home: Lakewood (since 2024-08-01)");
   EXPECT_EQ(FactLine(Fact("home", "Denver", "2023-01-10T00:00:00Z", "2024-02-01T00:00:00Z")),
