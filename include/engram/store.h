@@ -79,6 +79,9 @@ struct MemoryUsage {
   uint64_t budget_bytes = 0;  // 0 = unlimited
   uint64_t loads = 0;         // tenants loaded since the store was opened
   uint64_t unloads = 0;       // tenants unloaded to stay within the budget
+  // Loads that took the tenant's BM25 index from its lexical checkpoint
+  // instead of analysing every text again.
+  uint64_t lexical_checkpoint_loads = 0;
   // Writes whose turns reached the log but could not be applied to a loaded
   // tenant's memory (each is logged as an error; that memory is loaded again
   // from the log, so the turns are not lost).

@@ -18,7 +18,7 @@ constexpr uint32_t kNoSlot = std::numeric_limits<uint32_t>::max();
 constexpr size_t kMinDeadForCompaction = 1024;
 
 constexpr char kMagic[8] = {'E', 'N', 'G', 'L', 'E', 'X', 'B', 'M'};
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 
 // The constants of BM25's tf part for one state of the index, so that Search
 // and Score compute bit-identical values.
@@ -107,6 +107,14 @@ class Writer {
     out_.append(s);
   }
   void Raw(std::string_view s) { out_.append(s); }
+  // LEB128: seven bits a byte, low first.
+  void Var(uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+  }
   std::string& out() { return out_; }
 
  private:
@@ -129,6 +137,15 @@ class Reader {
     for (int i = 0; i < 8; ++i) *v |= static_cast<uint64_t>(static_cast<unsigned char>(in_[pos_ + i])) << (8 * i);
     pos_ += 8;
     return true;
+  }
+  bool Var(uint64_t* v) {
+    *v = 0;
+    for (int shift = 0; shift < 64 && pos_ < in_.size(); shift += 7) {
+      const auto byte = static_cast<unsigned char>(in_[pos_++]);
+      *v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) return true;
+    }
+    return false;
   }
   bool Bytes(std::string_view* s) {
     uint32_t n;
@@ -489,9 +506,14 @@ std::vector<std::pair<std::string, float>> LexicalIndex::ScoreTerms(std::string_
 // Layout (all integers little-endian):
 //   magic "ENGLEXBM", u32 version, bytes analyzer fingerprint,
 //   u32 term count, term count x bytes term,
-//   u64 document count, per document: u64 id, u32 entries, entries x (u32 term, u32 tf),
+//   u64 document count, per document: var id step, var entries,
+//   entries x (var term step, var tf),
 //   u64 FNV-1a of everything before it.
-// "bytes" is a u32 length followed by the bytes. Only live documents and the
+// "bytes" is a u32 length followed by the bytes; "var" a LEB128 integer. An
+// id step is the id's difference from the previous document's, zigzag
+// encoded (ids mostly ascend); a term step the term's difference from the
+// document's previous term (entries are sorted, the first step is the term).
+// About 4 bytes a term of a document. Only live documents and the
 // terms they use are written, so an image is always compact.
 std::string LexicalIndex::Serialize() const {
   Writer w;
@@ -508,14 +530,20 @@ std::string LexicalIndex::Serialize() const {
     if (df_[t] > 0) w.Bytes(term_text_[t]);
   }
   w.U64(slots_.size());
+  uint64_t previous_id = 0;
   for (uint32_t slot = 0; slot < docs_.size(); ++slot) {
     if (lengths_[slot] == kDeadSlot) continue;
     const Doc& doc = docs_[slot];
-    w.U64(doc.id);
-    w.U32(static_cast<uint32_t>(doc.terms.size()));
+    const uint64_t step = doc.id - previous_id;  // modulo 2^64
+    w.Var((step << 1) ^ (static_cast<int64_t>(step) < 0 ? ~uint64_t{0} : 0));
+    previous_id = doc.id;
+    w.Var(doc.terms.size());
+    // Live terms keep their order, so the renumbered entries stay sorted.
+    uint32_t previous_term = 0;
     for (const TermEntry& e : doc.terms) {
-      w.U32(new_term[e.term]);
-      w.U32(e.tf);
+      w.Var(new_term[e.term] - previous_term);
+      previous_term = new_term[e.term];
+      w.Var(e.tf);
     }
   }
   w.U64(Fnv1a64(w.out()));
@@ -563,29 +591,34 @@ Result<std::unique_ptr<LexicalIndex>> LexicalIndex::Deserialize(std::string_view
   }
   uint64_t doc_count = 0;
   if (!r.U64(&doc_count)) return truncated();
-  if (doc_count > r.remaining() / 12) return truncated();
+  // Each document takes at least 2 bytes, which bounds the count before reserve.
+  if (doc_count > r.remaining() / 2) return truncated();
   index->docs_.reserve(doc_count);
   index->lengths_.reserve(doc_count);
+  index->slots_.reserve(doc_count);
+  uint64_t id = 0;
   for (uint64_t d = 0; d < doc_count; ++d) {
-    uint64_t id = 0;
-    uint32_t entries = 0;
-    if (!r.U64(&id) || !r.U32(&entries)) return truncated();
-    if (entries > r.remaining() / 8) return truncated();
+    uint64_t zigzag = 0, entries = 0;
+    if (!r.Var(&zigzag) || !r.Var(&entries)) return truncated();
+    id += (zigzag >> 1) ^ (zigzag & 1 ? ~uint64_t{0} : 0);
+    // Each entry takes at least 2 bytes.
+    if (entries > r.remaining() / 2) return truncated();
     if (index->slots_.count(id) > 0) {
       return Status::Corruption("lexical index image: document id " + std::to_string(id) +
                                 " appears twice");
     }
     std::vector<TermEntry> terms(entries);
-    uint64_t length = 0;
-    for (uint32_t i = 0; i < entries; ++i) {
-      (void)r.U32(&terms[i].term);
-      (void)r.U32(&terms[i].tf);
-      const bool sorted = i == 0 || terms[i].term > terms[i - 1].term;
-      if (terms[i].term >= term_count || terms[i].tf == 0 || !sorted) {
+    uint64_t length = 0, term = 0;
+    for (uint64_t i = 0; i < entries; ++i) {
+      uint64_t step = 0, tf = 0;
+      if (!r.Var(&step) || !r.Var(&tf)) return truncated();
+      if ((i > 0 && step == 0) || step >= term_count || term + step >= term_count || tf == 0 || tf >= kDeadSlot) {
         return Status::Corruption("lexical index image: bad term entry in document " +
                                   std::to_string(id));
       }
-      length += terms[i].tf;
+      term += step;
+      terms[i] = {static_cast<uint32_t>(term), static_cast<uint32_t>(tf)};
+      length += tf;
     }
     if (length >= kDeadSlot) {
       return Status::Corruption("lexical index image: document " + std::to_string(id) + " too long");

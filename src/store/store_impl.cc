@@ -15,6 +15,7 @@
 #include "log/key_codec.h"
 #include "router/tier_search.h"
 #include "store/enrichment_job.h"
+#include "store/lexical_checkpoint.h"
 #include "store/turn_validation.h"
 #include "tiers/record_codec.h"
 #include "tiers/session_summary.h"
@@ -558,6 +559,7 @@ MemoryUsage StoreImpl::GetMemoryUsage() {
   out.loads = u.loads;
   out.unloads = u.unloads;
   out.failed_applies = failed_applies_.load();
+  out.lexical_checkpoint_loads = lexical_checkpoint_loads_.load();
   return out;
 }
 
@@ -699,6 +701,7 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
 
   const int64_t read_ms = ms_since(started);
   const Clock::time_point tiers_started = Clock::now();
+  memory->DeferLexicalIndexing();
   std::vector<std::string> texts;
   std::vector<uint64_t> ids;
   for (const auto& [seq, turn] : turns) {
@@ -716,8 +719,11 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
     }
   }
   for (; next_explicit != explicit_records.end(); ++next_explicit) ApplyExplicit(*memory, next_explicit->second);
-
   const int64_t tiers_ms = ms_since(tiers_started);
+  const Clock::time_point lexical_started = Clock::now();
+  RestoreLexical(tenant, *memory, rederived, snapshot.get());
+  const int64_t lexical_ms = ms_since(lexical_started);
+
   const Clock::time_point vectors_started = Clock::now();
   ENGRAM_RETURN_IF_ERROR(LoadVectors(tenant, *memory, ids, texts, rederived, &catch_up, snapshot.get()));
   if (!turns.empty() && memory->last_seq() > *upto) {
@@ -726,8 +732,8 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
     catch_up.Put(Cf::kMeta, DerivedUpToKey(tenant), bytes);
   }
   if (catch_up.Count() > 0 && !options_.read_only) ENGRAM_RETURN_IF_ERROR(log_->Write(catch_up, false));
-  Log().debug("tenant '{}' loaded: {} turns in {} ms (log {} ms, tiers {} ms, vectors {} ms)", tenant, turns.size(),
-              ms_since(started), read_ms, tiers_ms, ms_since(vectors_started));
+  Log().debug("tenant '{}' loaded: {} turns in {} ms (log {} ms, tiers {} ms, lexical {} ms, vectors {} ms)", tenant,
+              turns.size(), ms_since(started), read_ms, tiers_ms, lexical_ms, ms_since(vectors_started));
   return memory;
 }
 
@@ -996,6 +1002,67 @@ bool StoreImpl::RestoreCheckpoint(const std::string& tenant, TenantMemory& memor
   return true;
 }
 
+void StoreImpl::RestoreLexical(const std::string& tenant, TenantMemory& memory, const std::set<uint64_t>& rederived,
+                               const log::LogSnapshot* snapshot) {
+  // Indexes everything recorded (no checkpoint, or one that does not hold
+  // these documents), saying why at info level.
+  auto index_all = [&](const std::string& why) {
+    if (!why.empty()) Log().info("tenant '{}': lexical checkpoint not used ({}); analysing every text", tenant, why);
+    memory.FinishDeferredIndexing(nullptr, nullptr, 0);
+  };
+  if (memory.deferred_replaced()) return index_all("a document was replaced while loading");
+  VectorCheckpointHead head;
+  auto bytes = ReadChunked(
+      *log_, LexicalCheckpointHeadKey(tenant), [&](uint32_t n) { return LexicalCheckpointChunkKey(tenant, n); },
+      LexicalCheckpointChunksEnd(tenant), "the lexical checkpoint of tenant '" + tenant + "'", &head, snapshot);
+  if (!bytes.ok()) {
+    // Damage costs only time: the next save writes the checkpoint whole.
+    if (!bytes.status().IsNotFound()) {
+      Log().warn("tenant '{}': lexical checkpoint ignored ({})", tenant, bytes.status().ToString());
+    }
+    return index_all("");
+  }
+  auto image = DecodeLexicalCheckpoint(*bytes);
+  if (!image.ok()) return index_all(image.status().ToString());
+  if (head.covered_seq > memory.last_seq()) return index_all("it covers turns the log does not hold");
+  if (!rederived.empty() && *rederived.begin() <= head.covered_seq) {
+    return index_all("turns it covers were derived again");
+  }
+  const auto [docs_after, keys_after] = memory.DeferredDigestsAfter(head.covered_seq);
+  if (memory.lexical_digest() - docs_after != image->lexical_digest ||
+      memory.keys_digest() - keys_after != image->keys_digest) {
+    return index_all("the documents of the turns it covers changed since");
+  }
+  auto lexical = LexicalIndex::Deserialize(image->lexical);
+  if (!lexical.ok()) return index_all(lexical.status().ToString());
+  auto keys = LexicalIndex::Deserialize(image->keys);
+  if (!keys.ok()) return index_all(keys.status().ToString());
+  if ((*lexical)->size() != head.vectors) return index_all("its document count does not match its head");
+  memory.FinishDeferredIndexing(std::move(lexical).value(), std::move(keys).value(), head.covered_seq);
+  lexical_checkpoint_loads_.fetch_add(1);
+}
+
+Status StoreImpl::SaveLexicalCheckpoint(TenantMemory& memory) {
+  const uint64_t docs = memory.lexical().size();
+  if (!LexicalCheckpointDue(docs, memory.lexical_checkpoint_docs())) return Status::OK();
+  const std::string image = EncodeLexicalCheckpoint(memory.lexical_digest(), memory.keys_digest(),
+                                                    memory.lexical().Serialize(), memory.context_keys().Serialize());
+  VectorCheckpointHead head;
+  head.covered_seq = memory.last_seq();
+  head.vectors = docs;
+  log::LogBatch batch = log_->NewBatch();
+  // Chunks of a longer previous checkpoint go in the same batch.
+  const uint32_t chunks = static_cast<uint32_t>((image.size() + kCheckpointChunkBytes - 1) / kCheckpointChunkBytes);
+  ENGRAM_RETURN_IF_ERROR(DeleteRange(*log_, &batch, LexicalCheckpointChunkKey(memory.tenant(), chunks),
+                                     LexicalCheckpointChunksEnd(memory.tenant())));
+  PutChunked(
+      &batch, LexicalCheckpointHeadKey(memory.tenant()),
+      [&](uint32_t n) { return LexicalCheckpointChunkKey(memory.tenant(), n); }, &head, image);
+  ENGRAM_RETURN_IF_ERROR(log_->Write(batch, /*sync=*/true));
+  memory.set_lexical_checkpoint_docs(docs);
+  return Status::OK();
+}
+
 Status StoreImpl::LoadVectors(const std::string& tenant, TenantMemory& memory, const std::vector<uint64_t>& ids,
                               std::vector<std::string>& texts, const std::set<uint64_t>& rederived,
                               log::LogBatch* batch, const log::LogSnapshot* snapshot) {
@@ -1124,6 +1191,7 @@ Status StoreImpl::LoadVectors(const std::string& tenant, TenantMemory& memory, c
 Status StoreImpl::SaveSnapshot(TenantMemory& memory, bool force) {
   if (options_.read_only) return Status::OK();
   std::shared_lock<RwMutex> lock(memory.mutex());
+  ENGRAM_RETURN_IF_ERROR(SaveLexicalCheckpoint(memory));
   if (!IndexNeedsCheckpoint(memory.vectors().description())) return Status::OK();
   VectorCheckpointState state;
   {

@@ -211,6 +211,14 @@ class StoreImpl final : public Store {
   bool RestoreCheckpoint(const std::string& tenant, TenantMemory& memory, const std::vector<uint64_t>& ids,
                          const std::vector<std::string>& texts, const std::set<uint64_t>& rederived,
                          log::LogBatch* batch, const log::LogSnapshot* snapshot, VectorCheckpointState* state);
+  // Ends the lexical indexing of a tenant being loaded: from its lexical
+  // checkpoint when it holds the documents of the turns it covers (then
+  // only later documents are analysed), else from every text.
+  void RestoreLexical(const std::string& tenant, TenantMemory& memory, const std::set<uint64_t>& rederived,
+                      const log::LogSnapshot* snapshot);
+  // Writes the tenant's lexical checkpoint when LexicalCheckpointDue.
+  // Callers hold memory.mutex() shared.
+  Status SaveLexicalCheckpoint(TenantMemory& memory);
   // Writes the vector index checkpoint of every loaded tenant that grew
   // enough since its last one.
   Status SaveSnapshots();
@@ -264,6 +272,7 @@ class StoreImpl final : public Store {
 
   TenantCache tenants_;                   // loaded memories, within Options::memory_budget_bytes
   std::atomic<uint64_t> failed_applies_{0};  // queued writes whose apply failed
+  std::atomic<uint64_t> lexical_checkpoint_loads_{0};  // loads whose BM25 index came from a checkpoint
   std::function<Status(std::string_view, uint64_t)> apply_fault_;  // tests only
   std::function<void()> recall_hook_;                              // tests only
   // tenant -> its saved checkpoint; guarded by snapshot_mutex_.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/crc32c.h"
 #include "common/heap_bytes.h"
 #include "tiers/record_codec.h"
 
@@ -53,11 +54,76 @@ std::string TenantMemory::ContextKey(std::string_view previous) {
   return key;
 }
 
+namespace {
+
+// One document's part of a lexical digest.
+uint64_t DigestPart(uint64_t id, uint32_t text_crc) {
+  uint64_t x = id * 0x9E3779B97F4A7C15ull ^ (uint64_t{text_crc} << 17 | text_crc);
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;  // splitmix64's finaliser
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// The digest part of a document, its text checksummed as IndexText gives it.
+uint64_t DocDigestPart(const MemoryDoc& doc) {
+  uint32_t crc = 0;
+  if (!doc.is_unit) {
+    crc = Crc32cExtend(crc, doc.speaker.data(), doc.speaker.size());
+    crc = Crc32cExtend(crc, ": ", 2);
+  }
+  return DigestPart(doc.id, Crc32cExtend(crc, doc.text.data(), doc.text.size()));
+}
+
+}  // namespace
+
 const MemoryDoc* TenantMemory::AddDoc(MemoryDoc doc) {
-  uint64_t id = doc.id;
-  auto [it, inserted] = docs_.insert_or_assign(id, std::move(doc));
-  lexical_->Add(id, IndexText(it->second));
+  const uint64_t id = doc.id;
+  auto it = docs_.find(id);
+  if (it != docs_.end()) {
+    lexical_digest_ -= DocDigestPart(it->second);
+    deferred_replaced_ = deferred_replaced_ || defer_lexical_;
+    it->second = std::move(doc);
+  } else {
+    it = docs_.emplace(id, std::move(doc)).first;
+  }
+  lexical_digest_ += DocDigestPart(it->second);
+  if (defer_lexical_) {
+    deferred_docs_.push_back(id);
+  } else {
+    lexical_->Add(id, IndexText(it->second));
+  }
   return &it->second;
+}
+
+std::pair<uint64_t, uint64_t> TenantMemory::DeferredDigestsAfter(uint64_t seq) const {
+  uint64_t docs = 0, keys = 0;
+  for (uint64_t id : deferred_docs_) {
+    if (DocSeq(id) > seq) docs += DocDigestPart(docs_.at(id));
+  }
+  for (const auto& [id, key] : deferred_keys_) {
+    if (DocSeq(id) > seq) keys += DigestPart(id, Crc32c(key));
+  }
+  return {docs, keys};
+}
+
+void TenantMemory::FinishDeferredIndexing(std::unique_ptr<LexicalIndex> lexical, std::unique_ptr<LexicalIndex> keys,
+                                          uint64_t covered_seq) {
+  const bool restored = lexical != nullptr && keys != nullptr;
+  if (restored) {
+    lexical_ = std::move(lexical);
+    context_keys_ = std::move(keys);
+    lexical_checkpoint_docs_.store(lexical_->size());
+  }
+  for (uint64_t id : deferred_docs_) {
+    if (!restored || DocSeq(id) > covered_seq) lexical_->Add(id, IndexText(docs_.at(id)));
+  }
+  for (const auto& [id, key] : deferred_keys_) {
+    if (!restored || DocSeq(id) > covered_seq) context_keys_->Add(id, key);
+  }
+  defer_lexical_ = false;
+  deferred_replaced_ = false;
+  std::vector<uint64_t>().swap(deferred_docs_);
+  std::vector<std::pair<uint64_t, std::string>>().swap(deferred_keys_);
 }
 
 void TenantMemory::NoteWritten(uint64_t seq, const Turn& turn) {
@@ -115,7 +181,14 @@ std::vector<const MemoryDoc*> TenantMemory::ApplyTurn(uint64_t seq, const Turn& 
     if (previous != nullptr && previous->speaker != turn.speaker) key = ContextKey(previous->text);
   }
   sit->second.push_back(DocId(seq, 0));
-  if (!key.empty()) context_keys_->Add(DocId(seq, 0), key);
+  if (!key.empty()) {
+    keys_digest_ += DigestPart(DocId(seq, 0), Crc32c(key));
+    if (defer_lexical_) {
+      deferred_keys_.emplace_back(DocId(seq, 0), std::move(key));
+    } else {
+      context_keys_->Add(DocId(seq, 0), key);
+    }
+  }
   working_.Add(seq, turn);
   seq_by_source_[turn.source_id] = seq;
   if (turn.time_ms != 0) {
@@ -238,6 +311,8 @@ size_t TenantMemory::MemoryBytes() const {
   n += heap::HashTable(seq_by_source_, sizeof(std::pair<const std::string, uint64_t>), true);
   for (const auto& [source, seq] : seq_by_source_) n += heap::Of(source);
   n += lexical_->MemoryBytes() + context_keys_->MemoryBytes() + vectors_->MemoryBytes();
+  n += heap::Buffer(deferred_docs_) + heap::Buffer(deferred_keys_);
+  for (const auto& [id, key] : deferred_keys_) n += heap::Of(key);
   n += persona_.MemoryBytes() + graph_.MemoryBytes() + working_.MemoryBytes();
   std::lock_guard<std::mutex> lock(queue_mutex_);
   n += heap::Of(written_participants_) + written_participant_set_.MemoryBytes();

@@ -135,6 +135,33 @@ class TenantMemory {
   // The key text of a reply to `previous` (its sentences that ask
   // something), or "" when `previous` asks nothing.
   static std::string ContextKey(std::string_view previous);
+
+  // --- Lexical indexing while loading ----------------------------------------
+  //
+  // A load replays every turn; analysing every text again for BM25 is most
+  // of its cost. While deferred, documents and context keys are recorded,
+  // not indexed; FinishDeferredIndexing then installs the indexes a
+  // checkpoint holds and indexes only what came after it, or indexes
+  // everything. Which documents a checkpoint holds is told by digests: the
+  // sum, over the documents, of a hash of (id, CRC-32C of IndexText), and
+  // the same over the context keys, kept as documents are added.
+  void DeferLexicalIndexing() { defer_lexical_ = true; }
+  uint64_t lexical_digest() const { return lexical_digest_; }
+  uint64_t keys_digest() const { return keys_digest_; }
+  // While deferred: the digests of the documents and keys of turns after
+  // `seq`, and whether a document was replaced (then no checkpoint can be
+  // told apart by digest: everything is indexed).
+  std::pair<uint64_t, uint64_t> DeferredDigestsAfter(uint64_t seq) const;
+  bool deferred_replaced() const { return deferred_replaced_; }
+  // Ends deferred indexing. With both images (from a checkpoint covering
+  // the documents of turns up to `covered_seq`), they become the indexes
+  // and the documents of later turns are added; without, every recorded
+  // document and key is indexed, in order.
+  void FinishDeferredIndexing(std::unique_ptr<LexicalIndex> lexical, std::unique_ptr<LexicalIndex> keys,
+                              uint64_t covered_seq);
+  // Documents of the lexical index the stored checkpoint holds (0: none).
+  uint64_t lexical_checkpoint_docs() const { return lexical_checkpoint_docs_.load(); }
+  void set_lexical_checkpoint_docs(uint64_t docs) { lexical_checkpoint_docs_.store(docs); }
   VectorIndex& vectors() { return *vectors_; }
   const VectorIndex& vectors() const { return *vectors_; }
   void ReplaceVectors(std::unique_ptr<VectorIndex> index) { vectors_ = std::move(index); }
@@ -218,6 +245,11 @@ class TenantMemory {
   uint64_t last_seq_ = 0;
   std::unique_ptr<LexicalIndex> lexical_;
   std::unique_ptr<LexicalIndex> context_keys_;
+  uint64_t lexical_digest_ = 0, keys_digest_ = 0;
+  bool defer_lexical_ = false, deferred_replaced_ = false;
+  std::vector<uint64_t> deferred_docs_;                             // ids, in order added
+  std::vector<std::pair<uint64_t, std::string>> deferred_keys_;     // (reply id, key text)
+  std::atomic<uint64_t> lexical_checkpoint_docs_{0};
   std::unique_ptr<VectorIndex> vectors_;
   PersonaTier persona_;
   GraphTier graph_;

@@ -2,6 +2,8 @@
 // its turn; a tenant loads without embedding anything again; graph indexes
 // come back from a checkpoint that survives a crash at every step of being
 // written and is rebuilt when damaged; older stores migrate on first load.
+// And how a large tenant's BM25 index comes back from its lexical
+// checkpoint, only when it holds the documents the log has.
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -585,6 +587,125 @@ TEST_F(VectorStoreTest, ForgetRemovesTheVectorsAndTheCheckpoint) {
   EXPECT_EQ(KeysOf(log::Cf::kVectors, "ana"), 0u);
   EXPECT_EQ(KeysOf(log::Cf::kSnapshots, "ana"), 0u);
   EXPECT_EQ(KeysOf(log::Cf::kVectors, "bo"), 1u);
+}
+
+// BM25 hits (ids and scores) of a few queries: those of one turn's unique
+// words, of words every turn has, of a word none has.
+std::vector<std::pair<std::string, float>> Bm25Hits(Store& store, const std::vector<std::string>& queries) {
+  std::vector<std::pair<std::string, float>> out;
+  for (const std::string& q : queries) {
+    RecallOptions ro;
+    ro.route = "bm25";
+    ro.k = 10;
+    auto r = store.Recall("ana", q, ro);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (!r.ok()) continue;
+    for (const Hit& h : r->hits) out.emplace_back(h.source_ids.empty() ? "" : h.source_ids[0], h.score);
+    out.emplace_back("--", 0.0f);
+  }
+  return out;
+}
+
+const std::vector<std::string> kLexicalQueries = {"w17 x120", "y5", "Ana", "w4999 x35000", "w5003", "nothing"};
+
+TEST_F(VectorStoreTest, ALargeTenantsBm25IndexComesBackFromItsCheckpoint) {
+  auto store = Open(StoreOptions());
+  ASSERT_NE(store, nullptr);
+  Write(*store, 0, 5000);
+  const auto before = Bm25Hits(*store, kLexicalQueries);
+  store.reset();
+  EXPECT_GE(KeysOf(log::Cf::kSnapshots, "ana", "lidx"), 2u) << "a head and its chunks";
+
+  store = Open(StoreOptions());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Bm25Hits(*store, kLexicalQueries), before);
+  EXPECT_EQ(store->GetMemoryUsage().lexical_checkpoint_loads, 1u);
+  // Turns written after it are indexed at the next load; a few more do not
+  // make a new one due.
+  Write(*store, 5000, 5010);
+  const auto grown = Bm25Hits(*store, kLexicalQueries);
+  EXPECT_NE(grown, before) << "w5003 is found";
+  store.reset();
+  store = Open(StoreOptions());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Bm25Hits(*store, kLexicalQueries), grown);
+  EXPECT_EQ(store->GetMemoryUsage().lexical_checkpoint_loads, 1u);
+
+  // A small tenant has none: it is analysed again in milliseconds.
+  ASSERT_TRUE(store->Observe("bo", MakeTurn(1)).ok());
+  store.reset();
+  EXPECT_EQ(KeysOf(log::Cf::kSnapshots, "bo", "lidx"), 0u);
+}
+
+TEST_F(VectorStoreTest, ALexicalCheckpointOfOtherDocumentsIsNotUsed) {
+  auto store = Open(StoreOptions());
+  ASSERT_NE(store, nullptr);
+  Write(*store, 0, 5000);
+  store.reset();  // writes the checkpoint
+  store = Open(StoreOptions());
+  ASSERT_NE(store, nullptr);
+  ASSERT_FALSE(Bm25Hits(*store, {"replaced"}).front().first == "t17");
+  // A turn the checkpoint covers gets a new text: the tenant is loaded
+  // again, and the checkpoint, which holds the old text, is not used.
+  ASSERT_TRUE(store->Update("ana", "t17", "w17 replaced words").ok());
+  const auto edited = Bm25Hits(*store, kLexicalQueries);
+  EXPECT_EQ(Bm25Hits(*store, {"replaced"}).front().first, "t17");
+  const MemoryUsage usage = store->GetMemoryUsage();
+  EXPECT_EQ(usage.loads, 2u);
+  EXPECT_EQ(usage.lexical_checkpoint_loads, 1u) << "only the load before the edit used it";
+  store.reset();
+  // Closing wrote it again, with the new text: the next load uses it.
+  store = Open(StoreOptions());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Bm25Hits(*store, kLexicalQueries), edited);
+  EXPECT_EQ(store->GetMemoryUsage().lexical_checkpoint_loads, 1u);
+}
+
+TEST_F(VectorStoreTest, ADamagedLexicalCheckpointIsIgnoredAndWrittenAgain) {
+  auto store = Open(StoreOptions());
+  ASSERT_NE(store, nullptr);
+  Write(*store, 0, 5000);
+  const auto before = Bm25Hits(*store, kLexicalQueries);
+  store.reset();
+  {
+    auto log = log::EventLog::Open(path_, {});
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    auto batch = (*log)->NewBatch();
+    std::string chunk_key = log::TenantPrefix("ana") + "lidx/";
+    log::PutFixed32BE(&chunk_key, 0);
+    batch.Put(log::Cf::kSnapshots, chunk_key, "not a checkpoint");
+    ASSERT_TRUE((*log)->Write(batch, true).ok());
+  }
+  store = Open(StoreOptions());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Bm25Hits(*store, kLexicalQueries), before);
+  EXPECT_EQ(store->GetMemoryUsage().lexical_checkpoint_loads, 0u);
+  store.reset();
+  store = Open(StoreOptions());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Bm25Hits(*store, kLexicalQueries), before);
+  EXPECT_EQ(store->GetMemoryUsage().lexical_checkpoint_loads, 1u);
+}
+
+TEST_F(VectorStoreTest, ForgettingATurnRemovesTheLexicalCheckpoint) {
+  auto store = Open(StoreOptions());
+  ASSERT_NE(store, nullptr);
+  Write(*store, 0, 5000);
+  store.reset();
+  ASSERT_GE(KeysOf(log::Cf::kSnapshots, "ana", "lidx"), 2u);
+  store = Open(StoreOptions());
+  ASSERT_NE(store, nullptr);
+  // Its terms are those of the forgotten turn too: it goes with them (and
+  // closing writes one without them).
+  auto report = store->Forget("ana", "t17");
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_GE(report->removed.at("index_snapshots"), 2u) << "a Flat index has no other checkpoint";
+  const auto after = Bm25Hits(*store, kLexicalQueries);
+  EXPECT_TRUE(Bm25Hits(*store, {"w17"}).front().first != "t17");
+  store.reset();
+  store = Open(StoreOptions());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Bm25Hits(*store, kLexicalQueries), after);
 }
 
 }  // namespace
