@@ -215,6 +215,10 @@ Result<RecallResult> Router::Recall(const TenantMemory& memory, std::string_view
                             "')");
     }
   }
+  if (plan.wordnet_weight > 0 && lexicon_ != nullptr && lexicon_->available()) {
+    analysis.related = ExpandQuestion(query, analysis.targets, memory.lexical().analyzer(),
+                                      *related_);
+  }
   auto hits = ExecuteRoute(memory, query, query_vector, plan, analysis, options, &route.steps);
   if (!hits.ok()) return hits.status();
   result.hits = std::move(*hits);

@@ -1,0 +1,88 @@
+// WordNet match: turns that say what the question means in other words.
+//
+// "Does Melanie play any instruments?" is answered by "I practise violin
+// every day", "What does John like about biking?" by a turn about his
+// bicycle: BM25 sees no shared term, and the small embedder often misses
+// the link. WordNet knows it. For each content word of the question the
+// category lexicon gives related words (synonyms, derivationally related
+// forms, a place's parts and wholes, a generic noun's category members:
+// CategoryLexicon::RelatedLemmas); they are analysed like the lexical
+// index's terms, and a leading candidate whose terms include one gets a
+// bonus in proportion to the share of the question's content words it
+// matches this way (RoutePlan::wordnet_weight).
+//
+// Thread safety: RelatedTermsCache is safe from many threads; the free
+// functions read const data.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/category_lexicon.h"
+#include "index/text_analyzer.h"
+
+namespace engram {
+
+// The words related to one question word, as analysed terms.
+struct RelatedTerms {
+  std::string word;  // the question's word: "instruments"
+  // One-term related words: analysed term -> its lemma ("violin" -> "violin").
+  std::unordered_map<std::string, std::string> single;
+  // Compounds ("roast_chicken"): their analysed terms, all of which a text
+  // must hold (in any order), and the lemma.
+  struct Compound {
+    std::vector<std::string> terms;
+    std::string lemma;
+  };
+  std::vector<Compound> compounds;
+  std::unordered_map<std::string, std::vector<size_t>> compounds_by_term;  // first term -> compounds
+
+  bool empty() const { return single.empty() && compounds.empty(); }
+};
+
+// Related terms per (analyzer, word), computed once: a category such as
+// "food" has thousands of members, too many to analyse per question.
+class RelatedTermsCache {
+ public:
+  explicit RelatedTermsCache(std::shared_ptr<const CategoryLexicon> lexicon) : lexicon_(std::move(lexicon)) {}
+
+  // The related terms of `word` (lower case); empty ones when WordNet has none.
+  std::shared_ptr<const RelatedTerms> Get(const std::string& word, const TextAnalyzer& analyzer) const;
+
+  const CategoryLexicon* lexicon() const { return lexicon_.get(); }
+
+ private:
+  std::shared_ptr<RelatedTerms> Build(const std::string& word, const TextAnalyzer& analyzer) const;
+
+  std::shared_ptr<const CategoryLexicon> lexicon_;
+  mutable std::mutex mutex_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const RelatedTerms>> by_word_;
+};
+
+// The question's content words, lower case, in order: its words without the
+// targets' names, the analyzer's stop words and framing nouns ("kind of").
+std::vector<std::string> QuestionContentWords(std::string_view question, const std::vector<std::string>& targets,
+                                              const TextAnalyzer& analyzer);
+
+// The expansion of a question: the related terms of each content word that
+// has any, and how many content words it has.
+struct QuestionExpansion {
+  std::vector<std::shared_ptr<const RelatedTerms>> related;
+  size_t content_words = 0;
+  bool empty() const { return related.empty(); }
+};
+QuestionExpansion ExpandQuestion(std::string_view question, const std::vector<std::string>& targets,
+                                 const TextAnalyzer& analyzer, const RelatedTermsCache& cache);
+
+struct WordNetMatch {
+  float match = 0;     // share of the question's content words matched through a related word
+  std::string lemma;   // the first related word found, for the explanation
+};
+// How a document (its analysed terms) matches the question's related words.
+WordNetMatch MatchRelated(const QuestionExpansion& expansion, const std::vector<std::string_view>& doc_terms);
+
+}  // namespace engram
