@@ -95,8 +95,8 @@ class CategoryLexicon {
   // derivationally related forms of its first two senses ("bicycle" ->
   // "bike", "bicycling"), the parts and wholes of a place ("Oregon" ->
   // "Portland"), and, for a generic noun, the members of its category
-  // (Members(): "instrument" -> "violin", "pet" -> "dog"); for a verb, the
-  // synonyms and related forms of its first sense. Related words with many
+  // (Members(): "instrument" -> "violin", "pet" -> "dog"). Nothing for
+  // words used mostly as verbs. Related words with many
   // senses ("wheel" for "bicycle") are left out: they would match texts
   // about something else. Empty without the lexicon, for words WordNet
   // lacks and for words too general to expand ("time", "thing").

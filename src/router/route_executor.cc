@@ -395,7 +395,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
   // WordNet match: the leading turns that say a question word in other
   // words ("violin" for "instruments", "bike" for "bicycle").
   if (plan.wordnet_weight > 0 && !analysis.related.empty() && !ranked.empty()) {
-    const size_t depth = std::min(plan.wordnet_depth, ranked.size());
+    const size_t depth = std::min(static_cast<size_t>(std::max(0.0f, plan.wordnet_depth)), ranked.size());
     size_t matched = 0;
     std::string example;
     for (size_t i = 0; i < depth; ++i) {

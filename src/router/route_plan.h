@@ -95,7 +95,7 @@ struct RoutePlan {
   // "violin" for "instruments") get weight * the share of content words so
   // matched. 0 = off.
   float wordnet_weight = 0.0f;
-  size_t wordnet_depth = 50;
+  float wordnet_depth = 50;  // a count
 
   // Diversity: a turn's score is multiplied by this for each better-ranked
   // hit from the same session beyond the first `session_quota`.
@@ -140,7 +140,8 @@ struct RoutePlan {
             {"unit", &RoutePlan::unit_factor},
             {"context_key", &RoutePlan::context_key_weight},
             {"session_context", &RoutePlan::session_context_weight},
-            {"wordnet", &RoutePlan::wordnet_weight}};
+            {"wordnet", &RoutePlan::wordnet_weight},
+            {"wordnet_depth", &RoutePlan::wordnet_depth}};
   }
 };
 

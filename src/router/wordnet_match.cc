@@ -50,12 +50,13 @@ std::shared_ptr<RelatedTerms> RelatedTermsCache::Build(const std::string& word, 
       continue;
     }
     if (terms.size() == 1) {
-      related->single.emplace(terms.front(), lemma);
+      std::string& single = related->by_term[terms.front()].lemma;
+      if (single.empty()) single = lemma;
       continue;
     }
     std::sort(terms.begin(), terms.end());
     terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
-    related->compounds_by_term[terms.front()].push_back(related->compounds.size());
+    related->by_term[terms.front()].compounds.push_back(related->compounds.size());
     related->compounds.push_back(RelatedTerms::Compound{std::move(terms), lemma});
   }
   return related;
@@ -109,28 +110,27 @@ QuestionExpansion ExpandQuestion(std::string_view question, const std::vector<st
 WordNetMatch MatchRelated(const QuestionExpansion& expansion, const std::vector<std::string_view>& doc_terms) {
   WordNetMatch out;
   if (expansion.empty() || expansion.content_words == 0 || doc_terms.empty()) return out;
-  std::unordered_set<std::string_view> terms(doc_terms.begin(), doc_terms.end());
+  // The document's terms as a set, built only when a compound needs it.
+  std::unordered_set<std::string_view> terms;
+  auto has = [&](const std::string& term) {
+    if (terms.empty()) terms.insert(doc_terms.begin(), doc_terms.end());
+    return terms.count(term) > 0;
+  };
+  auto find = [&](const RelatedTerms& related) -> std::string {
+    for (std::string_view t : doc_terms) {
+      auto entry = related.by_term.find(t);
+      if (entry == related.by_term.end()) continue;
+      if (!entry->second.lemma.empty()) return entry->second.lemma;
+      for (size_t c : entry->second.compounds) {
+        const auto& compound = related.compounds[c];
+        if (std::all_of(compound.terms.begin(), compound.terms.end(), has)) return compound.lemma;
+      }
+    }
+    return {};
+  };
   size_t matched = 0;
   for (const auto& related : expansion.related) {
-    std::string found;
-    for (std::string_view t : doc_terms) {
-      auto single = related->single.find(std::string(t));
-      if (single != related->single.end()) {
-        found = single->second;
-        break;
-      }
-      auto compounds = related->compounds_by_term.find(std::string(t));
-      if (compounds == related->compounds_by_term.end()) continue;
-      for (size_t c : compounds->second) {
-        const auto& compound = related->compounds[c];
-        if (std::all_of(compound.terms.begin(), compound.terms.end(),
-                        [&](const std::string& term) { return terms.count(term) > 0; })) {
-          found = compound.lemma;
-          break;
-        }
-      }
-      if (!found.empty()) break;
-    }
+    const std::string found = find(*related);
     if (found.empty()) continue;
     ++matched;
     if (out.lemma.empty()) out.lemma = found + " for '" + related->word + "'";

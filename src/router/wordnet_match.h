@@ -15,6 +15,7 @@
 // functions read const data.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,11 +28,22 @@
 
 namespace engram {
 
+// Lookups by string_view without building a string. FNV-1a: terms are
+// short, and the stage hashes every term of 50 documents per related word.
+struct TermHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const {
+    uint64_t h = 14695981039346656037ull;
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    return static_cast<size_t>(h);
+  }
+};
+template <typename V>
+using TermMap = std::unordered_map<std::string, V, TermHash, std::equal_to<>>;
+
 // The words related to one question word, as analysed terms.
 struct RelatedTerms {
   std::string word;  // the question's word: "instruments"
-  // One-term related words: analysed term -> its lemma ("violin" -> "violin").
-  std::unordered_map<std::string, std::string> single;
   // Compounds ("roast_chicken"): their analysed terms, all of which a text
   // must hold (in any order), and the lemma.
   struct Compound {
@@ -39,9 +51,15 @@ struct RelatedTerms {
     std::string lemma;
   };
   std::vector<Compound> compounds;
-  std::unordered_map<std::string, std::vector<size_t>> compounds_by_term;  // first term -> compounds
+  // By analysed term: the one-term related word it is ("violin" ->
+  // "violin"; empty when none) and the compounds it is the first term of.
+  struct Entry {
+    std::string lemma;
+    std::vector<size_t> compounds;
+  };
+  TermMap<Entry> by_term;
 
-  bool empty() const { return single.empty() && compounds.empty(); }
+  bool empty() const { return by_term.empty(); }
 };
 
 // Related terms per (analyzer, word), computed once: a category such as
