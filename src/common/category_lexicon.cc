@@ -246,7 +246,10 @@ Status CategoryLexicon::LoadFiles() const {
       link.verb = f[i + 2] == "v";
       link.offset = ToOffset(f[i + 1]);
       const std::string_view st = f[i + 3];
-      link.target_word = st.size() == 4 ? static_cast<uint8_t>(std::strtoul(std::string(st.substr(2)).c_str(), nullptr, 16)) : 0;
+      if (st.size() == 4) {
+        link.source_word = static_cast<uint8_t>(std::strtoul(std::string(st.substr(0, 2)).c_str(), nullptr, 16));
+        link.target_word = static_cast<uint8_t>(std::strtoul(std::string(st.substr(2)).c_str(), nullptr, 16));
+      }
       s->links.push_back(link);
     }
     return true;
@@ -517,6 +520,11 @@ size_t CategoryLexicon::SenseCount(const std::string& lemma) const {
   return Senses(noun_index_, lemma).size() + Senses(verb_index_, lemma).size();
 }
 
+bool CategoryLexicon::LinkIsOf(const Synset& synset, const Link& link, const std::string& lemma) {
+  return link.source_word == 0 ||
+         (link.source_word <= synset.lemmas.size() && Lower(synset.lemmas[link.source_word - 1]) == lemma);
+}
+
 void CategoryLexicon::AddLinkLemmas(const Link& link, std::vector<std::string>* out) const {
   const auto& synsets = link.verb ? verbs_ : nouns_;
   auto it = synsets.find(link.offset);
@@ -551,6 +559,7 @@ std::vector<std::string> CategoryLexicon::RelatedLemmas(std::string_view word) c
       for (const Link& link : it->second.links) {
         // Parts and wholes only of places: a city and its state, not a
         // car and its wheels.
+        if (!LinkIsOf(it->second, link, noun)) continue;
         if (link.kind == 'd' || it->second.lexfile == kNounLocation) AddLinkLemmas(link, &candidates);
       }
     }

@@ -109,6 +109,7 @@ class CategoryLexicon {
     char kind = 0;      // 'd' derivation, 'm' part meronym, 'h' part holonym
     bool verb = false;  // the target is a verb synset
     uint32_t offset = 0;
+    uint8_t source_word = 0;  // 1-based lemma of this synset it is of; 0: all of them
     uint8_t target_word = 0;  // 1-based lemma of the target; 0: the whole synset
   };
   struct Synset {
@@ -119,6 +120,9 @@ class CategoryLexicon {
   };
   // The lemmas a link names: its target word, or all of the target synset.
   void AddLinkLemmas(const Link& link, std::vector<std::string>* out) const;
+  // Whether a link of `synset` is one of `lemma` (a lexical link of another
+  // of its lemmas is not: "fiddle" is not "violinist").
+  static bool LinkIsOf(const Synset& synset, const Link& link, const std::string& lemma);
   // How many senses a lemma has as a noun and as a verb together.
   size_t SenseCount(const std::string& lemma) const;
 
