@@ -516,6 +516,21 @@ bool IsKnownCategory(const std::string& lemma) {
 
 }  // namespace
 
+bool CategoryLexicon::SmallCategory(const std::string& lemma, size_t limit) const {
+  auto senses = Senses(noun_index_, lemma);
+  std::vector<uint32_t> todo(senses.begin(), senses.begin() + std::min(kCategorySenses, senses.size()));
+  std::unordered_set<uint32_t> below(todo.begin(), todo.end());
+  while (!todo.empty() && below.size() <= limit) {
+    auto it = nouns_.find(todo.back());
+    todo.pop_back();
+    if (it == nouns_.end()) continue;
+    for (uint32_t h : it->second.hyponyms) {
+      if (below.insert(h).second) todo.push_back(h);
+    }
+  }
+  return below.size() <= limit;
+}
+
 size_t CategoryLexicon::SenseCount(const std::string& lemma) const {
   return Senses(noun_index_, lemma).size() + Senses(verb_index_, lemma).size();
 }
@@ -563,7 +578,8 @@ std::vector<std::string> CategoryLexicon::RelatedLemmas(std::string_view word) c
         if (link.kind == 'd' || it->second.lexfile == kNounLocation) AddLinkLemmas(link, &candidates);
       }
     }
-    auto members = Members(noun);
+    const bool category = IsKnownCategory(noun) || SmallCategory(noun, kMaxCategoryMembers);
+    auto members = category ? Members(noun) : nullptr;
     if (members != nullptr && (IsKnownCategory(noun) || members->nouns.size() <= kMaxCategoryMembers)) {
       for (const auto& m : members->nouns) {
         // A name that is also a common word ("nice", "mobile") would match

@@ -123,6 +123,10 @@ class CategoryLexicon {
   // Whether a link of `synset` is one of `lemma` (a lexical link of another
   // of its lemmas is not: "fiddle" is not "violinist").
   static bool LinkIsOf(const Synset& synset, const Link& link, const std::string& lemma);
+  // Whether at most `limit` synsets lie below the first senses of `lemma`
+  // that define its category (not known categories'), counted without
+  // building the members ("person" has tens of thousands).
+  bool SmallCategory(const std::string& lemma, size_t limit) const;
   // How many senses a lemma has as a noun and as a verb together.
   size_t SenseCount(const std::string& lemma) const;
 

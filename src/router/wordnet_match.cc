@@ -23,7 +23,10 @@ std::string AsText(const std::string& lemma) {
 }  // namespace
 
 std::shared_ptr<const RelatedTerms> RelatedTermsCache::Get(const std::string& word, const TextAnalyzer& analyzer) const {
-  const std::string key = analyzer.Fingerprint() + '\n' + word;
+  // By the noun's lemma: "pets" and "pet" share one (the category of
+  // animals has thousands of members to analyse).
+  const std::string lemma = lexicon_ == nullptr ? std::string() : lexicon_->NounLemma(word);
+  const std::string key = analyzer.Fingerprint() + '\n' + (lemma.empty() ? word : lemma);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = by_word_.find(key);
