@@ -557,7 +557,6 @@ std::vector<std::string> CategoryLexicon::RelatedLemmas(std::string_view word) c
   const std::string w = Lower(word);
   if (w.size() < kMinMemberLength) return {};
   std::vector<std::string> candidates;  // synonyms and related forms, filtered below
-  std::vector<std::string> own;         // the word's own lemmas
   std::vector<std::string> out;         // category members, already filtered
   // Words too general to expand ("time", "thing", "people"), except the
   // nouns of known categories ("pets", "instruments", "food"), which are
@@ -565,16 +564,15 @@ std::vector<std::string> CategoryLexicon::RelatedLemmas(std::string_view word) c
   const std::string noun = NounLemma(w);
   if (TooGeneral(w) && !IsKnownCategory(noun)) return {};
   if (!noun.empty() && (!TooGeneral(noun) || IsKnownCategory(noun)) && MostlyNoun(noun)) {
-    own.push_back(noun);
     auto senses = Senses(noun_index_, noun);
     for (size_t i = 0; i < std::min(kRelatedNounSenses, senses.size()); ++i) {
       auto it = nouns_.find(senses[i]);
       if (it == nouns_.end()) continue;
       candidates.insert(candidates.end(), it->second.lemmas.begin(), it->second.lemmas.end());
       for (const Link& link : it->second.links) {
+        if (!LinkIsOf(it->second, link, noun)) continue;
         // Parts and wholes only of places: a city and its state, not a
         // car and its wheels.
-        if (!LinkIsOf(it->second, link, noun)) continue;
         if (link.kind == 'd' || it->second.lexfile == kNounLocation) AddLinkLemmas(link, &candidates);
       }
     }
@@ -601,8 +599,7 @@ std::vector<std::string> CategoryLexicon::RelatedLemmas(std::string_view word) c
   }
   // Without repeats and without the word itself.
   std::vector<std::string> unique;
-  std::unordered_set<std::string> kept(own.begin(), own.end());
-  kept.insert(w);
+  std::unordered_set<std::string> kept = {w, noun};
   for (auto& l : out) {
     if (kept.insert(l).second) unique.push_back(std::move(l));
   }

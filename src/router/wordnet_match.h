@@ -43,7 +43,7 @@ using TermMap = std::unordered_map<std::string, V, TermHash, std::equal_to<>>;
 
 // The words related to one question word, as analysed terms.
 struct RelatedTerms {
-  std::string word;  // the question's word: "instruments"
+  std::string word;  // the question word it was computed for: "instruments" (shared by "instrument")
   // Compounds ("roast_chicken"): their analysed terms, all of which a text
   // must hold (in any order), and the lemma.
   struct Compound {
@@ -68,7 +68,8 @@ class RelatedTermsCache {
  public:
   explicit RelatedTermsCache(std::shared_ptr<const CategoryLexicon> lexicon) : lexicon_(std::move(lexicon)) {}
 
-  // The related terms of `word` (lower case); empty ones when WordNet has none.
+  // The related terms of `word` (lower case), shared by the forms of one
+  // noun; empty ones when WordNet has none.
   std::shared_ptr<const RelatedTerms> Get(const std::string& word, const TextAnalyzer& analyzer) const;
 
   const CategoryLexicon* lexicon() const { return lexicon_.get(); }
