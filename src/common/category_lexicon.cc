@@ -207,7 +207,7 @@ Status CategoryLexicon::Load() const {
   std::call_once(loaded_, [this] {
     load_status_ = LoadFiles();
     if (!load_status_.ok()) {
-      Log().warn("category lexicon: WordNet not available ({}); list questions get no category expansion",
+      Log().warn("category lexicon: WordNet not available ({}); list questions get no category expansion, questions no WordNet match",
                  load_status_.ToString());
     }
   });
