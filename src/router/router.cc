@@ -76,7 +76,10 @@ RoutePlan KindPlan(const char* name) {
   // 38.8 -> 43.4, multi-hop 51.0 -> 51.7. Depth 25 or 100 changed nothing;
   // expanding verbs too (synonyms of their first sense) cost R@5 0.5; the
   // synonyms and related forms alone (no category members) won nothing.
-  p.wordnet_weight = 0.5f;
+  // Off by default all the same (0.5 turns it on): the first question a
+  // process answers with it reads WordNet (about a second), and a noun's
+  // first expansion costs up to tens of milliseconds, for half a point.
+  p.wordnet_weight = 0.0f;
   // Not used by default, measured: session diversity (quota 1-3, penalty
   // 0.6-0.9) lowers every category, multi-hop included (evidence is often
   // several turns of one session); graph expansion (1-2 hops) changes no

@@ -474,6 +474,7 @@ class WordNetMatchTest : public RouterTest {
 TEST_F(WordNetMatchTest, AMemberOfTheAskedForCategoryRanksAboveAnUnrelatedTurn) {
   RecallOptions options;
   options.k = 20;
+  options.weights["wordnet"] = 0.5f;  // off by default
   const std::string question = "Does Melanie play any instruments?";
   auto with = router_.Recall(*memory_, question, Towards("D1:2"), options);
   ASSERT_TRUE(with.ok()) << with.status().ToString();
@@ -487,8 +488,8 @@ TEST_F(WordNetMatchTest, AMemberOfTheAskedForCategoryRanksAboveAnUnrelatedTurn) 
   EXPECT_GT(signal(violin, "wordnet"), 0.0f);
   EXPECT_EQ(yoga.signals.count("wordnet"), 0u);
   EXPECT_THAT(with->route.steps, Contains(HasSubstr("violin for 'instruments'")));
-  // The same question with the stage off: the unrelated turn is first.
-  options.weights["wordnet"] = 0;
+  // The same question with the stage off (the default): the unrelated turn is first.
+  options.weights.erase("wordnet");
   auto off = router_.Recall(*memory_, question, Towards("D1:2"), options);
   ASSERT_TRUE(off.ok());
   EXPECT_GT(RankOf(*off, "D4:2"), RankOf(*off, "D4:1"));
@@ -499,6 +500,7 @@ TEST_F(WordNetMatchTest, NoBonusWithoutWordNetOrForAnotherCategoryOrTheWordItsel
   Add("s4", "Melanie", "My instruments are in the attic.", Iso("2023-08-01T10:02:00Z"), "D4:3");
   RecallOptions options;
   options.k = 20;
+  options.weights["wordnet"] = 0.5f;
   // Without WordNet the stage does nothing: the same ranking as with it off.
   router_.SetCategoryLexicon(std::make_shared<CategoryLexicon>("/nonexistent/wordnet"));
   auto missing = router_.Recall(*memory_, "Does Melanie play any instruments?", Towards("D1:2"), options);
