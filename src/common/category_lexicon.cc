@@ -207,7 +207,7 @@ Status CategoryLexicon::Load() const {
   std::call_once(loaded_, [this] {
     load_status_ = LoadFiles();
     if (!load_status_.ok()) {
-      Log().warn("category lexicon: WordNet not available ({}); list questions get no category expansion",
+      Log().warn("category lexicon: WordNet not available ({}); list questions get no category expansion, questions no WordNet match",
                  load_status_.ToString());
     }
   });
@@ -218,33 +218,58 @@ Status CategoryLexicon::LoadFiles() const {
   std::string text;
   ENGRAM_RETURN_IF_ERROR(ReadFile(dir_ + "/index.noun", &text));
   ParseIndex(text, &noun_index_);
-  ENGRAM_RETURN_IF_ERROR(ReadFile(dir_ + "/data.noun", &text));
-  // data.noun: "offset lexfile pos w_cnt(hex) word lex_id ... p_cnt ptr... | gloss",
-  // a pointer being "symbol offset pos source/target".
-  ForEachLine(text, [&](std::string_view line) {
+  // data.noun / data.verb: "offset lexfile pos w_cnt(hex) word lex_id ...
+  // p_cnt ptr... [frames] | gloss", a pointer being "symbol offset pos
+  // source/target" (source/target: two hex bytes, 0000 for the synsets).
+  auto parse_synset = [](std::string_view line, uint32_t* offset, Synset* s) {
     const size_t bar = line.find(" | ");
     auto f = Fields(bar == std::string_view::npos ? line : line.substr(0, bar));
-    if (f.size() < 5) return;
-    Synset s;
-    s.lexfile = std::atoi(std::string(f[1]).c_str());
+    if (f.size() < 5) return false;
+    *offset = ToOffset(f[0]);
+    s->lexfile = std::atoi(std::string(f[1]).c_str());
     const size_t words = std::strtoul(std::string(f[3]).c_str(), nullptr, 16);
     size_t i = 4;
-    for (size_t w = 0; w < words && i + 1 < f.size(); ++w, i += 2) s.lemmas.emplace_back(f[i]);
-    if (i >= f.size()) return;
+    for (size_t w = 0; w < words && i + 1 < f.size(); ++w, i += 2) s->lemmas.emplace_back(f[i]);
+    if (i >= f.size()) return true;
     const size_t pointers = std::strtoul(std::string(f[i]).c_str(), nullptr, 10);
     ++i;
     for (size_t p = 0; p < pointers && i + 3 < f.size() + 0; ++p, i += 4) {
-      if (f[i] == "~" || f[i] == "~i") s.hyponyms.push_back(ToOffset(f[i + 1]));
+      const std::string_view symbol = f[i];
+      if (symbol == "~" || symbol == "~i") {
+        s->hyponyms.push_back(ToOffset(f[i + 1]));
+        continue;
+      }
+      const char kind = symbol == "+" ? 'd' : symbol == "%p" ? 'm' : symbol == "#p" ? 'h' : 0;
+      if (kind == 0 || (f[i + 2] != "n" && f[i + 2] != "v")) continue;
+      Link link;
+      link.kind = kind;
+      link.verb = f[i + 2] == "v";
+      link.offset = ToOffset(f[i + 1]);
+      const std::string_view st = f[i + 3];
+      if (st.size() == 4) {
+        link.source_word = static_cast<uint8_t>(std::strtoul(std::string(st.substr(0, 2)).c_str(), nullptr, 16));
+        link.target_word = static_cast<uint8_t>(std::strtoul(std::string(st.substr(2)).c_str(), nullptr, 16));
+      }
+      s->links.push_back(link);
     }
-    nouns_.emplace(ToOffset(f[0]), std::move(s));
+    return true;
+  };
+  ENGRAM_RETURN_IF_ERROR(ReadFile(dir_ + "/data.noun", &text));
+  ForEachLine(text, [&](std::string_view line) {
+    uint32_t offset = 0;
+    Synset s;
+    if (parse_synset(line, &offset, &s)) nouns_.emplace(offset, std::move(s));
   });
   if (nouns_.empty()) return Status::Corruption("no synsets in WordNet file '" + dir_ + "/data.noun'");
   ENGRAM_RETURN_IF_ERROR(ReadFile(dir_ + "/index.verb", &text));
   ParseIndex(text, &verb_index_);
   ENGRAM_RETURN_IF_ERROR(ReadFile(dir_ + "/data.verb", &text));
   ForEachLine(text, [&](std::string_view line) {
-    auto f = Fields(line.substr(0, std::min(line.size(), size_t{32})));
-    if (f.size() >= 2) verb_lexfile_.emplace(ToOffset(f[0]), std::atoi(std::string(f[1]).c_str()));
+    uint32_t offset = 0;
+    Synset s;
+    if (!parse_synset(line, &offset, &s)) return;
+    verb_lexfile_.emplace(offset, s.lexfile);
+    verbs_.emplace(offset, std::move(s));
   });
   // The exception lists are optional: without them only regular forms are read.
   if (ReadFile(dir_ + "/noun.exc", &text).ok()) ParseExceptions(text, &noun_exceptions_);
@@ -469,6 +494,116 @@ std::shared_ptr<const CategoryMembers> CategoryLexicon::BuildMembers(const std::
     }
   }
   return members;
+}
+
+namespace {
+
+// A related word with more senses (as a noun and a verb) than this names
+// too many things to stand for the question's word ("wheel" for "bicycle",
+// "cycle" for "bike").
+constexpr size_t kMaxRelatedSenses = 6;
+// The senses of the question's noun whose synonyms and related forms count.
+constexpr size_t kRelatedNounSenses = 2;
+// A category of more members than this is too broad to say what the
+// question means ("object", "organism"); the known categories (pets,
+// instruments, food, ...) always count.
+constexpr size_t kMaxCategoryMembers = 1500;
+
+bool IsKnownCategory(const std::string& lemma) {
+  const auto& known = KnownCategories();
+  return std::any_of(known.begin(), known.end(), [&](const CategoryRoots& c) { return lemma == c.noun; });
+}
+
+}  // namespace
+
+bool CategoryLexicon::SmallCategory(const std::string& lemma, size_t limit) const {
+  auto senses = Senses(noun_index_, lemma);
+  std::vector<uint32_t> todo(senses.begin(), senses.begin() + std::min(kCategorySenses, senses.size()));
+  std::unordered_set<uint32_t> below(todo.begin(), todo.end());
+  while (!todo.empty() && below.size() <= limit) {
+    auto it = nouns_.find(todo.back());
+    todo.pop_back();
+    if (it == nouns_.end()) continue;
+    for (uint32_t h : it->second.hyponyms) {
+      if (below.insert(h).second) todo.push_back(h);
+    }
+  }
+  return below.size() <= limit;
+}
+
+size_t CategoryLexicon::SenseCount(const std::string& lemma) const {
+  return Senses(noun_index_, lemma).size() + Senses(verb_index_, lemma).size();
+}
+
+bool CategoryLexicon::LinkIsOf(const Synset& synset, const Link& link, const std::string& lemma) {
+  return link.source_word == 0 ||
+         (link.source_word <= synset.lemmas.size() && Lower(synset.lemmas[link.source_word - 1]) == lemma);
+}
+
+void CategoryLexicon::AddLinkLemmas(const Link& link, std::vector<std::string>* out) const {
+  const auto& synsets = link.verb ? verbs_ : nouns_;
+  auto it = synsets.find(link.offset);
+  if (it == synsets.end()) return;
+  const auto& lemmas = it->second.lemmas;
+  if (link.target_word == 0) {
+    out->insert(out->end(), lemmas.begin(), lemmas.end());
+  } else if (link.target_word <= lemmas.size()) {
+    out->push_back(lemmas[link.target_word - 1]);
+  }
+}
+
+std::vector<std::string> CategoryLexicon::RelatedLemmas(std::string_view word) const {
+  if (!Load().ok()) return {};
+  const std::string w = Lower(word);
+  if (w.size() < kMinMemberLength) return {};
+  std::vector<std::string> candidates;  // synonyms and related forms, filtered below
+  std::vector<std::string> out;         // category members, already filtered
+  // Words too general to expand ("time", "thing", "people"), except the
+  // nouns of known categories ("pets", "instruments", "food"), which are
+  // too general to be an item but say what the items are.
+  const std::string noun = NounLemma(w);
+  if (TooGeneral(w) && !IsKnownCategory(noun)) return {};
+  if (!noun.empty() && (!TooGeneral(noun) || IsKnownCategory(noun)) && MostlyNoun(noun)) {
+    auto senses = Senses(noun_index_, noun);
+    for (size_t i = 0; i < std::min(kRelatedNounSenses, senses.size()); ++i) {
+      auto it = nouns_.find(senses[i]);
+      if (it == nouns_.end()) continue;
+      candidates.insert(candidates.end(), it->second.lemmas.begin(), it->second.lemmas.end());
+      for (const Link& link : it->second.links) {
+        if (!LinkIsOf(it->second, link, noun)) continue;
+        // Parts and wholes only of places: a city and its state, not a
+        // car and its wheels.
+        if (link.kind == 'd' || it->second.lexfile == kNounLocation) AddLinkLemmas(link, &candidates);
+      }
+    }
+    const bool category = IsKnownCategory(noun) || SmallCategory(noun, kMaxCategoryMembers);
+    auto members = category ? Members(noun) : nullptr;
+    if (members != nullptr && (IsKnownCategory(noun) || members->nouns.size() <= kMaxCategoryMembers)) {
+      for (const auto& m : members->nouns) {
+        // A name that is also a common word ("nice", "mobile") would match
+        // the word.
+        if (members->proper.count(m) && (verb_tags_.count(m) || other_tags_.count(m))) continue;
+        out.push_back(m);
+      }
+      for (const auto& [gerund, verb] : members->gerunds) out.push_back(gerund);
+    }
+  }
+  // Verbs are not expanded: their synonyms ("travel" -> "go", "move") are
+  // common words that match turns about anything (on LoCoMo they cost R@5
+  // 0.5 points and won nothing).
+  for (const auto& c : candidates) {
+    const std::string l = Lower(c);
+    // WordNet marks adjective positions in verb lemmas ("fly(a)"): not a word.
+    if (l.size() < kMinMemberLength || l.find('(') != std::string::npos || TooGeneral(l)) continue;
+    if (SenseCount(l) <= kMaxRelatedSenses) out.push_back(l);
+  }
+  // Without repeats and without the word itself.
+  std::vector<std::string> unique;
+  std::unordered_set<std::string> kept = {w, noun};
+  for (auto& l : out) {
+    if (kept.insert(l).second) unique.push_back(std::move(l));
+  }
+  return unique;
 }
 
 }  // namespace engram

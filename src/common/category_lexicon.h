@@ -89,12 +89,46 @@ class CategoryLexicon {
   // the lexicon is empty or the noun unknown. Built once per category.
   std::shared_ptr<const CategoryMembers> Members(std::string_view noun) const;
 
+  // Words a text may use for what `word` (a question's content word, any
+  // inflection) means, as lower-case lemmas ("ice_skating"), without the
+  // word's own lemma: for a word used mostly as a noun, the synonyms and
+  // derivationally related forms of its first two senses ("bicycle" ->
+  // "bike", "bicycling"), the parts and wholes of a place ("Oregon" ->
+  // "Portland"), and, for a generic noun, the members of its category
+  // (Members(): "instrument" -> "violin", "pet" -> "dog"). Nothing for
+  // words used mostly as verbs. Related words with many
+  // senses ("wheel" for "bicycle") are left out: they would match texts
+  // about something else. Empty without the lexicon, for words WordNet
+  // lacks and for words too general to expand ("time", "thing").
+  std::vector<std::string> RelatedLemmas(std::string_view word) const;
+
  private:
+  // A pointer of a synset to another: derivationally related form ('+'),
+  // part meronym ('%p') or part holonym ('#p').
+  struct Link {
+    char kind = 0;      // 'd' derivation, 'm' part meronym, 'h' part holonym
+    bool verb = false;  // the target is a verb synset
+    uint32_t offset = 0;
+    uint8_t source_word = 0;  // 1-based lemma of this synset it is of; 0: all of them
+    uint8_t target_word = 0;  // 1-based lemma of the target; 0: the whole synset
+  };
   struct Synset {
     int lexfile = 0;  // WordNet's lexicographer file (15: noun.location)
     std::vector<std::string> lemmas;
     std::vector<uint32_t> hyponyms;  // '~' and instance hyponyms '~i'
+    std::vector<Link> links;
   };
+  // The lemmas a link names: its target word, or all of the target synset.
+  void AddLinkLemmas(const Link& link, std::vector<std::string>* out) const;
+  // Whether a link of `synset` is one of `lemma` (a lexical link of another
+  // of its lemmas is not: "fiddle" is not "violinist").
+  static bool LinkIsOf(const Synset& synset, const Link& link, const std::string& lemma);
+  // Whether at most `limit` synsets lie below the first senses of `lemma`
+  // that define its category (not known categories'), counted without
+  // building the members ("person" has tens of thousands).
+  bool SmallCategory(const std::string& lemma, size_t limit) const;
+  // How many senses a lemma has as a noun and as a verb together.
+  size_t SenseCount(const std::string& lemma) const;
 
   Status LoadFiles() const;
   std::vector<uint32_t> Senses(const std::unordered_map<std::string, std::vector<uint32_t>>& index,
@@ -114,6 +148,7 @@ class CategoryLexicon {
   mutable std::unordered_map<std::string, std::vector<uint32_t>> noun_index_, verb_index_;
   mutable std::unordered_map<uint32_t, Synset> nouns_;
   mutable std::unordered_map<uint32_t, int> verb_lexfile_;  // offset -> lexicographer file
+  mutable std::unordered_map<uint32_t, Synset> verbs_;      // no hyponyms kept
   mutable std::unordered_map<std::string, std::string> noun_exceptions_, verb_exceptions_;
   // cntlist.rev: how often each lemma was tagged as a noun, verb, or other.
   mutable std::unordered_map<std::string, int> noun_tags_, verb_tags_, other_tags_;

@@ -190,6 +190,15 @@ uint32_t LexicalIndex::SlotOf(uint64_t id) const {
   return it == slots_.end() ? kNoSlot : it->second;
 }
 
+std::vector<std::string_view> LexicalIndex::DocTerms(uint64_t id) const {
+  std::vector<std::string_view> out;
+  const uint32_t slot = SlotOf(id);
+  if (slot == kNoSlot) return out;
+  out.reserve(docs_[slot].terms.size());
+  for (const TermEntry& t : docs_[slot].terms) out.emplace_back(term_text_[t.term]);
+  return out;
+}
+
 uint32_t LexicalIndex::InternTerm(const std::string& term) {
   auto [it, inserted] = term_ids_.try_emplace(term, static_cast<uint32_t>(term_text_.size()));
   if (inserted) {

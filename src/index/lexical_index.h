@@ -113,6 +113,10 @@ class LexicalIndex {
   // terms the document lacks are left out. For "explain" output.
   std::vector<std::pair<std::string, float>> ScoreTerms(std::string_view query, uint64_t id) const;
 
+  // The distinct analysed terms of document `id` (in no particular order);
+  // empty when `id` is unknown. Views into the index, valid until it changes.
+  std::vector<std::string_view> DocTerms(uint64_t id) const;
+
   // A self-contained binary image (little-endian, versioned, checksummed)
   // holding the documents' analysed terms, not their text.
   std::string Serialize() const;
@@ -125,6 +129,8 @@ class LexicalIndex {
                                                            LexicalOptions options = {});
 
   const LexicalOptions& options() const { return options_; }
+  // How the index turns text into terms.
+  const TextAnalyzer& analyzer() const { return analyzer_; }
 
  private:
   struct Posting {

@@ -11,6 +11,7 @@
 
 #include "engram/recall.h"
 #include "router/aggregation.h"
+#include "router/wordnet_match.h"
 #include "engram/types.h"
 
 namespace engram {
@@ -34,6 +35,9 @@ struct QueryAnalysis {
   // The list the question asks for, when it asks for one (set by the router
   // when the plan aggregates; ReadListQuestion).
   ListQuestion list;
+  // Words related to the question's content words (set by the router when
+  // the plan uses the WordNet match; ExpandQuestion).
+  QuestionExpansion related;
 };
 
 // participants: the tenant's speakers; anchor_ms: "now" for relative times

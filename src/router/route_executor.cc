@@ -263,6 +263,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     Scored s;            // signals of best_doc; s.fused = relevance
     float neighbour = 0; // relevance inherited from a neighbouring seed
     float session_context = 0;  // how relevant its dialogue neighbours are
+    float wordnet = 0;   // share of the question's words it names by a related word
     float score = 0;     // relevance + priors, the ranking score
   };
   std::unordered_map<uint64_t, TurnHit> turns;
@@ -391,6 +392,33 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
                      " turns have relevant neighbours");
   }
 
+  // WordNet match: the leading turns that say a question word in other
+  // words ("violin" for "instruments", "bike" for "bicycle").
+  if (plan.wordnet_weight > 0 && !analysis.related.empty() && !ranked.empty()) {
+    const size_t depth = std::min(static_cast<size_t>(std::max(0.0f, plan.wordnet_depth)), ranked.size());
+    size_t matched = 0;
+    std::string example;
+    for (size_t i = 0; i < depth; ++i) {
+      // The turn's own terms, and its best unit's when a unit stands for it.
+      std::vector<std::string_view> terms = memory.lexical().DocTerms(DocId(ranked[i].seq, 0));
+      if (ranked[i].best_doc != DocId(ranked[i].seq, 0)) {
+        auto unit = memory.lexical().DocTerms(ranked[i].best_doc);
+        terms.insert(terms.end(), unit.begin(), unit.end());
+      }
+      const WordNetMatch m = MatchRelated(analysis.related, terms);
+      if (m.match == 0) continue;
+      ranked[i].wordnet = m.match;
+      ranked[i].score += plan.wordnet_weight * m.match;
+      if (example.empty()) example = m.lemma;
+      ++matched;
+    }
+    std::sort(ranked.begin(), ranked.end(), by_score);
+    std::string words;
+    for (const auto& r : analysis.related.related) words += (words.empty() ? "" : ", ") + r->word;
+    steps->push_back("wordnet: " + std::to_string(matched) + " of the top " + std::to_string(depth) +
+                     " turns name a word related to " + words + (example.empty() ? "" : " (" + example + ")"));
+  }
+
   // List questions: the best-ranked turn by a target naming each distinct
   // item of the category gets the aggregation weight; turns not yet
   // candidates join with their priors.
@@ -480,6 +508,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     put("context_key", t.s.context_key);
     put("neighbour", t.neighbour);
     put("session_context", t.session_context);
+    put("wordnet", t.wordnet);
     out.push_back(std::move(h));
   }
   return out;

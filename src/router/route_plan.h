@@ -89,6 +89,14 @@ struct RoutePlan {
   size_t session_context_depth = 50;
   int session_context_window = 2;
 
+  // WordNet match (wordnet_match.h): the best `wordnet_depth` turns that
+  // name a word related to one of the question's content words (a synonym,
+  // a related form, a member of the category a generic noun names:
+  // "violin" for "instruments") get weight * the share of content words so
+  // matched. 0 = off.
+  float wordnet_weight = 0.0f;
+  float wordnet_depth = 50;  // a count
+
   // Diversity: a turn's score is multiplied by this for each better-ranked
   // hit from the same session beyond the first `session_quota`.
   size_t session_quota = 0;  // 0 = off
@@ -131,7 +139,9 @@ struct RoutePlan {
             {"neighbour", &RoutePlan::neighbour_factor},
             {"unit", &RoutePlan::unit_factor},
             {"context_key", &RoutePlan::context_key_weight},
-            {"session_context", &RoutePlan::session_context_weight}};
+            {"session_context", &RoutePlan::session_context_weight},
+            {"wordnet", &RoutePlan::wordnet_weight},
+            {"wordnet_depth", &RoutePlan::wordnet_depth}};
   }
 };
 

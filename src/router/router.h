@@ -17,6 +17,7 @@
 #include "common/category_lexicon.h"
 #include "router/query_analysis.h"
 #include "router/route_plan.h"
+#include "router/wordnet_match.h"
 #include "tiers/tenant_memory.h"
 
 namespace engram {
@@ -32,7 +33,11 @@ class Router {
   void SetPlan(const RoutePlan& plan) { plans_[plan.name] = plan; }
   // The category lexicon list questions use (default: the process-wide one
   // of CategoryLexicon::DefaultDir()); nullptr: no aggregation.
-  void SetCategoryLexicon(std::shared_ptr<CategoryLexicon> lexicon) { lexicon_ = std::move(lexicon); }
+  // It also gives the WordNet match its related words.
+  void SetCategoryLexicon(std::shared_ptr<CategoryLexicon> lexicon) {
+    lexicon_ = std::move(lexicon);
+    related_ = std::make_shared<RelatedTermsCache>(lexicon_);
+  }
   const std::map<std::string, RoutePlan, std::less<>>& plans() const { return plans_; }
 
   Result<RecallResult> Recall(const TenantMemory& memory, std::string_view query, std::span<const float> query_vector,
@@ -45,6 +50,7 @@ class Router {
  private:
   std::map<std::string, RoutePlan, std::less<>> plans_;
   std::shared_ptr<CategoryLexicon> lexicon_ = CategoryLexicon::Shared();
+  std::shared_ptr<RelatedTermsCache> related_ = std::make_shared<RelatedTermsCache>(lexicon_);
 };
 
 }  // namespace engram

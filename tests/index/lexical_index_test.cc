@@ -499,5 +499,16 @@ TEST(LexicalIndexTest, ConcurrentSearchesSeeConsistentResults) {
   EXPECT_EQ(mismatches.load(), 0);
 }
 
+TEST(LexicalIndexTest, DocTermsAreTheDistinctAnalysedTermsOfALiveDocument) {
+  LexicalIndex index;
+  index.Add(7, "The runners were running, and I run too.");
+  std::vector<std::string> terms;
+  for (std::string_view t : index.DocTerms(7)) terms.emplace_back(t);
+  EXPECT_THAT(terms, ::testing::UnorderedElementsAre("runner", "run"));  // stemmed, no stop words, no repeats
+  EXPECT_THAT(index.DocTerms(8), IsEmpty());
+  index.Remove(7);
+  EXPECT_THAT(index.DocTerms(7), IsEmpty());
+}
+
 }  // namespace
 }  // namespace engram

@@ -54,6 +54,25 @@ TEST(CategoryLexiconTest, MatchesCompoundsPluralsAndGerunds) {
   EXPECT_EQ(activities->MatchAt(trip, 1), "");
 }
 
+TEST(CategoryLexiconTest, RelatedLemmasAreSynonymsRelatedFormsAndCategoryMembers) {
+  CategoryLexicon lexicon(FixtureDir());
+  // A generic noun: the members of the category it names ("instrument" is
+  // a device in its only sense here, but a known category of music), never
+  // the word itself.
+  EXPECT_THAT(lexicon.RelatedLemmas("instruments"), UnorderedElementsAre("violin", "fiddle", "musical_instrument"));
+  // A synonym and a derivationally related form ('+' from "violin").
+  EXPECT_THAT(lexicon.RelatedLemmas("violin"), UnorderedElementsAre("fiddle", "violinist"));
+  // The related form is of "violin", not of its synonym "fiddle".
+  EXPECT_THAT(lexicon.RelatedLemmas("Fiddles"), UnorderedElementsAre("violin"));
+  // Not expanded: a verb (verbs' synonyms match turns about anything),
+  // words WordNet lacks, words too general to say what they mean.
+  EXPECT_THAT(lexicon.RelatedLemmas("kayaking"), testing::IsEmpty());
+  EXPECT_THAT(lexicon.RelatedLemmas("atlantis"), testing::IsEmpty());
+  EXPECT_THAT(lexicon.RelatedLemmas("activity"), testing::Not(testing::Contains("activity")));
+  EXPECT_THAT(lexicon.RelatedLemmas("time"), testing::IsEmpty());
+  EXPECT_THAT(CategoryLexicon("/nonexistent/wordnet").RelatedLemmas("instruments"), testing::IsEmpty());
+}
+
 TEST(CategoryLexiconTest, ANameIsOnlyAPlaceWhenEverySenseIsALocation) {
   CategoryLexicon lexicon(FixtureDir());
   EXPECT_TRUE(lexicon.NamesOnlyPlaces("Paris"));

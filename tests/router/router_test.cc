@@ -390,6 +390,8 @@ TEST_F(RouterTest, AListQuestionSurfacesTheTurnsNamingItsItems) {
   RecallOptions options;
   options.k = 20;
   const std::string question = "What activities does Melanie do?";
+  // The aggregation alone: the WordNet match would lift "kayaking" too.
+  options.weights["wordnet"] = 0;
   auto with = router_.Recall(*memory_, question, Towards("D2:1"), options);
   options.weights["aggregation"] = 0;
   auto without = router_.Recall(*memory_, question, Towards("D2:1"), options);
@@ -448,6 +450,80 @@ TEST_F(RouterTest, WithoutWordNetListQuestionsAreAnsweredWithoutExpansion) {
   EXPECT_EQ(Ids(*missing), Ids(*off));
   for (const auto& h : missing->hits) EXPECT_EQ(h.signals.count("aggregation"), 0u);
   EXPECT_THAT(missing->route.steps, Not(Contains(HasSubstr("a list of"))));
+}
+
+// Turns that say what the question asks about in other words: "violin"
+// for "instruments". The unrelated turn comes first in the conversation, so
+// without the WordNet match it would rank first (equal scores keep
+// conversation order).
+class WordNetMatchTest : public RouterTest {
+ protected:
+  void SetUp() override {
+    RouterTest::SetUp();
+    Add("s4", "Melanie", "I practise yoga every day.", Iso("2023-08-01T10:00:00Z"), "D4:1");
+    Add("s4", "Melanie", "I practise violin every day.", Iso("2023-08-01T10:01:00Z"), "D4:2");
+  }
+
+  // Where the turn with `id` ranks in `r` (hits.size() when absent).
+  size_t RankOf(const RecallResult& r, const std::string& id) const {
+    auto ids = Ids(r);
+    return static_cast<size_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
+  }
+};
+
+TEST_F(WordNetMatchTest, AMemberOfTheAskedForCategoryRanksAboveAnUnrelatedTurn) {
+  RecallOptions options;
+  options.k = 20;
+  options.weights["wordnet"] = 0.5f;  // off by default
+  const std::string question = "Does Melanie play any instruments?";
+  auto with = router_.Recall(*memory_, question, Towards("D1:2"), options);
+  ASSERT_TRUE(with.ok()) << with.status().ToString();
+  EXPECT_LT(RankOf(*with, "D4:2"), RankOf(*with, "D4:1"));
+  const Hit& violin = with->hits[RankOf(*with, "D4:2")];
+  const Hit& yoga = with->hits[RankOf(*with, "D4:1")];
+  // The two share the same words with the question (only the name): only
+  // WordNet tells them apart.
+  auto signal = [](const Hit& h, const char* name) { return h.signals.count(name) ? h.signals.at(name) : 0.0f; };
+  EXPECT_EQ(signal(violin, "bm25"), signal(yoga, "bm25"));
+  EXPECT_GT(signal(violin, "wordnet"), 0.0f);
+  EXPECT_EQ(yoga.signals.count("wordnet"), 0u);
+  EXPECT_THAT(with->route.steps, Contains(HasSubstr("violin for 'instruments'")));
+  // The same question with the stage off (the default): the unrelated turn is first.
+  options.weights.erase("wordnet");
+  auto off = router_.Recall(*memory_, question, Towards("D1:2"), options);
+  ASSERT_TRUE(off.ok());
+  EXPECT_GT(RankOf(*off, "D4:2"), RankOf(*off, "D4:1"));
+  EXPECT_THAT(off->route.steps, Not(Contains(HasSubstr("wordnet"))));
+}
+
+TEST_F(WordNetMatchTest, NoBonusWithoutWordNetOrForAnotherCategoryOrTheWordItself) {
+  Add("s4", "Melanie", "My instruments are in the attic.", Iso("2023-08-01T10:02:00Z"), "D4:3");
+  RecallOptions options;
+  options.k = 20;
+  options.weights["wordnet"] = 0.5f;
+  // Without WordNet the stage does nothing: the same ranking as with it off.
+  router_.SetCategoryLexicon(std::make_shared<CategoryLexicon>("/nonexistent/wordnet"));
+  auto missing = router_.Recall(*memory_, "Does Melanie play any instruments?", Towards("D1:2"), options);
+  ASSERT_TRUE(missing.ok());
+  RecallOptions off_options = options;
+  off_options.weights["wordnet"] = 0;
+  auto off = router_.Recall(*memory_, "Does Melanie play any instruments?", Towards("D1:2"), off_options);
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(Ids(*missing), Ids(*off));
+  for (const auto& h : missing->hits) EXPECT_EQ(h.signals.count("wordnet"), 0u);
+  router_.SetCategoryLexicon(std::make_shared<CategoryLexicon>(std::string(ENGRAM_TEST_DATA_DIR) + "/wordnet"));
+  // A violin is no sport: a question about sports lifts the swimming turn,
+  // not the violin.
+  auto sport = router_.Recall(*memory_, "Does Melanie do any sport?", Towards("D1:2"), options);
+  ASSERT_TRUE(sport.ok());
+  EXPECT_EQ(sport->hits[RankOf(*sport, "D4:2")].signals.count("wordnet"), 0u);
+  EXPECT_GT(sport->hits[RankOf(*sport, "D1:4")].signals.count("wordnet"), 0u);  // "swimming in the lake"
+  // The question's own word is BM25's to match, not a related word.
+  auto own = router_.Recall(*memory_, "Does Melanie play any instruments?", Towards("D1:2"), options);
+  ASSERT_TRUE(own.ok());
+  const Hit& attic = own->hits[RankOf(*own, "D4:3")];
+  EXPECT_GT(attic.signals.count("bm25"), 0u);
+  EXPECT_EQ(attic.signals.count("wordnet"), 0u);
 }
 
 TEST_F(RouterTest, EvidenceOnlyFromSomeoneElseIsFlaggedLikelyUnanswerable) {
