@@ -14,7 +14,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds="${1:-60}"
 [ $# -gt 0 ] && shift
-all=(turn_line locomo iso_time time_expressions turn_codec record_codec)
+all=(turn_line locomo iso_time time_expressions turn_codec record_codec lexical_image)
 fuzzers=("$@")
 [ ${#fuzzers[@]} -gt 0 ] || fuzzers=("${all[@]}")
 
