@@ -263,7 +263,8 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const 
   log->db_.reset(raw);
   log->cfs_ = std::move(handles);
 
-  // Format version: written once by the first open, checked by every other.
+  // Format version: written by the first open, checked by every other,
+  // raised when an older store is opened for writing.
   auto version = log->Get(Cf::kMeta, "format_version");
   if (!version.ok()) return version.status();
   if (!version->has_value() && !options.read_only) {
@@ -281,6 +282,15 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const 
       return Status::NotSupported("store '" + path + "' has format version " + std::to_string(stored) +
                                   ", newer than this engram supports (" + std::to_string(kFormatVersion) +
                                   "); open it with a newer engram");
+    }
+    if (stored < kFormatVersion && !options.read_only) {
+      // Every older format is read as it is (docs/file-format.md, "Format
+      // versions"); raising the mark keeps an older engram from misreading
+      // what this one writes next.
+      LogBatch batch = log->NewBatch();
+      batch.Put(Cf::kMeta, "format_version", std::to_string(kFormatVersion));
+      ENGRAM_RETURN_IF_ERROR(log->Write(batch, /*sync=*/true));
+      Log().info("upgraded store {} from format version {} to {}", path, stored, kFormatVersion);
     }
   }
   Log().info("opened store {}", path);

@@ -31,8 +31,10 @@ class WriteBatch;
 
 namespace engram::log {
 
-// The format this engram writes. A store with a larger version is refused.
-inline constexpr int kFormatVersion = 1;
+// The format this engram writes. A store with a larger version is refused;
+// one with a smaller version is read as it is and marked with this one when
+// opened for writing. 2: derived records in the binary form (1: JSON).
+inline constexpr int kFormatVersion = 2;
 
 enum class Cf : int {
   kMeta = 0,      // format version, last sequence number, embedder identity

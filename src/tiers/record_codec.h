@@ -1,5 +1,7 @@
-// JSON encodings of derived records (event units, persona facts, entities,
-// relations) as stored in the log's "derived" column family.
+// Encodings of derived records (event units, persona facts, entities,
+// relations) as stored in the log's "derived" column family: a compact
+// binary form is written; the JSON form of format version 1 is still read
+// (docs/file-format.md, "Derived records").
 #pragma once
 
 #include <string>

@@ -350,5 +350,24 @@ TEST(ExtractionLabelsTest, EighthHeldOutCorpusPrecisionAndRecall) {
   EXPECT_GE(s.entities.recall(), 0.86);
 }
 
+// A ninth corpus (189 statements: 162 facts, 130 relations, 198 typed
+// entities; 71 state nothing), labelled before any run of the extractor on
+// it: six conversations between people of six continents, small towns and
+// neighbourhoods, employers named like other things (Zara the shop and
+// Zara the parrot, Canva the employer and the app, Vojvodina the club),
+// hobbies from many countries, titles with numbers, languages, festivals.
+// First run: facts P 0.977 R 0.772, relations P 0.953 R 0.777, entities
+// P 0.817 R 0.742.
+TEST(ExtractionLabelsTest, NinthHeldOutCorpusPrecisionAndRecall) {
+  const Scores s = Evaluate("extraction_labels_heldout9.jsonl");
+  ASSERT_GE(s.statements, 189u);
+  EXPECT_GE(s.facts.precision(), 0.97);
+  EXPECT_GE(s.facts.recall(), 0.77);
+  EXPECT_GE(s.relations.precision(), 0.95);
+  EXPECT_GE(s.relations.recall(), 0.77);
+  EXPECT_GE(s.entities.precision(), 0.81);
+  EXPECT_GE(s.entities.recall(), 0.74);
+}
+
 }  // namespace
 }  // namespace engram

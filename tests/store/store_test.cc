@@ -481,7 +481,7 @@ TEST(StoreOpenTest, NewerFormatVersionIsNotSupported) {
     std::unique_ptr<rocksdb::DB> db(raw);
     std::string version;
     ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), "format_version", &version).ok());
-    EXPECT_EQ(version, "1");
+    EXPECT_EQ(version, "2");
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "format_version", "99").ok());
     for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
     ASSERT_TRUE(db->Close().ok());

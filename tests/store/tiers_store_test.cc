@@ -15,11 +15,15 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include "common/time_format.h"
 #include "engram/embedder.h"
 #include "engram/store.h"
 #include "store/conversation_io.h"
+#include "tiers/record_codec.h"
 #include "testing/test_embedder.h"
 #include "testing/temp_dir.h"
 
@@ -486,6 +490,118 @@ TEST_F(TiersStoreTest, TiersAndRecallSurviveCloseAndReopen) {
   ExpectSameState(before, Capture(*store, kTenant));
   // Once more, after the reopened store wrote its own snapshot.
   store.reset();
+  store = Open();
+  ASSERT_NE(store, nullptr);
+  ExpectSameState(before, Capture(*store, kTenant));
+}
+
+// A store of format version 1 held its derived records as JSON. Rewrites
+// every derived record of a closed store in that form and marks the store
+// version 1, as an engram of that version left it.
+void DowngradeToFormatVersionOne(const std::string& path) {
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  const size_t derived = std::find(names.begin(), names.end(), "derived") - names.begin();
+  ASSERT_LT(derived, names.size());
+  rocksdb::WriteBatch batch;
+  size_t rewritten = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[derived]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string key = it->key().ToString();
+    const std::string_view value(it->value().data(), it->value().size());
+    ASSERT_GE(key.size(), 5u);
+    ASSERT_EQ(value[0], '\x01') << "written in the binary form";
+    nlohmann::json j;
+    switch (key[key.size() - 5]) {
+      case 'u': {
+        EventUnit u;
+        ASSERT_TRUE(DecodeUnit(value, &u).ok());
+        j = {{"text", u.text}, {"subject", u.subject}, {"time", u.time_ms}, {"from", u.event_from_ms},
+             {"to", u.event_to_ms}, {"src", u.source_ids}};
+        break;
+      }
+      case 'f': {
+        PersonaFact f;
+        ASSERT_TRUE(DecodeFact(value, &f).ok());
+        j = {{"subject", f.subject}, {"attribute", f.attribute}, {"value", f.value}, {"from", f.valid_from_ms},
+             {"to", f.valid_to_ms}, {"confidence", f.confidence}, {"src", f.source_ids}, {"negated", f.negated}};
+        break;
+      }
+      case 'e': {
+        Entity e;
+        ASSERT_TRUE(DecodeEntity(value, &e).ok());
+        j = {{"name", e.name}, {"type", static_cast<int>(e.type)}, {"aliases", e.aliases}, {"src", e.source_ids}};
+        break;
+      }
+      case 'r': {
+        Relation r;
+        ASSERT_TRUE(DecodeRelation(value, &r).ok());
+        j = {{"subject", r.subject}, {"relation", r.relation}, {"object", r.object}, {"time", r.time_ms},
+             {"src", r.source_ids}};
+        if (r.valid_from_ms != 0) j["from"] = r.valid_from_ms;
+        break;
+      }
+      default: FAIL() << "unknown derived kind in key of " << key.size() << " bytes";
+    }
+    batch.Put(handles[derived], key, j.dump());
+    ++rewritten;
+  }
+  ASSERT_TRUE(it->status().ok());
+  it.reset();
+  ASSERT_GT(rewritten, 30u);
+  batch.Put("format_version", "1");
+  ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
+  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  ASSERT_TRUE(db->Close().ok());
+}
+
+std::string StoredFormatVersion(const std::string& path) {
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::DB* raw = nullptr;
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  EXPECT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
+  db.reset(raw);
+  std::string version;
+  EXPECT_TRUE(db->Get(rocksdb::ReadOptions(), "format_version", &version).ok());
+  for (auto* h : handles) EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  return version;
+}
+
+TEST_F(TiersStoreTest, AFormatVersionOneStoreReadsTheSameAndIsUpgradedWhenWritten) {
+  TierState before;
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    Ingest(*store, kTenant, LoadConversation());
+    before = Capture(*store, kTenant);
+  }
+  EXPECT_EQ(StoredFormatVersion(path()), "2");
+  DowngradeToFormatVersionOne(path());
+  ASSERT_EQ(StoredFormatVersion(path()), "1");
+  {
+    Options read_only;
+    read_only.read_only = true;
+    auto store = Open(path(), read_only);
+    ASSERT_NE(store, nullptr);
+    ExpectSameState(before, Capture(*store, kTenant));
+  }
+  EXPECT_EQ(StoredFormatVersion(path()), "1") << "a read-only open changes nothing";
+
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ExpectSameState(before, Capture(*store, kTenant));
+  store.reset();
+  EXPECT_EQ(StoredFormatVersion(path()), "2") << "an open for writing marks the store with its version";
   store = Open();
   ASSERT_NE(store, nullptr);
   ExpectSameState(before, Capture(*store, kTenant));

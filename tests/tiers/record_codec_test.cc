@@ -2,7 +2,9 @@
 // record decode to Corruption, never to undefined behaviour.
 #include "tiers/record_codec.h"
 
+#include <limits>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -63,6 +65,82 @@ TEST(RecordCodecTest, InvalidUtf8IsEncodedAsReplacementCharacters) {
   EventUnit back;
   ASSERT_TRUE(DecodeUnit(bytes, &back).ok());
   EXPECT_EQ(back.text, "caf\xEF\xBF\xBD");
+}
+
+TEST(RecordCodecTest, RecordsAreWrittenInTheCompactBinaryForm) {
+  EventUnit unit{"", "Ann adopted a cat", "Ann", 1'700'000'000'000, 0, 0, {"D1:1"}};
+  const std::string bytes = EncodeUnit(unit);
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(bytes[0], '\x01') << "tagged binary, not JSON";
+  // Text, subject, three times, one source id, and a few bytes of framing.
+  EXPECT_LT(bytes.size(), unit.text.size() + unit.subject.size() + 4 + 20);
+
+  Relation relation{"", "Ann", "moved_to", "Lisbon", 100, {"D1:1"}, 40};
+  Relation back;
+  ASSERT_TRUE(DecodeRelation(EncodeRelation(relation), &back).ok());
+  EXPECT_EQ(back.valid_from_ms, 40) << "a stated start survives";
+  relation.valid_from_ms = relation.time_ms;
+  ASSERT_TRUE(DecodeRelation(EncodeRelation(relation), &back).ok());
+  EXPECT_EQ(back.valid_from_ms, 0) << "a start equal to the statement time is not stored";
+}
+
+TEST(RecordCodecTest, JsonRecordsOfEarlierVersionsStillDecode) {
+  EventUnit unit;
+  ASSERT_TRUE(DecodeUnit(R"({"text":"Ann adopted a cat","subject":"Ann","time":5,"from":6,"to":7,"src":["D1:1"]})",
+                         &unit)
+                  .ok());
+  EXPECT_EQ(unit.text, "Ann adopted a cat");
+  EXPECT_EQ(unit.event_to_ms, 7);
+  PersonaFact fact;
+  ASSERT_TRUE(DecodeFact(R"({"subject":"Ann","attribute":"pet","value":"cat","from":1,"to":2,"confidence":0.5,)"
+                         R"("src":["D1:1"],"negated":true})",
+                         &fact)
+                  .ok());
+  EXPECT_EQ(fact.value, "cat");
+  EXPECT_EQ(fact.confidence, 0.5f);
+  EXPECT_TRUE(fact.negated);
+  Entity entity;
+  ASSERT_TRUE(DecodeEntity(R"({"name":"Ann","type":0,"aliases":["Annie"],"src":["D1:1"]})", &entity).ok());
+  EXPECT_EQ(entity.aliases, std::vector<std::string>{"Annie"});
+  Relation relation;
+  ASSERT_TRUE(
+      DecodeRelation(R"({"subject":"Ann","relation":"owns","object":"cat","time":9,"from":3,"src":[]})", &relation)
+          .ok());
+  EXPECT_EQ(relation.object, "cat");
+  EXPECT_EQ(relation.valid_from_ms, 3);
+}
+
+TEST(RecordCodecTest, DamagedBinaryRecordsAreCorruption) {
+  PersonaFact fact{"", "Ann", "pet", "cat", 1, 2, 0.5f, {"D1:1", "D1:2"}, false};
+  const std::string good = EncodeFact(fact);
+  PersonaFact back;
+  ASSERT_TRUE(DecodeFact(good, &back).ok());
+  for (size_t cut = 1; cut < good.size(); ++cut) {
+    EXPECT_EQ(DecodeFact(good.substr(0, cut), &back).code(), Status::Code::kCorruption) << "cut at " << cut;
+  }
+  EXPECT_EQ(DecodeFact(good + "x", &back).code(), Status::Code::kCorruption) << "trailing bytes";
+
+  std::string bad_utf8 = good;
+  bad_utf8[2] = '\xFF';  // inside the subject "Ann"
+  EXPECT_EQ(DecodeFact(bad_utf8, &back).code(), Status::Code::kCorruption);
+
+  PersonaFact nan_fact = fact;
+  nan_fact.confidence = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(DecodeFact(EncodeFact(nan_fact), &back).code(), Status::Code::kCorruption) << "confidence not finite";
+
+  std::string bad_flag = good;
+  bad_flag.back() = '\x02';
+  EXPECT_EQ(DecodeFact(bad_flag, &back).code(), Status::Code::kCorruption) << "a flag is 0 or 1";
+
+  // A list count larger than the bytes that follow is refused before any
+  // allocation.
+  std::string huge_list = "\x01" "\x01" "a" "\x01" "b" "\x01" "c" "\x02" "\x04";
+  huge_list += std::string("\x3f\x00\x00\x00", 4);
+  huge_list += "\xff\xff\xff\xff\x0f";
+  EXPECT_EQ(DecodeFact(huge_list, &back).code(), Status::Code::kCorruption);
+
+  Entity entity;
+  EXPECT_EQ(DecodeEntity(std::string_view("\x01", 1), &entity).code(), Status::Code::kCorruption);
 }
 
 TEST(RecordCodecTest, RecordIdsNameTheTurnAndTheRecord) {
