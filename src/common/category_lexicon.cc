@@ -325,6 +325,11 @@ std::string LemmaOfName(std::string_view name) {
 
 }  // namespace
 
+bool CategoryLexicon::Knows(std::string_view word) const {
+  if (!Load().ok()) return false;
+  return !BaseForms(word, /*verb=*/false).empty() || !BaseForms(word, /*verb=*/true).empty();
+}
+
 bool CategoryLexicon::NamesOnlyPlaces(std::string_view name) const {
   if (!Load().ok()) return false;
   const std::vector<uint32_t> senses = Senses(noun_index_, LemmaOfName(name));

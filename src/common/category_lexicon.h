@@ -77,6 +77,10 @@ class CategoryLexicon {
   // "see" and "thinks" no.
   bool MostlyNoun(std::string_view lemma) const;
 
+  // True when WordNet knows `word` (any inflection) as a noun or a verb;
+  // false without the lexicon.
+  bool Knows(std::string_view word) const;
+
   // True when every noun sense WordNet has for `name` (a proper name as
   // written: "São Paulo", "Tartu") is a location (its lexicographer file is
   // noun.location): a city, a region, a country, a river. False for a name

@@ -76,7 +76,7 @@ constexpr std::string_view kFillerAdjectives[] = {
 
 constexpr std::string_view kJobs[] = {
     "nurse", "teacher", "doctor", "engineer", "developer", "programmer", "designer", "lawyer", "accountant",
-    "chef", "cook", "baker", "writer", "author", "artist", "painter", "musician", "singer", "photographer",
+    "chef", "cook", "baker", "guide", "writer", "author", "artist", "painter", "musician", "singer", "photographer",
     "journalist", "editor", "manager", "consultant", "analyst", "scientist", "researcher", "professor",
     "student", "therapist", "counselor", "counsellor", "psychologist", "pharmacist", "dentist", "vet",
     "veterinarian", "firefighter", "officer", "pilot", "mechanic", "electrician", "plumber", "carpenter",
@@ -152,6 +152,16 @@ bool IsWordNetAnimal(std::string_view noun) {
 bool IsWordNetPlaceName(std::string_view name) {
   const auto lexicon = CategoryLexicon::Shared();
   return lexicon->available() && lexicon->NamesOnlyPlaces(name);
+}
+
+// "Amharic", "Malayalam": a natural language WordNet knows.
+bool IsWordNetLanguage(std::string_view name) {
+  const auto lexicon = CategoryLexicon::Shared();
+  if (!lexicon->available()) return false;
+  const auto members = lexicon->Members("natural_language");
+  if (!members) return false;
+  const std::string lemma = AsciiLower(name);
+  return members->nouns.count(lemma) > 0 || members->proper.count(lemma) > 0;
 }
 
 // Verbs that say what a place is or has: "Tartu is getting expensive",
@@ -313,7 +323,7 @@ constexpr std::string_view kDiets[] = {
 constexpr std::string_view kOrgSuffixes[] = {
     "inc", "corp", "corporation", "university", "college", "company", "hospital", "school", "bank",
     "foundation", "institute", "center", "centre", "club", "ltd", "llc", "group", "academy", "high", "co",
-    "studio", "studios", "labs", "logistics", "systems", "partners", "agency"};
+    "studio", "studios", "labs", "logistics", "systems", "partners", "agency", "airways", "airlines"};
 
 // Organisation words of places people study at rather than work at ("I'm at
 // Oslo University" is as likely a student's).
@@ -380,7 +390,8 @@ constexpr std::string_view kSentenceStarters[] = {
 // Lower-case nouns that a city's name qualifies: "the Stavanger office",
 // "Bangalore traffic" name a place even outside the gazetteer.
 constexpr std::string_view kPlaceQualifiedNouns[] = {"office", "branch", "traffic", "weather", "suburbs",
-                                                     "skyline", "metro", "subway", "rents", "airport"};
+                                                     "skyline", "metro", "subway", "rents", "airport",
+                                                     "fortress", "castle"};
 
 // Heads that name no workplace on their own: "I work at a place near the
 // station" says nothing of where.
@@ -611,8 +622,11 @@ class SentencePatterns {
     size_t e = j + 1;
     while (e < w_.size()) {
       const bool prev_possessive = EndsWithPossessive(e - 1);
+      // A possessive ends a name ("Anna's Mum"), but not an organisation's
+      // ("St. Mary's Hospital") nor a title's ("reading Midnight's Children").
+      const bool title_run = j > 0 && In(L(j - 1), kTitleVerbs);
       if (w_[e].capitalised && !w_[e].punct && !In(L(e), kNotNames) &&
-          (!prev_possessive || In(L(e), kOrgSuffixes) || L(e) == "hospital" || L(e) == "cafe")) {
+          (!prev_possessive || In(L(e), kOrgSuffixes) || L(e) == "hospital" || L(e) == "cafe" || title_run)) {
         ++e;
       } else if (L(e) == "." && (L(e - 1) == "st" || L(e - 1) == "mt") && e + 1 < w_.size() &&
                  w_[e + 1].capitalised) {
@@ -642,6 +656,14 @@ class SentencePatterns {
         (e + 1 == w_.size() || (w_[e + 1].punct && L(e + 1) != "," && L(e + 1) != "-") || L(e + 1) == "and" ||
          L(e + 1) == "is" || L(e + 1) == "was")) {
       ++e;
+    } else if (e < w_.size() && w_[e].number && w_[e].text.size() <= 4 && w_[e].begin > w_[e - 1].end &&
+               !EndsWithPossessive(e - 1) && NamesATitle({j, e})) {
+      // What one watches, reads or is hooked on keeps its number ("rewatching
+      // Reply 1988 for the 4th time", "obsessed with Moana 2 lol"), unless a
+      // unit follows it ("reading Dune 2 hours a day").
+      static constexpr std::string_view kUnits[] = {"hours", "hour", "minutes", "mins", "days", "weeks", "times",
+                                                    "years", "months", "pages", "chapters", "episodes", "am", "pm"};
+      if (!In(L(e + 1), kUnits)) ++e;
     }
     return {j, e};
   }
@@ -974,6 +996,37 @@ class SentencePatterns {
     Fact(subj, "hobby", value, conf);
     return true;
   }
+  // "I do kukeri dancing now", "I used to do athletics", "I do khöömei,
+  // throat singing": a bare noun phrase after "do" that names an activity
+  // (its head is one, or WordNet knows it as a sport or pastime) or a word
+  // WordNet does not know at all, standing where a clause ends. Not "I do
+  // love it", "I do the dishes", "I do know".
+  bool DoneActivity(size_t k) const {
+    if (k >= w_.size() || w_[k].capitalised || In(L(k), kDeterminers)) return false;
+    Span s = NP(k, 2);
+    if (!s.ok() || s.b != k) return false;
+    const size_t after = s.e;
+    const bool clause_ends = after >= w_.size() || w_[after].punct || In(L(after), kNpStops);
+    if (!clause_ends) return false;
+    const std::string_view head = Head(s);
+    if (In(head, kNonObjects) || In(head, kNotHobbies) || In(head, kNotHobbyObjects)) return false;
+    if (IsActivity(head)) return true;
+    const auto lexicon = CategoryLexicon::Shared();
+    if (!lexicon->available()) return false;
+    const std::string lemma = lexicon->NounLemma(head);
+    if (lemma.empty()) {
+      // Unknown to WordNet as a noun: an activity only if it is no verb or
+      // other word WordNet knows either ("ssireum", "kailao").
+      return s.e - s.b == 1 && !lexicon->Knows(head) && !In(head, kNpStops) &&
+             std::all_of(head.begin(), head.end(), [](char c) { return c != '\'' && !std::isdigit(static_cast<unsigned char>(c)); });
+    }
+    for (const char* category : {"sport", "activity"}) {
+      const auto members = lexicon->Members(category);
+      if (members && members->nouns.count(lemma)) return true;
+    }
+    return false;
+  }
+
   // "doing yoga", "doing a lot of birdwatching" at j (after "doing").
   bool Doing(const std::string& subj, size_t j, float conf, bool negated = false) {
     if (size_t k = P(j, {"a", "lot", "of"}); k != kNone) j = k;
@@ -1075,13 +1128,23 @@ class SentencePatterns {
         return;
       }
     }
-    // "We're in Lakewood now": where someone lives now (not "in Paris for the week").
-    if (L(j) == "in" && !neg) {
+    // "We're in Lakewood now", "I'm still in Novi Sad": where someone lives
+    // now (not "in Paris for the week"); "I'm not in Auckland anymore":
+    // where they no longer do.
+    if (L(j) == "in") {
       Span n = NameAt(j + 1);
       if (n.ok() && !Known(NameText(n)) && !HasOrgWord(n) && !EndsWithPossessive(n.e - 1)) {
         size_t after = L(n.e) == "," ? n.e + 1 : n.e;
-        if (L(after) == "now" || P(after, {"these", "days"}) != kNone) {
+        const bool now = L(after) == "now" || P(after, {"these", "days"}) != kNone;
+        const bool still = j > 0 && L(j - 1) == "still" && L(after) != "for" && L(after) != "until" &&
+                           L(after) != "till" && L(after) != "on" && L(after) != "at";
+        const bool no_more = L(after) == "anymore" || P(after, {"any", "more"}) != kNone;
+        if (!neg && (now || still)) {
           Place(subj, "home", "lives_in", j + 1, conf, false);
+          return;
+        }
+        if (neg && no_more) {
+          Place(subj, "home", "lives_in", j + 1, conf, true);
           return;
         }
       }
@@ -1262,6 +1325,11 @@ class SentencePatterns {
           (HasOrgWord(n) && !In(StripPossessive(L(n.e - 1)), kGroups))) {
         return Employer(subj, L(k) == "the" ? k + 1 : k, conf, true);
       }
+      // "I quit Telerik last spring": one quits a job, not a town.
+      if (verb == "quit" && L(k) != "the" && n.ok() && !Known(NameText(n)) && !HasPlaceWord(n) &&
+          !IsGazetteerPlace(n) && !IsWordNetPlaceName(NameText(n)) && !In(StripPossessive(L(n.e - 1)), kGroups)) {
+        return Employer(subj, k, conf, true);
+      }
     }
     if ((verb == "quit" || verb == "left") && (L(k) == "my" || L(k) == "our") && L(k + 1) == "job") {
       size_t j = k + 2;
@@ -1287,7 +1355,8 @@ class SentencePatterns {
     if (verb == "moved" || verb == "relocated" || verb == "move") {
       if (verb == "move" && !negative) return;  // "I want to move to ..." is a plan
       size_t j = k;
-      if (L(j) == "back") ++j;
+      // "moved back", "moved up from Montréal", "moved over to Leeds"
+      if (L(j) == "back" || L(j) == "up" || L(j) == "down" || L(j) == "over") ++j;
       if (size_t e = P(j, {"out", "of"}); e != kNone) return (void)Place(subj, "home", "lives_in", e, conf, true);
       if (size_t e = P(j, {"away", "from"}); e != kNone) return (void)Place(subj, "home", "lives_in", e, conf, true);
       if (L(j) == "from") {
@@ -1295,7 +1364,11 @@ class SentencePatterns {
         if (from.ok() && L(from.e) == "to") Place(subj, "home", "lives_in", from.e + 1, conf, false);
         return;
       }
-      if (L(j) == "to" || L(j) == "into") Place(subj, "home", "lives_in", j + 1, conf, false);
+      if (L(j) == "to" || L(j) == "into") {
+        // "relocated to Mysuru from Thrissur": the town left is no longer home.
+        Span to = Place(subj, "home", "lives_in", j + 1, conf, false);
+        if (to.ok() && L(to.e) == "from") Place(subj, "home", "lives_in", to.e + 1, conf, true);
+      }
       return;
     }
     if (size_t e = P(v, {"grew", "up", "in"}); e != kNone) return (void)Place(subj, "origin", "from", e, conf, false);
@@ -1317,9 +1390,14 @@ class SentencePatterns {
       return;
     }
     // Hobbies.
-    // "I used to do judo", "I do yoga" (not "I do love watching classics").
+    // "I used to do judo", "I do yoga" (not "I do love watching classics"),
+    // "I do kukeri dancing now", "I do ssireum at a club".
     if (verb == "do" && !negative && (IsActivity(L(k)) || L(k) == "a" || L(k) == "some") &&
         Doing(subj, k, conf * 0.9f, stopping)) {
+      return;
+    }
+    if (verb == "do" && !negative && DoneActivity(k)) {
+      Fact(subj, "hobby", Value(NP(k, 2)), conf * 0.85f, stopping);
       return;
     }
     if (verb == "go" && L(k) == "to" && !negative && ClassHobby(subj, k + 1, conf * 0.9f)) return;
@@ -1504,8 +1582,10 @@ class SentencePatterns {
     std::string job = Value(s);
     Fact(subj, "occupation", job, conf, negated);
     if (!negated) Rel(subj, "works_as", job);
-    // "a chef at Noma", "a nurse at the children's hospital"
-    if ((L(s.e) == "at" || L(s.e) == "for") && !negated) Employer(subj, s.e + 1, conf, false);
+    // "a chef at Noma", "a nurse at the children's hospital", "a pilot with
+    // Kenya Airways" (with: only before a name)
+    const bool with_name = L(s.e) == "with" && s.e + 1 < w_.size() && w_[s.e + 1].capitalised;
+    if ((L(s.e) == "at" || L(s.e) == "for" || with_name) && !negated) Employer(subj, s.e + 1, conf, false);
   }
 
   // A job word within the noun phrase at j ("an art director"; not "a volunteer").
@@ -1767,8 +1847,9 @@ class SentencePatterns {
       const bool person_verb = In(L(n.e), kPersonVerbs) && (L(n.e) != "grew" || L(n.e + 1) == "up") &&
                                !OpensSentenceOnly(n.b);
       // "Georgia from my yoga class", "Sydney from work": someone one knows.
-      const bool from_circle = L(n.e) == "from" && (In(L(n.e + 1), kCircles) ||
-                                                     (L(n.e + 1) == "the" && In(L(n.e + 2), kCircles)));
+      // Not a name that says it is a place ("I can see Mount Kenya from my balcony").
+      const bool from_circle = L(n.e) == "from" && !HasPlaceWord(n) &&
+                               (In(L(n.e + 1), kCircles) || (L(n.e + 1) == "the" && In(L(n.e + 2), kCircles)));
       // "Warwick is visiting from Durban", "Noor is coming over".
       const bool visiting = (L(n.e) == "is" || L(n.e) == "was") &&
                             (L(n.e + 1) == "visiting" || L(n.e + 1) == "coming" || L(n.e + 1) == "staying");
@@ -1802,9 +1883,12 @@ class SentencePatterns {
       else if (gazetteer) type = EntityType::kPlace;
       else if (known) type = EntityType::kPerson;
       else if (n.e - n.b == 1 && NamesALanguage(n.b)) type = EntityType::kOther;
+      // What one watches, reads or is hooked on is a title whatever its
+      // words ("hooked on Mystery Road").
+      else if (NamesATitle(n)) type = EntityType::kThing;
       else if (n.e - n.b == 1 && In(L(n.e), kPlaceQualifiedNouns)) type = EntityType::kPlace;
       else if (HasPlaceWord(n)) type = EntityType::kPlace;
-      else if (NamesAPet(n.b) || NamesATitle(n)) type = EntityType::kThing;
+      else if (NamesAPet(n.b)) type = EntityType::kThing;
       else if (WorkplaceCue(n.b) || EmployerCue(n)) type = EntityType::kOrganisation;
       else if (NamedAsAPlace(n)) type = EntityType::kPlace;
       // "I just got a Kindle": an article before a name makes it a thing.
@@ -1812,6 +1896,14 @@ class SentencePatterns {
       else if (prev == "in" || prev == "to" || prev == "from" || prev == "near" || prev == "visit" ||
                prev == "visited" || prev == "around" || prev == "at" || prev == "through" || prev == "across" ||
                prev == "outside") type = EntityType::kPlace;
+      // "in the Yukon", "anywhere in the Pacific", "treks in the Rif": a
+      // name after "the" is no person, and after a preposition of place it
+      // is a place.
+      else if (prev == "the" && n.b >= 2 &&
+               (L(n.b - 2) == "in" || L(n.b - 2) == "to" || L(n.b - 2) == "from" || L(n.b - 2) == "near" ||
+                L(n.b - 2) == "across" || L(n.b - 2) == "around" || L(n.b - 2) == "through")) {
+        type = EntityType::kPlace;
+      }
       // A person only with evidence of one: a name WordNet knows only as a
       // place is a place (evidence of a person was weighed above), unless
       // it comes after "with" ("São Paulo rent is insane", "Tartu is ...").
@@ -1825,11 +1917,23 @@ class SentencePatterns {
   // lexicon or from a verb of speaking and a language's ending.
   bool NamesALanguage(size_t b) const {
     if (In(StripPossessive(L(b)), kLanguages)) return true;
+    if (IsWordNetLanguage(StripPossessive(L(b)))) return true;
     static constexpr std::string_view kLanguageVerbs[] = {"learning", "learn", "speak", "speaks", "speaking",
                                                           "spoke", "studying", "study"};
     static constexpr std::string_view kEndings[] = {"ian", "ish", "ese", "ic", "ean"};
-    if (b == 0 || !In(L(b - 1), kLanguageVerbs)) return false;
-    return std::any_of(std::begin(kEndings), std::end(kEndings), [&](std::string_view e) { return L(b).ends_with(e); });
+    auto nationality_ending = [&](std::initializer_list<std::string_view> more) {
+      return std::any_of(std::begin(kEndings), std::end(kEndings), [&](std::string_view e) { return L(b).ends_with(e); }) ||
+             std::any_of(more.begin(), more.end(), [&](std::string_view e) { return L(b).ends_with(e); });
+    };
+    if (b == 0) return false;
+    // "half Ethiopian", "a Moroccan series": a nationality said of someone
+    // or something.
+    const bool adjective = L(b - 1) == "half" ||
+                           ((L(b - 1) == "a" || L(b - 1) == "an") && b + 1 < w_.size() && !w_[b + 1].capitalised &&
+                            !w_[b + 1].punct && !w_[b + 1].number);
+    if (adjective) return nationality_ending({"an", "i"});
+    if (!In(L(b - 1), kLanguageVerbs)) return false;
+    return nationality_ending({});
   }
 
   // "the Lorient Festival", "Fiestas Patrias", "Fête de la Musique", "Día de
@@ -1895,6 +1999,15 @@ class SentencePatterns {
         "delivering", "drives", "drive"};
     if (b < 2 || (L(b - 1) != "at" && L(b - 1) != "for" && L(b - 1) != "with")) return false;
     // "with" names a person as readily ("working with Anna"); only "an interview with ..." is a workplace.
+    // "plays water polo for Vojvodina", "I play for Partizan": a club.
+    if (L(b - 1) == "for") {
+      for (size_t k = b - 1; k-- > 0 && k + 4 >= b;) {
+        if (L(k) == "play" || L(k) == "plays" || L(k) == "played" || L(k) == "playing") return true;
+      }
+    }
+    // A job word before it names an employer: "a pilot with Kenya Airways",
+    // "head chef at Malaka Spice", "a tour guide for Intrepid".
+    if (In(L(b - 2), kJobs)) return true;
     if (L(b - 1) == "with") return L(b - 2) == "interview";
     return In(L(b - 2), kWorkWords);
   }

@@ -562,6 +562,60 @@ TEST(RuleBasedExtractorTest, NamesTypedFromTheWordsAroundThem) {
   EXPECT_EQ(type_of("Warwick is visiting from Durban next week", "Warwick"), EntityType::kPerson);
 }
 
+// Names typed from their context where a person was the guess before:
+// jobs held with or for a name, titles with numbers or possessives, "the"
+// before a place, clubs one plays for, nationalities and languages.
+TEST(RuleBasedExtractorTest, JobsTitlesClubsAndLanguagesAreNotPeople) {
+  auto type_of = [](const std::string& text, const std::string& name) {
+    auto x = ExtractTurn("Caroline", text, kPair);
+    const Entity* e = FindEntity(x, name);
+    EXPECT_NE(e, nullptr) << name << " in: " << text;
+    return e == nullptr ? EntityType::kPerson : e->type;
+  };
+  auto x = ExtractTurn("Caroline", "I'm a tour guide for Ostravia, mostly city walks", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "occupation", "tour guide"));
+  EXPECT_TRUE(HasFact(x, "Caroline", "works_at", "Ostravia"));
+  EXPECT_EQ(type_of("my cousin Dario is a pilot with Brightwing Airways", "Brightwing Airways"),
+            EntityType::kOrganisation);
+  EXPECT_EQ(type_of("he's head chef at Quillon Rose in the old town", "Quillon Rose"), EntityType::kOrganisation);
+  EXPECT_EQ(type_of("my brother plays handball for Zelvora", "Zelvora"), EntityType::kOrganisation);
+  EXPECT_EQ(type_of("I'm rewatching Sunhill 1994 for the third time", "Sunhill 1994"), EntityType::kThing);
+  EXPECT_EQ(type_of("also I'm obsessed with Froggo 3 lol", "Froggo 3"), EntityType::kThing);
+  EXPECT_EQ(type_of("I'm reading Oleander's Daughters finally", "Oleander's Daughters"), EntityType::kThing);
+  EXPECT_EQ(type_of("i'm hooked on Cedar Lane lately, the detective show", "Cedar Lane"), EntityType::kThing);
+  EXPECT_EQ(type_of("we spent a week hiking in the Tatrany", "Tatrany"), EntityType::kPlace);
+  EXPECT_EQ(type_of("I can see Mount Olvera from my balcony", "Mount Olvera"), EntityType::kPlace);
+  EXPECT_NE(type_of("my girlfriend is half Eritrean", "Eritrean"), EntityType::kPerson);
+  EXPECT_EQ(type_of("we watched a Peruvian film last night", "Peruvian"), EntityType::kOther);
+  // A number after a title is part of it, but not a number of hours.
+  x = ExtractTurn("Caroline", "I'm reading Dune 2 hours a day", kPair);
+  EXPECT_EQ(FindEntity(x, "Dune 2"), nullptr);
+}
+
+// Hobbies one does, jobs one quits, towns left and stayed in.
+TEST(RuleBasedExtractorTest, DoingQuittingLeavingAndStaying) {
+  auto x = ExtractTurn("Caroline", "I do kalarippayattu now, with a group near the river", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "hobby", "kalarippayattu"));
+  x = ExtractTurn("Caroline", "I do kukeri dancing now", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "hobby", "kukeri dancing"));
+  for (const char* nothing : {"I do the dishes every night", "I do know.", "I do love it", "I do too lol"}) {
+    x = ExtractTurn("Caroline", nothing, kPair);
+    EXPECT_FALSE(std::any_of(x.facts.begin(), x.facts.end(), [](const PersonaFact& f) { return f.attribute == "hobby"; }))
+        << nothing;
+  }
+  x = ExtractTurn("Caroline", "I quit Veltrano last spring, now I freelance", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "works_at", "Veltrano", /*negated=*/true));
+  x = ExtractTurn("Caroline", "we relocated to Ilvermoor from Cranstead last month", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "home", "Ilvermoor"));
+  EXPECT_TRUE(HasFact(x, "Caroline", "home", "Cranstead", /*negated=*/true));
+  x = ExtractTurn("Caroline", "I'm still in Tarnby lol, nothing changes", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "home", "Tarnby"));
+  x = ExtractTurn("Caroline", "I'm still in Tarnby for the week", kPair);
+  EXPECT_FALSE(HasFact(x, "Caroline", "home", "Tarnby"));
+  x = ExtractTurn("Caroline", "I'm not in Tarnby anymore, moved last year", kPair);
+  EXPECT_TRUE(HasFact(x, "Caroline", "home", "Tarnby", /*negated=*/true));
+}
+
 TEST(RuleBasedExtractorTest, DietsTakenUpAndGivenUp) {
   EXPECT_TRUE(HasFact(ExtractTurn("Caroline", "I'm doing keto this month to undo the damage.", kPair), "Caroline",
                       "diet", "keto"));
