@@ -1191,7 +1191,14 @@ Status StoreImpl::LoadVectors(const std::string& tenant, TenantMemory& memory, c
 Status StoreImpl::SaveSnapshot(TenantMemory& memory, bool force) {
   if (options_.read_only) return Status::OK();
   std::shared_lock<RwMutex> lock(memory.mutex());
-  ENGRAM_RETURN_IF_ERROR(SaveLexicalCheckpoint(memory));
+  // Each checkpoint is tried whatever became of the other; the first
+  // failure is reported.
+  Status lexical = SaveLexicalCheckpoint(memory);
+  Status vectors = SaveVectorCheckpoint(memory, force);
+  return lexical.ok() ? vectors : lexical;
+}
+
+Status StoreImpl::SaveVectorCheckpoint(TenantMemory& memory, bool force) {
   if (!IndexNeedsCheckpoint(memory.vectors().description())) return Status::OK();
   VectorCheckpointState state;
   {

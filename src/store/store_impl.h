@@ -219,17 +219,20 @@ class StoreImpl final : public Store {
   // Writes the tenant's lexical checkpoint when LexicalCheckpointDue.
   // Callers hold memory.mutex() shared.
   Status SaveLexicalCheckpoint(TenantMemory& memory);
-  // Writes the vector index checkpoint of every loaded tenant that grew
-  // enough since its last one.
+  // Writes the checkpoints of every loaded tenant that changed enough since
+  // its last ones (SaveSnapshot).
   Status SaveSnapshots();
   // Drops every derived record without reading it (damaged tables); every
   // tenant derives its turns again when it is next loaded. Caller holds
   // write_mutex_ (so no write of derived records interleaves).
   Status DropDerivedRecords();
+  // The tenant's checkpoints: the lexical one, and the vector index one
+  // (SaveVectorCheckpoint). Both are tried; the first failure is returned.
+  Status SaveSnapshot(TenantMemory& memory, bool force = false);
   // A checkpoint of the tenant's index, for indexes that need one, when
   // more than max(1000, 10% of the index) documents were added since the
-  // last (always with `force`).
-  Status SaveSnapshot(TenantMemory& memory, bool force = false);
+  // last (always with `force`). Caller holds the memory's lock.
+  Status SaveVectorCheckpoint(TenantMemory& memory, bool force);
   Result<uint64_t> DerivedUpTo(std::string_view tenant);
 
   // The query's vector (timed into *embed_us).
