@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include "testing/raw_store.h"
 #include "testing/temp_dir.h"
 
 namespace engram {
@@ -469,22 +470,13 @@ TEST(StoreOpenTest, NewerFormatVersionIsNotSupported) {
     ASSERT_TRUE(store->Observe("u", MakeTurn("x", "kept")).ok());
   }
   {
-    rocksdb::DBOptions db_options;
-    std::vector<std::string> names;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(db_options, path, &names).ok());
-    EXPECT_THAT(names, ::testing::Contains("default"));
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    std::string version;
-    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), "format_version", &version).ok());
+    std::string error, version;
+    auto raw = testing::RawStore::Open(path, /*read_only=*/false, &error);
+    ASSERT_NE(raw, nullptr) << error;
+    EXPECT_THAT(raw->names(), ::testing::Contains("default"));
+    ASSERT_TRUE(raw->db().Get(rocksdb::ReadOptions(), "format_version", &version).ok());
     EXPECT_EQ(version, "2");
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "format_version", "99").ok());
-    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-    ASSERT_TRUE(db->Close().ok());
+    ASSERT_TRUE(raw->db().Put(rocksdb::WriteOptions(), "format_version", "99").ok());
   }
   auto store = Store::Open(LogOnly(), path);
   ASSERT_FALSE(store.ok());

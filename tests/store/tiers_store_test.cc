@@ -24,6 +24,7 @@
 #include "engram/store.h"
 #include "store/conversation_io.h"
 #include "tiers/record_codec.h"
+#include "testing/raw_store.h"
 #include "testing/test_embedder.h"
 #include "testing/temp_dir.h"
 
@@ -499,19 +500,14 @@ TEST_F(TiersStoreTest, TiersAndRecallSurviveCloseAndReopen) {
 // every derived record of a closed store in that form and marks the store
 // version 1, as an engram of that version left it.
 void DowngradeToFormatVersionOne(const std::string& path) {
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  const size_t derived = std::find(names.begin(), names.end(), "derived") - names.begin();
-  ASSERT_LT(derived, names.size());
+  std::string error;
+  auto raw = testing::RawStore::Open(path, /*read_only=*/false, &error);
+  ASSERT_NE(raw, nullptr) << error;
+  rocksdb::ColumnFamilyHandle* derived = raw->cf("derived");
+  ASSERT_NE(derived, nullptr);
   rocksdb::WriteBatch batch;
   size_t rewritten = 0;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[derived]));
+  std::unique_ptr<rocksdb::Iterator> it(raw->db().NewIterator(rocksdb::ReadOptions(), derived));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string key = it->key().ToString();
     const std::string_view value(it->value().data(), it->value().size());
@@ -549,31 +545,22 @@ void DowngradeToFormatVersionOne(const std::string& path) {
       }
       default: FAIL() << "unknown derived kind in key of " << key.size() << " bytes";
     }
-    batch.Put(handles[derived], key, j.dump());
+    batch.Put(derived, key, j.dump());
     ++rewritten;
   }
   ASSERT_TRUE(it->status().ok());
   it.reset();
   ASSERT_GT(rewritten, 30u);
   batch.Put("format_version", "1");
-  ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
-  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-  ASSERT_TRUE(db->Close().ok());
+  ASSERT_TRUE(raw->db().Write(rocksdb::WriteOptions(), &batch).ok());
 }
 
 std::string StoredFormatVersion(const std::string& path) {
-  std::unique_ptr<rocksdb::DB> db;
-  rocksdb::DB* raw = nullptr;
-  std::vector<std::string> names;
-  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  EXPECT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
-  db.reset(raw);
-  std::string version;
-  EXPECT_TRUE(db->Get(rocksdb::ReadOptions(), "format_version", &version).ok());
-  for (auto* h : handles) EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  std::string error, version;
+  auto raw = testing::RawStore::Open(path, /*read_only=*/true, &error);
+  EXPECT_NE(raw, nullptr) << error;
+  if (raw == nullptr) return "";
+  EXPECT_TRUE(raw->db().Get(rocksdb::ReadOptions(), "format_version", &version).ok());
   return version;
 }
 
