@@ -1,8 +1,5 @@
 #include "common/category_lexicon.h"
 
-#include <unicode/bytestream.h>
-#include <unicode/normalizer2.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -11,6 +8,7 @@
 #include <sstream>
 
 #include "common/logging.h"
+#include "common/utf8.h"
 
 namespace engram {
 namespace {
@@ -296,14 +294,7 @@ constexpr int kNounLocation = 15;  // lexicographer file noun.location
 // "São Paulo" -> "sao_paulo": lower case, Latin accents dropped (NFD, then
 // the combining marks removed), spaces and hyphens as '_'.
 std::string LemmaOfName(std::string_view name) {
-  UErrorCode status = U_ZERO_ERROR;
-  const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(status);
-  std::string decomposed;
-  if (U_SUCCESS(status)) {
-    icu::StringByteSink<std::string> sink(&decomposed);
-    nfd->normalizeUTF8(0, icu::StringPiece(name.data(), static_cast<int32_t>(name.size())), sink, nullptr, status);
-  }
-  if (U_FAILURE(status)) decomposed.assign(name);
+  const std::string decomposed = DecomposeNfd(name);
   std::string out;
   for (size_t i = 0; i < decomposed.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(decomposed[i]);

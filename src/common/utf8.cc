@@ -1,5 +1,8 @@
 #include "common/utf8.h"
 
+#include <unicode/bytestream.h>
+#include <unicode/normalizer2.h>
+
 #include <string>
 
 namespace engram {
@@ -98,5 +101,17 @@ bool AsciiEqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 size_t ApproxTokens(std::string_view text) { return (text.size() + 3) / 4; }
+
+std::string DecomposeNfd(std::string_view text) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(status);
+  std::string decomposed;
+  if (U_SUCCESS(status)) {
+    icu::StringByteSink<std::string> sink(&decomposed);
+    nfd->normalizeUTF8(0, icu::StringPiece(text.data(), static_cast<int32_t>(text.size())), sink, nullptr, status);
+  }
+  if (U_FAILURE(status)) decomposed.assign(text);
+  return decomposed;
+}
 
 }  // namespace engram

@@ -21,6 +21,10 @@ char32_t NextCodePoint(std::string_view text, size_t* pos);
 // Appends the UTF-8 encoding of `cp`.
 void AppendUtf8(char32_t cp, std::string* out);
 
+// Canonical decomposition (Unicode NFD: "é" -> "e" + U+0301); `text` as it
+// is when ICU cannot normalise it.
+std::string DecomposeNfd(std::string_view text);
+
 // ASCII lower-casing (non-ASCII bytes are left as they are).
 std::string AsciiLower(std::string_view text);
 // AsciiLower(a) == AsciiLower(b), without building either.

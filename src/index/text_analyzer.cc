@@ -118,15 +118,7 @@ std::string FoldCase(std::string_view text) {
 // letter; marks on other scripts carry meaning and stay.
 std::u32string StripLatinAccents(std::string_view segment) {
   std::u32string out;
-  UErrorCode status = U_ZERO_ERROR;
-  const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(status);
-  std::string decomposed;
-  if (U_SUCCESS(status)) {
-    icu::StringByteSink<std::string> sink(&decomposed);
-    nfd->normalizeUTF8(0, icu::StringPiece(segment.data(), static_cast<int32_t>(segment.size())),
-                       sink, nullptr, status);
-  }
-  if (U_FAILURE(status)) decomposed.assign(segment);
+  const std::string decomposed = DecomposeNfd(segment);
   bool after_latin = false;
   size_t pos = 0;
   while (pos < decomposed.size()) {
