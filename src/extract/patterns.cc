@@ -76,7 +76,8 @@ constexpr std::string_view kFillerAdjectives[] = {
 
 constexpr std::string_view kJobs[] = {
     "nurse", "teacher", "doctor", "engineer", "developer", "programmer", "designer", "lawyer", "accountant",
-    "chef", "cook", "baker", "guide", "writer", "author", "artist", "painter", "musician", "singer", "photographer",
+    "chef", "cook", "baker", "guide", "writer", "author", "artist", "painter", "musician", "singer",
+    "photographer",
     "journalist", "editor", "manager", "consultant", "analyst", "scientist", "researcher", "professor",
     "student", "therapist", "counselor", "counsellor", "psychologist", "pharmacist", "dentist", "vet",
     "veterinarian", "firefighter", "officer", "pilot", "mechanic", "electrician", "plumber", "carpenter",
@@ -619,12 +620,12 @@ class SentencePatterns {
     if (j >= w_.size() || !w_[j].capitalised || w_[j].punct || In(L(j), kNotNames) || In(L(j), kPronouns)) return {};
     // Contractions ("We've", "It's") are never names; possessives ("Anna's") are.
     if (L(j).find('\'') != std::string::npos && (!L(j).ends_with("'s") || In(L(j), kPronouns))) return {};
+    // A possessive ends a name ("Anna's Mum"), but not an organisation's
+    // ("St. Mary's Hospital") nor a title's ("reading Midnight's Children").
+    const bool title_run = j > 0 && In(L(j - 1), kTitleVerbs);
     size_t e = j + 1;
     while (e < w_.size()) {
       const bool prev_possessive = EndsWithPossessive(e - 1);
-      // A possessive ends a name ("Anna's Mum"), but not an organisation's
-      // ("St. Mary's Hospital") nor a title's ("reading Midnight's Children").
-      const bool title_run = j > 0 && In(L(j - 1), kTitleVerbs);
       if (w_[e].capitalised && !w_[e].punct && !In(L(e), kNotNames) &&
           (!prev_possessive || In(L(e), kOrgSuffixes) || L(e) == "hospital" || L(e) == "cafe" || title_run)) {
         ++e;
@@ -1017,8 +1018,9 @@ class SentencePatterns {
     if (lemma.empty()) {
       // Unknown to WordNet as a noun: an activity only if it is no verb or
       // other word WordNet knows either ("ssireum", "kailao").
+      auto plain = [](char c) { return c != '\'' && !std::isdigit(static_cast<unsigned char>(c)); };
       return s.e - s.b == 1 && !lexicon->Knows(head) && !In(head, kNpStops) &&
-             std::all_of(head.begin(), head.end(), [](char c) { return c != '\'' && !std::isdigit(static_cast<unsigned char>(c)); });
+             std::all_of(head.begin(), head.end(), plain);
     }
     for (const char* category : {"sport", "activity"}) {
       const auto members = lexicon->Members(category);
@@ -1921,9 +1923,10 @@ class SentencePatterns {
     static constexpr std::string_view kLanguageVerbs[] = {"learning", "learn", "speak", "speaks", "speaking",
                                                           "spoke", "studying", "study"};
     static constexpr std::string_view kEndings[] = {"ian", "ish", "ese", "ic", "ean"};
+    auto ends_with = [&](std::string_view e) { return L(b).ends_with(e); };
     auto nationality_ending = [&](std::initializer_list<std::string_view> more) {
-      return std::any_of(std::begin(kEndings), std::end(kEndings), [&](std::string_view e) { return L(b).ends_with(e); }) ||
-             std::any_of(more.begin(), more.end(), [&](std::string_view e) { return L(b).ends_with(e); });
+      return std::any_of(std::begin(kEndings), std::end(kEndings), ends_with) ||
+             std::any_of(more.begin(), more.end(), ends_with);
     };
     if (b == 0) return false;
     // "half Ethiopian", "a Moroccan series": a nationality said of someone
@@ -1998,7 +2001,6 @@ class SentencePatterns {
         "coworker", "coworkers", "co-workers", "shifts", "team", "internships",
         "delivering", "drives", "drive"};
     if (b < 2 || (L(b - 1) != "at" && L(b - 1) != "for" && L(b - 1) != "with")) return false;
-    // "with" names a person as readily ("working with Anna"); only "an interview with ..." is a workplace.
     // "plays water polo for Vojvodina", "I play for Partizan": a club.
     if (L(b - 1) == "for") {
       for (size_t k = b - 1; k-- > 0 && k + 4 >= b;) {
@@ -2008,6 +2010,7 @@ class SentencePatterns {
     // A job word before it names an employer: "a pilot with Kenya Airways",
     // "head chef at Malaka Spice", "a tour guide for Intrepid".
     if (In(L(b - 2), kJobs)) return true;
+    // "with" names a person as readily ("working with Anna"); only "an interview with ..." is a workplace.
     if (L(b - 1) == "with") return L(b - 2) == "interview";
     return In(L(b - 2), kWorkWords);
   }

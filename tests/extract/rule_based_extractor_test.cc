@@ -600,8 +600,8 @@ TEST(RuleBasedExtractorTest, DoingQuittingLeavingAndStaying) {
   EXPECT_TRUE(HasFact(x, "Caroline", "hobby", "kukeri dancing"));
   for (const char* nothing : {"I do the dishes every night", "I do know.", "I do love it", "I do too lol"}) {
     x = ExtractTurn("Caroline", nothing, kPair);
-    EXPECT_FALSE(std::any_of(x.facts.begin(), x.facts.end(), [](const PersonaFact& f) { return f.attribute == "hobby"; }))
-        << nothing;
+    auto hobby = [](const PersonaFact& f) { return f.attribute == "hobby"; };
+    EXPECT_FALSE(std::any_of(x.facts.begin(), x.facts.end(), hobby)) << nothing;
   }
   x = ExtractTurn("Caroline", "I quit Veltrano last spring, now I freelance", kPair);
   EXPECT_TRUE(HasFact(x, "Caroline", "works_at", "Veltrano", /*negated=*/true));
