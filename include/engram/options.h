@@ -72,6 +72,11 @@ struct Options {
 
   // RocksDB block cache, in bytes. Default 64 MiB.
   size_t block_cache_bytes = 64u << 20;
+  // RocksDB memtables of all column families together, in bytes: past it
+  // the largest is flushed to a table file. Default 64 MiB; 0: RocksDB's
+  // own limits only (64 MiB per column family, up to two each). Smaller
+  // memtables also mean less write-ahead log to replay at open.
+  size_t write_buffer_bytes = 64u << 20;
 
   // Memory for loaded tenant state (documents, indexes, tiers), in bytes.
   // When the loaded tenants need more, the least recently used ones are

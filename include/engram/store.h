@@ -86,6 +86,11 @@ struct MemoryUsage {
   // tenant's memory (each is logged as an error; that memory is loaded again
   // from the log, so the turns are not lost).
   uint64_t failed_applies = 0;
+  // What the log holds in memory beside the tenants' state: its memtables
+  // (bounded by Options::write_buffer_bytes) and its block cache (bounded
+  // by Options::block_cache_bytes).
+  uint64_t log_memtable_bytes = 0;
+  uint64_t log_block_cache_bytes = 0;
 };
 
 class Store {

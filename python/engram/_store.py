@@ -27,7 +27,7 @@ _IGNORED_TURN_FIELDS = frozenset({"seq"})
 _OPTION_NAMES = ("create_if_missing", "max_text_bytes", "max_id_bytes", "read_only", "log_only",
                  "reembed",
                  "enrichment_max_attempts", "vector_index", "working_memory_turns", "working_memory_tokens",
-                 "block_cache_bytes")
+                 "block_cache_bytes", "write_buffer_bytes")
 
 
 def _time_ms(value: Optional[TimeLike], what: str) -> int:
@@ -160,7 +160,8 @@ class Store:
     ``enrichment_extractor=None`` (e.g. ``LlmExtractor()``),
     ``enrichment_max_attempts=5``, ``vector_index="Auto"`` ("Flat", "Int8", "HNSW32",
     "IVF1024,Flat", ...), ``working_memory_turns=12``,
-    ``working_memory_tokens=1024``, ``block_cache_bytes=64 MiB``, and
+    ``working_memory_tokens=1024``, ``block_cache_bytes=64 MiB``,
+    ``write_buffer_bytes=64 MiB`` (the log's memtables together), and
     ``sync=False``: the default of every write's ``sync`` (True: a write
     survives power loss once it returns; False: it survives a process crash).
 

@@ -149,6 +149,7 @@ void BindOptions(py::module_& m) {
       .def_readwrite("working_memory_turns", &Options::working_memory_turns)
       .def_readwrite("working_memory_tokens", &Options::working_memory_tokens)
       .def_readwrite("block_cache_bytes", &Options::block_cache_bytes)
+      .def_readwrite("write_buffer_bytes", &Options::write_buffer_bytes)
       .def("set_embedder", [](Options& o, const EmbedderHandle& h) { o.embedder = h.embedder; }, "embedder"_a)
       .def("set_extractor", [](Options& o, const ExtractorHandle& h) { o.extractor = h.extractor; }, "extractor"_a)
       .def("set_enrichment_extractor",

@@ -221,6 +221,12 @@ class LifetimeTest(StoreTestCase):
             self.assertEqual([t.id for t in store.scan_turns("dana")], [t["id"] for t in TURNS])
             self.assertIn("s2:1", store.recall("dana", "Pixel the cat", k=1).hits[0].source_ids)
 
+    def test_cache_and_memtable_sizes_are_options(self):
+        with self.open(block_cache_bytes=1 << 20, write_buffer_bytes=1 << 20) as store:
+            store.observe_batch("dana", TURNS)
+        with self.open(write_buffer_bytes=0) as store:
+            self.assertEqual([t.id for t in store.scan_turns("dana")], [t["id"] for t in TURNS])
+
     def test_unknown_option_is_a_type_error(self):
         with self.assertRaisesRegex(TypeError, "unknown option 'max_text_byte'"):
             self.open(max_text_byte=10)

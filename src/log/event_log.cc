@@ -202,6 +202,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const 
   db_options.avoid_flush_during_shutdown = true;
   db_options.listeners.push_back(std::make_shared<ResumeOnNextWrite>());
   db_options.IncreaseParallelism(2);
+  db_options.db_write_buffer_size = options.write_buffer_bytes;
   std::unique_ptr<rocksdb::Env> env;
   if (options.file_system) {
     env = rocksdb::NewCompositeEnv(options.file_system);
@@ -209,6 +210,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const 
   }
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::shared_ptr<rocksdb::Cache> block_cache = table.block_cache;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -262,6 +264,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const 
   if (!s.ok()) return OpenError(s, *folder);
   log->db_.reset(raw);
   log->cfs_ = std::move(handles);
+  log->block_cache_ = std::move(block_cache);
 
   // Format version: written by the first open, checked by every other,
   // raised when an older store is opened for writing.
@@ -493,6 +496,17 @@ Status EventLog::DropAll(Cf cf) {
   handle = fresh;
   return Status::OK();
 }
+
+uint64_t EventLog::MemtableBytes() const {
+  uint64_t total = 0;
+  for (auto* handle : Handles()) {
+    uint64_t bytes = 0;
+    if (db_->GetIntProperty(handle, rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes)) total += bytes;
+  }
+  return total;
+}
+
+uint64_t EventLog::BlockCacheBytes() const { return block_cache_ ? block_cache_->GetUsage() : 0; }
 
 Status EventLog::VerifyChecksums() {
   return FromRocks(db_->VerifyChecksum(), "verify table checksums of store '" + path_ + "'");

@@ -23,6 +23,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Cache;
 class Env;
 class FileSystem;
 class Snapshot;
@@ -64,6 +65,7 @@ struct LogOptions {
   // failing (for salvaging what can be read). Implies read_only.
   bool salvage = false;
   size_t block_cache_bytes = 64u << 20;
+  size_t write_buffer_bytes = 64u << 20;  // all memtables together; 0: RocksDB's per-column-family limits
   // The file system the log's files go through; nullptr (default): the OS's.
   // Tests pass one that injects faults.
   std::shared_ptr<rocksdb::FileSystem> file_system;
@@ -157,6 +159,11 @@ class EventLog {
 
   const std::string& path() const { return path_; }
 
+  // Bytes held by the memtables of every column family, and by the block
+  // cache.
+  uint64_t MemtableBytes() const;
+  uint64_t BlockCacheBytes() const;
+
  private:
   friend class LogBatch;
   EventLog() = default;
@@ -167,6 +174,7 @@ class EventLog {
   std::string path_;
   bool read_only_ = false;
   std::unique_ptr<rocksdb::Env> env_;  // around LogOptions::file_system; outlives db_
+  std::shared_ptr<rocksdb::Cache> block_cache_;
   std::unique_ptr<rocksdb::DB> db_;
   mutable std::shared_mutex handles_mutex_;        // guards cfs_ and dropped_cfs_
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;  // owned by db_, destroyed in ~EventLog

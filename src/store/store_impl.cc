@@ -81,6 +81,7 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, const std
   log_options.create_if_missing = options.create_if_missing;
   log_options.read_only = options.read_only;
   log_options.block_cache_bytes = options.block_cache_bytes;
+  log_options.write_buffer_bytes = options.write_buffer_bytes;
   auto log = log::EventLog::Open(path, log_options);
   if (!log.ok()) return log.status();
   std::unique_ptr<StoreImpl> store(new StoreImpl(options, std::move(*log)));
@@ -560,6 +561,8 @@ MemoryUsage StoreImpl::GetMemoryUsage() {
   out.unloads = u.unloads;
   out.failed_applies = failed_applies_.load();
   out.lexical_checkpoint_loads = lexical_checkpoint_loads_.load();
+  out.log_memtable_bytes = log_->MemtableBytes();
+  out.log_block_cache_bytes = log_->BlockCacheBytes();
   return out;
 }
 

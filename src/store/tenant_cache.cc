@@ -1,5 +1,9 @@
 #include "store/tenant_cache.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <shared_mutex>
 #include <vector>
 
@@ -11,6 +15,18 @@ namespace {
 // measured bytes per document.
 constexpr size_t kRemeasureShift = 4;  // 1/16
 constexpr size_t kAlwaysMeasureBelow = 256;  // documents
+
+// The allocator keeps the heap of unloaded tenants for later allocations
+// and returns little of it to the system; once this much tenant state was
+// unloaded, the free heap is handed back (glibc's malloc_trim, which costs a
+// walk of the free lists), so the process stays near its budget.
+constexpr size_t kTrimAfterBytes = size_t{64} << 20;
+
+void ReturnFreeHeap() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
 
 size_t Measure(const TenantMemory& memory, size_t* docs) {
   std::shared_lock<RwMutex> lock(memory.mutex());
@@ -122,28 +138,35 @@ void TenantCache::Charge(Slot& slot) {
 
 void TenantCache::Shrink(const Slot* keep) {
   if (budget_ == 0) return;
+  bool trim = false;
   for (;;) {
     Slot* victim = nullptr;
     std::shared_ptr<TenantMemory> memory;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (loaded_bytes_ <= budget_) return;
+      if (loaded_bytes_ <= budget_) break;
       // The least recently used tenant nobody is writing or loading.
       for (auto it = lru_.rbegin(); it != lru_.rend(); ++it) {
         if (*it == keep || !(*it)->writer.try_lock()) continue;
         victim = *it;
         break;
       }
-      if (victim == nullptr) return;  // everything else is busy: over budget until it is not
+      if (victim == nullptr) break;  // everything else is busy: over budget until it is not
       memory = std::move(victim->memory);
       lru_.erase(victim->lru);
       loaded_bytes_ -= victim->bytes;
+      unloaded_since_trim_ += victim->bytes;
+      if (unloaded_since_trim_ >= kTrimAfterBytes) {
+        unloaded_since_trim_ = 0;
+        trim = true;
+      }
       victim->bytes = 0;
       ++unloads_;
     }
     unloader_(*memory);
     victim->writer.unlock();
   }
+  if (trim) ReturnFreeHeap();  // after the last unloaded memory was freed, outside any lock
 }
 
 void TenantCache::Drop(Slot& slot) {

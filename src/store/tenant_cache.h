@@ -108,6 +108,7 @@ class TenantCache {
   std::list<Slot*> lru_;  // loaded slots, most recently used first
   size_t loaded_bytes_ = 0;
   uint64_t loads_ = 0, unloads_ = 0;
+  size_t unloaded_since_trim_ = 0;  // bytes of tenants unloaded since the heap was last trimmed
 };
 
 }  // namespace engram

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -483,6 +484,37 @@ TEST(StoreOpenTest, NewerFormatVersionIsNotSupported) {
   EXPECT_EQ(store.status().code(), Status::Code::kNotSupported) << store.status().ToString();
   EXPECT_THAT(store.status().message(), HasSubstr("99"));
   EXPECT_THAT(store.status().message(), HasSubstr("newer"));
+}
+
+// The log's memtables stay within Options::write_buffer_bytes (the largest
+// is flushed past it); without that bound they grow with the writes.
+TEST(StoreOpenTest, TheLogsMemtablesStayWithinTheirBudget) {
+  auto memtables_after_writes = [](size_t write_buffer_bytes) {
+    testing::TempDir dir;
+    Options options = LogOnly();
+    options.write_buffer_bytes = write_buffer_bytes;
+    auto store = OpenOrDie(dir.Sub("store"), options);
+    if (store == nullptr) return uint64_t{0};
+    std::vector<Turn> turns;
+    for (int i = 0; i < 3000; ++i) {
+      turns.push_back(MakeTurn("t" + std::to_string(i), std::string(2000, static_cast<char>('a' + i % 26))));
+    }
+    for (size_t at = 0; at < turns.size(); at += 100) {
+      EXPECT_TRUE(store->ObserveBatch("u", std::span<const Turn>(turns.data() + at, 100)).ok());
+    }
+    const MemoryUsage usage = store->GetMemoryUsage();
+    EXPECT_GT(usage.log_block_cache_bytes + usage.log_memtable_bytes, 0u);
+    auto back = store->GetTurnBySourceId("u", "t2999");
+    EXPECT_TRUE(back.ok()) << back.status().ToString();
+    return usage.log_memtable_bytes;
+  };
+  const uint64_t bounded = memtables_after_writes(size_t{1} << 20);
+  const uint64_t unbounded = memtables_after_writes(0);
+  // About 6 MB written. A memtable past the budget is flushed in the
+  // background, so a budget's worth may wait for its flush beside the
+  // active ones (and every column family keeps a small arena).
+  EXPECT_LE(bounded, uint64_t{5} << 20) << "under a 1 MiB budget; unbounded: " << unbounded;
+  EXPECT_GT(unbounded, uint64_t{6} << 20) << "without a budget the memtables hold what was written";
 }
 
 TEST(StoreOpenTest, MissingStoreWithoutCreateIsNotFound) {
