@@ -288,8 +288,8 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const 
     }
     if (stored < kFormatVersion && !options.read_only) {
       // Every older format is read as it is (docs/file-format.md, "Format
-      // versions"); raising the mark keeps an older engram from misreading
-      // what this one writes next.
+      // version rule"); raising the mark keeps an older engram from
+      // misreading what this one writes next.
       LogBatch batch = log->NewBatch();
       batch.Put(Cf::kMeta, "format_version", std::to_string(kFormatVersion));
       ENGRAM_RETURN_IF_ERROR(log->Write(batch, /*sync=*/true));
