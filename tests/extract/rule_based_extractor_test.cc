@@ -55,6 +55,15 @@ const Entity* FindEntity(const Extraction& x, const std::string& name) {
 
 const std::vector<std::string> kPair = {"Caroline", "Melanie"};
 
+// The type of the entity `name` Caroline's turn `text` yields (a failure,
+// and kPerson, when it yields none).
+EntityType TypeOf(const std::string& text, const std::string& name) {
+  auto x = ExtractTurn("Caroline", text, kPair);
+  const Entity* e = FindEntity(x, name);
+  EXPECT_NE(e, nullptr) << name << " in: " << text;
+  return e == nullptr ? EntityType::kPerson : e->type;
+}
+
 TEST(RuleBasedExtractorTest, EventUnitResolvesSpeakerAndRelativeDate) {
   auto x = ExtractTurn("Caroline", "I went to a LGBTQ support group yesterday and it was so powerful.", kPair);
   ASSERT_EQ(x.units.size(), 1u);
@@ -530,63 +539,51 @@ TEST(RuleBasedExtractorTest, PlacesAndLanguagesTypedFromTheirContext) {
 // Entity types from the words around a name, none of which WordNet or the
 // gazetteer needs to know.
 TEST(RuleBasedExtractorTest, NamesTypedFromTheWordsAroundThem) {
-  auto type_of = [](const std::string& text, const std::string& name) {
-    auto x = ExtractTurn("Caroline", text, kPair);
-    const Entity* e = FindEntity(x, name);
-    EXPECT_NE(e, nullptr) << name << " in: " << text;
-    return e == nullptr ? EntityType::kOther : e->type;
-  };
   // Lower-case words inside a name keep it whole.
-  EXPECT_EQ(type_of("we watched Central do Brasil again last night", "Central do Brasil"), EntityType::kThing);
-  EXPECT_EQ(type_of("I'm from San Cristóbal de las Casas", "San Cristóbal de las Casas"), EntityType::kPlace);
-  EXPECT_EQ(type_of("I'm reading Kafka on the Shore right now", "Kafka on the Shore"), EntityType::kThing);
-  EXPECT_EQ(type_of("I'm addicted to The Rest Is History lately", "Rest Is History"), EntityType::kThing);
-  EXPECT_EQ(type_of("We had a picnic at the Parc de la Tête d'Or.", "Parc de la Tête d'Or"), EntityType::kPlace);
+  EXPECT_EQ(TypeOf("we watched Central do Brasil again last night", "Central do Brasil"), EntityType::kThing);
+  EXPECT_EQ(TypeOf("I'm from San Cristóbal de las Casas", "San Cristóbal de las Casas"), EntityType::kPlace);
+  EXPECT_EQ(TypeOf("I'm reading Kafka on the Shore right now", "Kafka on the Shore"), EntityType::kThing);
+  EXPECT_EQ(TypeOf("I'm addicted to The Rest Is History lately", "Rest Is History"), EntityType::kThing);
+  EXPECT_EQ(TypeOf("We had a picnic at the Parc de la Tête d'Or.", "Parc de la Tête d'Or"), EntityType::kPlace);
   // A festival is an event, and going to one is attending it.
   auto x = ExtractTurn("Caroline", "We went to the Feria de San Marcos in May", kPair);
   ASSERT_NE(FindEntity(x, "Feria de San Marcos"), nullptr);
   EXPECT_EQ(FindEntity(x, "Feria de San Marcos")->type, EntityType::kEvent);
   EXPECT_TRUE(HasRelation(x, "Caroline", "attended", "Feria de San Marcos"));
-  EXPECT_EQ(type_of("I'm going to Oaxaca for Día de Muertos", "Día de Muertos"), EntityType::kEvent);
+  EXPECT_EQ(TypeOf("I'm going to Oaxaca for Día de Muertos", "Día de Muertos"), EntityType::kEvent);
   // Employers from what one does with them.
-  EXPECT_EQ(type_of("I quit Lumenor in the end", "Lumenor"), EntityType::kOrganisation);
-  EXPECT_EQ(type_of("I left Quorvia in august, burnout was real", "Quorvia"), EntityType::kOrganisation);
-  EXPECT_EQ(type_of("Brevanta laid me off in october", "Brevanta"), EntityType::kOrganisation);
-  EXPECT_EQ(type_of("my manager at Tallyo keeps scheduling 8am calls", "Tallyo"), EntityType::kOrganisation);
-  EXPECT_EQ(type_of("I've been at Kestrix for two years as a data analyst", "Kestrix"), EntityType::kOrganisation);
+  EXPECT_EQ(TypeOf("I quit Lumenor in the end", "Lumenor"), EntityType::kOrganisation);
+  EXPECT_EQ(TypeOf("I left Quorvia in august, burnout was real", "Quorvia"), EntityType::kOrganisation);
+  EXPECT_EQ(TypeOf("Brevanta laid me off in october", "Brevanta"), EntityType::kOrganisation);
+  EXPECT_EQ(TypeOf("my manager at Tallyo keeps scheduling 8am calls", "Tallyo"), EntityType::kOrganisation);
+  EXPECT_EQ(TypeOf("I've been at Kestrix for two years as a data analyst", "Kestrix"), EntityType::kOrganisation);
   // Places from the words around them.
-  EXPECT_EQ(type_of("drove through Ballyvorn on the way home", "Ballyvorn"), EntityType::kPlace);
-  EXPECT_EQ(type_of("haha Ostrava is my favourite city", "Ostrava"), EntityType::kPlace);
+  EXPECT_EQ(TypeOf("drove through Ballyvorn on the way home", "Ballyvorn"), EntityType::kPlace);
+  EXPECT_EQ(TypeOf("haha Ostrava is my favourite city", "Ostrava"), EntityType::kPlace);
   // People from the words around them.
-  EXPECT_EQ(type_of("Chad from accounting wants everyone back", "Chad"), EntityType::kPerson);
-  EXPECT_EQ(type_of("Warwick is visiting from Durban next week", "Warwick"), EntityType::kPerson);
+  EXPECT_EQ(TypeOf("Chad from accounting wants everyone back", "Chad"), EntityType::kPerson);
+  EXPECT_EQ(TypeOf("Warwick is visiting from Durban next week", "Warwick"), EntityType::kPerson);
 }
 
 // Names typed from their context where a person was the guess before:
 // jobs held with or for a name, titles with numbers or possessives, "the"
 // before a place, clubs one plays for, nationalities and languages.
 TEST(RuleBasedExtractorTest, JobsTitlesClubsAndLanguagesAreNotPeople) {
-  auto type_of = [](const std::string& text, const std::string& name) {
-    auto x = ExtractTurn("Caroline", text, kPair);
-    const Entity* e = FindEntity(x, name);
-    EXPECT_NE(e, nullptr) << name << " in: " << text;
-    return e == nullptr ? EntityType::kPerson : e->type;
-  };
   auto x = ExtractTurn("Caroline", "I'm a tour guide for Ostravia, mostly city walks", kPair);
   EXPECT_TRUE(HasFact(x, "Caroline", "occupation", "tour guide"));
   EXPECT_TRUE(HasFact(x, "Caroline", "works_at", "Ostravia"));
-  EXPECT_EQ(type_of("my cousin Dario is a pilot with Brightwing Airways", "Brightwing Airways"),
+  EXPECT_EQ(TypeOf("my cousin Dario is a pilot with Brightwing Airways", "Brightwing Airways"),
             EntityType::kOrganisation);
-  EXPECT_EQ(type_of("he's head chef at Quillon Rose in the old town", "Quillon Rose"), EntityType::kOrganisation);
-  EXPECT_EQ(type_of("my brother plays handball for Zelvora", "Zelvora"), EntityType::kOrganisation);
-  EXPECT_EQ(type_of("I'm rewatching Sunhill 1994 for the third time", "Sunhill 1994"), EntityType::kThing);
-  EXPECT_EQ(type_of("also I'm obsessed with Froggo 3 lol", "Froggo 3"), EntityType::kThing);
-  EXPECT_EQ(type_of("I'm reading Oleander's Daughters finally", "Oleander's Daughters"), EntityType::kThing);
-  EXPECT_EQ(type_of("i'm hooked on Cedar Lane lately, the detective show", "Cedar Lane"), EntityType::kThing);
-  EXPECT_EQ(type_of("we spent a week hiking in the Tatrany", "Tatrany"), EntityType::kPlace);
-  EXPECT_EQ(type_of("I can see Mount Olvera from my balcony", "Mount Olvera"), EntityType::kPlace);
-  EXPECT_NE(type_of("my girlfriend is half Eritrean", "Eritrean"), EntityType::kPerson);
-  EXPECT_EQ(type_of("we watched a Peruvian film last night", "Peruvian"), EntityType::kOther);
+  EXPECT_EQ(TypeOf("he's head chef at Quillon Rose in the old town", "Quillon Rose"), EntityType::kOrganisation);
+  EXPECT_EQ(TypeOf("my brother plays handball for Zelvora", "Zelvora"), EntityType::kOrganisation);
+  EXPECT_EQ(TypeOf("I'm rewatching Sunhill 1994 for the third time", "Sunhill 1994"), EntityType::kThing);
+  EXPECT_EQ(TypeOf("also I'm obsessed with Froggo 3 lol", "Froggo 3"), EntityType::kThing);
+  EXPECT_EQ(TypeOf("I'm reading Oleander's Daughters finally", "Oleander's Daughters"), EntityType::kThing);
+  EXPECT_EQ(TypeOf("i'm hooked on Cedar Lane lately, the detective show", "Cedar Lane"), EntityType::kThing);
+  EXPECT_EQ(TypeOf("we spent a week hiking in the Tatrany", "Tatrany"), EntityType::kPlace);
+  EXPECT_EQ(TypeOf("I can see Mount Olvera from my balcony", "Mount Olvera"), EntityType::kPlace);
+  EXPECT_NE(TypeOf("my girlfriend is half Eritrean", "Eritrean"), EntityType::kPerson);
+  EXPECT_EQ(TypeOf("we watched a Peruvian film last night", "Peruvian"), EntityType::kOther);
   // A number after a title is part of it, but not a number of hours.
   x = ExtractTurn("Caroline", "I'm reading Dune 2 hours a day", kPair);
   EXPECT_EQ(FindEntity(x, "Dune 2"), nullptr);
