@@ -284,7 +284,7 @@ Result<Context> Router::RecallContext(const TenantMemory& memory, std::string_vi
   ContextSection working{"working", {}};
   if (plan == nullptr || plan->include_working) {
     const std::string& session = options.session.empty() ? memory.working().latest_session() : options.session;
-    for (const auto& st : memory.working().Session(memory.tenant(), session)) {
+    for (const auto& st : memory.WorkingSession(session)) {
       if (!MatchesWhere(&st.turn.metadata, options.where)) continue;
       Hit h = TurnHit(st, Tier::kWorking);
       if (!try_add(working, "## Recent conversation\n", h, working_cap)) break;

@@ -244,7 +244,7 @@ void AddTierHits(const TenantMemory& memory, std::string_view query, const Recal
   }
   if (WantsTier(options, Tier::kWorking)) {
     const std::string& session = options.session.empty() ? memory.working().latest_session() : options.session;
-    for (const auto& st : memory.working().Session(memory.tenant(), session)) {
+    for (const auto& st : memory.WorkingSession(session)) {
       if (!PassesFilters(options, st.turn.speaker, st.turn.time_ms)) continue;
       if (!MatchesWhere(&st.turn.metadata, options.where)) continue;
       Hit h = TurnHit(st, Tier::kWorking);

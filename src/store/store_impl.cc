@@ -7,6 +7,8 @@
 #include <set>
 #include <thread>
 
+#include "common/background_release.h"
+#include "common/category_lexicon.h"
 #include "common/closest_names.h"
 #include "common/crc32c.h"
 #include "common/logging.h"
@@ -59,16 +61,19 @@ StoreImpl::~StoreImpl() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
   };
   const Clock::time_point started = Clock::now();
+  if (lexicon_warmup_.joinable()) lexicon_warmup_.join();
   StopEnrichment();
   Status s = SaveSnapshots();
   if (!s.ok()) Log().warn("could not save index snapshots: {}", s.ToString());
   const int64_t snapshots_ms = ms_since(started);
   Clock::time_point phase = Clock::now();
-  tenants_.Clear();
+  // Everything is durable: the heap of the loaded tenants (millions of
+  // blocks in a large one) is freed by the release thread, not by Close.
+  for (auto& memory : tenants_.Clear()) ReleaseInBackground(std::move(memory));
   const int64_t memory_ms = ms_since(phase);
   phase = Clock::now();
   log_.reset();
-  Log().debug("store closed in {} ms (snapshots {} ms, tenant memory released {} ms, log closed {} ms)",
+  Log().debug("store closed in {} ms (snapshots {} ms, tenant memory handed to the release thread {} ms, log closed {} ms)",
               ms_since(started), snapshots_ms, memory_ms, ms_since(phase));
 }
 
@@ -98,6 +103,9 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, const std
     store->embedder_hash_ = Sha256Hex(store->embedder_->identity()).substr(0, 16);
     ENGRAM_RETURN_IF_ERROR(store->CheckEmbedderIdentity());
     if (options.enrichment_extractor && !options.read_only) store->StartEnrichment();
+    // The word lists the router and the extractor read are parsed beside
+    // the caller's first work (they take a few hundred ms), not within it.
+    store->lexicon_warmup_ = std::thread([] { CategoryLexicon::Shared()->available(); });
   }
   return std::unique_ptr<Store>(std::move(store));
 }
@@ -705,7 +713,7 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
   const int64_t read_ms = ms_since(started);
   const Clock::time_point tiers_started = Clock::now();
   memory->DeferLexicalIndexing();
-  std::vector<std::string> texts;
+  std::vector<uint32_t> checksums;  // of the documents' index texts
   std::vector<uint64_t> ids;
   for (const auto& [seq, turn] : turns) {
     for (; next_explicit != explicit_records.end() && next_explicit->first < seq; ++next_explicit) {
@@ -718,7 +726,7 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
     }
     for (const MemoryDoc* d : docs) {
       ids.push_back(d->id);
-      texts.push_back(TenantMemory::IndexText(*d));
+      checksums.push_back(TenantMemory::IndexTextChecksum(*d));
     }
   }
   for (; next_explicit != explicit_records.end(); ++next_explicit) ApplyExplicit(*memory, next_explicit->second);
@@ -728,7 +736,7 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
   const int64_t lexical_ms = ms_since(lexical_started);
 
   const Clock::time_point vectors_started = Clock::now();
-  ENGRAM_RETURN_IF_ERROR(LoadVectors(tenant, *memory, ids, texts, rederived, &catch_up, snapshot.get()));
+  ENGRAM_RETURN_IF_ERROR(LoadVectors(tenant, *memory, ids, checksums, rederived, &catch_up, snapshot.get()));
   if (!turns.empty() && memory->last_seq() > *upto) {
     std::string bytes;
     log::PutFixed64BE(&bytes, memory->last_seq());
@@ -876,7 +884,7 @@ Result<std::vector<CheckpointDelta>> ReadVectorCheckpointDeltas(const log::Event
 }
 
 bool StoreImpl::RestoreCheckpoint(const std::string& tenant, TenantMemory& memory, const std::vector<uint64_t>& ids,
-                                  const std::vector<std::string>& texts, const std::set<uint64_t>& rederived,
+                                  const std::vector<uint32_t>& text_checksums, const std::set<uint64_t>& rederived,
                                   log::LogBatch* batch,
                                   const log::LogSnapshot* snapshot, VectorCheckpointState* state) {
   *state = VectorCheckpointState{};
@@ -933,7 +941,7 @@ bool StoreImpl::RestoreCheckpoint(const std::string& tenant, TenantMemory& memor
   std::vector<std::pair<uint64_t, uint32_t>> checksums;  // (id, text checksum), by id
   checksums.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (DocSeq(ids[i]) <= covered_seq) checksums.emplace_back(ids[i], DocTextChecksum(texts[i]));
+    if (DocSeq(ids[i]) <= covered_seq) checksums.emplace_back(ids[i], text_checksums[i]);
   }
   std::sort(checksums.begin(), checksums.end());
   const size_t prefix_size = log::TenantPrefix(tenant).size();
@@ -1067,7 +1075,7 @@ Status StoreImpl::SaveLexicalCheckpoint(TenantMemory& memory) {
 }
 
 Status StoreImpl::LoadVectors(const std::string& tenant, TenantMemory& memory, const std::vector<uint64_t>& ids,
-                              std::vector<std::string>& texts, const std::set<uint64_t>& rederived,
+                              const std::vector<uint32_t>& checksums, const std::set<uint64_t>& rederived,
                               log::LogBatch* batch, const log::LogSnapshot* snapshot) {
   const size_t dim = embedder_->dim();
   const bool writable = !options_.read_only;
@@ -1083,7 +1091,7 @@ Status StoreImpl::LoadVectors(const std::string& tenant, TenantMemory& memory, c
   VectorCheckpointState state;
   uint64_t first_id = 0;  // documents from here on are added from their stored vectors
   if (IndexNeedsCheckpoint(options_.vector_index) &&
-      RestoreCheckpoint(tenant, memory, ids, texts, rederived, batch, snapshot, &state)) {
+      RestoreCheckpoint(tenant, memory, ids, checksums, rederived, batch, snapshot, &state)) {
     first_id = DocId(state.covered_seq + 1, 0);
   }
   // An older store's whole-index snapshot value is superseded.
@@ -1123,7 +1131,7 @@ Status StoreImpl::LoadVectors(const std::string& tenant, TenantMemory& memory, c
         }
         const size_t i = order[next++];
         add_vectors.resize((add_ids.size() + 1) * dim);
-        if (!DecodeDocVector(value, dim, DocTextChecksum(texts[i]), add_vectors.data() + add_ids.size() * dim)) {
+        if (!DecodeDocVector(value, dim, checksums[i], add_vectors.data() + add_ids.size() * dim)) {
           add_vectors.resize(add_ids.size() * dim);
           missing.push_back(i);  // of another text (derived again) or another embedder: embedded again
           return true;
@@ -1161,7 +1169,9 @@ Status StoreImpl::LoadVectors(const std::string& tenant, TenantMemory& memory, c
     std::vector<std::string> chunk_texts;
     for (size_t k = start; k < start + n; ++k) {
       chunk_ids.push_back(ids[missing[k]]);
-      chunk_texts.push_back(std::move(texts[missing[k]]));
+      const MemoryDoc* doc = memory.Doc(ids[missing[k]]);
+      if (doc == nullptr) return Status::Internal("document " + std::to_string(ids[missing[k]]) + " vanished while loading");
+      chunk_texts.push_back(TenantMemory::IndexText(*doc));
     }
     auto vectors = EmbedCached(tenant, chunk_ids, chunk_texts, /*use_old_cache=*/true, writable ? batch : nullptr);
     if (!vectors.ok()) return vectors.status();
@@ -1680,7 +1690,7 @@ Result<std::vector<StoredTurn>> StoreImpl::WorkingMemory(std::string_view tenant
   auto memory = Memory(tenant);
   if (!memory.ok()) return memory.status();
   std::shared_lock<RwMutex> lock((*memory)->mutex());
-  return (*memory)->working().Session(tenant, session);
+  return (*memory)->WorkingSession(session);
 }
 
 Result<std::vector<SessionSummary>> StoreImpl::Summaries(std::string_view tenant, size_t max_sentences) {

@@ -199,17 +199,18 @@ class StoreImpl final : public Store {
                                          log::LogBatch* batch);
   // The key of `text` in an older store's embedding cache.
   std::string EmbeddingKey(std::string_view tenant, std::string_view text) const;
-  // Fills the vector index of a tenant being loaded (documents `ids` with
-  // index texts `texts`; turns in `rederived` were derived again): from its
+  // Fills the vector index of a tenant being loaded (documents `ids`, the
+  // CRC-32C of their index texts `checksums`; turns in `rederived` were
+  // derived again): from its
   // checkpoint and the stored vectors, embedding only documents that have
   // none. Repairs and migrations go into `batch`.
   Status LoadVectors(const std::string& tenant, TenantMemory& memory, const std::vector<uint64_t>& ids,
-                     std::vector<std::string>& texts, const std::set<uint64_t>& rederived, log::LogBatch* batch,
+                     const std::vector<uint32_t>& checksums, const std::set<uint64_t>& rederived, log::LogBatch* batch,
                      const log::LogSnapshot* snapshot);
   // Restores the tenant's checkpoint into `memory` when it is intact and
   // matches the documents; false (and *state reset) otherwise.
   bool RestoreCheckpoint(const std::string& tenant, TenantMemory& memory, const std::vector<uint64_t>& ids,
-                         const std::vector<std::string>& texts, const std::set<uint64_t>& rederived,
+                         const std::vector<uint32_t>& checksums, const std::set<uint64_t>& rederived,
                          log::LogBatch* batch, const log::LogSnapshot* snapshot, VectorCheckpointState* state);
   // Ends the lexical indexing of a tenant being loaded: from its lexical
   // checkpoint when it holds the documents of the turns it covers (then
@@ -290,6 +291,7 @@ class StoreImpl final : public Store {
   size_t recent_next_ = 0;
 
   std::thread enrichment_thread_;
+  std::thread lexicon_warmup_;  // parses the shared word lists once, at open
   std::mutex enrichment_mutex_;
   std::condition_variable enrichment_cv_;  // new job, stop, or queue drained
   bool enrichment_stop_ = false;           // guarded by enrichment_mutex_

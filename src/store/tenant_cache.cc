@@ -178,14 +178,16 @@ void TenantCache::Drop(Slot& slot) {
   slot.bytes = 0;
 }
 
-void TenantCache::Clear() {
+std::vector<std::shared_ptr<TenantMemory>> TenantCache::Clear() {
   std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::shared_ptr<TenantMemory>> unloaded;
   for (Slot* slot : lru_) {
-    slot->memory.reset();
+    unloaded.push_back(std::move(slot->memory));
     slot->bytes = 0;
   }
   lru_.clear();
   loaded_bytes_ = 0;
+  return unloaded;
 }
 
 void TenantCache::ForEachLoaded(const std::function<void(TenantMemory&)>& fn) {

@@ -21,6 +21,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <vector>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -77,8 +78,9 @@ class TenantCache {
   void Drop(Slot& slot);
 
   // Drops every loaded memory without calling the unloader (derived state
-  // was thrown away; each tenant loads again on next use).
-  void Clear();
+  // was thrown away; each tenant loads again on next use). Returns them,
+  // for the caller to destroy where it suits it.
+  std::vector<std::shared_ptr<TenantMemory>> Clear();
 
   // Calls fn for each loaded memory (e.g. to save them all when closing).
   void ForEachLoaded(const std::function<void(TenantMemory&)>& fn);

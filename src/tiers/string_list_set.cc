@@ -6,8 +6,15 @@
 
 namespace engram {
 
+uint64_t StringListSet::Hash(const std::string& value) { return std::hash<std::string>()(value); }
+
 bool StringListSet::Contains(const std::vector<std::string>& list, const std::string& value) const {
-  if (set_ != nullptr) return set_->count(value) > 0;
+  if (index_ != nullptr) {
+    auto it = index_->find(Hash(value));
+    if (it == index_->end()) return false;
+    if (list[it->second] == value) return true;
+    // Another value has this hash: only the list can tell.
+  }
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
@@ -23,19 +30,19 @@ void StringListSet::Append(std::vector<std::string>* list, const std::string& va
 }
 
 void StringListSet::NoteAppended(const std::vector<std::string>& list) {
-  if (set_ != nullptr) {
-    set_->insert(list.back());
+  if (index_ != nullptr) {
+    index_->try_emplace(Hash(list.back()), static_cast<uint32_t>(list.size() - 1));
   } else if (list.size() > kLinearSearchMax) {
-    set_ = std::make_unique<std::unordered_set<std::string>>(list.begin(), list.end());
+    index_ = std::make_unique<std::unordered_map<uint64_t, uint32_t>>();
+    index_->reserve(list.size() * 2);
+    for (size_t i = 0; i < list.size(); ++i) index_->try_emplace(Hash(list[i]), static_cast<uint32_t>(i));
   }
 }
 
 size_t StringListSet::MemoryBytes() const {
-  if (set_ == nullptr) return 0;
-  size_t n = heap::Alloc(sizeof(*set_)) +
-             heap::HashTable(*set_, sizeof(std::string), /*caches_hash=*/true);
-  for (const auto& s : *set_) n += heap::Of(s);
-  return n;
+  if (index_ == nullptr) return 0;
+  return heap::Alloc(sizeof(*index_)) +
+         heap::HashTable(*index_, sizeof(std::pair<const uint64_t, uint32_t>), /*caches_hash=*/false);
 }
 
 }  // namespace engram

@@ -37,6 +37,15 @@ std::string TenantMemory::IndexText(const MemoryDoc& doc) {
   return doc.speaker + ": " + doc.text;
 }
 
+uint32_t TenantMemory::IndexTextChecksum(const MemoryDoc& doc) {
+  uint32_t crc = 0;
+  if (!doc.is_unit) {
+    crc = Crc32cExtend(crc, doc.speaker.data(), doc.speaker.size());
+    crc = Crc32cExtend(crc, ": ", 2);
+  }
+  return Crc32cExtend(crc, doc.text.data(), doc.text.size());
+}
+
 std::string TenantMemory::ContextKey(std::string_view previous) {
   // The sentences that end in '?': in "Nice! How long do you practise?"
   // the greeting says nothing about the reply.
@@ -65,14 +74,7 @@ uint64_t DigestPart(uint64_t id, uint32_t text_crc) {
 }
 
 // The digest part of a document, its text checksummed as IndexText gives it.
-uint64_t DocDigestPart(const MemoryDoc& doc) {
-  uint32_t crc = 0;
-  if (!doc.is_unit) {
-    crc = Crc32cExtend(crc, doc.speaker.data(), doc.speaker.size());
-    crc = Crc32cExtend(crc, ": ", 2);
-  }
-  return DigestPart(doc.id, Crc32cExtend(crc, doc.text.data(), doc.text.size()));
-}
+uint64_t DocDigestPart(const MemoryDoc& doc) { return DigestPart(doc.id, TenantMemory::IndexTextChecksum(doc)); }
 
 }  // namespace
 
@@ -190,7 +192,7 @@ std::vector<const MemoryDoc*> TenantMemory::ApplyTurn(uint64_t seq, const Turn& 
     }
   }
   working_.Add(seq, turn);
-  seq_by_source_[turn.source_id] = seq;
+  NoteSource(turn.source_id, seq);
   if (turn.time_ms != 0) {
     first_time_ = first_time_ == 0 ? turn.time_ms : std::min(first_time_, turn.time_ms);
     last_time_ = std::max(last_time_, turn.time_ms);
@@ -215,7 +217,7 @@ std::vector<const MemoryDoc*> TenantMemory::ApplyEnrichment(uint64_t seq, const 
   const MemoryDoc* turn_doc = TurnDoc(seq);
   if (turn_doc == nullptr) return {};
   MemoryDoc copy = *turn_doc;
-  return ApplyDerived(seq, copy, x, next_slot_.count(seq) ? next_slot_[seq] : 1);
+  return ApplyDerived(seq, copy, x, NextUnitSlot(seq));
 }
 
 std::vector<const MemoryDoc*> TenantMemory::ApplyDerived(uint64_t seq, const MemoryDoc& turn_doc, const Extraction& x,
@@ -240,7 +242,7 @@ std::vector<const MemoryDoc*> TenantMemory::ApplyDerived(uint64_t seq, const Mem
     doc.metadata = turn_doc.metadata;
     added.push_back(AddDoc(std::move(doc)));
   }
-  next_slot_[seq] = slot;
+  if (slot > 1) next_slot_[seq] = slot;
   // Records read from the log carry the ids of their keys; records of
   // callers that did not assign them get their position's.
   uint32_t n = first_slot;
@@ -274,9 +276,42 @@ const MemoryDoc* TenantMemory::Doc(uint64_t id) const {
   return it == docs_.end() ? nullptr : &it->second;
 }
 
+void TenantMemory::NoteSource(const std::string& source_id, uint64_t seq) {
+  auto [it, fresh] = seq_by_source_hash_.try_emplace(std::hash<std::string>()(source_id), seq);
+  if (fresh) return;
+  const MemoryDoc* holder = TurnDoc(it->second);
+  if (holder == nullptr || holder->source_id == source_id) {
+    it->second = seq;
+  } else {
+    source_collisions_[source_id] = seq;
+  }
+}
+
 uint64_t TenantMemory::SeqOfSource(const std::string& source_id) const {
-  auto it = seq_by_source_.find(source_id);
-  return it == seq_by_source_.end() ? 0 : it->second;
+  auto it = seq_by_source_hash_.find(std::hash<std::string>()(source_id));
+  if (it == seq_by_source_hash_.end()) return 0;
+  const MemoryDoc* holder = TurnDoc(it->second);
+  if (holder != nullptr && holder->source_id == source_id) return it->second;
+  auto c = source_collisions_.find(source_id);
+  return c == source_collisions_.end() ? 0 : c->second;
+}
+
+std::vector<StoredTurn> TenantMemory::WorkingSession(std::string_view session) const {
+  std::vector<StoredTurn> out;
+  for (uint64_t seq : working_.Recent(session)) {
+    const MemoryDoc* d = TurnDoc(seq);
+    if (d == nullptr) continue;
+    StoredTurn& st = out.emplace_back();
+    st.seq = seq;
+    st.tenant = tenant_;
+    st.turn.session = d->session;
+    st.turn.speaker = d->speaker;
+    st.turn.text = d->text;
+    st.turn.time_ms = d->time_ms;
+    st.turn.source_id = d->source_id;
+    if (d->metadata != nullptr) st.turn.metadata = *d->metadata;
+  }
+  return out;
 }
 
 const std::vector<uint64_t>& TenantMemory::SessionTurns(const std::string& session) const {
@@ -308,8 +343,9 @@ size_t TenantMemory::MemoryBytes() const {
   n += heap::HashTable(next_slot_, sizeof(std::pair<const uint64_t, uint32_t>), false);
   n += heap::Buffer(units_);
   for (const auto& u : units_) n += heap::Of(u.text) + heap::Of(u.subject) + heap::Of(u.source_ids);
-  n += heap::HashTable(seq_by_source_, sizeof(std::pair<const std::string, uint64_t>), true);
-  for (const auto& [source, seq] : seq_by_source_) n += heap::Of(source);
+  n += heap::HashTable(seq_by_source_hash_, sizeof(std::pair<const uint64_t, uint64_t>), false);
+  n += heap::HashTable(source_collisions_, sizeof(std::pair<const std::string, uint64_t>), true);
+  for (const auto& [source, seq] : source_collisions_) n += heap::Of(source);
   n += lexical_->MemoryBytes() + context_keys_->MemoryBytes() + vectors_->MemoryBytes();
   n += heap::Buffer(deferred_docs_) + heap::Buffer(deferred_keys_);
   for (const auto& [id, key] : deferred_keys_) n += heap::Of(key);

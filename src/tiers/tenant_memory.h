@@ -101,6 +101,8 @@ class TenantMemory {
 
   // The text a document is embedded and BM25-indexed with.
   static std::string IndexText(const MemoryDoc& doc);
+  // CRC-32C of IndexText(doc), without building it.
+  static uint32_t IndexTextChecksum(const MemoryDoc& doc);
 
   const MemoryDoc* Doc(uint64_t id) const;
   const MemoryDoc* TurnDoc(uint64_t seq) const { return Doc(DocId(seq, 0)); }
@@ -170,6 +172,8 @@ class TenantMemory {
   GraphTier& graph() { return graph_; }
   const GraphTier& graph() const { return graph_; }
   const WorkingMemory& working() const { return working_; }
+  // The session's working turns, oldest first, as they are now.
+  std::vector<StoredTurn> WorkingSession(std::string_view session) const;
   const std::vector<EventUnit>& units() const { return units_; }
 
   // --- Writes committed to the log, not yet applied ---------------------------
@@ -218,6 +222,8 @@ class TenantMemory {
 
   // Records `turn` in the write context (no-op for a seq already noted).
   void NoteWritten(uint64_t seq, const Turn& turn);
+  // Records that turn `seq` has `source_id` (SeqOfSource).
+  void NoteSource(const std::string& source_id, uint64_t seq);
 
   mutable RwMutex mutex_;
   // Guards queue_ and the write context (never held while applying).
@@ -238,9 +244,13 @@ class TenantMemory {
   std::vector<std::string> session_order_;
   std::vector<std::string> participants_;  // in the order they first spoke
   StringListSet participant_set_;          // mirrors participants_ (a group chat can have many)
-  std::unordered_map<uint64_t, uint32_t> next_slot_;  // seq -> next free unit slot
+  std::unordered_map<uint64_t, uint32_t> next_slot_;  // seq -> next free unit slot, when not 1
   std::vector<EventUnit> units_;
-  std::unordered_map<std::string, uint64_t> seq_by_source_;
+  // Turns by source id: hash -> seq (the turn's document holds the id
+  // itself); an id whose hash an earlier, different id holds goes to
+  // source_collisions_.
+  std::unordered_map<uint64_t, uint64_t> seq_by_source_hash_;
+  std::unordered_map<std::string, uint64_t> source_collisions_;
   TimeMs first_time_ = 0, last_time_ = 0;
   uint64_t last_seq_ = 0;
   std::unique_ptr<LexicalIndex> lexical_;

@@ -438,6 +438,10 @@ TEST_F(TiersStoreTest, GraphEventUnitsAndWorkingMemoryAreFilled) {
   for (size_t i = 0; i < s3->size(); ++i) {
     EXPECT_EQ((*s3)[i].turn.source_id, "D3:" + std::to_string(i + 1));
     EXPECT_EQ((*s3)[i].turn.text, turns[20 + i].text);
+    EXPECT_EQ((*s3)[i].turn.speaker, turns[20 + i].speaker);
+    EXPECT_EQ((*s3)[i].turn.session, turns[20 + i].session);
+    EXPECT_EQ((*s3)[i].turn.time_ms, turns[20 + i].time_ms);
+    EXPECT_EQ((*s3)[i].turn.metadata, turns[20 + i].metadata);
     EXPECT_EQ((*s3)[i].tenant, kTenant);
   }
   EXPECT_THAT(*store->WorkingMemory(kTenant, "no-such-session"), IsEmpty());
