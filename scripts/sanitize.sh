@@ -37,6 +37,9 @@ tsan_tests=(concurrency_test enrichment_test store_test tiers_store_test tenant_
 # Writes queued on a tenant's memory beside readers.
 tsan_tests+=(apply_queue_test)
 
+# The thread that frees closed stores' memory.
+tsan_tests+=(background_release_test)
+
 configure() {  # configure <build dir> <sanitizers> [cmake options...]
   local dir="$1" sanitize="$2"
   shift 2
