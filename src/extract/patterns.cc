@@ -75,7 +75,8 @@ constexpr std::string_view kFillerAdjectives[] = {
     "second-hand", "secondhand"};
 
 constexpr std::string_view kJobs[] = {
-    "nurse", "teacher", "doctor", "engineer", "developer", "programmer", "designer", "lawyer", "accountant",
+    "nurse", "teacher", "doctor", "engineer", "developer", "dev", "registrar", "programmer", "designer", "lawyer",
+    "accountant",
     "chef", "cook", "baker", "guide", "writer", "author", "artist", "painter", "musician", "singer",
     "photographer",
     "journalist", "editor", "manager", "consultant", "analyst", "scientist", "researcher", "professor",
@@ -205,7 +206,32 @@ constexpr std::string_view kPlaceHeads[] = {
 // "Lake Merritt", "Point Reyes").
 constexpr std::string_view kPlacePrefixes[] = {"mount", "mt",   "lake",  "cape",       "fort",  "isle", "point",
                                                 "port",  "café", "cafe",  "restaurant", "hotel", "bar",  "pub",
-                                                "bistro", "trattoria"};
+                                                "bistro", "trattoria",
+                                                // other languages ("Cerro Alegre", "Teatro Caupolicán",
+                                                // "Parque O'Higgins", "Chez Mehdi")
+                                                "cerro", "monte", "playa", "praia", "plaza", "praça", "calle",
+                                                "avenida", "rua", "parque", "parc", "museo", "musée", "teatro",
+                                                "théâtre", "lago", "isla", "puerto", "porto", "chez", "jardín",
+                                                "jardin", "ulica", "rue", "piazza"};
+
+// Kinds of thing a name is said to be ("a startup called Chari", "Enyimba,
+// my dad's club", "a guy named Paris").
+constexpr std::string_view kPersonKinds[] = {"guy", "girl", "man", "woman", "boy", "lady", "dude", "bloke", "kid",
+                                             "person", "friend", "flatmate", "roommate", "housemate", "colleague",
+                                             "coworker", "neighbour", "neighbor", "boss", "mentor", "teacher",
+                                             "classmate", "bestie", "ex"};
+constexpr std::string_view kOrgKinds[] = {"startup", "company", "firm", "band", "club", "team", "agency",
+                                          "charity", "label", "brand", "employer", "university", "school"};
+constexpr std::string_view kPlaceKinds[] = {"cafe", "café", "restaurant", "bakery", "bar", "pub", "shop", "store",
+                                            "gym", "hotel", "street", "town", "village", "neighbourhood",
+                                            "neighborhood", "beach", "city", "island", "mountain", "hometown"};
+constexpr std::string_view kThingKinds[] = {"app", "game", "show", "book", "podcast", "film", "movie", "series",
+                                            "album", "song", "boat", "car", "website", "bike", "motorbike"};
+constexpr std::string_view kPossessiveDeterminers[] = {"my", "your", "our", "his", "her", "their"};
+
+// Articles that can open a name in other languages ("Los Bunkers", "El Muro").
+constexpr std::string_view kNameArticles[] = {"los", "las", "el", "la", "le", "les", "il", "die", "der", "das",
+                                              "het", "de", "lo", "gli"};
 
 // Verbs after which a capitalised name is a title, not a person ("I watched
 // Inception", "I'm reading Dune").
@@ -324,7 +350,13 @@ constexpr std::string_view kDiets[] = {
 constexpr std::string_view kOrgSuffixes[] = {
     "inc", "corp", "corporation", "university", "college", "company", "hospital", "school", "bank",
     "foundation", "institute", "center", "centre", "club", "ltd", "llc", "group", "academy", "high", "co",
-    "studio", "studios", "labs", "logistics", "systems", "partners", "agency", "airways", "airlines"};
+    "studio", "studios", "labs", "logistics", "systems", "partners", "agency", "airways", "airlines",
+    // the same words in other languages ("Universidad de Chile", "Uniwersytet Jagielloński")
+    "universidad", "université", "universität", "università", "universiteit", "uniwersytet", "universidade",
+    "universitas", "universitet", "universitat", "hôpital", "hospital", "klinikum", "colegio", "liceo",
+    "lycée", "gymnasium", "banco", "banque",
+    // "Korean Air", "Air Peace"
+    "air"};
 
 // Organisation words of places people study at rather than work at ("I'm at
 // Oslo University" is as likely a student's).
@@ -414,7 +446,7 @@ constexpr std::string_view kElidedSubjectVerbs[] = {"moved", "relocated", "start
 
 // Who someone is "from" when the name is a person's: "Georgia from my yoga
 // class", "Chad from accounting", "Sydney from the office".
-constexpr std::string_view kCircles[] = {"my", "our", "work", "school", "uni", "college", "church", "class",
+constexpr std::string_view kCircles[] = {"my", "our", "your", "work", "school", "uni", "college", "church", "class",
                                          "office", "gym", "team", "accounting", "marketing", "sales", "finance",
                                          "hr", "engineering", "legal", "upstairs", "downstairs", "next"};
 
@@ -483,9 +515,17 @@ class SentencePatterns {
         }
       }
       // "Board games are my favourite (way to unwind)"
-      if ((l == "is" || l == "are") && L(i + 1) == "my" && (L(i + 2) == "favorite" || L(i + 2) == "favourite")) {
+      // ("Adichie is still my favourite writer", "Kult are my favourite band")
+      const size_t my = (l == "is" || l == "are") && (L(i + 1) == "still" || L(i + 1) == "also") ? i + 2 : i + 1;
+      if ((l == "is" || l == "are") && L(my) == "my" && (L(my + 1) == "favorite" || L(my + 1) == "favourite")) {
+        static constexpr std::string_view kMakers[] = {"writer", "author", "singer", "artist", "actor", "actress",
+                                                       "player", "rapper", "director", "poet", "comedian",
+                                                       "novelist", "footballer", "athlete", "youtuber"};
+        static constexpr std::string_view kTeams[] = {"band", "team", "club", "group", "brand"};
         if (Span s = NP(0, 4); s.ok() && s.e == i && !Demonstrative(s)) {
-          if (In(L(i + 3), kTitleNouns)) NamedObject(s, EntityType::kThing);  // "Harry Potter is my favorite book"
+          if (In(L(my + 2), kTitleNouns)) NamedObject(s, EntityType::kThing);  // "Harry Potter is my favorite book"
+          if (In(L(my + 2), kMakers)) NamedObject(s, EntityType::kPerson);
+          if (In(L(my + 2), kTeams)) NamedObject(s, EntityType::kOrganisation);
           Like(who_.speaker, "likes", Value(s), 0.8f);
         }
       }
@@ -657,6 +697,11 @@ class SentencePatterns {
         (e + 1 == w_.size() || (w_[e + 1].punct && L(e + 1) != "," && L(e + 1) != "-") || L(e + 1) == "and" ||
          L(e + 1) == "is" || L(e + 1) == "was")) {
       ++e;
+    } else if (e < w_.size() && w_[e].number && w_[e].text.size() <= 2 && w_[e].begin > w_[e - 1].end &&
+               !EndsWithPossessive(e - 1) && j > 0 && (L(j - 1) == "in" || L(j - 1) == "on" || L(j - 1) == "near") &&
+               (L(e + 1) == "but" || L(e + 1) == "so" || L(e + 1) == "or" ||
+                (L(e + 1) == "," && !(e + 3 < w_.size() && w_[e + 2].capitalised && w_[e + 3].number)))) {
+      ++e;  // a numbered district after a preposition of place: "a flat in Wuse 2, close to ..."
     } else if (e < w_.size() && w_[e].number && w_[e].text.size() <= 4 && w_[e].begin > w_[e - 1].end &&
                !EndsWithPossessive(e - 1) && NamesATitle({j, e})) {
       // What one watches, reads or is hooked on keeps its number ("rewatching
@@ -736,6 +781,8 @@ class SentencePatterns {
     if (s.e - s.b == 1 && In(last, kPlaces)) return EntityType::kPlace;
     if (Known(NameText(s))) return EntityType::kPerson;
     if (HasPlaceWord(s)) return EntityType::kPlace;
+    // "my cousin works in Leeds": a name WordNet knows only as a place
+    if (fallback != EntityType::kPerson && IsWordNetPlaceName(NameText(s))) return EntityType::kPlace;
     return fallback;
   }
   bool Known(const std::string& name) const {
@@ -1258,7 +1305,11 @@ class SentencePatterns {
       if (L(w) == "at" || L(w) == "for") return Employer(subj, w + 1, conf, stopping || negative);
       if (L(k) == "in") {
         if (Span s = NP(k + 1, 3); s.ok()) {
-          if (L(k + 1) == "a" || L(k + 1) == "an" || L(k + 1) == "the" || w_[s.b].capitalised) {
+          const Span name = NameAt(k + 1);
+          if (name.ok() && (IsGazetteerPlace(name) || IsWordNetPlaceName(NameText(name)) || HasPlaceWord(name))) {
+            // "Lourdes works in Leeds": where, not for whom.
+            Ent(NameText(name), EntityType::kPlace);
+          } else if (L(k + 1) == "a" || L(k + 1) == "an" || L(k + 1) == "the" || w_[s.b].capitalised) {
             Employer(subj, k + 1, conf, stopping || negative);
           } else {
             Fact(subj, "occupation", Value(s), conf * 0.8f, stopping || negative);
@@ -1319,10 +1370,39 @@ class SentencePatterns {
       if (L(k) == "a" || L(k) == "an") Job(subj, k, conf, false, true);
       return;
     }
+    // "joined Paystack as a compliance analyst": an employer and a job.
+    if ((verb == "joined" || verb == "join") && !negative) {
+      Span n = NameAt(k);
+      if (n.ok() && L(n.e) == "as" && !Known(NameText(n)) && !IsGazetteerPlace(n)) {
+        Employer(subj, k, conf, false);
+        Job(subj, n.e + 1, conf, false, false);
+        return;
+      }
+    }
     if ((verb == "quit" || verb == "left") && !negative) {
       // "I quit Pixelworks", "I left Granite Bank": an employer, when the
       // name says it is an organisation or is already known as one.
       Span n = NameAt(L(k) == "the" ? k + 1 : k);
+      // "I finally left Lagos": a home left behind.
+      if (verb == "left" && L(k) != "the" && n.ok() && !Known(NameText(n)) &&
+          (IsGazetteerPlace(n) || IsWordNetPlaceName(NameText(n)))) {
+        Ent(NameText(n), EntityType::kPlace);
+        Fact(subj, "home", NameText(n), conf, true);
+        return;
+      }
+      // "I left Zoho in march", "left Flutterwave after four years": a name
+      // left at a time is a job left.
+      static constexpr std::string_view kMonthWords[] = {
+          "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+          "dec", "spring", "summer", "autumn", "fall", "winter"};
+      const bool left_at_a_time =
+          n.ok() && (L(n.e) == "after" || L(n.e) == "last" || L(n.e) == "btw" ||
+                     ((L(n.e) == "in" || L(n.e) == "this") && In(L(n.e + 1), kMonthWords)));
+      if (verb == "left" && L(k) != "the" && left_at_a_time && !Known(NameText(n)) && !HasPlaceWord(n) &&
+          !IsWordNetPlaceName(NameText(n)) && !In(StripPossessive(L(n.e - 1)), kGroups)) {
+        return Employer(subj, k, conf, true);
+      }
       if (n.ok() && !Known(NameText(n)) && !HasPlaceWord(n) && !IsGazetteerPlace(n) &&
           (HasOrgWord(n) && !In(StripPossessive(L(n.e - 1)), kGroups))) {
         return Employer(subj, L(k) == "the" ? k + 1 : k, conf, true);
@@ -1855,7 +1935,13 @@ class SentencePatterns {
       // "Warwick is visiting from Durban", "Noor is coming over".
       const bool visiting = (L(n.e) == "is" || L(n.e) == "was") &&
                             (L(n.e + 1) == "visiting" || L(n.e + 1) == "coming" || L(n.e + 1) == "staying");
-      const bool person_evidence = person_verb || from_circle || visiting;
+      // "Paris and I got engaged", "Paris, my former flatmate", "a guy named
+      // Paris": said to be someone.
+      const bool with_me = L(n.e) == "and" && (L(n.e + 1) == "i" || L(n.e + 1) == "me");
+      const std::optional<EntityType> apposed = KindInApposition(n);
+      const std::optional<EntityType> called = KindBeforeName(n.b);
+      const bool person_evidence = person_verb || from_circle || visiting || with_me ||
+                                   apposed == EntityType::kPerson || called == EntityType::kPerson;
       const bool looks_named = non_ascii || EndsWithPossessive(n.b) || person_evidence || EmployerCue(n) ||
                                NamedAsAPlace(n) ||
                                (L(n.e) == "and" && n.e + 1 < w_.size() && w_[n.e + 1].capitalised);
@@ -1891,9 +1977,19 @@ class SentencePatterns {
       else if (n.e - n.b == 1 && In(L(n.e), kPlaceQualifiedNouns)) type = EntityType::kPlace;
       else if (HasPlaceWord(n)) type = EntityType::kPlace;
       else if (NamesAPet(n.b)) type = EntityType::kThing;
-      else if (WorkplaceCue(n.b) || EmployerCue(n)) type = EntityType::kOrganisation;
-      else if (NamedAsAPlace(n)) type = EntityType::kPlace;
+      else if (WorkplaceCue(n.b) || EmployerCue(n) || FlownWith(n)) type = EntityType::kOrganisation;
+      else if (called.has_value()) type = *called;
+      else if (apposed.has_value() && !place_preposition) type = *apposed;
+      else if (NamesAWorkBy(n)) type = EntityType::kThing;
+      else if (SupportedClub(n)) type = EntityType::kOrganisation;
+      else if (NamedAsAPlace(n) || PlaceByVerbOrDwelling(n.b)) type = EntityType::kPlace;
+      else if (UsedOnline(n.b)) type = EntityType::kThing;
+      // "Hjaltalín are playing", "Los Bunkers were amazing": one name with a
+      // plural verb is a band or a team, not a person.
+      else if (GroupVerbAfter(n)) type = EntityType::kOrganisation;
       // "I just got a Kindle": an article before a name makes it a thing.
+      // ("a Casablanca cat", "a Manchester guy": a place said of them)
+      else if ((prev == "a" || prev == "an") && IsWordNetPlaceName(name)) type = EntityType::kPlace;
       else if (prev == "a" || prev == "an") type = EntityType::kThing;
       else if (prev == "in" || prev == "to" || prev == "from" || prev == "near" || prev == "visit" ||
                prev == "visited" || prev == "around" || prev == "at" || prev == "through" || prev == "across" ||
@@ -1910,9 +2006,127 @@ class SentencePatterns {
       // place is a place (evidence of a person was weighed above), unless
       // it comes after "with" ("São Paulo rent is insane", "Tartu is ...").
       else if (prev != "with" && IsWordNetPlaceName(name)) type = EntityType::kPlace;
+      // "PlayStation", "GCash", "MapleStory": a capital inside a word marks
+      // a brand or a product.
+      else if (Intercapped(n)) type = EntityType::kThing;
+      // "Los Bunkers", "Die Ärzte", "La Liga": a name led by an article is
+      // no person (after a preposition of place it was a place above).
+      else if (n.e - n.b >= 2 && In(L(n.b), kNameArticles)) type = EntityType::kOrganisation;
       Ent(name, type);
       i = n.e - 1;
     }
+  }
+
+  // "flying LOT", "booked Vietjet", "fly Air Peace": a name one flies or
+  // books is an airline (a place is flown to, not flown).
+  bool FlownWith(Span n) const {
+    static constexpr std::string_view kFlyVerbs[] = {"fly", "flying", "flew", "flown", "flies", "booking",
+                                                     "booked", "book"};
+    if (n.b == 0 || !In(L(n.b - 1), kFlyVerbs)) return false;
+    return !IsGazetteerPlace(n) && !IsWordNetPlaceName(NameText(n)) && !Known(NameText(n));
+  }
+
+  // "a startup called Chari", "a band named Kult", "a cafe called Hana's
+  // Table": the kind of thing a name is said to be called.
+  std::optional<EntityType> KindBeforeName(size_t b) const {
+    if (b < 2 || (L(b - 1) != "called" && L(b - 1) != "named")) return std::nullopt;
+    for (size_t k = b - 1; k-- > 0 && k + 4 >= b;) {
+      if (In(L(k), kPersonKinds)) return EntityType::kPerson;
+      if (In(L(k), kOrgKinds)) return EntityType::kOrganisation;
+      if (In(L(k), kPlaceKinds)) return EntityType::kPlace;
+      if (In(L(k), kThingKinds)) return EntityType::kThing;
+      if (w_[k].punct) break;
+    }
+    return std::nullopt;
+  }
+
+  bool GroupVerbAfter(Span n) const {
+    if (L(n.e) != "are" && L(n.e) != "were") return false;
+    if (n.b > 0 && (L(n.b - 1) == "the" || L(n.b - 1) == "and" || L(n.b - 1) == "&" || L(n.b - 1) == ",")) {
+      return false;  // "the Smiths are", "Ana and Tom are"
+    }
+    return !Known(NameText(n)) && !IsGazetteerPlace(n);
+  }
+
+  // "Enyimba, my dad's club", "Paris, my former flatmate", "Paris your old
+  // flatmate": the kind of thing an apposition says a name is.
+  std::optional<EntityType> KindInApposition(Span n) const {
+    size_t k = n.e;
+    if (L(k) == ",") ++k;
+    if (!In(L(k), kPossessiveDeterminers)) return std::nullopt;
+    for (size_t stop = k + 4; ++k < stop && k < w_.size() && !w_[k].punct;) {
+      const std::string_view head = StripPossessive(L(k));
+      if (head != L(k)) continue;  // "my dad's club": the possessor is not the head
+      // "in Essaouira, my cousin Youssef": a name after the noun is the one it speaks of
+      if (k + 1 < w_.size() && w_[k + 1].capitalised && !w_[k + 1].punct) return std::nullopt;
+      if (std::any_of(std::begin(kKin), std::end(kKin), [&](const Kin& kin) { return kin.word == head; }) ||
+          In(head, kPersonKinds)) {
+        return EntityType::kPerson;
+      }
+      if (In(head, kOrgKinds)) return EntityType::kOrganisation;
+      if (In(head, kPlaceKinds)) return EntityType::kPlace;
+      if (In(head, kThingKinds)) return EntityType::kThing;
+    }
+    return std::nullopt;
+  }
+
+  // "Ponniyin Selvan by Kalki": a work and its author.
+  bool NamesAWorkBy(Span n) const { return L(n.e) == "by" && n.e + 1 < w_.size() && w_[n.e + 1].capitalised; }
+
+  // "a Chelsea fan", "season ticket at Lech": a club one supports.
+  // Only a club named after a place ("Chelsea", "Liverpool"): "a Mani
+  // Ratnam fan" is a film-maker's.
+  bool SupportedClub(Span n) const {
+    const bool fan = L(n.e) == "fan" || L(n.e) == "fans" || L(n.e) == "supporter" || L(n.e) == "supporters";
+    return fan && (IsGazetteerPlace(n) || IsWordNetPlaceName(NameText(n)));
+  }
+
+  // "we hiked up Esja", "climbed Toubkal", "a flat on Półwiejska", "a
+  // bakery on Jeju": a place by the verb or the dwelling before it.
+  bool PlaceByVerbOrDwelling(size_t b) const {
+    static constexpr std::string_view kClimbVerbs[] = {"climbed", "climb", "climbing", "summited", "hiked",
+                                                       "hiking", "hike", "skied", "conquered"};
+    static constexpr std::string_view kDwellings[] = {"flat", "apartment", "house", "home", "cafe", "café",
+                                                      "bakery", "shop", "restaurant", "bar", "office", "studio",
+                                                      "live", "lives", "living", "lived", "stay", "staying",
+                                                      "stayed", "place", "store", "stall"};
+    if (b == 0) return false;
+    if (In(L(b - 1), kClimbVerbs)) return true;
+    if (b >= 2 && L(b - 1) == "up" && (In(L(b - 2), kClimbVerbs) || In(L(b - 2), kTripVerbs))) return true;
+    return b >= 2 && L(b - 1) == "on" && In(L(b - 2), kDwellings);
+  }
+
+  // "learning Spanish on Duolingo", "watching it on Viki": a platform.
+  bool UsedOnline(size_t b) const {
+    static constexpr std::string_view kOnlineVerbs[] = {
+        "learning", "learn", "watching", "watch", "watched", "streaming", "stream", "posted", "posting",
+        "playing", "play", "listening", "listen", "found", "bought", "ordered", "selling", "sold", "chatting",
+        "texting", "follow", "following", "reading", "read", "booked", "paid", "pay", "paying"};
+    if (b < 2 || L(b - 1) != "on") return false;
+    for (size_t k = b - 1; k-- > 0 && k + 6 >= b;) {
+      if (w_[k].punct) return false;
+      if (In(L(k), kOnlineVerbs)) return true;
+    }
+    return false;
+  }
+
+  bool Intercapped(Span n) const {
+    for (size_t i = n.b; i < n.e; ++i) {
+      const std::string& t = w_[i].text;
+      if (w_[i].acronym) continue;
+      // an upper-case letter after two lower-case ones ("PlayStation", not
+      // "McDonald" or "LaToya"), or two capitals then lower case ("GCash")
+      for (size_t k = 2; k < t.size(); ++k) {
+        const auto c = [&](size_t at) { return static_cast<unsigned char>(t[at]); };
+        if (std::isupper(c(k)) && std::islower(c(k - 1)) && std::islower(c(k - 2))) return true;
+      }
+      if (t.size() >= 4 && std::isupper(static_cast<unsigned char>(t[0])) &&
+          std::isupper(static_cast<unsigned char>(t[1])) && std::islower(static_cast<unsigned char>(t[2])) &&
+          std::islower(static_cast<unsigned char>(t[3]))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   // "Georgian", or "learning Tigrinya": a language or nationality, from the
@@ -1943,10 +2157,22 @@ class SentencePatterns {
   // Muertos", "Anzac Day": a name
   // holding a word for a festival is an event.
   bool HasEventWord(Span s) const {
-    static constexpr std::string_view kFestivalWords[] = {"festival", "fiesta", "fiestas", "festa", "fête",
-                                                          "fete", "feria", "carnival", "carnaval"};
+    static constexpr std::string_view kFestivalWords[] = {
+        "festival", "fiesta", "fiestas", "festa", "fête", "fete", "feria", "carnival", "carnaval", "marathon",
+        "half-marathon", "triathlon", "olympics", "championship", "championships", "cup", "expo", "summit",
+        "conference", "derby", "parade", "gala"};
     for (size_t i = s.b; i < s.e; ++i) {
       if (In(StripPossessive(L(i)), kFestivalWords)) return true;
+    }
+    // Feasts and holidays of many calendars ("back home for Chuseok", "Tết",
+    // "Durga Puja").
+    static constexpr std::string_view kHolidays[] = {
+        "diwali", "deepavali", "eid", "ramadan", "hanukkah", "chanukah", "chuseok", "seollal", "tết", "pongal",
+        "onam", "holi", "navratri", "nowruz", "norouz", "passover", "pesach", "purim", "sukkot", "halloween",
+        "hogmanay", "juneteenth", "songkran", "obon", "vesak", "lohri", "baisakhi", "vaisakhi", "ugadi",
+        "kwanzaa", "oktoberfest", "puja", "midsummer", "sinulog", "matariki", "losar", "tsagaan", "inti"};
+    for (size_t i = s.b; i < s.e; ++i) {
+      if (In(StripPossessive(L(i)), kHolidays)) return true;
     }
     // "Día de Muertos", "Boxing Day"
     return L(s.b) == "día" || L(s.b) == "dia" || (s.e - s.b >= 2 && StripPossessive(L(s.e - 1)) == "day");
@@ -1956,10 +2182,16 @@ class SentencePatterns {
   // name one leaves or that lets one go is an employer. Leaving a place
   // WordNet or the gazetteer knows ("I left Lisbon") is moving.
   bool EmployerCue(Span n) const {
-    if (n.b >= 2 && (L(n.b - 1) == "quit" || L(n.b - 1) == "left") && In(L(n.b - 2), kLeavingSubjects)) {
+    // "I left Getir", and in chat "yep, left Grab in march" (no "I").
+    static constexpr std::string_view kChatOpeners[] = {"yep", "yes", "yeah", "so", "and", "btw", "lol", "also",
+                                                        "haha", "ok", "well"};
+    if (n.b >= 1 && (L(n.b - 1) == "quit" || L(n.b - 1) == "left") &&
+        (n.b == 1 || w_[n.b - 2].punct || In(L(n.b - 2), kLeavingSubjects) || In(L(n.b - 2), kChatOpeners))) {
       return !IsGazetteerPlace(n) && !IsWordNetPlaceName(NameText(n));
     }
     const std::string& next = L(n.e);
+    // "joined Paystack as a compliance analyst"
+    if (n.b >= 1 && (L(n.b - 1) == "joined" || L(n.b - 1) == "joining") && next == "as") return true;
     if ((next == "laid" || next == "fired" || next == "let") && L(n.e + 1) == "me") return true;
     // "I've been at Kaspi for two years as a data analyst": a job held.
     if (n.b >= 2 && L(n.b - 1) == "at" && L(n.b - 2) == "been" && next == "for") {

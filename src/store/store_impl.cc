@@ -715,11 +715,11 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
   memory->DeferLexicalIndexing();
   std::vector<uint32_t> checksums;  // of the documents' index texts
   std::vector<uint64_t> ids;
-  for (const auto& [seq, turn] : turns) {
+  for (auto& [seq, turn] : turns) {
     for (; next_explicit != explicit_records.end() && next_explicit->first < seq; ++next_explicit) {
       ApplyExplicit(*memory, next_explicit->second);
     }
-    auto docs = memory->ApplyTurn(seq, turn, derived[seq]);
+    auto docs = memory->ApplyTurn(seq, std::move(turn), derived[seq]);
     if (auto e = enrichment.find(seq); e != enrichment.end()) {
       auto more = memory->ApplyEnrichment(seq, e->second);
       docs.insert(docs.end(), more.begin(), more.end());
@@ -730,6 +730,11 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
     }
   }
   for (; next_explicit != explicit_records.end(); ++next_explicit) ApplyExplicit(*memory, next_explicit->second);
+  // What was read is in the tiers now (the turns' strings moved there).
+  const size_t turn_count = turns.size();
+  std::vector<std::pair<uint64_t, Turn>>().swap(turns);
+  std::unordered_map<uint64_t, Extraction>().swap(derived);
+  std::unordered_map<uint64_t, Extraction>().swap(enrichment);
   const int64_t tiers_ms = ms_since(tiers_started);
   const Clock::time_point lexical_started = Clock::now();
   RestoreLexical(tenant, *memory, rederived, snapshot.get());
@@ -737,14 +742,14 @@ Result<std::unique_ptr<TenantMemory>> StoreImpl::LoadMemory(const std::string& t
 
   const Clock::time_point vectors_started = Clock::now();
   ENGRAM_RETURN_IF_ERROR(LoadVectors(tenant, *memory, ids, checksums, rederived, &catch_up, snapshot.get()));
-  if (!turns.empty() && memory->last_seq() > *upto) {
+  if (turn_count > 0 && memory->last_seq() > *upto) {
     std::string bytes;
     log::PutFixed64BE(&bytes, memory->last_seq());
     catch_up.Put(Cf::kMeta, DerivedUpToKey(tenant), bytes);
   }
   if (catch_up.Count() > 0 && !options_.read_only) ENGRAM_RETURN_IF_ERROR(log_->Write(catch_up, false));
   Log().debug("tenant '{}' loaded: {} turns in {} ms (log {} ms, tiers {} ms, lexical {} ms, vectors {} ms)", tenant,
-              turns.size(), ms_since(started), read_ms, tiers_ms, lexical_ms, ms_since(vectors_started));
+              turn_count, ms_since(started), read_ms, tiers_ms, lexical_ms, ms_since(vectors_started));
   return memory;
 }
 

@@ -169,7 +169,7 @@ std::string TenantMemory::WriteLastSpeaker(const std::string& session) const {
   return it == written_last_speaker_.end() ? std::string() : it->second.second;
 }
 
-std::vector<const MemoryDoc*> TenantMemory::ApplyTurn(uint64_t seq, const Turn& turn, const Extraction& x) {
+std::vector<const MemoryDoc*> TenantMemory::ApplyTurn(uint64_t seq, Turn turn, const Extraction& x) {
   NoteWritten(seq, turn);
   last_seq_ = std::max(last_seq_, seq);
   participant_set_.AppendIfAbsent(&participants_, turn.speaker);
@@ -201,13 +201,15 @@ std::vector<const MemoryDoc*> TenantMemory::ApplyTurn(uint64_t seq, const Turn& 
   MemoryDoc doc;
   doc.id = DocId(seq, 0);
   doc.seq = seq;
-  doc.text = turn.text;
-  doc.speaker = turn.speaker;
-  doc.session = turn.session;
+  doc.text = std::move(turn.text);
+  doc.speaker = std::move(turn.speaker);
+  doc.session = std::move(turn.session);
   doc.time_ms = turn.time_ms;
-  doc.source_id = turn.source_id;
-  if (!turn.metadata.empty()) doc.metadata = std::make_shared<const std::map<std::string, std::string>>(turn.metadata);
-  std::vector<const MemoryDoc*> added{AddDoc(doc)};
+  doc.source_id = std::move(turn.source_id);
+  if (!turn.metadata.empty()) {
+    doc.metadata = std::make_shared<const std::map<std::string, std::string>>(std::move(turn.metadata));
+  }
+  std::vector<const MemoryDoc*> added{AddDoc(std::move(doc))};
   auto derived = ApplyDerived(seq, *added.front(), x, 1);
   added.insert(added.end(), derived.begin(), derived.end());
   return added;

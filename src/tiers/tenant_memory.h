@@ -89,7 +89,7 @@ class TenantMemory {
 
   // Applies a turn and what was derived from it. Returns the documents it
   // added (turn first, then units) so the caller can attach vectors.
-  std::vector<const MemoryDoc*> ApplyTurn(uint64_t seq, const Turn& turn, const Extraction& extraction);
+  std::vector<const MemoryDoc*> ApplyTurn(uint64_t seq, Turn turn, const Extraction& extraction);
   // Applies records an LLM enrichment added later to turn `seq`.
   std::vector<const MemoryDoc*> ApplyEnrichment(uint64_t seq, const Extraction& extraction);
 
