@@ -1,5 +1,6 @@
 #include "log/event_log.h"
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <filesystem>
@@ -213,6 +214,13 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, const 
   std::shared_ptr<rocksdb::Cache> block_cache = table.block_cache;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions cf_options;
+  // Each column family's memtable is also switched at half the budget: the
+  // shared budget flushes whichever family holds the oldest data, which may
+  // be a small one while another keeps growing.
+  if (options.write_buffer_bytes > 0) {
+    cf_options.write_buffer_size = std::clamp<size_t>(options.write_buffer_bytes / 2, size_t{64} << 10,
+                                                      cf_options.write_buffer_size);
+  }
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf_options.compression = rocksdb::kLZ4Compression;
   if (!rocksdb::GetSupportedCompressions().empty()) {

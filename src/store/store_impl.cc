@@ -1686,7 +1686,7 @@ Result<std::vector<EventUnit>> StoreImpl::EventUnits(std::string_view tenant) {
   auto memory = Memory(tenant);
   if (!memory.ok()) return memory.status();
   std::shared_lock<RwMutex> lock((*memory)->mutex());
-  return (*memory)->units();
+  return (*memory)->Units();
 }
 
 Result<std::vector<StoredTurn>> StoreImpl::WorkingMemory(std::string_view tenant, std::string_view session) {

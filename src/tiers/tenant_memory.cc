@@ -228,8 +228,6 @@ std::vector<const MemoryDoc*> TenantMemory::ApplyDerived(uint64_t seq, const Mem
   uint32_t slot = first_slot;
   for (const EventUnit& unit : x.units) {
     if (slot > kMaxUnitsPerTurn) break;
-    units_.push_back(unit);
-    units_.back().id = UnitId(seq, slot);
     MemoryDoc doc;
     doc.id = DocId(seq, slot++);
     doc.seq = seq;
@@ -298,6 +296,27 @@ uint64_t TenantMemory::SeqOfSource(const std::string& source_id) const {
   return c == source_collisions_.end() ? 0 : c->second;
 }
 
+std::vector<EventUnit> TenantMemory::Units() const {
+  std::vector<const MemoryDoc*> unit_docs;
+  for (const auto& [id, d] : docs_) {
+    if (d.is_unit) unit_docs.push_back(&d);
+  }
+  std::sort(unit_docs.begin(), unit_docs.end(), [](const MemoryDoc* a, const MemoryDoc* b) { return a->id < b->id; });
+  std::vector<EventUnit> out;
+  out.reserve(unit_docs.size());
+  for (const MemoryDoc* d : unit_docs) {
+    EventUnit& u = out.emplace_back();
+    u.id = UnitId(d->seq, static_cast<uint32_t>(d->id & 0xff));
+    u.text = d->text;
+    u.subject = d->speaker;
+    u.time_ms = d->time_ms;
+    u.event_from_ms = d->event_from_ms;
+    u.event_to_ms = d->event_to_ms;
+    u.source_ids = {d->source_id};
+  }
+  return out;
+}
+
 std::vector<StoredTurn> TenantMemory::WorkingSession(std::string_view session) const {
   std::vector<StoredTurn> out;
   for (uint64_t seq : working_.Recent(session)) {
@@ -343,8 +362,6 @@ size_t TenantMemory::MemoryBytes() const {
   for (const auto& [name, turns] : session_turns_) n += heap::Of(name) + heap::Buffer(turns);
   n += heap::Of(session_order_) + heap::Of(participants_) + participant_set_.MemoryBytes();
   n += heap::HashTable(next_slot_, sizeof(std::pair<const uint64_t, uint32_t>), false);
-  n += heap::Buffer(units_);
-  for (const auto& u : units_) n += heap::Of(u.text) + heap::Of(u.subject) + heap::Of(u.source_ids);
   n += heap::HashTable(seq_by_source_hash_, sizeof(std::pair<const uint64_t, uint64_t>), false);
   n += heap::HashTable(source_collisions_, sizeof(std::pair<const std::string, uint64_t>), true);
   for (const auto& [source, seq] : source_collisions_) n += heap::Of(source);

@@ -174,7 +174,8 @@ class TenantMemory {
   const WorkingMemory& working() const { return working_; }
   // The session's working turns, oldest first, as they are now.
   std::vector<StoredTurn> WorkingSession(std::string_view session) const;
-  const std::vector<EventUnit>& units() const { return units_; }
+  // The event units, in the order they were added (their documents').
+  std::vector<EventUnit> Units() const;
 
   // --- Writes committed to the log, not yet applied ---------------------------
   //
@@ -245,7 +246,6 @@ class TenantMemory {
   std::vector<std::string> participants_;  // in the order they first spoke
   StringListSet participant_set_;          // mirrors participants_ (a group chat can have many)
   std::unordered_map<uint64_t, uint32_t> next_slot_;  // seq -> next free unit slot, when not 1
-  std::vector<EventUnit> units_;
   // Turns by source id: hash -> seq (the turn's document holds the id
   // itself); an id whose hash an earlier, different id holds goes to
   // source_collisions_.
