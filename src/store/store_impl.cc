@@ -65,6 +65,13 @@ StoreImpl::~StoreImpl() {
   StopEnrichment();
   Status s = SaveSnapshots();
   if (!s.ok()) Log().warn("could not save index snapshots: {}", s.ToString());
+  // Memtables holding much (a whole index checkpoint, a large ingest) would
+  // be replayed from the write-ahead log at the next open, which costs far
+  // more than writing them to table files now.
+  constexpr uint64_t kFlushAtCloseBytes = uint64_t{16} << 20;
+  if (!options_.read_only && log_->MemtableBytes() > kFlushAtCloseBytes) {
+    if (Status f = log_->Flush(); !f.ok()) Log().warn("could not flush the log at close: {}", f.ToString());
+  }
   const int64_t snapshots_ms = ms_since(started);
   Clock::time_point phase = Clock::now();
   // Everything is durable: the heap of the loaded tenants (millions of
@@ -73,7 +80,7 @@ StoreImpl::~StoreImpl() {
   const int64_t memory_ms = ms_since(phase);
   phase = Clock::now();
   log_.reset();
-  Log().debug("store closed in {} ms (snapshots {} ms, tenant memory handed to the release thread {} ms, log closed {} ms)",
+  Log().debug("store closed in {} ms (snapshots and flush {} ms, tenant memory handed to the release thread {} ms, log closed {} ms)",
               ms_since(started), snapshots_ms, memory_ms, ms_since(phase));
 }
 
@@ -83,6 +90,9 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, const std
 
 Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, const std::string& path,
                                                log::LogOptions log_options) {
+  // Memory of stores closed before is returned first: two stores' loaded
+  // state is never held at once, and loading does not compete with freeing.
+  WaitForBackgroundRelease();
   log_options.create_if_missing = options.create_if_missing;
   log_options.read_only = options.read_only;
   log_options.block_cache_bytes = options.block_cache_bytes;
