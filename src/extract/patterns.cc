@@ -76,8 +76,7 @@ constexpr std::string_view kFillerAdjectives[] = {
 
 constexpr std::string_view kJobs[] = {
     "nurse", "teacher", "doctor", "engineer", "developer", "dev", "registrar", "programmer", "designer", "lawyer",
-    "accountant",
-    "chef", "cook", "baker", "guide", "writer", "author", "artist", "painter", "musician", "singer",
+    "accountant", "chef", "cook", "baker", "guide", "writer", "author", "artist", "painter", "musician", "singer",
     "photographer",
     "journalist", "editor", "manager", "consultant", "analyst", "scientist", "researcher", "professor",
     "student", "therapist", "counselor", "counsellor", "psychologist", "pharmacist", "dentist", "vet",
@@ -353,7 +352,7 @@ constexpr std::string_view kOrgSuffixes[] = {
     "studio", "studios", "labs", "logistics", "systems", "partners", "agency", "airways", "airlines",
     // the same words in other languages ("Universidad de Chile", "Uniwersytet Jagielloński")
     "universidad", "université", "universität", "università", "universiteit", "uniwersytet", "universidade",
-    "universitas", "universitet", "universitat", "hôpital", "hospital", "klinikum", "colegio", "liceo",
+    "universitas", "universitet", "universitat", "hôpital", "klinikum", "colegio", "liceo",
     "lycée", "gymnasium", "banco", "banque",
     // "Korean Air", "Air Peace"
     "air"};

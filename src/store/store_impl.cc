@@ -80,8 +80,10 @@ StoreImpl::~StoreImpl() {
   const int64_t memory_ms = ms_since(phase);
   phase = Clock::now();
   log_.reset();
-  Log().debug("store closed in {} ms (snapshots and flush {} ms, tenant memory handed to the release thread {} ms, log closed {} ms)",
-              ms_since(started), snapshots_ms, memory_ms, ms_since(phase));
+  Log().debug(
+      "store closed in {} ms (snapshots and flush {} ms, tenant memory handed to the release thread {} ms, "
+      "log closed {} ms)",
+      ms_since(started), snapshots_ms, memory_ms, ms_since(phase));
 }
 
 Result<std::unique_ptr<Store>> StoreImpl::Open(const Options& options, const std::string& path) {
@@ -1185,7 +1187,9 @@ Status StoreImpl::LoadVectors(const std::string& tenant, TenantMemory& memory, c
     for (size_t k = start; k < start + n; ++k) {
       chunk_ids.push_back(ids[missing[k]]);
       const MemoryDoc* doc = memory.Doc(ids[missing[k]]);
-      if (doc == nullptr) return Status::Internal("document " + std::to_string(ids[missing[k]]) + " vanished while loading");
+      if (doc == nullptr) {
+        return Status::Internal("document " + std::to_string(ids[missing[k]]) + " vanished while loading");
+      }
       chunk_texts.push_back(TenantMemory::IndexText(*doc));
     }
     auto vectors = EmbedCached(tenant, chunk_ids, chunk_texts, /*use_old_cache=*/true, writable ? batch : nullptr);

@@ -201,9 +201,8 @@ class StoreImpl final : public Store {
   std::string EmbeddingKey(std::string_view tenant, std::string_view text) const;
   // Fills the vector index of a tenant being loaded (documents `ids`, the
   // CRC-32C of their index texts `checksums`; turns in `rederived` were
-  // derived again): from its
-  // checkpoint and the stored vectors, embedding only documents that have
-  // none. Repairs and migrations go into `batch`.
+  // derived again): from its checkpoint and the stored vectors, embedding
+  // only documents that have none. Repairs and migrations go into `batch`.
   Status LoadVectors(const std::string& tenant, TenantMemory& memory, const std::vector<uint64_t>& ids,
                      const std::vector<uint32_t>& checksums, const std::set<uint64_t>& rederived, log::LogBatch* batch,
                      const log::LogSnapshot* snapshot);
