@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "common/time_format.h"
+#include "router/rerank_training.h"
 #include "store/conversation_io.h"
 
 namespace engram::cli {
@@ -170,12 +171,6 @@ Result<Sweep> ParseSweep(const std::string& text) {
   return sweep;
 }
 
-struct LocomoEvalArgs {
-  std::string file, ks = "1,5,10,25,50", routes = "auto", store, sweep;
-  std::vector<std::string> fixed;  // --weight NAME=V, for every setting
-  bool json = false, by_conversation = false, loo = false;
-};
-
 void PrintRow(const std::string& name, const RecallTally& t, const std::vector<size_t>& ks) {
   std::printf("  %-14s", name.c_str());
   for (size_t k : ks) std::printf("  %6.1f", t.questions ? 100.0 * t.sum.at(k) / t.questions : 0.0);
@@ -189,6 +184,178 @@ void PrintReport(const RouteReport& rep, const std::vector<size_t>& ks) {
   for (const auto& [cat, t] : rep.by_category) {
     PrintRow(std::to_string(cat) + " " + (cat >= 1 && cat <= 5 ? kCategoryNames[cat] : ""), t, ks);
   }
+}
+
+struct LocomoEvalArgs {
+  std::string file, ks = "1,5,10,25,50", routes = "auto", store, sweep;
+  std::vector<std::string> fixed;  // --weight NAME=V, for every setting
+  bool json = false, by_conversation = false, loo = false;
+  // --fit-reranker: fit the reranker's weights leaving one conversation out.
+  bool fit_reranker = false;
+  size_t rerank_depth = 50;
+  size_t rerank_per_plan = 0;
+  std::string rerank_non_negative;  // feature names, comma-separated  // fit a plan on its own questions when it has at least this many (0 = never)
+  RerankFitOptions fit;
+};
+
+// One question's candidates as the reranker saw them, for refitting it.
+struct RerankCase {
+  size_t conversation = 0;
+  int category = 0;
+  std::string plan;                      // the route's plan that answered it
+  std::vector<RerankFeatures> features;  // the reranked hits, in first-stage order
+  std::vector<std::string> sources;      // their source turns, parallel to features
+  std::vector<std::string> tail;         // source turns of the hits after them, in order
+  std::set<std::string> evidence;
+};
+
+RerankCase ReadRerankCase(const RecallResult& result) {
+  RerankCase c;
+  std::vector<std::pair<RerankFeatures, std::string>> reranked;
+  const size_t first_rank = static_cast<size_t>(RerankFeature::kFirstRank);
+  for (const auto& h : result.hits) {
+    std::string source = h.source_ids.empty() ? h.id : h.source_ids.front();
+    if (h.signals.count(RerankFeatureNames()[first_rank]) == 0) {
+      c.tail.push_back(std::move(source));
+    } else {
+      reranked.emplace_back(FeaturesFromSignals(h.signals), std::move(source));
+    }
+  }
+  // First-stage order: by 1 / (1 + rank), highest first.
+  std::stable_sort(reranked.begin(), reranked.end(),
+                   [&](const auto& a, const auto& b) { return a.first[first_rank] > b.first[first_rank]; });
+  for (auto& [f, source] : reranked) {
+    c.features.push_back(f);
+    c.sources.push_back(std::move(source));
+  }
+  return c;
+}
+
+RankingQuestion ToRankingQuestion(const RerankCase& c) {
+  RankingQuestion q;
+  q.candidates = c.features;
+  for (const auto& s : c.sources) q.relevant.push_back(c.evidence.count(s) > 0);
+  return q;
+}
+
+// The case's recall at each cut-off when its candidates are ordered by `weights`.
+QuestionRecall ScoreReranked(const RerankCase& c, const RerankWeights& weights, const std::vector<size_t>& ks) {
+  std::vector<std::string> ranked;
+  for (size_t i : RerankOrder(c.features, weights)) ranked.push_back(c.sources[i]);
+  ranked.insert(ranked.end(), c.tail.begin(), c.tail.end());
+  QuestionRecall qr;
+  qr.conversation = c.conversation;
+  qr.category = c.category;
+  for (size_t k : ks) {
+    size_t found = 0;
+    for (size_t i = 0; i < std::min(k, ranked.size()); ++i) found += c.evidence.count(ranked[i]);
+    qr.recall.push_back(static_cast<double>(found) / static_cast<double>(c.evidence.size()));
+  }
+  return qr;
+}
+
+std::string WeightsText(const RerankWeights& weights) {
+  std::string text;
+  char buf[64];
+  for (size_t f = 0; f < kRerankFeatureCount; ++f) {
+    std::snprintf(buf, sizeof buf, "%s%s %.3f", text.empty() ? "" : ", ", RerankFeatureNames()[f],
+                  static_cast<double>(weights.w[f]));
+    text += buf;
+  }
+  return text;
+}
+
+// Leave one conversation out: for each conversation, weights fitted on the
+// others order its candidates. Prints the first stage, the held-out
+// figures and the weights fitted on every conversation.
+json RerankerCrossValidation(const std::string& route, const std::vector<RerankCase>& cases,
+                             const std::vector<std::string>& conversation_ids, const std::vector<size_t>& ks,
+                             const RerankFitOptions& fit_options, size_t per_plan, bool print,
+                             bool by_conversation = false) {
+  auto fit_on = [&](const std::function<bool(size_t)>& use) {
+    std::vector<RankingQuestion> train;
+    for (const auto& c : cases) {
+      if (use(c.conversation)) train.push_back(ToRankingQuestion(c));
+    }
+    return FitRerankWeights(train, fit_options);
+  };
+  std::set<std::string> plans;
+  for (const auto& c : cases) plans.insert(c.plan);
+  // Weights per plan (where it has enough questions) fitted on the conversations `use` keeps.
+  auto fit_plans = [&](const std::function<bool(size_t)>& use) {
+    std::map<std::string, RerankWeights> by_plan;
+    const RerankWeights shared = fit_on(use).weights;
+    for (const auto& plan : plans) {
+      std::vector<RankingQuestion> train;
+      for (const auto& c : cases) {
+        if (c.plan == plan && use(c.conversation)) train.push_back(ToRankingQuestion(c));
+      }
+      by_plan[plan] = per_plan > 0 && train.size() >= per_plan ? FitRerankWeights(train, fit_options).weights : shared;
+    }
+    return by_plan;
+  };
+  RerankWeights first_stage;
+  first_stage.w[static_cast<size_t>(RerankFeature::kFirstRank)] = 1;
+  std::vector<QuestionRecall> before, held_out;
+  std::vector<RerankFit> folds;
+  for (size_t conv = 0; conv < conversation_ids.size(); ++conv) {
+    folds.push_back(fit_on([&](size_t c) { return c != conv; }));
+    const auto by_plan = fit_plans([&](size_t c) { return c != conv; });
+    for (const auto& c : cases) {
+      if (c.conversation == conv) held_out.push_back(ScoreReranked(c, by_plan.at(c.plan), ks));
+    }
+  }
+  for (const auto& c : cases) before.push_back(ScoreReranked(c, first_stage, ks));
+  const RerankFit all = fit_on([](size_t) { return true; });
+  auto pointers = [](const std::vector<QuestionRecall>& v) {
+    std::vector<const QuestionRecall*> out;
+    for (const auto& q : v) out.push_back(&q);
+    return out;
+  };
+  const RouteReport first = Tally(pointers(before), ks), loo = Tally(pointers(held_out), ks);
+  json j;
+  j["first_stage"] = TallyJson(first.overall, ks);
+  j["loo"] = TallyJson(loo.overall, ks);
+  j["loo_by_category"] = json::object();
+  for (const auto& [cat, t] : loo.by_category) j["loo_by_category"][std::to_string(cat)] = TallyJson(t, ks);
+  j["weights"] = json::object();
+  for (size_t f = 0; f < kRerankFeatureCount; ++f) j["weights"][RerankFeatureNames()[f]] = all.weights.w[f];
+  j["pairs"] = all.pairs;
+  j["loss"] = all.loss;
+  if (!print) return j;
+  auto header = [&](const std::string& title) {
+    std::printf("%-16s", title.c_str());
+    for (size_t k : ks) std::printf("  R@%-4zu", k);
+    std::printf("\n");
+  };
+  header("route " + route + ", first stage only (the candidates the reranker orders)");
+  PrintReport(first, ks);
+  header("route " + route + ", reranker fitted leaving one conversation out");
+  PrintReport(loo, ks);
+  for (size_t conv = 0; by_conversation && conv < conversation_ids.size(); ++conv) {
+    std::vector<const QuestionRecall*> first_qs, held_qs;
+    for (const auto& q : before) {
+      if (q.conversation == conv) first_qs.push_back(&q);
+    }
+    for (const auto& q : held_out) {
+      if (q.conversation == conv) held_qs.push_back(&q);
+    }
+    PrintRow(conversation_ids[conv] + " before", Tally(first_qs, ks).overall, ks);
+    PrintRow(conversation_ids[conv] + " held", Tally(held_qs, ks).overall, ks);
+  }
+  for (size_t conv = 0; conv < conversation_ids.size(); ++conv) {
+    std::printf("  fold %s: %s\n", conversation_ids[conv].c_str(), WeightsText(folds[conv].weights).c_str());
+  }
+  std::printf("  fitted on all %zu questions (%zu pairs, loss %.4f): %s\n", all.questions, all.pairs, all.loss,
+              WeightsText(all.weights).c_str());
+  std::map<std::string, size_t> per_plan_questions;
+  for (const auto& c : cases) ++per_plan_questions[c.plan];
+  const auto by_plan = fit_plans([](size_t) { return true; });
+  for (const auto& [plan, n] : per_plan_questions) {
+    std::printf("  plan %s (%zu questions): %s\n", plan.c_str(), n, WeightsText(by_plan.at(plan)).c_str());
+  }
+  std::printf("\n");
+  return j;
 }
 
 double MeanAt(const std::vector<const QuestionRecall*>& qs, size_t k_index) {
@@ -211,6 +378,15 @@ int RunEvalLocomo(const LocomoEvalArgs& args) {
     if (!one.ok()) return Fail(Status::InvalidArgument("--weight '" + text + "': expected NAME=VALUE"));
     if (one->values.size() != 1) return Fail(Status::InvalidArgument("--weight '" + text + "': one value"));
     fixed_weights[one->name] = one->values.front();
+  }
+  LocomoEvalArgs fit_args = args;
+  for (const auto& name : SplitCommas(args.rerank_non_negative)) {
+    const auto& names = RerankFeatureNames();
+    auto it = std::find_if(names.begin(), names.end(), [&](const char* n) { return name == n; });
+    if (it == names.end()) {
+      return Fail(Status::InvalidArgument("--rerank-non-negative: no feature '" + name + "'"));
+    }
+    fit_args.fit.non_negative.push_back(static_cast<RerankFeature>(it - names.begin()));
   }
   auto convs = ReadLocomo(args.file);
   if (!convs.ok()) return Fail(convs.status());
@@ -266,6 +442,7 @@ int RunEvalLocomo(const LocomoEvalArgs& args) {
 
   const size_t max_k = ks.back();
   std::map<std::string, std::vector<SettingRun>> runs;  // route -> by setting
+  std::map<std::string, std::vector<RerankCase>> rerank_cases;  // route -> by question (--fit-reranker)
   size_t excluded = 0, asked = 0;
   bool counted = false;
   for (const auto& route : routes) {
@@ -286,6 +463,10 @@ int RunEvalLocomo(const LocomoEvalArgs& args) {
           options.route = route;
           options.weights = fixed_weights;
           if (settings[s]) options.weights[sweep->name] = *settings[s];
+          if (args.fit_reranker) {
+            options.k = std::max(max_k, args.rerank_depth);
+            options.weights["rerank_depth"] = static_cast<float>(args.rerank_depth);
+          }
           auto start = std::chrono::steady_clock::now();
           auto result = (*store)->Recall(conv.sample_id, q.question, options);
           double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
@@ -294,6 +475,14 @@ int RunEvalLocomo(const LocomoEvalArgs& args) {
           run.search_us.push_back(static_cast<double>(result->search_us));
           const std::vector<std::string> ranked = RankedSourceTurns(*result);
           const std::set<std::string> evidence(q.evidence.begin(), q.evidence.end());
+          if (args.fit_reranker && s == 0) {
+            RerankCase rc = ReadRerankCase(*result);
+            rc.conversation = c;
+            rc.category = q.category;
+            rc.plan = result->route.name;
+            rc.evidence = evidence;
+            rerank_cases[route].push_back(std::move(rc));
+          }
           QuestionRecall qr;
           qr.conversation = c;
           qr.category = q.category;
@@ -382,6 +571,12 @@ int RunEvalLocomo(const LocomoEvalArgs& args) {
       for (size_t c = 0; c < convs->size(); ++c) lj["chosen"][(*convs)[c].sample_id] = *settings[l.chosen[c]];
       j["loo"] = lj;
     }
+    std::vector<std::string> conversation_ids;
+    for (const auto& conv : *convs) conversation_ids.push_back(conv.sample_id);
+    if (args.fit_reranker && args.json) {
+      j["reranker"] = RerankerCrossValidation(routes[r], rerank_cases[routes[r]], conversation_ids, ks, fit_args.fit,
+                                                 args.rerank_per_plan, false);
+    }
     j["ingest_turns_per_s"] = ingest_s > 0 ? static_cast<double>(ingested) / ingest_s : 0.0;
     j["latency_us"] = {{"p50", Percentile(by_setting[0].total_us, 50)}, {"p99", Percentile(by_setting[0].total_us, 99)}};
     j["latency_without_embedding_us"] = {{"p50", Percentile(by_setting[0].search_us, 50)},
@@ -430,6 +625,12 @@ int RunEvalLocomo(const LocomoEvalArgs& args) {
         std::printf(" %s=%g", (*convs)[c].sample_id.c_str(), static_cast<double>(*settings[l.chosen[c]]));
       }
       std::printf("\n\n");
+    }
+    if (args.fit_reranker) {
+      std::vector<std::string> conversation_ids;
+      for (const auto& conv : *convs) conversation_ids.push_back(conv.sample_id);
+      RerankerCrossValidation(route, rerank_cases[route], conversation_ids, ks, fit_args.fit, args.rerank_per_plan,
+                              true, args.by_conversation);
     }
   }
   return kExitOk;
@@ -869,6 +1070,22 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   locomo->add_flag("--loo", a->loo,
                    "with --sweep: leave one conversation out; each conversation is scored with the value that "
                    "does best (R@10) on the others");
+  locomo->add_flag("--fit-reranker", a->fit_reranker,
+                   "fit the reranker's weights on the candidates of each route leaving one conversation out; "
+                   "prints the first stage, the held-out figures and the weights fitted on all conversations");
+  locomo->add_option("--rerank-depth", a->rerank_depth, "with --fit-reranker: candidates reranked (default 50)")
+      ->check(InRange(1, kMaxCutoff));
+  locomo->add_option("--rerank-per-plan", a->rerank_per_plan,
+                     "with --fit-reranker: fit each plan on its own questions when it has at least this many "
+                     "(default 0: one set of weights for every plan)")
+      ->check(InRange(0, 1000000));
+  locomo->add_option("--rerank-non-negative", a->rerank_non_negative,
+                     "with --fit-reranker: features whose weight may not fall below 0, comma-separated");
+  locomo->add_option("--rerank-l2", a->fit.l2, "with --fit-reranker: ridge penalty (default 0.001)")
+      ->check(CLI::Range(0.0, 100.0));
+  locomo->add_option("--rerank-negatives", a->fit.negative_depth,
+                     "with --fit-reranker: pair only irrelevant candidates above this first-stage rank (0 = all)")
+      ->check(InRange(0, kMaxCutoff));
   locomo->callback([=]() { *exit_code = RunEvalLocomo(*a); });
 
   struct KuArgs {

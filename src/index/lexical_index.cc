@@ -199,6 +199,30 @@ std::vector<std::string_view> LexicalIndex::DocTerms(uint64_t id) const {
   return out;
 }
 
+LexicalIndex::QueryTerms LexicalIndex::PrepareQueryTerms(std::string_view query) const {
+  QueryTerms out;
+  for (const QueryTerm& q : AnalyzeQuery(query)) {
+    out.ids.push_back(q.term);
+    out.idf.push_back(q.idf);
+  }
+  return out;
+}
+
+uint64_t LexicalIndex::MatchedTerms(const QueryTerms& query, uint64_t id, size_t* distinct_terms) const {
+  if (distinct_terms != nullptr) *distinct_terms = 0;
+  const uint32_t slot = SlotOf(id);
+  if (slot == kNoSlot) return 0;
+  const std::vector<TermEntry>& terms = docs_[slot].terms;  // sorted by term id
+  if (distinct_terms != nullptr) *distinct_terms = terms.size();
+  uint64_t matched = 0;
+  for (size_t i = 0; i < std::min<size_t>(64, query.ids.size()); ++i) {
+    auto it = std::lower_bound(terms.begin(), terms.end(), query.ids[i],
+                               [](const TermEntry& e, uint32_t term) { return e.term < term; });
+    if (it != terms.end() && it->term == query.ids[i]) matched |= uint64_t{1} << i;
+  }
+  return matched;
+}
+
 uint32_t LexicalIndex::InternTerm(const std::string& term) {
   auto [it, inserted] = term_ids_.try_emplace(term, static_cast<uint32_t>(term_text_.size()));
   if (inserted) {

@@ -40,6 +40,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "engram/status.h"
@@ -116,6 +117,20 @@ class LexicalIndex {
   // The distinct analysed terms of document `id` (in no particular order);
   // empty when `id` is unknown. Views into the index, valid until it changes.
   std::vector<std::string_view> DocTerms(uint64_t id) const;
+
+  // The distinct analysed terms of `query` that the index holds, in query
+  // order, with their idf (as Search weighs them): prepared once to match
+  // many documents with MatchedTerms.
+  struct QueryTerms {
+    std::vector<uint32_t> ids;  // the index's term ids
+    std::vector<float> idf;     // parallel to ids
+  };
+  QueryTerms PrepareQueryTerms(std::string_view query) const;
+
+  // Which of `query`'s terms document `id` holds: bit i for term i (of the
+  // first 64); 0 when `id` is unknown. `distinct_terms` (if given) gets the
+  // document's number of distinct terms.
+  uint64_t MatchedTerms(const QueryTerms& query, uint64_t id, size_t* distinct_terms = nullptr) const;
 
   // A self-contained binary image (little-endian, versioned, checksummed)
   // holding the documents' analysed terms, not their text.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <span>
 #include <unordered_map>
 
 #include "common/utf8.h"
@@ -16,6 +17,19 @@ struct Scored {
   float context_key = 0;  // the reply's question matched (turns only)
   float aggregation = 0;  // names a distinct item the list question asks for (turns only)
   float fused = 0;
+};
+
+// One entry per source turn: its most relevant document stands for it.
+struct TurnHit {
+  uint64_t seq;
+  uint64_t best_doc;
+  Scored s;            // signals of best_doc; s.fused = relevance
+  float neighbour = 0; // relevance inherited from a neighbouring seed
+  float session_context = 0;  // how relevant its dialogue neighbours are
+  float wordnet = 0;   // share of the question's words it names by a related word
+  float score = 0;     // relevance + priors, the ranking score
+  bool reranked = false;     // in the reranker's depth: `features` hold
+  RerankFeatures features{};
 };
 
 bool Overlaps(TimeMs a_from, TimeMs a_to, TimeMs b_from, TimeMs b_to) { return a_from < b_to && b_from < a_to; }
@@ -49,21 +63,31 @@ bool TellsAddresseesStory(std::string_view text) {
   static constexpr std::string_view kPast[] = {"went", "got", "had", "told", "said", "made", "took", "saw",
                                                "did", "were", "ran", "won", "bought", "gave", "found", "began",
                                                "left", "met", "came", "have", "used", "ve", "d"};
-  std::vector<std::string> words;
-  size_t i = 0;
-  while (i < text.size()) {
+  auto is = [](std::string_view word, std::string_view lower) {
+    return word.size() == lower.size() && AsciiEqualsIgnoreCase(word, lower);
+  };
+  // The words, letters only, as views into `text` (no copies: this runs for
+  // many candidates of every question).
+  auto next_word = [&](size_t& i) {
     while (i < text.size() && !std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     size_t j = i;
     while (j < text.size() && std::isalpha(static_cast<unsigned char>(text[j]))) ++j;
-    if (j > i) words.push_back(AsciiLower(text.substr(i, j - i)));
+    std::string_view word = text.substr(i, j - i);
     i = j;
-  }
-  for (size_t w = 0; w < words.size(); ++w) {
-    if (words[w] == "your" || words[w] == "yours") return true;
-    if (words[w] != "you" || w + 1 == words.size()) continue;
-    const std::string& next = words[w + 1];
-    if (next.size() > 3 && next.compare(next.size() - 2, 2, "ed") == 0) return true;
-    if (std::find(std::begin(kPast), std::end(kPast), next) != std::end(kPast)) return true;
+    return word;
+  };
+  size_t i = 0;
+  std::string_view word = next_word(i);
+  while (!word.empty()) {
+    std::string_view next = next_word(i);
+    if (is(word, "your") || is(word, "yours")) return true;
+    if (is(word, "you") && !next.empty()) {
+      if (next.size() > 3 && AsciiEqualsIgnoreCase(next.substr(next.size() - 2), "ed")) return true;
+      for (std::string_view past : kPast) {
+        if (is(next, past)) return true;
+      }
+    }
+    word = next;
   }
   return false;
 }
@@ -129,6 +153,147 @@ std::string LexicalQuery(std::string_view query, const std::vector<std::string>&
   return content ? out : std::string(query);
 }
 
+
+// Idf-weighted share of the query's terms that `matched` (LexicalIndex::MatchedTerms) holds.
+float Coverage(const LexicalIndex::QueryTerms& query, float total_idf, uint64_t matched) {
+  if (total_idf <= 0) return 0;
+  float sum = 0;
+  for (size_t i = 0; i < std::min<size_t>(64, query.idf.size()); ++i) {
+    if (matched >> i & 1) sum += query.idf[i];
+  }
+  return sum / total_idf;
+}
+
+// The largest idf among the query terms `matched` holds, relative to the largest of all.
+float RareMatch(const LexicalIndex::QueryTerms& query, float max_idf, uint64_t matched) {
+  if (max_idf <= 0) return 0;
+  float best = 0;
+  for (size_t i = 0; i < std::min<size_t>(64, query.idf.size()); ++i) {
+    if (matched >> i & 1) best = std::max(best, query.idf[i]);
+  }
+  return best / max_idf;
+}
+
+// True when one of the turn's event units says when it happened.
+bool StatesWhen(const TenantMemory& memory, uint64_t seq) {
+  for (uint32_t slot = 1; slot <= kMaxUnitsPerTurn; ++slot) {
+    const MemoryDoc* unit = memory.Doc(DocId(seq, slot));
+    if (unit == nullptr) return false;
+    if (unit->event_from_ms != 0) return true;
+  }
+  return false;
+}
+
+// The reranker's features of the leading turns (`top`, in first-stage
+// order), then their new order by the plan's weights. Scores stay
+// comparable with the turns after them: a reranked turn's score is its
+// reranker score moved so that the last of them keeps its first-stage score.
+void RerankTurns(const TenantMemory& memory, const QueryAnalysis& analysis, const std::string& lexical_query,
+                 const RoutePlan& plan, std::span<TurnHit> top) {
+  using F = RerankFeature;
+  const LexicalIndex& lexical = memory.lexical();
+  const LexicalIndex::QueryTerms query_terms = lexical.PrepareQueryTerms(lexical_query);
+  float total_idf = 0, max_idf = 0;
+  for (size_t i = 0; i < std::min<size_t>(64, query_terms.idf.size()); ++i) {
+    total_idf += query_terms.idf[i];
+    max_idf = std::max(max_idf, query_terms.idf[i]);
+  }
+  std::vector<std::string> entities;
+  for (const auto& e : analysis.entities) entities.push_back(AsciiLower(e));
+  // Sessions of the first stage's top 10, and the best two scores in each
+  // session of the top.
+  std::unordered_map<std::string, size_t> top_sessions;
+  std::unordered_map<std::string, std::pair<float, float>> session_best;
+  for (size_t i = 0; i < top.size(); ++i) {
+    const MemoryDoc* d = memory.TurnDoc(top[i].seq);
+    if (d == nullptr) continue;
+    if (i < 10) ++top_sessions[d->session];
+    auto [it, fresh] = session_best.try_emplace(d->session, top[i].score, 0.0f);
+    if (!fresh && it->second.second == 0) it->second.second = top[i].score;  // `top` is best first
+  }
+  // Coverage of a turn's own terms, by turn id (neighbours of leading turns
+  // are often leading turns themselves).
+  std::unordered_map<uint64_t, float> turn_coverage;
+  auto coverage_of_turn = [&](uint64_t id) {
+    auto [it, fresh] = turn_coverage.try_emplace(id, 0.0f);
+    if (fresh) it->second = Coverage(query_terms, total_idf, lexical.MatchedTerms(query_terms, id));
+    return it->second;
+  };
+  const float best = top.front().score;
+  for (size_t i = 0; i < top.size(); ++i) {
+    TurnHit& t = top[i];
+    RerankFeatures& f = t.features;
+    auto set = [&f](F name, float value) { f[static_cast<size_t>(name)] = value; };
+    set(F::kFirstStage, best > 0 ? t.score / best : 0);
+    set(F::kFirstRank, 1.0f / static_cast<float>(1 + i));
+    set(F::kBm25, t.s.lexical);
+    set(F::kVector, t.s.vector);
+    set(F::kNeighbour, t.neighbour);
+    set(F::kSessionContext, t.session_context);
+    set(F::kContextKey, t.s.context_key);
+    set(F::kAggregation, t.s.aggregation);
+    set(F::kWordnet, t.wordnet);
+    set(F::kAnswerType, t.s.answer_type);
+    t.reranked = true;
+    const MemoryDoc* turn = memory.TurnDoc(t.seq);
+    const MemoryDoc* best_doc = memory.Doc(t.best_doc);
+    if (turn == nullptr || best_doc == nullptr) continue;
+    auto is_target = [&](const std::string& name) {
+      return std::any_of(analysis.targets.begin(), analysis.targets.end(),
+                         [&](const std::string& n) { return AsciiEqualsIgnoreCase(n, name); });
+    };
+    if (is_target(turn->speaker)) {
+      set(F::kByTarget, 1.0f);
+    } else if (!analysis.targets.empty()) {
+      if (MentionsAny(AsciiLower(best_doc->text), analysis.targets)) set(F::kNamesTarget, 1.0f);
+      if (TellsAddresseesStory(turn->text) && is_target(Addressee(memory, *turn))) set(F::kToTarget, 1.0f);
+    }
+    set(F::kTemporal, TemporalFit(*best_doc, analysis));
+    // The turn's own terms, and its best unit's when a unit stands for it.
+    size_t length = 0, unit_length = 0;
+    uint64_t matched = lexical.MatchedTerms(query_terms, turn->id, &length);
+    if (best_doc != turn) matched |= lexical.MatchedTerms(query_terms, best_doc->id, &unit_length);
+    set(F::kCoverage, Coverage(query_terms, total_idf, matched));
+    set(F::kRareMatch, RareMatch(query_terms, max_idf, matched));
+    set(F::kUnit, best_doc->is_unit ? 1.0f : 0.0f);
+    if (analysis.asks_when) set(F::kDated, StatesWhen(memory, t.seq) ? 1.0f : 0.0f);
+    set(F::kLength, std::min(1.0f, static_cast<float>(length + unit_length) / 20.0f));
+    set(F::kAsks, turn->text.find('?') != std::string::npos ? 1.0f : 0.0f);
+    const auto& session = memory.SessionTurns(turn->session);
+    auto at = std::find(session.begin(), session.end(), turn->id);
+    if (at != session.end()) {
+      if (at != session.begin()) {
+        set(F::kPrevCoverage, coverage_of_turn(*(at - 1)));
+        const MemoryDoc* before = memory.Doc(*(at - 1));
+        if (before != nullptr && before->speaker != turn->speaker && before->text.find('?') != std::string::npos) {
+          set(F::kReplies, 1.0f);
+        }
+      }
+      if (at + 1 != session.end()) {
+        set(F::kNextCoverage, coverage_of_turn(*(at + 1)));
+      }
+    }
+    if (best > 0) {
+      const auto& [first, second] = session_best.at(turn->session);
+      set(F::kSessionBest, (first == t.score ? second : first) / best);
+    }
+    auto shared = top_sessions.find(turn->session);
+    set(F::kSessionShare, shared == top_sessions.end() ? 0.0f : static_cast<float>(shared->second) / 10.0f);
+    if (!entities.empty()) {
+      const std::string text = AsciiLower(turn->text) + " " + (best_doc != turn ? AsciiLower(best_doc->text) : "");
+      size_t named = 0;
+      for (const auto& e : entities) named += text.find(e) != std::string::npos ? 1 : 0;
+      set(F::kEntity, static_cast<float>(named) / static_cast<float>(entities.size()));
+    }
+  }
+  const float last_first_stage = top.back().score;
+  std::vector<float> rerank(top.size());
+  for (size_t i = 0; i < top.size(); ++i) rerank[i] = RerankScore(top[i].features, plan.rerank_weights);
+  const float lowest = *std::min_element(rerank.begin(), rerank.end());
+  for (size_t i = 0; i < top.size(); ++i) top[i].score = rerank[i] - lowest + last_first_stage;
+  std::stable_sort(top.begin(), top.end(), [](const TurnHit& a, const TurnHit& b) { return a.score > b.score; });
+}
+
 }  // namespace
 
 Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_view query,
@@ -154,10 +319,11 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
   if (filtered) lexical_filter = vector_filter = keep;
 
   std::unordered_map<uint64_t, Scored> docs;
+  // The words BM25 searched for (the reranker's coverage features use them too).
+  std::string lexical_query(query);
   // BM25, normalised by the best score.
   if (plan.lexical_weight > 0 && plan.lexical_candidates > 0) {
     std::vector<LexicalHit> hits;
-    std::string lexical_query(query);
     if (plan.lexical_content_only) {
       std::string content = LexicalQuery(query, analysis.targets);
       if (content != query) {
@@ -257,15 +423,6 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
   }
 
   // One entry per source turn: its most relevant document stands for it.
-  struct TurnHit {
-    uint64_t seq;
-    uint64_t best_doc;
-    Scored s;            // signals of best_doc; s.fused = relevance
-    float neighbour = 0; // relevance inherited from a neighbouring seed
-    float session_context = 0;  // how relevant its dialogue neighbours are
-    float wordnet = 0;   // share of the question's words it names by a related word
-    float score = 0;     // relevance + priors, the ranking score
-  };
   std::unordered_map<uint64_t, TurnHit> turns;
   for (const auto& [id, s] : docs) {
     uint64_t seq = DocSeq(id);
@@ -477,6 +634,14 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     std::sort(ranked.begin(), ranked.end(), by_score);
   }
 
+  // Second stage: the leading turns ordered again by the reranker.
+  if (plan.rerank_depth >= 1 && !ranked.empty()) {
+    const size_t depth = std::min(static_cast<size_t>(plan.rerank_depth), ranked.size());
+    RerankTurns(memory, analysis, lexical_query, plan, std::span<TurnHit>(ranked.data(), depth));
+    steps->push_back("rerank: the top " + std::to_string(depth) + " turns ordered again by " +
+                     std::to_string(kRerankFeatureCount) + " features");
+  }
+
   std::vector<Hit> out;
   for (const auto& t : ranked) {
     if (out.size() >= options.k) break;
@@ -509,6 +674,10 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     put("neighbour", t.neighbour);
     put("session_context", t.session_context);
     put("wordnet", t.wordnet);
+    if (t.reranked) {
+      for (size_t f = 0; f < kRerankFeatureCount; ++f) put(RerankFeatureNames()[f], t.features[f]);
+      h.signals["rerank"] = t.score;
+    }
     out.push_back(std::move(h));
   }
   return out;

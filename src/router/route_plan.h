@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "router/reranker.h"
+
 namespace engram {
 
 struct RoutePlan {
@@ -97,6 +99,11 @@ struct RoutePlan {
   float wordnet_weight = 0.0f;
   float wordnet_depth = 50;  // a count
 
+  // Second stage (reranker.h): the best `rerank_depth` turns (a count) of
+  // the ranking so far are ordered again by `rerank_weights`. 0 = off.
+  float rerank_depth = 0;
+  RerankWeights rerank_weights = DefaultRerankWeights();
+
   // Diversity: a turn's score is multiplied by this for each better-ranked
   // hit from the same session beyond the first `session_quota`.
   size_t session_quota = 0;  // 0 = off
@@ -141,7 +148,8 @@ struct RoutePlan {
             {"context_key", &RoutePlan::context_key_weight},
             {"session_context", &RoutePlan::session_context_weight},
             {"wordnet", &RoutePlan::wordnet_weight},
-            {"wordnet_depth", &RoutePlan::wordnet_depth}};
+            {"wordnet_depth", &RoutePlan::wordnet_depth},
+            {"rerank_depth", &RoutePlan::rerank_depth}};
   }
 };
 

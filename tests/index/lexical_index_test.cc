@@ -510,5 +510,28 @@ TEST(LexicalIndexTest, DocTermsAreTheDistinctAnalysedTermsOfALiveDocument) {
   EXPECT_THAT(index.DocTerms(7), IsEmpty());
 }
 
+TEST(LexicalIndexTest, MatchedTermsSaysWhichQueryTermsADocumentHolds) {
+  LexicalIndex index;
+  index.Add(1, "We went kayaking on the lake.");
+  index.Add(2, "The lake was cold.");
+  index.Add(3, "Painting is my hobby.");
+  // "kayak" and "lake" are known (stemmed), "canoe" is not; "lake" is in two
+  // documents, so it weighs less.
+  const LexicalIndex::QueryTerms q = index.PrepareQueryTerms("kayaking canoe lakes lake");
+  ASSERT_EQ(q.ids.size(), 2u);
+  ASSERT_EQ(q.idf.size(), 2u);
+  EXPECT_GT(q.idf[0], q.idf[1]);
+  size_t length = 0;
+  EXPECT_EQ(index.MatchedTerms(q, 1, &length), 0b11u);
+  EXPECT_EQ(length, index.DocTerms(1).size());
+  EXPECT_EQ(index.MatchedTerms(q, 2), 0b10u);
+  EXPECT_EQ(index.MatchedTerms(q, 3), 0u);
+  EXPECT_EQ(index.MatchedTerms(q, 99, &length), 0u);  // unknown
+  EXPECT_EQ(length, 0u);
+  index.Remove(1);
+  EXPECT_EQ(index.MatchedTerms(q, 1), 0u);
+  EXPECT_TRUE(index.PrepareQueryTerms("canoe").ids.empty());
+}
+
 }  // namespace
 }  // namespace engram

@@ -17,6 +17,8 @@
 #include "common/time_format.h"
 #include "common/utf8.h"
 #include "router/query_analysis.h"
+#include "router/rerank_training.h"
+#include "router/reranker.h"
 #include "router/tier_search.h"
 #include "tiers/graph_tier.h"
 #include "tiers/tenant_memory.h"
@@ -475,6 +477,7 @@ TEST_F(WordNetMatchTest, AMemberOfTheAskedForCategoryRanksAboveAnUnrelatedTurn) 
   RecallOptions options;
   options.k = 20;
   options.weights["wordnet"] = 0.5f;  // off by default
+  options.weights["rerank_depth"] = 0;  // the stage alone, before the reranker
   const std::string question = "Does Melanie play any instruments?";
   auto with = router_.Recall(*memory_, question, Towards("D1:2"), options);
   ASSERT_TRUE(with.ok()) << with.status().ToString();
@@ -688,6 +691,76 @@ TEST_F(RouterTest, ATurnAmongRelevantNeighboursRanksAboveTheSameWordsInPassing) 
   r = router_.Recall(*memory_, question, Towards("D1:1"), options);
   ASSERT_TRUE(r.ok());
   EXPECT_LT(rank_of(*r, "D3:2"), rank_of(*r, "D4:2"));
+}
+
+TEST_F(RouterTest, TheRerankerReportsItsFeaturesAndItsOrderReplaysFromThem) {
+  RecallOptions options;
+  options.route = "single_fact";
+  options.k = 50;
+  options.weights["rerank_depth"] = 5;
+  auto r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D2:1"), options);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_GE(r->hits.size(), 6u);
+  EXPECT_THAT(r->route.steps, Contains(HasSubstr("rerank: the top 5 turns")));
+  // The first five carry every feature they have as a signal, in [0, 1];
+  // the others none.
+  std::vector<std::pair<RerankFeatures, std::string>> reranked;
+  const size_t first_rank = static_cast<size_t>(RerankFeature::kFirstRank);
+  for (size_t i = 0; i < r->hits.size(); ++i) {
+    const Hit& h = r->hits[i];
+    EXPECT_EQ(h.signals.count("rerank"), i < 5 ? 1u : 0u) << i;
+    EXPECT_EQ(h.signals.count("first_rank"), i < 5 ? 1u : 0u) << i;
+    if (i >= 5) continue;
+    RerankFeatures f = FeaturesFromSignals(h.signals);
+    for (float v : f) {
+      EXPECT_GE(v, 0.0f);
+      EXPECT_LE(v, 1.0f);
+    }
+    EXPECT_GE(h.score, r->hits[5].score);
+    reranked.emplace_back(f, h.source_ids.front());
+  }
+  // Put back in first-stage order and ordered again by the shipped
+  // weights, they come out in the order returned.
+  std::vector<std::string> returned;
+  for (const auto& [f, id] : reranked) returned.push_back(id);
+  std::sort(reranked.begin(), reranked.end(),
+            [&](const auto& a, const auto& b) { return a.first[first_rank] > b.first[first_rank]; });
+  std::vector<RerankFeatures> candidates;
+  for (const auto& [f, id] : reranked) candidates.push_back(f);
+  std::vector<std::string> replayed;
+  for (size_t i : RerankOrder(candidates, DefaultRerankWeights())) replayed.push_back(reranked[i].second);
+  EXPECT_EQ(replayed, returned);
+  // What the features say about known turns.
+  auto hit = [&](const std::string& id) -> const Hit* {
+    for (const auto& h : r->hits) {
+      if (h.source_ids.front() == id) return &h;
+    }
+    return nullptr;
+  };
+  auto feature = [](const Hit* h, const char* name) {
+    auto it = h->signals.find(name);
+    return it == h->signals.end() ? 0.0f : it->second;
+  };
+  const Hit* horse = hit("D2:1");  // "I painted a horse for my daughter last month." (Melanie)
+  ASSERT_NE(horse, nullptr);
+  ASSERT_GT(horse->signals.count("first_rank"), 0u);
+  EXPECT_FLOAT_EQ(feature(horse, "coverage"), 1.0f);
+  EXPECT_FLOAT_EQ(feature(horse, "by_target"), 1.0f);
+  EXPECT_FLOAT_EQ(feature(horse, "asks"), 0.0f);
+  const Hit* asking = hit("D1:1");  // "Hey Melanie! What did you paint last week?" (Caroline)
+  if (asking != nullptr && asking->signals.count("first_rank") > 0) {
+    EXPECT_FLOAT_EQ(feature(asking, "asks"), 1.0f);
+    EXPECT_FLOAT_EQ(feature(asking, "by_target"), 0.0f);
+  }
+  const Hit* sunset = hit("D1:2");  // the reply to D1:1
+  if (sunset != nullptr && sunset->signals.count("first_rank") > 0) {
+    EXPECT_FLOAT_EQ(feature(sunset, "prev_coverage"), 1.0f);
+  }
+  // Off, no hit is reranked.
+  options.weights["rerank_depth"] = 0;
+  r = router_.Recall(*memory_, "What did Melanie paint?", Towards("D2:1"), options);
+  ASSERT_TRUE(r.ok());
+  for (const auto& h : r->hits) EXPECT_EQ(h.signals.count("rerank"), 0u);
 }
 
 // ---------------------------------------------------------------------------
