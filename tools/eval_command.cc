@@ -352,6 +352,7 @@ json RerankerCrossValidation(const std::string& route, const std::vector<RerankC
   for (const auto& c : cases) ++per_plan_questions[c.plan];
   const auto by_plan = fit_plans([](size_t) { return true; });
   for (const auto& [plan, n] : per_plan_questions) {
+    if (per_plan == 0) break;
     std::printf("  plan %s (%zu questions): %s\n", plan.c_str(), n, WeightsText(by_plan.at(plan)).c_str());
   }
   std::printf("\n");

@@ -20,7 +20,7 @@ struct Scored {
 };
 
 // One entry per source turn: its most relevant document stands for it.
-struct TurnHit {
+struct RankedTurn {
   uint64_t seq;
   uint64_t best_doc;
   Scored s;            // signals of best_doc; s.fused = relevance
@@ -189,7 +189,7 @@ bool StatesWhen(const TenantMemory& memory, uint64_t seq) {
 // comparable with the turns after them: a reranked turn's score is its
 // reranker score moved so that the last of them keeps its first-stage score.
 void RerankTurns(const TenantMemory& memory, const QueryAnalysis& analysis, const std::string& lexical_query,
-                 const RoutePlan& plan, std::span<TurnHit> top) {
+                 const RoutePlan& plan, std::span<RankedTurn> top) {
   using F = RerankFeature;
   const LexicalIndex& lexical = memory.lexical();
   const LexicalIndex::QueryTerms query_terms = lexical.PrepareQueryTerms(lexical_query);
@@ -221,7 +221,7 @@ void RerankTurns(const TenantMemory& memory, const QueryAnalysis& analysis, cons
   };
   const float best = top.front().score;
   for (size_t i = 0; i < top.size(); ++i) {
-    TurnHit& t = top[i];
+    RankedTurn& t = top[i];
     RerankFeatures& f = t.features;
     auto set = [&f](F name, float value) { f[static_cast<size_t>(name)] = value; };
     set(F::kFirstStage, best > 0 ? t.score / best : 0);
@@ -291,7 +291,7 @@ void RerankTurns(const TenantMemory& memory, const QueryAnalysis& analysis, cons
   for (size_t i = 0; i < top.size(); ++i) rerank[i] = RerankScore(top[i].features, plan.rerank_weights);
   const float lowest = *std::min_element(rerank.begin(), rerank.end());
   for (size_t i = 0; i < top.size(); ++i) top[i].score = rerank[i] - lowest + last_first_stage;
-  std::stable_sort(top.begin(), top.end(), [](const TurnHit& a, const TurnHit& b) { return a.score > b.score; });
+  std::stable_sort(top.begin(), top.end(), [](const RankedTurn& a, const RankedTurn& b) { return a.score > b.score; });
 }
 
 }  // namespace
@@ -423,16 +423,16 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
   }
 
   // One entry per source turn: its most relevant document stands for it.
-  std::unordered_map<uint64_t, TurnHit> turns;
+  std::unordered_map<uint64_t, RankedTurn> turns;
   for (const auto& [id, s] : docs) {
     uint64_t seq = DocSeq(id);
-    auto [it, fresh] = turns.try_emplace(seq, TurnHit{seq, id, s});
+    auto [it, fresh] = turns.try_emplace(seq, RankedTurn{seq, id, s});
     if (!fresh && s.fused > it->second.s.fused) {
       it->second.best_doc = id;
       it->second.s = s;
     }
   }
-  auto add_priors = [&](TurnHit& t) {
+  auto add_priors = [&](RankedTurn& t) {
     const MemoryDoc* turn = memory.TurnDoc(t.seq);
     const MemoryDoc* best = memory.Doc(t.best_doc);
     if (turn == nullptr || best == nullptr) return;
@@ -456,13 +456,13 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     }
     t.score = t.s.fused + plan.speaker_weight * t.s.speaker + plan.recency_weight * t.s.recency;
   };
-  std::vector<TurnHit> ranked;
+  std::vector<RankedTurn> ranked;
   ranked.reserve(turns.size());
   for (auto& [seq, t] : turns) {
     add_priors(t);
     ranked.push_back(t);
   }
-  auto by_score = [](const TurnHit& a, const TurnHit& b) {
+  auto by_score = [](const RankedTurn& a, const RankedTurn& b) {
     return a.score != b.score ? a.score > b.score : a.seq < b.seq;
   };
   std::sort(ranked.begin(), ranked.end(), by_score);
@@ -473,7 +473,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     std::unordered_map<uint64_t, size_t> pos;
     for (size_t i = 0; i < ranked.size(); ++i) pos[ranked[i].seq] = i;
     size_t seeds = std::min(plan.neighbour_seeds, ranked.size());
-    std::vector<TurnHit> extra;
+    std::vector<RankedTurn> extra;
     for (size_t i = 0; i < seeds; ++i) {
       const MemoryDoc* d = memory.TurnDoc(ranked[i].seq);
       if (d == nullptr) continue;
@@ -493,13 +493,13 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
         if (!keep(DocId(nseq, 0))) continue;
         float inherited = ranked[i].s.fused * plan.neighbour_factor / static_cast<float>(std::abs(off));
         auto p = pos.find(nseq);
-        TurnHit* t;
+        RankedTurn* t;
         if (p != pos.end()) {
           // Already ranked, or already added as a neighbour of a better seed.
           t = p->second < ranked.size() ? &ranked[p->second] : &extra[p->second - ranked.size()];
         } else {
           pos[nseq] = ranked.size() + extra.size();
-          extra.push_back(TurnHit{nseq, DocId(nseq, 0), Scored{}});
+          extra.push_back(RankedTurn{nseq, DocId(nseq, 0), Scored{}});
           t = &extra.back();
           ++added;
         }
@@ -592,7 +592,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
     for (const auto& [turn_id, value] : credit) {
       auto it = rank.find(DocSeq(turn_id));
       if (it == rank.end()) {
-        ranked.push_back(TurnHit{DocSeq(turn_id), turn_id, Scored{}});
+        ranked.push_back(RankedTurn{DocSeq(turn_id), turn_id, Scored{}});
         add_priors(ranked.back());
         it = rank.emplace(DocSeq(turn_id), ranked.size() - 1).first;
       }
@@ -608,7 +608,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
       if (ranked[i].s.aggregation == 0) continue;
       ++moved;
       if (i > reserved) {
-        TurnHit t = ranked[i];
+        RankedTurn t = ranked[i];
         t.score = (ranked[reserved - 1].score + ranked[reserved].score) / 2;
         ranked.erase(ranked.begin() + static_cast<long>(i));
         ranked.insert(ranked.begin() + static_cast<long>(reserved), t);
@@ -637,7 +637,7 @@ Result<std::vector<Hit>> ExecuteRoute(const TenantMemory& memory, std::string_vi
   // Second stage: the leading turns ordered again by the reranker.
   if (plan.rerank_depth >= 1 && !ranked.empty()) {
     const size_t depth = std::min(static_cast<size_t>(plan.rerank_depth), ranked.size());
-    RerankTurns(memory, analysis, lexical_query, plan, std::span<TurnHit>(ranked.data(), depth));
+    RerankTurns(memory, analysis, lexical_query, plan, std::span<RankedTurn>(ranked.data(), depth));
     steps->push_back("rerank: the top " + std::to_string(depth) + " turns ordered again by " +
                      std::to_string(kRerankFeatureCount) + " features");
   }
