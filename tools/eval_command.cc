@@ -193,8 +193,9 @@ struct LocomoEvalArgs {
   // --fit-reranker: fit the reranker's weights leaving one conversation out.
   bool fit_reranker = false;
   size_t rerank_depth = 50;
+  // Fit a plan on its own questions when it has at least this many (0 = never).
   size_t rerank_per_plan = 0;
-  std::string rerank_non_negative;  // feature names, comma-separated  // fit a plan on its own questions when it has at least this many (0 = never)
+  std::string rerank_non_negative;  // feature names, comma-separated
   RerankFitOptions fit;
 };
 

@@ -153,7 +153,6 @@ std::string LexicalQuery(std::string_view query, const std::vector<std::string>&
   return content ? out : std::string(query);
 }
 
-
 // Idf-weighted share of the query's terms that `matched` (LexicalIndex::MatchedTerms) holds.
 float Coverage(const LexicalIndex::QueryTerms& query, float total_idf, uint64_t matched) {
   if (total_idf <= 0) return 0;

@@ -509,6 +509,39 @@ TEST_F(MemoryCliTest, EvalLocomoPrintsTheReport) {
       << "a cut-off outside 1..1000 is a usage error";
 }
 
+TEST_F(MemoryCliTest, EvalLocomoFitsTheRerankerLeavingOneConversationOut) {
+  RunResult r = Run({"eval", "locomo", "--json", "--k", "1,5,10", "--fit-reranker", "--rerank-non-negative",
+                     "to_target,asks", DataFile("fixture_locomo_format_eval.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = ParseJson(r);
+  ASSERT_TRUE(j["reranker"].is_object()) << j.dump(2);
+  const json& rr = j["reranker"];
+  // Every question scored once held out, and the first stage beside it.
+  EXPECT_EQ(rr["loo"]["questions"], 4);
+  EXPECT_EQ(rr["first_stage"]["questions"], 4);
+  size_t per_category = 0;
+  for (const auto& [cat, t] : rr["loo_by_category"].items()) per_category += t["questions"].get<size_t>();
+  EXPECT_EQ(per_category, 4u);
+  // A weight for every feature, the bounded ones never below 0.
+  ASSERT_TRUE(rr["weights"].is_object());
+  EXPECT_TRUE(rr["weights"].contains("coverage"));
+  EXPECT_TRUE(rr["weights"].contains("first_stage"));
+  EXPECT_GE(rr["weights"]["to_target"].get<float>(), 0.0f);
+  EXPECT_GE(rr["weights"]["asks"].get<float>(), 0.0f);
+
+  RunResult text = Run({"eval", "locomo", "--k", "1,5", "--fit-reranker", "--by-conversation",
+                        DataFile("fixture_locomo_format_eval.json")});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("reranker fitted leaving one conversation out"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("eval-1 held"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("fitted on all"), std::string::npos) << text.out;
+
+  RunResult unknown = Run({"eval", "locomo", "--fit-reranker", "--rerank-non-negative", "loudness",
+                           DataFile("fixture_locomo_format_eval.json")});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.err.find("loudness"), std::string::npos) << unknown.err;
+}
+
 TEST_F(MemoryCliTest, EvalLocomoSweepsAWeightAndLeavesOneConversationOut) {
   RunResult r = Run({"eval", "locomo", "--json", "--k", "1,5,10", "--sweep", "speaker=0,0.1", "--loo",
                      DataFile("fixture_locomo_format_eval.json")});
