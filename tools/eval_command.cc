@@ -109,6 +109,18 @@ std::vector<size_t> ParseKs(const std::string& text) {
   return ks;
 }
 
+// Share of `evidence` among the first k of `ranked`, for each k of `ks`.
+std::vector<double> RecallAtCutoffs(const std::vector<std::string>& ranked, const std::set<std::string>& evidence,
+                                    const std::vector<size_t>& ks) {
+  std::vector<double> recall;
+  for (size_t k : ks) {
+    size_t found = 0;
+    for (size_t i = 0; i < std::min(k, ranked.size()); ++i) found += evidence.count(ranked[i]);
+    recall.push_back(static_cast<double>(found) / static_cast<double>(evidence.size()));
+  }
+  return recall;
+}
+
 // One question's outcome under one setting.
 struct QuestionRecall {
   size_t conversation = 0;  // index into the file's conversations
@@ -247,11 +259,7 @@ QuestionRecall ScoreReranked(const RerankCase& c, const RerankWeights& weights, 
   QuestionRecall qr;
   qr.conversation = c.conversation;
   qr.category = c.category;
-  for (size_t k : ks) {
-    size_t found = 0;
-    for (size_t i = 0; i < std::min(k, ranked.size()); ++i) found += c.evidence.count(ranked[i]);
-    qr.recall.push_back(static_cast<double>(found) / static_cast<double>(c.evidence.size()));
-  }
+  qr.recall = RecallAtCutoffs(ranked, c.evidence, ks);
   return qr;
 }
 
@@ -282,10 +290,10 @@ json RerankerCrossValidation(const std::string& route, const std::vector<RerankC
   };
   std::set<std::string> plans;
   for (const auto& c : cases) plans.insert(c.plan);
-  // Weights per plan (where it has enough questions) fitted on the conversations `use` keeps.
-  auto fit_plans = [&](const std::function<bool(size_t)>& use) {
+  // Weights per plan (where it has enough questions) fitted on the
+  // conversations `use` keeps; `shared` (fitted on all of them) elsewhere.
+  auto fit_plans = [&](const std::function<bool(size_t)>& use, const RerankWeights& shared) {
     std::map<std::string, RerankWeights> by_plan;
-    const RerankWeights shared = fit_on(use).weights;
     for (const auto& plan : plans) {
       std::vector<RankingQuestion> train;
       for (const auto& c : cases) {
@@ -301,7 +309,7 @@ json RerankerCrossValidation(const std::string& route, const std::vector<RerankC
   std::vector<RerankFit> folds;
   for (size_t conv = 0; conv < conversation_ids.size(); ++conv) {
     folds.push_back(fit_on([&](size_t c) { return c != conv; }));
-    const auto by_plan = fit_plans([&](size_t c) { return c != conv; });
+    const auto by_plan = fit_plans([&](size_t c) { return c != conv; }, folds.back().weights);
     for (const auto& c : cases) {
       if (c.conversation == conv) held_out.push_back(ScoreReranked(c, by_plan.at(c.plan), ks));
     }
@@ -351,7 +359,7 @@ json RerankerCrossValidation(const std::string& route, const std::vector<RerankC
               WeightsText(all.weights).c_str());
   std::map<std::string, size_t> per_plan_questions;
   for (const auto& c : cases) ++per_plan_questions[c.plan];
-  const auto by_plan = fit_plans([](size_t) { return true; });
+  const auto by_plan = fit_plans([](size_t) { return true; }, all.weights);
   for (const auto& [plan, n] : per_plan_questions) {
     if (per_plan == 0) break;
     std::printf("  plan %s (%zu questions): %s\n", plan.c_str(), n, WeightsText(by_plan.at(plan)).c_str());
@@ -489,11 +497,7 @@ int RunEvalLocomo(const LocomoEvalArgs& args) {
           qr.conversation = c;
           qr.category = q.category;
           qr.flagged = result->route.likely_unanswerable;
-          for (size_t k : ks) {
-            size_t found = 0;
-            for (size_t i = 0; i < std::min(k, ranked.size()); ++i) found += evidence.count(ranked[i]);
-            qr.recall.push_back(static_cast<double>(found) / static_cast<double>(evidence.size()));
-          }
+          qr.recall = RecallAtCutoffs(ranked, evidence, ks);
           run.questions.push_back(std::move(qr));
         }
       }
@@ -969,11 +973,8 @@ int RunEvalKnowledgeUpdate(const std::vector<std::string>& files, const std::str
       if (!result.ok()) return Fail(result.status().WithContext("question '" + q.question + "'"));
       const std::vector<std::string> ranked = RankedSourceTurns(*result);
       const std::set<std::string> evidence(q.evidence.begin(), q.evidence.end());
-      for (size_t k : ks) {
-        size_t found = 0;
-        for (size_t i = 0; i < std::min(k, ranked.size()); ++i) found += evidence.count(ranked[i]);
-        o.recall[k] = static_cast<double>(found) / static_cast<double>(evidence.size());
-      }
+      const std::vector<double> recall = RecallAtCutoffs(ranked, evidence, ks);
+      for (size_t i = 0; i < ks.size(); ++i) o.recall[ks[i]] = recall[i];
       auto ctx = (*store)->RecallContext(conv.tenant, q.question, budget);
       if (!ctx.ok()) return Fail(ctx.status().WithContext("question '" + q.question + "'"));
       ScoreContext(*ctx, q, &o);

@@ -111,13 +111,4 @@ RerankFit FitRerankWeights(const std::vector<RankingQuestion>& questions, const 
   return fit;
 }
 
-std::vector<size_t> RerankOrder(const std::vector<RerankFeatures>& candidates, const RerankWeights& weights) {
-  std::vector<float> score(candidates.size());
-  for (size_t i = 0; i < candidates.size(); ++i) score[i] = RerankScore(candidates[i], weights);
-  std::vector<size_t> order(candidates.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return score[a] > score[b]; });
-  return order;
-}
-
 }  // namespace engram

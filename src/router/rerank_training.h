@@ -46,8 +46,4 @@ struct RerankFit {
 // candidate are skipped. A feature that never varies gets weight 0.
 RerankFit FitRerankWeights(const std::vector<RankingQuestion>& questions, const RerankFitOptions& options = {});
 
-// The candidates' positions ordered by RerankScore, best first; equal
-// scores keep first-stage order.
-std::vector<size_t> RerankOrder(const std::vector<RerankFeatures>& candidates, const RerankWeights& weights);
-
 }  // namespace engram

@@ -1,5 +1,8 @@
 #include "router/reranker.h"
 
+#include <algorithm>
+#include <numeric>
+
 namespace engram {
 
 const std::array<const char*, kRerankFeatureCount>& RerankFeatureNames() {
@@ -16,6 +19,15 @@ float RerankScore(const RerankFeatures& features, const RerankWeights& weights) 
   float score = 0;
   for (size_t i = 0; i < kRerankFeatureCount; ++i) score += features[i] * weights.w[i];
   return score;
+}
+
+std::vector<size_t> RerankOrder(const std::vector<RerankFeatures>& candidates, const RerankWeights& weights) {
+  std::vector<float> score(candidates.size());
+  for (size_t i = 0; i < candidates.size(); ++i) score[i] = RerankScore(candidates[i], weights);
+  std::vector<size_t> order(candidates.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return score[a] > score[b]; });
+  return order;
 }
 
 RerankFeatures FeaturesFromSignals(const std::map<std::string, float>& signals) {

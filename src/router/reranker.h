@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace engram {
 
@@ -68,6 +69,11 @@ struct RerankWeights {
 };
 
 float RerankScore(const RerankFeatures& features, const RerankWeights& weights);
+
+// The candidates' positions ordered by RerankScore, best first; equal
+// scores keep first-stage order. The router orders its turns with it, so an
+// evaluator replaying the features gets the same order.
+std::vector<size_t> RerankOrder(const std::vector<RerankFeatures>& candidates, const RerankWeights& weights);
 
 // The features of a hit, read back from its signals (missing ones are 0).
 RerankFeatures FeaturesFromSignals(const std::map<std::string, float>& signals);

@@ -286,11 +286,18 @@ void RerankTurns(const TenantMemory& memory, const QueryAnalysis& analysis, cons
     }
   }
   const float last_first_stage = top.back().score;
-  std::vector<float> rerank(top.size());
-  for (size_t i = 0; i < top.size(); ++i) rerank[i] = RerankScore(top[i].features, plan.rerank_weights);
-  const float lowest = *std::min_element(rerank.begin(), rerank.end());
-  for (size_t i = 0; i < top.size(); ++i) top[i].score = rerank[i] - lowest + last_first_stage;
-  std::stable_sort(top.begin(), top.end(), [](const RankedTurn& a, const RankedTurn& b) { return a.score > b.score; });
+  std::vector<RerankFeatures> features;
+  features.reserve(top.size());
+  for (const RankedTurn& t : top) features.push_back(t.features);
+  const std::vector<size_t> order = RerankOrder(features, plan.rerank_weights);
+  const float lowest = RerankScore(features[order.back()], plan.rerank_weights);
+  std::vector<RankedTurn> reordered;
+  reordered.reserve(top.size());
+  for (size_t i : order) {
+    reordered.push_back(top[i]);
+    reordered.back().score = RerankScore(features[i], plan.rerank_weights) - lowest + last_first_stage;
+  }
+  std::copy(reordered.begin(), reordered.end(), top.begin());
 }
 
 }  // namespace

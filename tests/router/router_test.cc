@@ -17,7 +17,6 @@
 #include "common/time_format.h"
 #include "common/utf8.h"
 #include "router/query_analysis.h"
-#include "router/rerank_training.h"
 #include "router/reranker.h"
 #include "router/tier_search.h"
 #include "tiers/graph_tier.h"
